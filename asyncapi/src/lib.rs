@@ -1,0 +1,88 @@
+//! The AsyncAPI document model used by faststream-gen.
+//!
+//! - [`v3`]: the canonical 3.x model (3.0 and 3.1).
+//! - [`v2`]: the 2.0–2.6 input model.
+//! - [`convert`]: 2.x -> 3.x (official converter semantics) and 3.x -> 2.6.
+//! - [`emit`]: YAML and JSON output with stable key order.
+//!
+//! This crate is pure data: it reads no files and knows nothing of source
+//! positions. Loading, `$ref` resolution and diagnostics live in the
+//! `faststream-gen` crate.
+
+pub mod bindings;
+pub mod common;
+pub mod convert;
+pub mod emit;
+pub mod pointer;
+pub mod v2;
+pub mod v3;
+
+pub use common::{Extensions, ExternalDocs, Info, RefOr, Reference, Schema, Tag};
+pub use v3::AsyncApi;
+
+use serde_json::Value;
+
+/// The major version family of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SpecVersion {
+    /// 2.0.0 through 2.6.0.
+    V2(u8),
+    /// 3.0.0 or 3.1.0.
+    V3(u8),
+}
+
+impl SpecVersion {
+    /// The versions this crate reads.
+    pub const SUPPORTED: &'static [&'static str] = &[
+        "2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.4.0", "2.5.0", "2.6.0", "3.0.0", "3.1.0",
+    ];
+
+    /// Parses an `asyncapi` version string.
+    pub fn parse(version: &str) -> Option<SpecVersion> {
+        match version {
+            "2.0.0" | "2.1.0" | "2.2.0" | "2.3.0" | "2.4.0" | "2.5.0" | "2.6.0" => {
+                Some(SpecVersion::V2(version.as_bytes()[2] - b'0'))
+            }
+            "3.0.0" => Some(SpecVersion::V3(0)),
+            "3.1.0" => Some(SpecVersion::V3(1)),
+            _ => None,
+        }
+    }
+
+    /// The version string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpecVersion::V2(minor) => Self::SUPPORTED[usize::from(minor.min(6))],
+            SpecVersion::V3(0) => "3.0.0",
+            SpecVersion::V3(_) => "3.1.0",
+        }
+    }
+
+    /// The version of a document value, when it names a supported one.
+    pub fn of(document: &Value) -> Option<SpecVersion> {
+        document
+            .get("asyncapi")
+            .and_then(Value::as_str)
+            .and_then(SpecVersion::parse)
+    }
+}
+
+/// Reads a document value (any supported version) into the canonical 3.x
+/// model, converting 2.x first.
+pub fn to_v3_model(document: &Value) -> Result<(AsyncApi, Vec<convert::ConvertNote>), String> {
+    let version = SpecVersion::of(document).ok_or_else(|| {
+        format!(
+            "unsupported or missing `asyncapi` version (supported: {})",
+            SpecVersion::SUPPORTED.join(", ")
+        )
+    })?;
+    let (value, notes) = match version {
+        SpecVersion::V2(_) => {
+            let c = convert::v2_to_v3(document).map_err(|e| e.to_string())?;
+            (c.document, c.notes)
+        }
+        SpecVersion::V3(_) => (document.clone(), Vec::new()),
+    };
+    let model = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    Ok((model, notes))
+}

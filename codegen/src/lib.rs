@@ -1,0 +1,78 @@
+//! faststream-gen: AsyncAPI documents in, typed Rust out.
+//!
+//! The pipeline: [`load`] (files, YAML/JSON with positions, `$ref`
+//! bundling) -> [`validate`] (every problem, with positions) -> the
+//! [`faststream_asyncapi`] model. Code generation builds on the model in
+//! later stages. [`write`] is the only module that writes files.
+
+pub mod diagnostics;
+pub mod load;
+pub mod spec;
+pub mod validate;
+pub mod write;
+
+use std::path::Path;
+
+pub use diagnostics::{Code, Diagnostic, Severity};
+pub use faststream_asyncapi as asyncapi;
+pub use load::{LoadOptions, Loaded, Sources};
+
+/// A loaded and validated document.
+#[derive(Debug)]
+pub struct Checked {
+    pub loaded: Loaded,
+    /// Every problem found while loading and validating, sorted by place.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The canonical 3.x model, when the document has no errors.
+    pub model: Option<asyncapi::AsyncApi>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        diagnostics::has_errors(&self.diagnostics)
+    }
+
+    /// The bundled document as a JSON value (every `$ref` local).
+    pub fn bundled_value(&self) -> Option<serde_json::Value> {
+        self.loaded.document.as_ref().map(load::Node::to_value)
+    }
+}
+
+/// Loads, bundles and validates a document file.
+pub fn check_file(path: &Path, options: &LoadOptions) -> Checked {
+    finish_check(load::load_file(path, options))
+}
+
+/// Loads, bundles and validates a document given as text.
+pub fn check_str(name: &Path, text: &str, options: &LoadOptions) -> Checked {
+    finish_check(load::load_str(name, text, options))
+}
+
+fn finish_check(mut loaded: Loaded) -> Checked {
+    let mut all = std::mem::take(&mut loaded.diagnostics);
+    if let Some(doc) = &loaded.document {
+        all.extend(validate::validate(doc, &loaded.bundled_refs));
+    }
+    let mut model = None;
+    if !diagnostics::has_errors(&all)
+        && let Some(doc) = &loaded.document
+    {
+        match asyncapi::to_v3_model(&doc.to_value()) {
+            Ok((m, _notes)) => model = Some(m),
+            Err(e) => all.push(
+                Diagnostic::error(
+                    Code::TypeMismatch,
+                    format!("the document does not fit the AsyncAPI model: {e}"),
+                )
+                .at("", doc.span),
+            ),
+        }
+    }
+    diagnostics::sort(&mut all);
+    all.dedup();
+    Checked {
+        loaded,
+        diagnostics: all,
+        model,
+    }
+}

@@ -1,0 +1,152 @@
+//! `cargo xtask`: the project's own tasks.
+//!
+//! - `cargo xtask ci`: check the local services the tests need, then run
+//!   `cargo fmt --check`, `cargo clippy -D warnings` and the whole test
+//!   suite. This is what `.ci/run` calls.
+//! - `cargo xtask services`: check the local brokers and report each one.
+//! - `cargo xtask demo`: validate and convert the project's example specs
+//!   (the README's main command).
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let result = match task.as_str() {
+        "ci" => ci(),
+        "services" => services(),
+        "demo" => demo(),
+        _ => {
+            eprintln!("usage: cargo xtask <ci|services|demo>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask {task}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(mut cmd: Command) -> Result<(), String> {
+    eprintln!("$ {cmd:?}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
+}
+
+/// The local services and the address each must answer on. Later stages
+/// (the broker adapters) add their tests' needs here.
+const SERVICES: &[(&str, &str)] = &[];
+
+fn services() -> Result<(), String> {
+    let mut missing = Vec::new();
+    for (name, addr) in SERVICES {
+        let addr: SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+            Ok(_) => eprintln!("service {name} at {addr}: up"),
+            Err(e) => missing.push(format!("{name} at {addr} ({e})")),
+        }
+    }
+    if SERVICES.is_empty() {
+        eprintln!("no broker is needed by the tests yet");
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("services not reachable: {}", missing.join(", ")))
+    }
+}
+
+fn corpus_dir() -> PathBuf {
+    std::env::var_os("FASTSTREAM_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/corpus"))
+}
+
+fn ci() -> Result<(), String> {
+    services()?;
+    let corpus = corpus_dir();
+    if !corpus.join("INDEX.tsv").is_file() {
+        return Err(format!(
+            "the AsyncAPI corpus is missing at {} (expected ../shared/corpus beside the checkout)",
+            corpus.display()
+        ));
+    }
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    run(fmt)?;
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(clippy)?;
+    let mut test = cargo();
+    test.args(["test", "--workspace", "--all-features"]);
+    run(test)?;
+    // The benchmarks must keep compiling (and run once, quickly).
+    let mut bench = cargo();
+    bench.args([
+        "bench",
+        "-p",
+        "faststream-gen",
+        "--bench",
+        "load",
+        "--",
+        "--test",
+    ]);
+    run(bench)?;
+    Ok(())
+}
+
+fn demo() -> Result<(), String> {
+    let specs = root().join("specs");
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "faststream-gen"]);
+    run(build)?;
+    let exe = root().join("target/release/faststream-gen");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&specs)
+        .map_err(|e| format!("{}: {e}", specs.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    let mut validate = Command::new(&exe);
+    validate.arg("validate").args(&files);
+    run(validate)?;
+    for file in &files {
+        let mut convert = Command::new(&exe);
+        convert.args(["convert", "--to", "2.6"]).arg(file);
+        run(convert)?;
+    }
+    Ok(())
+}
