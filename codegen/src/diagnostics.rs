@@ -68,6 +68,41 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, for documentation and for the test that each one has a
+    /// pinned fixture.
+    pub const ALL: &'static [Code] = &[
+        Code::Io,
+        Code::FileTooLarge,
+        Code::NotUtf8,
+        Code::Syntax,
+        Code::TooDeep,
+        Code::TooManyNodes,
+        Code::DuplicateKey,
+        Code::UnsupportedYaml,
+        Code::EmptyDocument,
+        Code::RefRemote,
+        Code::RefOutsideRoot,
+        Code::RefFileNotFound,
+        Code::RefUnresolved,
+        Code::RefCycle,
+        Code::RefNotAllowed,
+        Code::RefWrongTarget,
+        Code::VersionMissing,
+        Code::VersionUnsupported,
+        Code::TypeMismatch,
+        Code::RequiredField,
+        Code::UnknownField,
+        Code::InvalidValue,
+        Code::InvalidSchema,
+        Code::AddressParameterUndeclared,
+        Code::ParameterNotInAddress,
+        Code::ServerVariableUndeclared,
+        Code::OperationMessageNotInChannel,
+        Code::RuntimeExpressionInvalid,
+        Code::DuplicateOperationId,
+        Code::SecuritySchemeUndefined,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Code::Io => "io",
@@ -170,12 +205,11 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &Sources) -> String {
             d.code.as_str(),
             d.message
         );
+        let pad = " ".repeat(d.span.map_or(1, |s| s.line.to_string().len()));
         if let Some(span) = d.span {
             let name = sources.display_name(span.file);
-            let _ = writeln!(out, "  --> {}:{}:{}", name, span.line, span.col);
+            let _ = writeln!(out, "{pad}--> {}:{}:{}", name, span.line, span.col);
             if let Some(line) = sources.line(span.file, span.line) {
-                let gutter = span.line.to_string().len();
-                let pad = " ".repeat(gutter);
                 let line = line.replace('\t', " ");
                 let _ = writeln!(out, "{pad} |");
                 let _ = writeln!(out, "{} | {}", span.line, line);
@@ -186,10 +220,10 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &Sources) -> String {
             }
         }
         if !d.pointer.is_empty() {
-            let _ = writeln!(out, "  = at: #{}", d.pointer);
+            let _ = writeln!(out, "{pad} = at: #{}", d.pointer);
         }
         if let Some(help) = &d.help {
-            let _ = writeln!(out, "  = help: {help}");
+            let _ = writeln!(out, "{pad} = help: {help}");
         }
         out.push('\n');
     }

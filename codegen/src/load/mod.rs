@@ -203,9 +203,9 @@ impl<'o> Loader<'o> {
                 let d = Diagnostic::error(
                     Code::FileTooLarge,
                     format!(
-                        "`{}` is larger than the {} MiB limit",
+                        "`{}` is larger than the limit of {} bytes",
                         path.display(),
-                        self.options.limits.max_bytes / (1024 * 1024)
+                        self.options.limits.max_bytes
                     ),
                 );
                 self.diagnostics
@@ -373,7 +373,7 @@ impl<'o> Loader<'o> {
                         Code::RefOutsideRoot,
                         format!(
                             "`{reference}` resolves outside the reference root `{}`",
-                            root.display()
+                            relative_to_cwd(root).display()
                         ),
                     )
                     .at(site.pointer, site.span)
@@ -410,6 +410,17 @@ fn default_ref_root(document: &Path) -> PathBuf {
         cur = d.parent();
     }
     dir
+}
+
+/// A path relative to the working directory when it is inside it (for
+/// messages that should not depend on where the checkout lives).
+fn relative_to_cwd(path: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().and_then(std::fs::canonicalize);
+    match cwd.as_ref().ok().and_then(|c| path.strip_prefix(c).ok()) {
+        Some(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Some(rel) => rel.to_path_buf(),
+        None => path.to_path_buf(),
+    }
 }
 
 /// Lexical normalization of `.` and `..` (no file system access).

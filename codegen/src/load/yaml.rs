@@ -96,10 +96,18 @@ pub fn parse(text: &str, file: FileId, limits: Limits) -> (Option<Node>, Vec<Dia
             Ok(e) => e,
             Err(e) => {
                 let at = span_of(file, *e.marker());
-                b.diagnostics.push(
+                let d = if e.info().contains("recursion limit") {
+                    Diagnostic::error(
+                        Code::TooDeep,
+                        format!(
+                            "the document nests deeper than the parser allows ({})",
+                            e.info()
+                        ),
+                    )
+                } else {
                     Diagnostic::error(Code::Syntax, format!("invalid YAML: {}", e.info()))
-                        .at(b.pointer(), at),
-                );
+                };
+                b.diagnostics.push(d.at(b.pointer(), at));
                 return (None, b.diagnostics);
             }
         };
