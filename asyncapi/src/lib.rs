@@ -14,6 +14,7 @@ pub mod common;
 pub mod convert;
 pub mod emit;
 pub mod pointer;
+pub mod traits;
 pub mod v2;
 pub mod v3;
 
