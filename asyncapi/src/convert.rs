@@ -823,7 +823,16 @@ pub fn v3_to_v2(doc: &Value) -> Result<Converted, ConvertError> {
         item.insert(kind.into(), Value::Object(o));
     }
     let mut ch2 = Map::new();
-    for (_, (address, item)) in channels {
+    for (id, (address, item)) in channels {
+        if ch2.contains_key(&address) {
+            notes.push(ConvertNote {
+                pointer: format!("/channels/{}", escape(&id)),
+                message: format!(
+                    "another channel already has the address `{address}`; 2.6 keys channels by address, so this one is dropped"
+                ),
+            });
+            continue;
+        }
         ch2.insert(address, Value::Object(item));
     }
     out.insert("channels".into(), Value::Object(ch2));
@@ -1019,4 +1028,110 @@ fn parameter_v2(p: &Value) -> Value {
     }
     out.insert("schema".into(), Value::Object(schema));
     Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v2_to_v3_follows_the_official_converter() {
+        let v2 = json!({
+            "asyncapi": "2.6.0",
+            "info": { "title": "T", "version": "1" },
+            "tags": [{ "name": "t" }],
+            "servers": {
+                "prod": {
+                    "url": "mqtt://broker.example.com:1883/base/path",
+                    "protocol": "mqtt",
+                    "security": [{ "oauth": ["write"] }, { "key": [] }]
+                }
+            },
+            "channels": {
+                "user/{id}": {
+                    "parameters": { "id": { "schema": { "type": "string", "enum": ["a", "b"] } } },
+                    "publish": {
+                        "operationId": "onUser",
+                        "message": { "messageId": "userEvent", "schemaFormat": "application/vnd.apache.avro;version=1.9.0", "payload": { "type": "record" } }
+                    },
+                    "subscribe": {
+                        "message": { "oneOf": [{ "$ref": "#/components/messages/A" }, { "payload": { "type": "string" } }] }
+                    }
+                }
+            },
+            "components": {
+                "messages": { "A": { "payload": { "type": "integer" } } },
+                "securitySchemes": {
+                    "oauth": { "type": "oauth2", "flows": { "implicit": { "authorizationUrl": "https://a", "scopes": { "write": "w" } } } },
+                    "key": { "type": "httpApiKey", "name": "k", "in": "header" }
+                }
+            }
+        });
+        let c = v2_to_v3(&v2).unwrap();
+        let d = &c.document;
+        assert_eq!(d["asyncapi"], "3.0.0");
+        assert_eq!(d["info"]["tags"], json!([{ "name": "t" }]));
+        assert_eq!(d["servers"]["prod"]["host"], "broker.example.com:1883");
+        assert_eq!(d["servers"]["prod"]["pathname"], "/base/path");
+        assert_eq!(
+            d["servers"]["prod"]["security"][1],
+            json!({ "$ref": "#/components/securitySchemes/key" })
+        );
+        assert_eq!(
+            d["servers"]["prod"]["security"][0]["scopes"],
+            json!(["write"])
+        );
+        assert_eq!(
+            d["components"]["securitySchemes"]["oauth"]["flows"]["implicit"]["availableScopes"],
+            json!({ "write": "w" })
+        );
+        let ch = &d["channels"]["user/{id}"];
+        assert_eq!(ch["address"], "user/{id}");
+        assert_eq!(ch["parameters"]["id"], json!({ "enum": ["a", "b"] }));
+        assert_eq!(
+            ch["messages"]["userEvent"]["payload"]["schemaFormat"],
+            "application/vnd.apache.avro;version=1.9.0"
+        );
+        assert_eq!(d["operations"]["onUser"]["action"], "receive");
+        assert_eq!(
+            d["operations"]["onUser"]["channel"],
+            json!({ "$ref": "#/channels/user~1{id}" })
+        );
+        assert_eq!(
+            d["operations"]["onUser"]["messages"],
+            json!([{ "$ref": "#/channels/user~1{id}/messages/userEvent" }])
+        );
+        let send = &d["operations"]["user/{id}.subscribe"];
+        assert_eq!(send["action"], "send");
+        assert_eq!(send["messages"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            ch["messages"]["subscribe.message.0"],
+            json!({ "$ref": "#/components/messages/A" })
+        );
+    }
+
+    #[test]
+    fn v3_to_v2_reports_what_it_drops() {
+        let v3 = json!({
+            "asyncapi": "3.0.0",
+            "info": { "title": "T", "version": "1" },
+            "channels": { "c": { "address": "a.b", "messages": { "m": { "payload": { "type": "string" } } } } },
+            "operations": {
+                "one": { "action": "receive", "channel": { "$ref": "#/channels/c" }, "reply": { "channel": { "$ref": "#/channels/c" } } },
+                "two": { "action": "receive", "channel": { "$ref": "#/channels/c" } }
+            }
+        });
+        let c = v3_to_v2(&v3).unwrap();
+        assert_eq!(
+            c.document["channels"]["a.b"]["publish"]["operationId"],
+            "one"
+        );
+        assert_eq!(
+            c.document["channels"]["a.b"]["publish"]["message"],
+            json!({ "payload": { "type": "string" } })
+        );
+        assert_eq!(c.notes.len(), 2, "{:?}", c.notes);
+        assert!(c.notes.iter().any(|n| n.pointer == "/operations/one/reply"));
+        assert!(c.notes.iter().any(|n| n.pointer == "/operations/two"));
+    }
 }

@@ -148,3 +148,62 @@ fn official_2_6_examples_convert_to_the_official_3_0_examples() {
     );
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+#[test]
+fn official_3_0_examples_export_to_valid_2_6_and_back() {
+    let corpus = corpus();
+    let options = LoadOptions::default().ref_root(&corpus);
+    let mut exported = 0;
+    let mut same = 0;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(corpus.join("official/v3"))
+        .expect("official v3 examples")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let checked = check_file(&path, &options);
+        if checked.has_errors() {
+            continue; // The one invalid official example.
+        }
+        let value = checked.bundled_value().unwrap();
+        let (m3, _) = asyncapi::to_v3_model(&value).unwrap();
+        let v2 = asyncapi::convert::v3_to_v2(&value).expect("export to 2.6");
+        // The export is a valid 2.6 document.
+        let yaml = asyncapi::emit::value_to_yaml(&v2.document);
+        let again =
+            faststream_gen::check_str(Path::new("export.yaml"), &yaml, &LoadOptions::default());
+        assert!(
+            !again.has_errors(),
+            "{}: the 2.6 export is invalid: {:?}",
+            path.display(),
+            again
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .take(3)
+                .collect::<Vec<_>>()
+        );
+        exported += 1;
+        // Converted back, it has the same channels and operations, unless
+        // the export said what it had to drop.
+        let back = asyncapi::convert::v2_to_v3(&v2.document).unwrap().document;
+        let (m_back, _) = asyncapi::to_v3_model(&back).unwrap();
+        let dropped = v2
+            .notes
+            .iter()
+            .any(|n| n.message.contains("dropped") && !n.message.contains("reply"));
+        if !dropped {
+            assert_eq!(
+                summary(&m3, &value),
+                summary(&m_back, &back),
+                "{}",
+                path.display()
+            );
+            same += 1;
+        }
+    }
+    println!("exported {exported} documents to 2.6; {same} convert back unchanged");
+    assert!(exported >= 18, "exported only {exported}");
+    assert!(same >= 15, "only {same} round-tripped");
+}

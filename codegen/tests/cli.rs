@@ -1,0 +1,268 @@
+//! The `faststream-gen` binary as a user runs it: exit statuses, output
+//! formats, written files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_faststream-gen"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn corpus() -> PathBuf {
+    std::env::var_os("FASTSTREAM_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fsg-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const ORDERS: &str = "../specs/orders.yaml";
+const FIXTURES: &str = "tests/fixtures/diagnostics";
+
+#[test]
+fn validate_exit_statuses() {
+    let ok = bin().args(["validate", ORDERS]).output().unwrap();
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(stderr(&ok).contains("valid"));
+
+    let bad = bin()
+        .args([
+            "validate",
+            ORDERS,
+            &format!("{FIXTURES}/required-field.yaml"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("error[required-field]: missing required field `version`"));
+
+    let usage = bin().args(["validate"]).output().unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    let usage = bin()
+        .args(["validate", ORDERS, "--format", "xml"])
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn validate_reports_json() {
+    let out = bin()
+        .args([
+            "validate",
+            "--format",
+            "json",
+            &format!("{FIXTURES}/ref-outside-root.yaml"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let diags = v[0]["diagnostics"].as_array().unwrap();
+    assert_eq!(v[0]["valid"], false);
+    assert_eq!(diags.len(), 2);
+    assert_eq!(diags[0]["code"], "ref-outside-root");
+    assert_eq!(diags[0]["line"], 8);
+    assert_eq!(diags[0]["column"], 13);
+    assert_eq!(diags[0]["pointer"], "#/components/schemas/Escapes");
+}
+
+#[test]
+fn convert_writes_each_version_and_format() {
+    let dir = scratch("convert");
+    for (to, file) in [("2.6", "o26.yaml"), ("3.1", "o31.json"), ("3.0", "o30.yml")] {
+        let out_path = dir.join(file);
+        let out = bin()
+            .args(["convert", ORDERS, "--to", to, "-o"])
+            .arg(&out_path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        // What was written is a valid document of the asked version.
+        let check = bin().args(["validate"]).arg(&out_path).output().unwrap();
+        assert_eq!(check.status.code(), Some(0), "{to}: {}", stderr(&check));
+        let text = std::fs::read_to_string(&out_path).unwrap();
+        assert!(text.contains(&format!("{to}.0")), "{to}: {text}");
+        if file.ends_with(".json") {
+            serde_json::from_str::<serde_json::Value>(&text).expect("JSON output");
+        }
+    }
+    // 2.6 cannot express the reply: the user is told.
+    let out = bin()
+        .args(["convert", ORDERS, "--to", "2.6"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("no request/reply"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn failed_run_leaves_existing_output_untouched() {
+    let dir = scratch("nofail");
+    let out_path = dir.join("out.yaml");
+    std::fs::write(&out_path, "previous content\n").unwrap();
+    let out = bin()
+        .args([
+            "convert",
+            &format!("{FIXTURES}/type-mismatch.yaml"),
+            "--to",
+            "2.6",
+            "-o",
+        ])
+        .arg(&out_path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nothing was written"));
+    assert_eq!(
+        std::fs::read_to_string(&out_path).unwrap(),
+        "previous content\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bundle_inlines_external_refs_into_components() {
+    let dir = scratch("bundle");
+    let corpus = corpus();
+    for (name, rel) in [
+        ("social", "official/v3/social-media/backend/asyncapi.yaml"),
+        ("social2", "official/v2/social-media/backend/asyncapi.yaml"),
+        ("ruter", "wild/RuterNo__adt-doc/asyncapi/asyncapi.yml"),
+    ] {
+        let out_path = dir.join(format!("{name}.yaml"));
+        let out = bin()
+            .arg("bundle")
+            .arg(corpus.join(rel))
+            .arg("--ref-root")
+            .arg(&corpus)
+            .arg("-o")
+            .arg(&out_path)
+            .output()
+            .unwrap();
+        // Ruter is invalid per the official parser (a `$ref` inside an
+        // example): bundling refuses it and says why.
+        if name == "ruter" {
+            assert_eq!(out.status.code(), Some(1));
+            assert!(stderr(&out).contains("ref-not-allowed"), "{}", stderr(&out));
+            assert!(!out_path.exists());
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        let text = std::fs::read_to_string(&out_path).unwrap();
+        let refs: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("$ref: "))
+            .collect();
+        assert!(!refs.is_empty());
+        assert!(
+            refs.iter().all(|r| r.trim_matches('"').starts_with("#/")),
+            "{name}: external refs left: {refs:?}"
+        );
+        // The bundle stands alone: it validates from a folder with nothing else.
+        let check = bin().args(["validate"]).arg(&out_path).output().unwrap();
+        assert_eq!(check.status.code(), Some(0), "{name}: {}", stderr(&check));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn ref_map_serves_urls_from_a_folder() {
+    let dir = scratch("refmap");
+    std::fs::create_dir_all(dir.join("schemas")).unwrap();
+    std::fs::write(
+        dir.join("schemas/user.json"),
+        r#"{"type":"object","properties":{"id":{"type":"string"}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("api.yaml"),
+        "asyncapi: 3.0.0\ninfo:\n  title: T\n  version: '1'\ncomponents:\n  schemas:\n    User:\n      $ref: 'https://example.com/schemas/user.json'\n",
+    )
+    .unwrap();
+    let unmapped = bin()
+        .arg("validate")
+        .arg(dir.join("api.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(unmapped.status.code(), Some(1));
+    assert!(
+        stderr(&unmapped).contains("error[ref-remote]"),
+        "{}",
+        stderr(&unmapped)
+    );
+    let mapped = bin()
+        .arg("validate")
+        .arg(dir.join("api.yaml"))
+        .arg("--ref-map")
+        .arg(format!("https://example.com/={}", dir.display()))
+        .output()
+        .unwrap();
+    assert_eq!(mapped.status.code(), Some(0), "{}", stderr(&mapped));
+    let bad = bin()
+        .args(["validate", ORDERS, "--ref-map", "no-equals-sign"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_out_of_the_ref_root_is_refused() {
+    let dir = scratch("symlink");
+    let project = dir.join("project");
+    let outside = dir.join("outside");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(project.join("Cargo.toml"), "").unwrap();
+    std::fs::write(outside.join("secret.yaml"), "type: string\n").unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.yaml"), project.join("link.yaml")).unwrap();
+    std::fs::write(
+        project.join("api.yaml"),
+        "asyncapi: 3.0.0\ninfo:\n  title: T\n  version: '1'\ncomponents:\n  schemas:\n    S:\n      $ref: 'link.yaml'\n    T:\n      $ref: '../outside/secret.yaml'\n",
+    )
+    .unwrap();
+    let out = bin()
+        .arg("validate")
+        .arg(project.join("api.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).matches("error[ref-outside-root]").count(),
+        2,
+        "{}",
+        stderr(&out)
+    );
+    // With the root set to the common parent, both resolve.
+    let out = bin()
+        .arg("validate")
+        .arg(project.join("api.yaml"))
+        .arg("--ref-root")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
