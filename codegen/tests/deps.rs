@@ -67,6 +67,7 @@ fn model_depends_only_on_serde() {
         "serde_json",
         "indexmap",
         "equivalent",
+        "foldhash",
         "hashbrown",
         "itoa",
         "memchr",
