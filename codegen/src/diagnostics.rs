@@ -65,6 +65,12 @@ pub enum Code {
     RuntimeExpressionInvalid,
     DuplicateOperationId,
     SecuritySchemeUndefined,
+    // Generation.
+    UnsupportedSchema,
+    UntaggedUnion,
+    SchemaConflict,
+    UnsupportedSchemaFormat,
+    UnsupportedProtocol,
 }
 
 impl Code {
@@ -101,6 +107,20 @@ impl Code {
         Code::RuntimeExpressionInvalid,
         Code::DuplicateOperationId,
         Code::SecuritySchemeUndefined,
+        Code::UnsupportedSchema,
+        Code::UntaggedUnion,
+        Code::SchemaConflict,
+        Code::UnsupportedSchemaFormat,
+        Code::UnsupportedProtocol,
+    ];
+
+    /// The codes only code generation reports (not `validate`).
+    pub const GENERATION: &'static [Code] = &[
+        Code::UnsupportedSchema,
+        Code::UntaggedUnion,
+        Code::SchemaConflict,
+        Code::UnsupportedSchemaFormat,
+        Code::UnsupportedProtocol,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -135,6 +155,11 @@ impl Code {
             Code::RuntimeExpressionInvalid => "runtime-expression-invalid",
             Code::DuplicateOperationId => "duplicate-operation-id",
             Code::SecuritySchemeUndefined => "security-scheme-undefined",
+            Code::UnsupportedSchema => "unsupported-schema",
+            Code::UntaggedUnion => "untagged-union",
+            Code::SchemaConflict => "schema-conflict",
+            Code::UnsupportedSchemaFormat => "unsupported-schema-format",
+            Code::UnsupportedProtocol => "unsupported-protocol",
         }
     }
 }

@@ -5,9 +5,16 @@
 //! [`faststream_asyncapi`] model. Code generation builds on the model in
 //! later stages. [`write`] is the only module that writes files.
 
+pub mod avro;
 pub mod diagnostics;
+pub mod emit;
+pub mod generate;
+pub mod ident;
 pub mod load;
+pub mod lower;
+pub mod settings;
 pub mod spec;
+pub mod types;
 pub mod validate;
 pub mod write;
 
@@ -15,7 +22,9 @@ use std::path::Path;
 
 pub use diagnostics::{Code, Diagnostic, Severity};
 pub use faststream_asyncapi as asyncapi;
+pub use generate::{Generated, generate};
 pub use load::{LoadOptions, Loaded, Sources};
+pub use settings::Settings;
 
 /// A loaded and validated document.
 #[derive(Debug)]

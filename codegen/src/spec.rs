@@ -601,3 +601,13 @@ pub fn is_json_schema_format(format: &str) -> bool {
         || f.starts_with("application/schema+json")
         || f.starts_with("application/schema+yaml")
 }
+
+/// Whether generation can read a `schemaFormat` as JSON Schema: the
+/// AsyncAPI schema, JSON Schema, and OpenAPI 3.0 schema objects (a close
+/// dialect).
+pub fn is_schema_like_format(format: &str) -> bool {
+    is_json_schema_format(format)
+        || format
+            .to_ascii_lowercase()
+            .starts_with("application/vnd.oai.openapi")
+}

@@ -93,7 +93,10 @@ fn every_code_has_a_pinned_fixture() {
     );
     covered.push(Code::FileTooLarge);
 
-    let missing: Vec<_> = Code::ALL.iter().filter(|c| !covered.contains(c)).collect();
+    let missing: Vec<_> = Code::ALL
+        .iter()
+        .filter(|c| !covered.contains(c) && !Code::GENERATION.contains(c))
+        .collect();
     assert!(missing.is_empty(), "codes without a fixture: {missing:?}");
     assert!(
         changed.is_empty(),

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use faststream_gen::asyncapi::{self, SpecVersion, convert, emit};
 use faststream_gen::diagnostics::{self, render_human, render_json};
-use faststream_gen::{Checked, LoadOptions, check_file};
+use faststream_gen::settings::{DateTimeRepr, MapType, UnknownFields};
+use faststream_gen::{Checked, LoadOptions, Settings, check_file};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -50,6 +51,23 @@ enum Command {
         /// Output format (default: from the output file's extension, else yaml).
         #[arg(long, value_enum)]
         format: Option<OutputFormat>,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Generate Rust code: message types, headers and channel addresses.
+    ///
+    /// `-o OUT.rs` writes one module file; `-o DIR/` writes a module tree
+    /// (`mod.rs`, `models.rs`, `channels.rs`); without `-o`, the module
+    /// goes to standard output.
+    Generate {
+        file: PathBuf,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Do not write: exit 1 if OUT differs from what would be generated.
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        settings: SettingsArgs,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -97,6 +115,73 @@ fn parse_ref_map(s: &str) -> Result<(String, PathBuf), String> {
         return Err(format!("`{url}` is not an http(s) URL prefix"));
     }
     Ok((url.to_owned(), PathBuf::from(dir)))
+}
+
+#[derive(Args, Debug)]
+struct SettingsArgs {
+    /// How date-time, date and time strings are typed.
+    #[arg(long, value_enum, default_value_t = DateTimeArg::Chrono)]
+    date_time: DateTimeArg,
+    /// What happens to fields a schema does not name (when
+    /// additionalProperties allows them).
+    #[arg(long, value_enum, default_value_t = UnknownFieldsArg::Keep)]
+    unknown_fields: UnknownFieldsArg,
+    /// The map type of generated code.
+    #[arg(long, value_enum, default_value_t = MapArg::Btree)]
+    map: MapArg,
+    /// Extra derive for every generated struct and enum (repeatable).
+    #[arg(long, value_name = "TRAIT")]
+    derive: Vec<String>,
+    /// The path generated code reaches the runtime through.
+    #[arg(long, value_name = "PATH", default_value = "::faststream::__codegen")]
+    runtime_path: String,
+    /// Only this channel (repeatable; default: all).
+    #[arg(long, value_name = "KEY")]
+    channel: Vec<String>,
+    /// Only this operation (repeatable; default: all).
+    #[arg(long, value_name = "KEY")]
+    operation: Vec<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum DateTimeArg {
+    Chrono,
+    String,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum UnknownFieldsArg {
+    Keep,
+    Ignore,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum MapArg {
+    Btree,
+    Hash,
+}
+
+impl SettingsArgs {
+    fn settings(&self) -> Settings {
+        Settings {
+            runtime_path: self.runtime_path.clone(),
+            date_time: match self.date_time {
+                DateTimeArg::Chrono => DateTimeRepr::Chrono,
+                DateTimeArg::String => DateTimeRepr::String,
+            },
+            unknown_fields: match self.unknown_fields {
+                UnknownFieldsArg::Keep => UnknownFields::Keep,
+                UnknownFieldsArg::Ignore => UnknownFields::Ignore,
+            },
+            map_type: match self.map {
+                MapArg::Btree => MapType::BTreeMap,
+                MapArg::Hash => MapType::HashMap,
+            },
+            extra_derives: self.derive.clone(),
+            operations: self.operation.clone(),
+            channels: self.channel.clone(),
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,6 +297,71 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 m.insert("asyncapi".into(), serde_json::json!(version));
             }
             write_output(&document, output.as_deref(), format)
+        }
+        Command::Generate {
+            file,
+            output,
+            check,
+            settings,
+            load,
+        } => {
+            let checked = checked_or_report(&file, &load)?;
+            let Some(document) = checked.loaded.document.as_ref() else {
+                return Ok(ExitCode::from(1));
+            };
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let generated = faststream_gen::generate(document, &settings.settings(), &name)
+                .map_err(|d| d.message)?;
+            if !generated.diagnostics.is_empty() {
+                eprint!(
+                    "{}",
+                    render_human(&generated.diagnostics, &checked.loaded.sources)
+                );
+            }
+            let files: Vec<(PathBuf, String)> = match &output {
+                None => {
+                    if check {
+                        return Err("--check needs -o OUT".into());
+                    }
+                    print!("{}", generated.code.single);
+                    return Ok(ExitCode::SUCCESS);
+                }
+                Some(out) if out.extension().is_some_and(|e| e == "rs") => {
+                    vec![(out.clone(), generated.code.single.clone())]
+                }
+                Some(dir) => generated
+                    .code
+                    .tree
+                    .iter()
+                    .map(|(name, text)| (dir.join(name), text.clone()))
+                    .collect(),
+            };
+            if check {
+                let stale: Vec<String> = files
+                    .iter()
+                    .filter(|(path, text)| {
+                        std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str())
+                    })
+                    .map(|(path, _)| path.display().to_string())
+                    .collect();
+                if stale.is_empty() {
+                    eprintln!("generated code is up to date");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                eprintln!(
+                    "stale generated code (run without --check to update): {}",
+                    stale.join(", ")
+                );
+                return Ok(ExitCode::from(1));
+            }
+            for (path, text) in &files {
+                faststream_gen::write::write_atomic(path, text.as_bytes())
+                    .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Bundle {
             file,

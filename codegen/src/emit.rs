@@ -1,0 +1,739 @@
+//! Rendering: the type graph and the lowered document -> Rust source, with
+//! `quote!`, parsed by `syn` and formatted by `prettyplease`. A broken
+//! template fails here, at generation time, never in the user's build.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::lower::{ChannelIr, Ir};
+use crate::settings::{MapType, Settings};
+use crate::types::{
+    Additional, Constraints, DefKind, Field, FormatCheck, Int, Literal as EnumLiteral, Ty, TypeDef,
+};
+
+/// Lints generated code cannot always avoid.
+const ALLOWS: &str = "#![allow(dead_code, unused_imports, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]";
+
+fn ident(name: &str) -> syn::Ident {
+    match name.strip_prefix("r#") {
+        Some(raw) => syn::Ident::new_raw(raw, proc_macro2::Span::call_site()),
+        None => format_ident!("{}", name),
+    }
+}
+
+struct Ctx<'a> {
+    rt: TokenStream,
+    settings: &'a Settings,
+    defs: &'a [TypeDef],
+    /// Path prefix from the current module to `models`.
+    models: TokenStream,
+}
+
+impl Ctx<'_> {
+    fn ty(&self, ty: &Ty) -> TokenStream {
+        let rt = &self.rt;
+        match ty {
+            Ty::Unit => quote!(()),
+            Ty::Bool => quote!(bool),
+            Ty::Int(i) => match i {
+                Int::I8 => quote!(i8),
+                Int::I16 => quote!(i16),
+                Int::I32 => quote!(i32),
+                Int::I64 => quote!(i64),
+                Int::U8 => quote!(u8),
+                Int::U16 => quote!(u16),
+                Int::U32 => quote!(u32),
+                Int::U64 => quote!(u64),
+            },
+            Ty::F32 => quote!(f32),
+            Ty::F64 => quote!(f64),
+            Ty::String => quote!(String),
+            Ty::DateTime => quote!(#rt::chrono::DateTime<#rt::chrono::FixedOffset>),
+            Ty::Date => quote!(#rt::chrono::NaiveDate),
+            Ty::Time => quote!(#rt::chrono::NaiveTime),
+            Ty::Uuid => quote!(#rt::uuid::Uuid),
+            Ty::Bytes => quote!(#rt::Base64),
+            Ty::Value => quote!(#rt::Value),
+            Ty::Vec(t) => {
+                let t = self.ty(t);
+                quote!(Vec<#t>)
+            }
+            Ty::Map(t) => {
+                let t = self.ty(t);
+                match self.settings.map_type {
+                    MapType::BTreeMap => quote!(#rt::Map<String, #t>),
+                    MapType::HashMap => quote!(::std::collections::HashMap<String, #t>),
+                }
+            }
+            Ty::Option(t) => {
+                let t = self.ty(t);
+                quote!(Option<#t>)
+            }
+            Ty::Box(t) => {
+                let t = self.ty(t);
+                quote!(Box<#t>)
+            }
+            Ty::Tuple(ts) => {
+                let ts = ts.iter().map(|t| self.ty(t));
+                quote!((#(#ts,)*))
+            }
+            Ty::Named(id) => {
+                let name = ident(&self.defs[id.0].name);
+                let models = &self.models;
+                quote!(#models #name)
+            }
+        }
+    }
+
+    fn derives(&self, extra: TokenStream) -> TokenStream {
+        let rt = &self.rt;
+        let user: Vec<TokenStream> = self
+            .settings
+            .extra_derives
+            .iter()
+            .filter_map(|d| d.parse().ok())
+            .collect();
+        quote!(#[derive(Debug, Clone, PartialEq, #extra #rt::serde::Serialize, #rt::serde::Deserialize #(, #user)*)])
+    }
+
+    fn serde_crate(&self) -> TokenStream {
+        quote!(#[serde(crate = "__rt::serde")])
+    }
+
+    /// Whether a value of this type can hold something to validate.
+    fn needs_validate(&self, ty: &Ty) -> bool {
+        match ty {
+            Ty::Named(id) => match &self.defs[id.0].kind {
+                DefKind::StringEnum(_) | DefKind::ValueEnum(_) => false,
+                DefKind::Alias(t) => self.needs_validate(t),
+                _ => true,
+            },
+            Ty::Vec(t) | Ty::Map(t) | Ty::Option(t) | Ty::Box(t) => self.needs_validate(t),
+            Ty::Tuple(ts) => ts.iter().any(|t| self.needs_validate(t)),
+            _ => false,
+        }
+    }
+}
+
+fn docs(doc: Option<&str>) -> TokenStream {
+    let Some(doc) = doc else {
+        return TokenStream::new();
+    };
+    let lines = doc.lines().map(|l| {
+        let l = if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        };
+        quote!(#[doc = #l])
+    });
+    quote!(#(#lines)*)
+}
+
+fn f64_lit(x: f64) -> Literal {
+    Literal::f64_suffixed(x)
+}
+
+fn usize_lit(x: u64) -> Literal {
+    Literal::usize_unsuffixed(usize::try_from(x).unwrap_or(usize::MAX))
+}
+
+/// Checks for the constraints on one value `v` (a reference) of type `ty`.
+fn checks(ctx: &Ctx<'_>, ty: &Ty, c: &Constraints, path: &TokenStream) -> TokenStream {
+    let rt = &ctx.rt;
+    let mut out = Vec::new();
+    match ty.peel() {
+        Ty::String => {
+            if let Some(n) = c.min_length {
+                let n = usize_lit(n);
+                out.push(quote!(#rt::rules::min_length(v, #n, #path, errors);));
+            }
+            if let Some(n) = c.max_length {
+                let n = usize_lit(n);
+                out.push(quote!(#rt::rules::max_length(v, #n, #path, errors);));
+            }
+            if let Some(p) = &c.pattern
+                && regex_lite::Regex::new(p).is_ok()
+            {
+                out.push(quote!({
+                    static PATTERN: #rt::LazyRegex = #rt::LazyRegex::new(#p);
+                    #rt::rules::pattern(v, &PATTERN, #path, errors);
+                }));
+            }
+            match c.format {
+                Some(FormatCheck::Email) => out.push(quote!(#rt::rules::email(v, #path, errors);)),
+                Some(FormatCheck::Uri) => out.push(quote!(#rt::rules::uri(v, #path, errors);)),
+                None => {}
+            }
+            if let Some(k) = &c.const_str {
+                out.push(quote!(#rt::rules::constant(&v.as_str(), &#k, #path, errors);));
+            }
+        }
+        Ty::Int(_) | Ty::F32 | Ty::F64 => {
+            for (value, rule) in [
+                (c.minimum, quote!(minimum)),
+                (c.maximum, quote!(maximum)),
+                (c.exclusive_minimum, quote!(exclusive_minimum)),
+                (c.exclusive_maximum, quote!(exclusive_maximum)),
+                (c.multiple_of, quote!(multiple_of)),
+            ] {
+                if let Some(x) = value {
+                    let x = f64_lit(x);
+                    out.push(quote!(#rt::rules::#rule(*v, #x, #path, errors);));
+                }
+            }
+        }
+        Ty::Vec(_) => {
+            if let Some(n) = c.min_items {
+                let n = usize_lit(n);
+                out.push(quote!(#rt::rules::min_items(v.len(), #n, #path, errors);));
+            }
+            if let Some(n) = c.max_items {
+                let n = usize_lit(n);
+                out.push(quote!(#rt::rules::max_items(v.len(), #n, #path, errors);));
+            }
+            if c.unique_items {
+                out.push(quote!(#rt::rules::unique_items(v, #path, errors);));
+            }
+        }
+        Ty::Map(_) => {
+            if let Some(n) = c.min_properties {
+                let n = usize_lit(n);
+                out.push(quote!(#rt::rules::min_properties(v.len(), #n, #path, errors);));
+            }
+            if let Some(n) = c.max_properties {
+                let n = usize_lit(n);
+                out.push(quote!(#rt::rules::max_properties(v.len(), #n, #path, errors);));
+            }
+        }
+        _ => {}
+    }
+    if out.is_empty() {
+        return TokenStream::new();
+    }
+    // Box and Option are peeled: `v` is the inner value.
+    match ty {
+        Ty::Option(inner) if matches!(**inner, Ty::Box(_)) => {
+            quote!(if let Some(v) = v { let v = &**v; #(#out)* })
+        }
+        Ty::Option(_) => quote!(if let Some(v) = v { #(#out)* }),
+        Ty::Box(_) => quote!({ let v = &**v; #(#out)* }),
+        _ => quote!(#(#out)*),
+    }
+}
+
+fn emit_struct(
+    ctx: &Ctx<'_>,
+    def: &TypeDef,
+    fields: &[Field],
+    additional: &Additional,
+) -> TokenStream {
+    let rt = &ctx.rt;
+    let name = ident(&def.name);
+    let doc = docs(def.doc.as_deref());
+    let derives = ctx.derives(TokenStream::new());
+    let serde_crate = ctx.serde_crate();
+    let deny =
+        matches!(additional, Additional::Deny).then(|| quote!(#[serde(deny_unknown_fields)]));
+    let mut defaults = Vec::new();
+    let mut validations = Vec::new();
+    let members = fields
+        .iter()
+        .map(|f| {
+            let fname = ident(&f.name);
+            let fdoc = docs(f.doc.as_deref());
+            let ty = ctx.ty(&f.ty);
+            let wire = &f.wire;
+            let plain = f.name.trim_start_matches("r#");
+            let rename = (plain != wire).then(|| quote!(#[serde(rename = #wire)]));
+            let optional = if f.ty.is_option() && !f.required {
+                quote!(#[serde(default, skip_serializing_if = "Option::is_none")])
+            } else if let Some(d) = &f.default {
+                let fn_name = format_ident!("__default_{}", plain);
+                let value = default_expr(ctx, &f.ty, d);
+                defaults.push(quote!(
+                    #[doc(hidden)]
+                    pub fn #fn_name() -> #ty { #value }
+                ));
+                let path = format!("{}::{}", def.name, fn_name);
+                quote!(#[serde(default = #path)])
+            } else {
+                TokenStream::new()
+            };
+            let path = quote!(&path.field(#wire));
+            let check = checks(ctx, &f.ty, &f.constraints, &quote!(p));
+            let check = if check.is_empty() {
+                TokenStream::new()
+            } else {
+                quote!({ let p = #path; let v = &self.#fname; #check })
+            };
+            let nested = ctx
+                .needs_validate(&f.ty)
+                .then(|| quote!(#rt::Validate::validate_at(&self.#fname, #path, errors);));
+            if !check.is_empty() || nested.is_some() {
+                validations.push(quote!(#check #nested));
+            }
+            quote!(#fdoc #rename #optional pub #fname: #ty,)
+        })
+        .collect::<Vec<_>>();
+    let extra = match additional {
+        Additional::Keep { field, ty } => {
+            let f = ident(field);
+            let map = ctx.ty(&Ty::Map(Box::new(ty.clone())));
+            if ctx.needs_validate(ty) {
+                validations.push(quote!(#rt::Validate::validate_at(&self.#f, path, errors);));
+            }
+            quote!(
+                /// Fields the schema does not name, kept as they came.
+                #[serde(flatten)]
+                pub #f: #map,
+            )
+        }
+        _ => TokenStream::new(),
+    };
+    let defaults_impl = (!defaults.is_empty()).then(|| quote!(impl #name { #(#defaults)* }));
+    let path_arg = if validations.is_empty() {
+        quote!(_path)
+    } else {
+        quote!(path)
+    };
+    let errors_arg = if validations.is_empty() {
+        quote!(_errors)
+    } else {
+        quote!(errors)
+    };
+    quote! {
+        #doc
+        #derives
+        #serde_crate
+        #deny
+        pub struct #name {
+            #(#members)*
+            #extra
+        }
+        #defaults_impl
+        impl #rt::Validate for #name {
+            fn validate_at(&self, #path_arg: &#rt::Path<'_>, #errors_arg: &mut Vec<#rt::ValidationError>) {
+                #(#validations)*
+            }
+        }
+    }
+}
+
+fn default_expr(ctx: &Ctx<'_>, ty: &Ty, d: &Value) -> TokenStream {
+    match (ty.peel(), d) {
+        (Ty::String, Value::String(s)) => quote!(String::from(#s)),
+        (Ty::Bool, Value::Bool(b)) => quote!(#b),
+        (Ty::Int(_), Value::Number(n)) => {
+            let lit: TokenStream = n.to_string().parse().unwrap_or_else(|_| quote!(0));
+            quote!(#lit)
+        }
+        (Ty::F32 | Ty::F64, Value::Number(n)) => {
+            let lit = Literal::f64_unsuffixed(n.as_f64().unwrap_or_default());
+            quote!(#lit)
+        }
+        (Ty::Named(id), Value::String(s)) => {
+            let def = &ctx.defs[id.0];
+            let name = ident(&def.name);
+            let variant = match &def.kind {
+                DefKind::StringEnum(lits) => lits
+                    .iter()
+                    .find(|l| l.value.as_str() == Some(s))
+                    .map(|l| ident(&l.name)),
+                _ => None,
+            };
+            let models = &ctx.models;
+            match variant {
+                Some(v) => quote!(#models #name::#v),
+                None => quote!(::std::default::Default::default()),
+            }
+        }
+        _ => quote!(::std::default::Default::default()),
+    }
+}
+
+fn emit_string_enum(ctx: &Ctx<'_>, def: &TypeDef, lits: &[EnumLiteral]) -> TokenStream {
+    let rt = &ctx.rt;
+    let name = ident(&def.name);
+    let doc = docs(def.doc.as_deref());
+    let derives = ctx.derives(quote!(Copy, Eq, Hash, PartialOrd, Ord,));
+    let serde_crate = ctx.serde_crate();
+    let variants = lits.iter().map(|l| {
+        let v = ident(&l.name);
+        let wire = l.value.as_str().unwrap_or_default();
+        quote!(#[serde(rename = #wire)] #v,)
+    });
+    let arms = lits.iter().map(|l| {
+        let v = ident(&l.name);
+        let wire = l.value.as_str().unwrap_or_default();
+        quote!(Self::#v => #wire,)
+    });
+    quote! {
+        #doc
+        #derives
+        #serde_crate
+        pub enum #name { #(#variants)* }
+        impl #name {
+            /// The value on the wire.
+            pub fn as_str(&self) -> &'static str {
+                match self { #(#arms)* }
+            }
+        }
+        impl #rt::Validate for #name {
+            fn validate_at(&self, _path: &#rt::Path<'_>, _errors: &mut Vec<#rt::ValidationError>) {}
+        }
+    }
+}
+
+fn emit_value_enum(ctx: &Ctx<'_>, def: &TypeDef, lits: &[EnumLiteral]) -> TokenStream {
+    let rt = &ctx.rt;
+    let name = ident(&def.name);
+    let doc = docs(def.doc.as_deref());
+    let user: Vec<TokenStream> = ctx
+        .settings
+        .extra_derives
+        .iter()
+        .filter_map(|d| d.parse().ok())
+        .collect();
+    let variants = lits.iter().map(|l| {
+        let v = ident(&l.name);
+        let shown = format!(" `{}`", l.value);
+        quote!(#[doc = #shown] #v,)
+    });
+    let to_value = lits.iter().map(|l| {
+        let v = ident(&l.name);
+        let json = l.value.to_string();
+        quote!(Self::#v => #rt::serde_json::from_str(#json).unwrap_or_default(),)
+    });
+    let from_value = lits.iter().map(|l| {
+        let v = ident(&l.name);
+        let json = l.value.to_string();
+        quote!(if value == #rt::serde_json::from_str::<#rt::Value>(#json).unwrap_or_default() {
+            return Ok(Self::#v);
+        })
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash #(, #user)*)]
+        pub enum #name { #(#variants)* }
+        impl #name {
+            /// The value on the wire.
+            pub fn to_value(&self) -> #rt::Value {
+                match self { #(#to_value)* }
+            }
+        }
+        impl #rt::serde::Serialize for #name {
+            fn serialize<S: #rt::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                #rt::serde::Serialize::serialize(&self.to_value(), serializer)
+            }
+        }
+        impl<'de> #rt::serde::Deserialize<'de> for #name {
+            fn deserialize<D: #rt::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <#rt::Value as #rt::serde::Deserialize>::deserialize(deserializer)?;
+                #(#from_value)*
+                Err(<D::Error as #rt::serde::de::Error>::custom(
+                    ::std::format!("unexpected value {value}"),
+                ))
+            }
+        }
+        impl #rt::Validate for #name {
+            fn validate_at(&self, _path: &#rt::Path<'_>, _errors: &mut Vec<#rt::ValidationError>) {}
+        }
+    }
+}
+
+fn emit_enum(
+    ctx: &Ctx<'_>,
+    def: &TypeDef,
+    tag: Option<&str>,
+    variants: &[crate::types::Variant],
+) -> TokenStream {
+    let rt = &ctx.rt;
+    let name = ident(&def.name);
+    let doc = docs(def.doc.as_deref());
+    let derives = ctx.derives(TokenStream::new());
+    let serde_crate = ctx.serde_crate();
+    let repr = match tag {
+        Some(t) => quote!(#[serde(tag = #t)]),
+        None => quote!(#[serde(untagged)]),
+    };
+    let members = variants.iter().map(|v| {
+        let vname = ident(&v.name);
+        let ty = ctx.ty(&v.ty);
+        let vdoc = docs(v.doc.as_deref());
+        let rename = v.wire.as_ref().map(|w| quote!(#[serde(rename = #w)]));
+        quote!(#vdoc #rename #vname(#ty),)
+    });
+    let arms = variants.iter().map(|v| {
+        let vname = ident(&v.name);
+        quote!(Self::#vname(v) => #rt::Validate::validate_at(v, path, errors),)
+    });
+    quote! {
+        #doc
+        #derives
+        #serde_crate
+        #repr
+        pub enum #name { #(#members)* }
+        impl #rt::Validate for #name {
+            fn validate_at(&self, path: &#rt::Path<'_>, errors: &mut Vec<#rt::ValidationError>) {
+                match self { #(#arms)* }
+            }
+        }
+    }
+}
+
+fn emit_newtype(
+    ctx: &Ctx<'_>,
+    def: &TypeDef,
+    inner: &Ty,
+    constraints: &Constraints,
+) -> TokenStream {
+    let rt = &ctx.rt;
+    let name = ident(&def.name);
+    let doc = docs(def.doc.as_deref());
+    let derives = ctx.derives(TokenStream::new());
+    let serde_crate = ctx.serde_crate();
+    let ty = ctx.ty(inner);
+    let check = checks(ctx, inner, constraints, &quote!(path));
+    let nested = ctx
+        .needs_validate(inner)
+        .then(|| quote!(#rt::Validate::validate_at(v, path, errors);));
+    let (path_arg, errors_arg) = if check.is_empty() && nested.is_none() {
+        (quote!(_path), quote!(_errors))
+    } else {
+        (quote!(path), quote!(errors))
+    };
+    let v_binding = if check.is_empty() && nested.is_none() {
+        TokenStream::new()
+    } else {
+        quote!(let v = &self.0;)
+    };
+    quote! {
+        #doc
+        #derives
+        #serde_crate
+        #[serde(transparent)]
+        pub struct #name(pub #ty);
+        impl From<#ty> for #name {
+            fn from(value: #ty) -> Self { Self(value) }
+        }
+        impl #rt::Validate for #name {
+            fn validate_at(&self, #path_arg: &#rt::Path<'_>, #errors_arg: &mut Vec<#rt::ValidationError>) {
+                #v_binding
+                #check
+                #nested
+            }
+        }
+    }
+}
+
+fn emit_def(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
+    match &def.kind {
+        DefKind::Struct { fields, additional } => emit_struct(ctx, def, fields, additional),
+        DefKind::StringEnum(lits) => emit_string_enum(ctx, def, lits),
+        DefKind::ValueEnum(lits) => emit_value_enum(ctx, def, lits),
+        DefKind::Tagged { tag, variants } => emit_enum(ctx, def, Some(tag), variants),
+        DefKind::Untagged(variants) => emit_enum(ctx, def, None, variants),
+        DefKind::Newtype { inner, constraints } => emit_newtype(ctx, def, inner, constraints),
+        DefKind::Alias(ty) => {
+            let name = ident(&def.name);
+            let doc = docs(def.doc.as_deref());
+            let ty = ctx.ty(ty);
+            quote!(#doc pub type #name = #ty;)
+        }
+    }
+}
+
+fn emit_channel(ctx: &Ctx<'_>, ch: &ChannelIr) -> TokenStream {
+    let name = ident(&ch.rust_name);
+    let doc = docs(ch.doc.as_deref());
+    let Some(address) = &ch.address else {
+        return quote! {
+            #doc
+            /// The address of this channel is not known in advance.
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+            pub struct #name;
+        };
+    };
+    let fields: Vec<syn::Ident> = ch.params.iter().map(|p| ident(&p.rust)).collect();
+    let field_docs: Vec<TokenStream> = ch.params.iter().map(|p| docs(p.doc.as_deref())).collect();
+    // The address template split into literal text and parameters.
+    let mut format_str = String::new();
+    let mut args = Vec::new();
+    let mut parse_steps = Vec::new();
+    let segments = crate::lower::address_segments(address);
+    for (i, seg) in segments.iter().enumerate() {
+        match seg {
+            crate::lower::Segment::Text(t) => {
+                format_str.push_str(&t.replace('{', "{{").replace('}', "}}"));
+                parse_steps.push(quote!(let rest = rest.strip_prefix(#t)?;));
+            }
+            crate::lower::Segment::Param(p) => {
+                format_str.push_str("{}");
+                let param = ch.params.iter().find(|x| &x.wire == p);
+                let f = ident(param.map_or("param", |x| x.rust.as_str()));
+                args.push(quote!(self.#f));
+                // A parameter runs to the next literal text (or the end).
+                let next = segments[i + 1..].iter().find_map(|s| match s {
+                    crate::lower::Segment::Text(t) => Some(t.clone()),
+                    crate::lower::Segment::Param(_) => None,
+                });
+                let take = match next {
+                    Some(t) => {
+                        quote!(let end = rest.find(#t)?; let (value, rest) = rest.split_at(end);)
+                    }
+                    None => quote!(let (value, rest) = (rest, "");),
+                };
+                let allowed = param.map(|x| x.enum_values.clone()).unwrap_or_default();
+                let enum_check = (!allowed.is_empty())
+                    .then(|| quote!(if ![#(#allowed),*].contains(&value) { return None; }));
+                parse_steps.push(quote!(
+                    #take
+                    if value.is_empty() { return None; }
+                    #enum_check
+                    let #f = String::from(value);
+                ));
+            }
+        }
+    }
+    let rt = &ctx.rt;
+    let _ = rt;
+    if fields.is_empty() {
+        return quote! {
+            #doc
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+            pub struct #name;
+            impl #name {
+                /// The address.
+                pub const ADDRESS: &'static str = #address;
+                /// The concrete address.
+                pub fn address(&self) -> String { String::from(Self::ADDRESS) }
+                /// Whether a concrete address is this channel's.
+                pub fn parse(address: &str) -> Option<Self> {
+                    (address == Self::ADDRESS).then_some(Self)
+                }
+            }
+        };
+    }
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct #name {
+            #(#field_docs pub #fields: String,)*
+        }
+        impl #name {
+            /// The address template, with `{parameter}` placeholders.
+            pub const ADDRESS: &'static str = #address;
+            /// The concrete address for these parameters.
+            pub fn address(&self) -> String {
+                ::std::format!(#format_str, #(#args),*)
+            }
+            /// The parameters of a concrete address, if it matches the template.
+            pub fn parse(address: &str) -> Option<Self> {
+                let rest = address;
+                #(#parse_steps)*
+                if !rest.is_empty() { return None; }
+                Some(Self { #(#fields),* })
+            }
+        }
+    }
+}
+
+/// The rendered parts of a generated module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// One self-contained module file (`-o OUT.rs`).
+    pub single: String,
+    /// A module tree (`-o DIR/`): `mod.rs`, `models.rs`, `channels.rs`.
+    pub tree: Vec<(&'static str, String)>,
+}
+
+fn format_file(tokens: TokenStream, source_name: &str) -> Result<String, String> {
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    let body = prettyplease::unparse(&file);
+    Ok(format!(
+        "// @generated by faststream-gen {} from `{source_name}`. Do not edit by hand.\n{body}",
+        env!("CARGO_PKG_VERSION")
+    ))
+}
+
+/// Renders a lowered document.
+pub fn render(
+    ir: &Ir,
+    defs: &[TypeDef],
+    settings: &Settings,
+    source_name: &str,
+) -> Result<Rendered, String> {
+    let runtime: TokenStream = settings
+        .runtime_path
+        .parse()
+        .map_err(|e| format!("invalid runtime path `{}`: {e}", settings.runtime_path))?;
+    let rt = quote!(__rt);
+    let use_rt = quote!(use #runtime as __rt;);
+    let ctx = Ctx {
+        rt: rt.clone(),
+        settings,
+        defs,
+        models: quote!(super::models::),
+    };
+    let model_ctx = Ctx {
+        rt,
+        settings,
+        defs,
+        models: TokenStream::new(),
+    };
+    let models: Vec<TokenStream> = defs.iter().map(|d| emit_def(&model_ctx, d)).collect();
+    let channels: Vec<TokenStream> = ir.channels.iter().map(|c| emit_channel(&ctx, c)).collect();
+    let title = format!(
+        " Generated from `{source_name}`: {} {}.",
+        ir.title, ir.version
+    );
+    let allows: TokenStream = ALLOWS.parse().map_err(|e| format!("{e}"))?;
+    let models_doc = " Message payloads, headers and the types they use.";
+    let channels_doc = " Channel addresses: typed parameters, formatting and parsing.";
+    let single = format_file(
+        quote! {
+            #allows
+            #![doc = #title]
+
+            #[doc = #models_doc]
+            pub mod models {
+                #use_rt
+                #(#models)*
+            }
+
+            #[doc = #channels_doc]
+            pub mod channels {
+                #(#channels)*
+            }
+        },
+        source_name,
+    )?;
+    let tree = vec![
+        (
+            "mod.rs",
+            format_file(
+                quote! {
+                    #allows
+                    #![doc = #title]
+                    #[doc = #models_doc]
+                    pub mod models;
+                    #[doc = #channels_doc]
+                    pub mod channels;
+                },
+                source_name,
+            )?,
+        ),
+        (
+            "models.rs",
+            format_file(quote! { #allows #use_rt #(#models)* }, source_name)?,
+        ),
+        (
+            "channels.rs",
+            format_file(quote! { #allows #(#channels)* }, source_name)?,
+        ),
+    ];
+    Ok(Rendered { single, tree })
+}

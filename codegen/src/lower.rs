@@ -1,0 +1,383 @@
+//! Lowering: a bundled 3.x document (2.x converted first) -> the
+//! intermediate representation the emitter renders: messages with their
+//! payload and header types, channels with typed parameters, operations.
+
+use faststream_asyncapi::pointer;
+use serde_json::Value;
+
+use crate::diagnostics::{Code, Severity};
+use crate::ident::{self, Namespace};
+use crate::settings::Settings;
+use crate::types::{Hint, Ty, TypeNote, TypeSpace};
+
+/// The lowered document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ir {
+    pub title: String,
+    pub version: String,
+    pub messages: Vec<MessageIr>,
+    pub channels: Vec<ChannelIr>,
+    pub operations: Vec<OperationIr>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageIr {
+    /// JSON pointer of the message object (after following references).
+    pub pointer: String,
+    /// The Rust name stem (`PlaceOrder`).
+    pub rust_name: String,
+    /// `name` on the message, if any.
+    pub wire_name: Option<String>,
+    pub content_type: Option<String>,
+    pub payload: Option<Ty>,
+    pub headers: Option<Ty>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamIr {
+    pub wire: String,
+    pub rust: String,
+    pub doc: Option<String>,
+    pub enum_values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelIr {
+    pub key: String,
+    pub pointer: String,
+    pub rust_name: String,
+    pub address: Option<String>,
+    pub params: Vec<ParamIr>,
+    pub doc: Option<String>,
+    /// Indexes into [`Ir::messages`].
+    pub messages: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperationIr {
+    pub key: String,
+    pub receive: bool,
+    pub channel: Option<usize>,
+    pub messages: Vec<usize>,
+    pub reply_messages: Vec<usize>,
+}
+
+/// One piece of an address template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Text(String),
+    Param(String),
+}
+
+/// Splits `a.{b}.c` into text and parameters.
+pub fn address_segments(address: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut rest = address;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        if start > 0 {
+            out.push(Segment::Text(rest[..start].to_owned()));
+        }
+        out.push(Segment::Param(rest[start + 1..start + len].to_owned()));
+        rest = &rest[start + len + 1..];
+    }
+    if !rest.is_empty() {
+        out.push(Segment::Text(rest.to_owned()));
+    }
+    out
+}
+
+fn str_of<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+struct Lowerer<'d, 's> {
+    doc: &'d Value,
+    types: TypeSpace<'d>,
+    settings: &'s Settings,
+    messages: Vec<MessageIr>,
+    names: Namespace,
+    notes: Vec<TypeNote>,
+}
+
+/// Lowers a bundled 3.x document value.
+pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, Vec<TypeNote>) {
+    let mut l = Lowerer {
+        doc,
+        types: TypeSpace::new(doc, settings),
+        settings,
+        messages: Vec::new(),
+        names: Namespace::new(),
+        notes: Vec::new(),
+    };
+    // Component schemas first, so they get their component names.
+    let schema_keys: Vec<String> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    for key in &schema_keys {
+        let ptr = format!("/components/schemas/{}", pointer::escape(key));
+        let schema = doc.pointer(&ptr_to_serde(&ptr));
+        if schema.is_some_and(is_foreign_schema_holder) {
+            continue;
+        }
+        l.types.register(&ptr, key);
+    }
+    // Component messages, then channel messages.
+    let component_messages: Vec<String> = doc
+        .pointer("/components/messages")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    for key in &component_messages {
+        let ptr = format!("/components/messages/{}", pointer::escape(key));
+        l.message(&ptr, key);
+    }
+    let mut channels = Vec::new();
+    let mut channel_names = Namespace::new();
+    let channel_entries: Vec<(String, Value)> = doc
+        .get("channels")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    for (key, _) in &channel_entries {
+        if !settings.channels.is_empty() && !settings.channels.contains(key) {
+            continue;
+        }
+        let ptr = format!("/channels/{}", pointer::escape(key));
+        let (channel, cptr) = l.deref(&ptr);
+        let Some(channel) = channel else { continue };
+        let mut messages = Vec::new();
+        for (mkey, _) in channel
+            .get("messages")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let mptr = format!("{cptr}/messages/{}", pointer::escape(mkey));
+            if let Some(i) = l.message(&mptr, mkey) {
+                messages.push(i);
+            }
+        }
+        let address = match channel.get("address") {
+            Some(Value::String(a)) => Some(a.clone()),
+            Some(_) => None,
+            None => Some(key.clone()),
+        };
+        let mut param_names = Namespace::new();
+        let params = address
+            .as_deref()
+            .map(address_segments)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|s| match s {
+                Segment::Param(p) => Some(p),
+                Segment::Text(_) => None,
+            })
+            .map(|p| {
+                let decl = channel
+                    .get("parameters")
+                    .and_then(|ps| ps.get(&p))
+                    .map(|d| l.deref_value(d));
+                ParamIr {
+                    rust: param_names.unique(&ident::field_name(&p, "param")),
+                    doc: decl
+                        .as_ref()
+                        .and_then(|d| str_of(d, "description"))
+                        .map(str::to_owned),
+                    enum_values: decl
+                        .as_ref()
+                        .and_then(|d| d.get("enum"))
+                        .and_then(Value::as_array)
+                        .map(|v| {
+                            v.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_owned)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    wire: p,
+                }
+            })
+            .collect();
+        let rust_name = channel_names.unique(&ident::type_name(key, "Channel"));
+        channels.push(ChannelIr {
+            key: key.clone(),
+            pointer: ptr,
+            rust_name,
+            address,
+            params,
+            doc: str_of(channel, "description").map(crate::types::doc_of_text),
+            messages,
+        });
+    }
+    let mut operations = Vec::new();
+    for (key, op) in doc
+        .get("operations")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if !settings.operations.is_empty() && !settings.operations.contains(key) {
+            continue;
+        }
+        let op = l.deref_value(op);
+        let channel_ptr = op
+            .get("channel")
+            .and_then(|c| str_of(c, "$ref"))
+            .and_then(|r| r.strip_prefix('#'))
+            .map(str::to_owned);
+        let channel = channel_ptr
+            .as_ref()
+            .and_then(|p| channels.iter().position(|c: &ChannelIr| &c.pointer == p));
+        let find = |l: &Lowerer<'_, '_>, refs: Option<&Value>| -> Vec<usize> {
+            refs.and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| str_of(r, "$ref").and_then(|r| r.strip_prefix('#')))
+                .filter_map(|p| {
+                    let (_, target) = l.deref(p);
+                    l.messages.iter().position(|m| m.pointer == target)
+                })
+                .collect()
+        };
+        let messages = match op.get("messages") {
+            Some(m) => find(&l, Some(m)),
+            None => channel
+                .map(|c| channels[c].messages.clone())
+                .unwrap_or_default(),
+        };
+        let reply = op.get("reply").map(|r| l.deref_value(r));
+        let reply_messages = find(&l, reply.as_ref().and_then(|r| r.get("messages")));
+        operations.push(OperationIr {
+            key: key.clone(),
+            receive: str_of(&op, "action") == Some("receive"),
+            channel,
+            messages,
+            reply_messages,
+        });
+    }
+    l.types.finish();
+    let mut notes = std::mem::take(&mut l.notes);
+    notes.append(&mut l.types.notes);
+    let ir = Ir {
+        title: doc
+            .pointer("/info/title")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        version: doc
+            .pointer("/info/version")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        messages: l.messages,
+        channels,
+        operations,
+    };
+    let _ = l.settings;
+    (ir, l.types, notes)
+}
+
+/// serde_json's `pointer` takes RFC 6901 pointers, which ours are.
+fn ptr_to_serde(p: &str) -> String {
+    p.to_owned()
+}
+
+/// A component schema that is a multi-format (non-JSON-Schema) holder:
+/// typed where a message uses it.
+fn is_foreign_schema_holder(v: &Value) -> bool {
+    v.get("schemaFormat").is_some() && v.get("schema").is_some()
+}
+
+impl<'d> Lowerer<'d, '_> {
+    /// Follows references from a pointer: (the object, its pointer).
+    fn deref(&self, ptr: &str) -> (Option<&'d Value>, String) {
+        let mut cur = ptr.to_owned();
+        for _ in 0..32 {
+            let Some(v) = self.doc.pointer(&cur) else {
+                return (None, cur);
+            };
+            match str_of(v, "$ref").and_then(|r| r.strip_prefix('#')) {
+                Some(next) => cur = next.to_owned(),
+                None => return (Some(v), cur),
+            }
+        }
+        (None, cur)
+    }
+
+    fn deref_value(&self, v: &Value) -> Value {
+        match str_of(v, "$ref").and_then(|r| r.strip_prefix('#')) {
+            Some(p) => self.deref(p).0.cloned().unwrap_or(Value::Null),
+            None => v.clone(),
+        }
+    }
+
+    /// Lowers the message at `ptr` once (by the pointer it resolves to).
+    fn message(&mut self, ptr: &str, key: &str) -> Option<usize> {
+        let (message, mptr) = self.deref(ptr);
+        let message = message?;
+        if let Some(i) = self.messages.iter().position(|m| m.pointer == mptr) {
+            return Some(i);
+        }
+        // The component key (or the channel's key for it) names the message.
+        let stem = if mptr.starts_with("/components/messages/") {
+            pointer::segments(&mptr)
+                .last()
+                .unwrap_or_else(|| key.to_owned())
+        } else {
+            key.to_owned()
+        };
+        let rust_name = self.names.unique(&ident::type_name(&stem, "Message"));
+        let payload = message
+            .get("payload")
+            .map(|_| self.payload(&format!("{mptr}/payload"), &rust_name));
+        let headers = message
+            .get("headers")
+            .map(|_| self.payload(&format!("{mptr}/headers"), &format!("{rust_name}Headers")));
+        self.messages.push(MessageIr {
+            pointer: mptr,
+            rust_name,
+            wire_name: str_of(message, "name").map(str::to_owned),
+            content_type: str_of(message, "contentType").map(str::to_owned),
+            payload,
+            headers,
+        });
+        Some(self.messages.len() - 1)
+    }
+
+    /// A payload or headers schema (maybe multi-format).
+    fn payload(&mut self, ptr: &str, name: &str) -> Ty {
+        let (schema, sptr) = self.deref(ptr);
+        let Some(schema) = schema else {
+            return Ty::Value;
+        };
+        if let (Some(format), Some(_)) = (str_of(schema, "schemaFormat"), schema.get("schema")) {
+            if crate::spec::is_schema_like_format(format) {
+                return self.types.named(&format!("{sptr}/schema"), name);
+            }
+            let lower = format.to_ascii_lowercase();
+            if lower.starts_with("application/vnd.apache.avro") {
+                return crate::avro::lower(
+                    &mut self.types,
+                    self.doc,
+                    &format!("{sptr}/schema"),
+                    name,
+                    &mut self.notes,
+                );
+            }
+            self.notes.push(TypeNote {
+                severity: Severity::Warning,
+                code: Code::UnsupportedSchemaFormat,
+                pointer: sptr,
+                message: format!("schema format `{format}` is not supported; the payload is typed as a JSON value"),
+            });
+            return Ty::Value;
+        }
+        let _ = Hint::new(name);
+        self.types.named(&sptr, name)
+    }
+}

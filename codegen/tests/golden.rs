@@ -1,0 +1,77 @@
+//! Golden files: each spec in `specs/` generates exactly the checked-in
+//! `tests/golden/generated/<name>.rs` (compiled by the `golden` crate with
+//! `#![deny(warnings)]`). A difference rewrites the file and fails, so the
+//! change shows up in review. Generation is deterministic byte for byte.
+
+use std::path::{Path, PathBuf};
+
+use faststream_gen::{LoadOptions, Settings, check_file, generate};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn specs() -> Vec<PathBuf> {
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(root().join("specs"))
+        .expect("specs folder")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    specs.sort();
+    specs
+}
+
+fn generate_spec(spec: &Path) -> String {
+    let checked = check_file(spec, &LoadOptions::default());
+    assert!(
+        !checked.has_errors(),
+        "{}: {:?}",
+        spec.display(),
+        checked.diagnostics
+    );
+    let name = spec.file_name().unwrap().to_string_lossy().into_owned();
+    let generated = generate(
+        checked.loaded.document.as_ref().unwrap(),
+        &Settings::default(),
+        &name,
+    )
+    .unwrap_or_else(|d| panic!("{}: {}", spec.display(), d.message));
+    generated.code.single
+}
+
+#[test]
+fn generated_code_matches_the_golden_files() {
+    let mut changed = Vec::new();
+    for spec in specs() {
+        let code = generate_spec(&spec);
+        let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
+        let golden = root()
+            .join("tests/golden/generated")
+            .join(format!("{stem}.rs"));
+        let lib = std::fs::read_to_string(root().join("tests/golden/src/lib.rs")).unwrap();
+        assert!(
+            lib.contains(&format!("generated/{stem}.rs")),
+            "tests/golden/src/lib.rs does not compile the golden file of {stem}"
+        );
+        if std::fs::read_to_string(&golden).ok().as_deref() != Some(code.as_str()) {
+            std::fs::write(&golden, &code).unwrap();
+            changed.push(stem);
+        }
+    }
+    assert!(
+        changed.is_empty(),
+        "golden files rewritten (review and commit them): {changed:?}"
+    );
+}
+
+#[test]
+fn generation_is_deterministic() {
+    for spec in specs() {
+        assert_eq!(
+            generate_spec(&spec),
+            generate_spec(&spec),
+            "{}",
+            spec.display()
+        );
+    }
+}

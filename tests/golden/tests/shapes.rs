@@ -1,0 +1,277 @@
+//! The generated types used the way a user would: decode, inspect,
+//! encode. Valid JSON round-trips unchanged (unknown fields included);
+//! every constraint violation is refused with the field path and the rule.
+
+use faststream::{DecodeError, decode_json};
+use golden::shapes::channels::Shipments;
+use golden::shapes::models::{
+    AuditRecord, AuditRecordContact, AuditRecordStatus, CancelReason, Event, Handling, Node,
+    Priority, ShipmentEventHeaders,
+};
+use serde_json::{Value, json};
+
+fn round_trip<T>(value: Value) -> T
+where
+    T: serde::de::DeserializeOwned + serde::Serialize + faststream::Validate,
+{
+    let bytes = serde_json::to_vec(&value).unwrap();
+    let decoded: T = decode_json(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        serde_json::to_value(&decoded).unwrap(),
+        value,
+        "round trip changed the JSON"
+    );
+    decoded
+}
+
+/// The violations of a payload, as `path: rule` strings.
+fn violations<T>(value: Value) -> Vec<String>
+where
+    T: serde::de::DeserializeOwned + faststream::Validate + std::fmt::Debug,
+{
+    match decode_json::<T>(&serde_json::to_vec(&value).unwrap()) {
+        Err(DecodeError::Invalid(e)) => {
+            e.0.iter()
+                .map(|v| format!("{}: {}", v.path, v.rule))
+                .collect()
+        }
+        Err(DecodeError::Json(e)) => vec![format!("json: {e}")],
+        Ok(v) => panic!("accepted an invalid payload: {v:?}"),
+    }
+}
+
+fn created() -> Value {
+    json!({
+        "type": "created",
+        "shipmentId": "6a2f41a3-c54c-fce8-32d2-0324e1c32e22",
+        "createdAt": "2024-05-01T10:00:00+02:00",
+        "parcels": [
+            {
+                "weightGrams": 1200,
+                "dimensions": [10.0, 20.5, 30.0],
+                "fragile": true,
+                "labels": ["AB", "XYZ"],
+                "priority": 2,
+                "handling": "standard"
+            }
+        ],
+        "carrier": "kept although the schema does not name it"
+    })
+}
+
+#[test]
+fn tagged_union_decodes_by_its_discriminator_and_writes_the_tag_once() {
+    let event: Event = round_trip(created());
+    let Event::Created(c) = &event else {
+        panic!("{event:?}")
+    };
+    assert_eq!(c.parcels[0].weight_grams, 1200);
+    assert_eq!(c.parcels[0].priority, Some(Priority::V2));
+    assert_eq!(c.parcels[0].handling, Some(Handling::Standard));
+    assert_eq!(
+        c.additional_properties["carrier"],
+        json!("kept although the schema does not name it")
+    );
+    let text = serde_json::to_string(&event).unwrap();
+    assert_eq!(text.matches("\"type\"").count(), 1, "{text}");
+
+    let cancelled: Event = round_trip(json!({
+        "type": "cancelled",
+        "shipmentId": "6a2f41a3-c54c-fce8-32d2-0324e1c32e22",
+        "reason": "out-of-stock"
+    }));
+    assert!(matches!(cancelled, Event::Cancelled(c) if c.reason == CancelReason::OutOfStock));
+
+    let unknown = violations::<Event>(
+        json!({ "type": "lost", "shipmentId": "6a2f41a3-c54c-fce8-32d2-0324e1c32e22" }),
+    );
+    assert!(unknown[0].contains("unknown variant `lost`"), "{unknown:?}");
+}
+
+#[test]
+fn additional_properties_false_refuses_unknown_fields() {
+    let delivered = json!({
+        "type": "delivered",
+        "shipmentId": "6a2f41a3-c54c-fce8-32d2-0324e1c32e22",
+        "deliveredOn": "2024-05-02",
+        "signature": "aGVsbG8="
+    });
+    let event: Event = round_trip(delivered.clone());
+    let Event::Delivered(d) = event else { panic!() };
+    assert_eq!(
+        d.signature.as_deref().map(|b| b.to_vec()),
+        Some(b"hello".to_vec())
+    );
+    let mut extra = delivered;
+    extra["courier"] = json!("not allowed");
+    let e = violations::<Event>(extra);
+    assert!(e[0].contains("unknown field `courier`"), "{e:?}");
+}
+
+#[test]
+fn constraints_are_enforced_with_path_and_rule() {
+    let mut bad = created();
+    bad["parcels"][0]["weightGrams"] = json!(0);
+    bad["parcels"][0]["labels"] = json!(["ab", "AB", "AB"]);
+    bad["note"] = json!("x".repeat(201));
+    assert_eq!(
+        violations::<Event>(bad),
+        [
+            "/parcels/0/weightGrams: minimum",
+            "/parcels/0/labels: uniqueItems",
+            "/parcels/0/labels/0: pattern",
+            "/note: maxLength",
+        ]
+    );
+    let mut empty = created();
+    empty["parcels"] = json!([]);
+    assert_eq!(violations::<Event>(empty), ["/parcels: minItems"]);
+    let mut tuple = created();
+    tuple["parcels"][0]["dimensions"] = json!([1, 2]);
+    assert!(violations::<Event>(tuple)[0].starts_with("json:"));
+    let mut priority = created();
+    priority["parcels"][0]["priority"] = json!(4);
+    assert!(violations::<Event>(priority)[0].contains("unexpected value 4"));
+}
+
+fn audit() -> Value {
+    json!({
+        "recordedAt": "2024-05-01T10:00:00Z",
+        "actor": "ops@example.com",
+        "action": "reroute",
+        "target": "urn:shipment:1",
+        "score": 0.25,
+        "counters": { "retries": 2 },
+        "tags": { "team": "blue" },
+        "details": { "anything": [1, "two", null] },
+        "contact": { "street": "Main St 1", "city": null },
+        "tree": { "name": "root", "children": [{ "name": "leaf" }], "parent": { "name": "up" } },
+        "status": "closed",
+        "bigCounter": 18446744073709551615u64,
+        "ratio": 0.5,
+        "at": "10:30:00"
+    })
+}
+
+#[test]
+fn all_of_merges_and_every_field_shape_round_trips() {
+    let mut full = audit();
+    // `city: null` on a nullable, optional field reads as absent.
+    full["contact"] = json!({ "street": "Main St 1" });
+    let record: AuditRecord = round_trip(full);
+    assert_eq!(record.status, AuditRecordStatus::Closed);
+    assert_eq!(record.big_counter, Some(u64::MAX));
+    assert!(matches!(
+        record.contact,
+        Some(AuditRecordContact::Address(_))
+    ));
+    let tree: &Node = record.tree.as_ref().unwrap();
+    assert_eq!(tree.children.as_ref().unwrap()[0].name, "leaf");
+    assert_eq!(tree.parent.as_ref().unwrap().name, "up");
+
+    let mut minimal = json!({ "recordedAt": "2024-05-01T10:00:00Z", "actor": "a@b", "action": "x", "contact": "by phone" });
+    let record: AuditRecord = decode_json(&serde_json::to_vec(&minimal).unwrap()).unwrap();
+    assert_eq!(
+        record.status,
+        AuditRecordStatus::Open,
+        "the default applies on decode"
+    );
+    assert!(matches!(record.contact, Some(AuditRecordContact::String(ref s)) if s == "by phone"));
+    minimal["status"] = json!("open");
+    assert_eq!(serde_json::to_value(&record).unwrap(), minimal);
+}
+
+#[test]
+fn number_string_and_map_constraints() {
+    let mut bad = audit();
+    bad["actor"] = json!("not an email");
+    bad["action"] = json!("");
+    bad["target"] = json!("no scheme");
+    bad["score"] = json!(1.0);
+    bad["counters"] = json!({});
+    assert_eq!(
+        violations::<AuditRecord>(bad),
+        [
+            "/actor: format",
+            "/action: minLength",
+            "/target: format",
+            "/score: exclusiveMaximum",
+            "/counters: minProperties",
+        ]
+    );
+    let mut step = audit();
+    step["score"] = json!(0.255);
+    assert_eq!(violations::<AuditRecord>(step), ["/score: multipleOf"]);
+    let mut missing = audit();
+    missing.as_object_mut().unwrap().remove("actor");
+    assert!(violations::<AuditRecord>(missing)[0].contains("missing field `actor`"));
+}
+
+#[test]
+fn headers_are_typed_and_checked() {
+    let h: ShipmentEventHeaders = round_trip(json!({ "trace-id": "abcdefgh", "retry": 1 }));
+    assert_eq!(h.trace_id, "abcdefgh");
+    assert_eq!(h.retry, Some(1));
+    assert_eq!(
+        violations::<ShipmentEventHeaders>(json!({ "trace-id": "short", "retry": -1 })),
+        ["/trace-id: minLength", "/retry: minimum"]
+    );
+}
+
+#[test]
+fn channel_parameters_format_and_parse() {
+    let ch = Shipments {
+        tenant: "acme".into(),
+        region: "eu".into(),
+    };
+    assert_eq!(
+        Shipments::ADDRESS,
+        "tenants.{tenant}.regions.{region}.shipments"
+    );
+    assert_eq!(ch.address(), "tenants.acme.regions.eu.shipments");
+    assert_eq!(
+        Shipments::parse("tenants.acme.regions.eu.shipments"),
+        Some(ch)
+    );
+    assert_eq!(
+        Shipments::parse("tenants.acme.regions.asia.shipments"),
+        None,
+        "region is an enum"
+    );
+    assert_eq!(
+        Shipments::parse("tenants..regions.eu.shipments"),
+        None,
+        "empty parameter"
+    );
+    assert_eq!(
+        Shipments::parse("tenants.acme.regions.eu.shipments.extra"),
+        None
+    );
+    assert_eq!(Shipments::parse("other"), None);
+}
+
+#[test]
+fn cursed_names_keep_their_wire_spelling() {
+    use golden::cursed::channels::Type as CursedChannel;
+    use golden::cursed::models::{Option2, Type};
+    let value = json!({
+        "type": "t", "ref": 1, "self": true, "Self": false, "match": "m", "1st": "first",
+        "a-b": "dash", "a_b": "underscore", "ünïcode": "u", "async": "a-b", "crate": { "String": "s" }
+    });
+    let t: Type = round_trip(value);
+    assert_eq!(
+        (t.r#type.as_str(), t.r#ref, t.self_, t.self_2),
+        ("t", 1, true, Some(false))
+    );
+    assert_eq!(
+        (t._1st.as_deref(), t.a_b.as_deref(), t.a_b_2.as_deref()),
+        (Some("first"), Some("dash"), Some("underscore"))
+    );
+    assert_eq!(t.r#async, Some(Option2::AB));
+    let ch = CursedChannel {
+        r#type: "x".into(),
+        self_: "y".into(),
+    };
+    assert_eq!(ch.address(), "cursed.x.y");
+    assert_eq!(CursedChannel::parse("cursed.x.y"), Some(ch));
+}
