@@ -2,10 +2,14 @@
 //! `codegen/tests/golden.rs` regenerates each file and fails on any
 //! difference; this crate compiles them with every warning denied.
 #![deny(warnings)]
+// The generated files are formatted by the generator (prettyplease), not rustfmt.
 
+#[rustfmt::skip]
 #[path = "../generated/cursed.rs"]
 pub mod cursed;
+#[rustfmt::skip]
 #[path = "../generated/orders.rs"]
 pub mod orders;
+#[rustfmt::skip]
 #[path = "../generated/shapes.rs"]
 pub mod shapes;
