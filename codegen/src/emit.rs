@@ -640,6 +640,20 @@ fn emit_channel(ctx: &Ctx<'_>, ch: &ChannelIr) -> TokenStream {
     }
 }
 
+/// The Rust type of `ty` as seen from outside the generated module:
+/// named types as `<module>::models::Name`.
+pub fn type_path(ty: &Ty, defs: &[TypeDef], settings: &Settings, module: &str) -> String {
+    let rt: TokenStream = settings.runtime_path.parse().unwrap_or_default();
+    let models: TokenStream = format!("{module}::models::").parse().unwrap_or_default();
+    let ctx = Ctx {
+        rt,
+        settings,
+        defs,
+        models,
+    };
+    ctx.ty(ty).to_string().replace(' ', "")
+}
+
 /// The rendered parts of a generated module.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {

@@ -17,6 +17,9 @@ pub struct Generated {
     pub code: Rendered,
     pub ir: Ir,
     pub types: Vec<TypeDef>,
+    /// The 3.x document generation worked from (2.x converted); the IR's
+    /// pointers point into it.
+    pub document: Value,
     /// Warnings and notes about what could not be typed exactly.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -62,6 +65,7 @@ pub fn generate(
     };
     let (ir, types, notes) = lower::lower(&v3, settings);
     let defs = types.defs.clone();
+    drop(types);
     let mut diagnostics: Vec<Diagnostic> = notes
         .into_iter()
         .map(|n| {
@@ -88,6 +92,7 @@ pub fn generate(
         code,
         ir,
         types: defs,
+        document: v3,
         diagnostics,
     })
 }
