@@ -17,6 +17,20 @@ pub fn lower(
     name: &str,
     notes: &mut Vec<TypeNote>,
 ) -> Ty {
+    // Follow a `$ref` to where the Avro schema is (a bundled file).
+    let mut pointer = pointer.to_owned();
+    for _ in 0..8 {
+        match doc
+            .pointer(&pointer)
+            .and_then(|v| v.get("$ref"))
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
+            Some(next) => pointer = next.to_owned(),
+            None => break,
+        }
+    }
+    let pointer = pointer.as_str();
     if let Some(ty) = types.lookup(pointer) {
         return ty;
     }

@@ -112,6 +112,9 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
         names: Namespace::new(),
         notes: Vec::new(),
     };
+    // Schemas that non-JSON-Schema payloads (Avro, ...) reference are
+    // typed in their own format where a message uses them.
+    let foreign = foreign_schema_targets(doc);
     // Component schemas first, so they get their component names.
     let schema_keys: Vec<String> = doc
         .pointer("/components/schemas")
@@ -121,7 +124,7 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
     for key in &schema_keys {
         let ptr = format!("/components/schemas/{}", pointer::escape(key));
         let schema = doc.pointer(&ptr_to_serde(&ptr));
-        if schema.is_some_and(is_foreign_schema_holder) {
+        if schema.is_some_and(is_foreign_schema_holder) || foreign.contains(&ptr) {
             continue;
         }
         l.types.register(&ptr, key);
@@ -285,6 +288,33 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
 /// serde_json's `pointer` takes RFC 6901 pointers, which ours are.
 fn ptr_to_serde(p: &str) -> String {
     p.to_owned()
+}
+
+/// Pointers that multi-format payloads in a non-JSON-Schema format refer
+/// to with `schema: {$ref}`.
+fn foreign_schema_targets(doc: &Value) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    fn walk(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            Value::Object(m) => {
+                if let (Some(Value::String(f)), Some(schema)) =
+                    (m.get("schemaFormat"), m.get("schema"))
+                    && !crate::spec::is_schema_like_format(f)
+                    && let Some(r) = schema
+                        .get("$ref")
+                        .and_then(Value::as_str)
+                        .and_then(|r| r.strip_prefix('#'))
+                {
+                    out.insert(r.to_owned());
+                }
+                m.values().for_each(|c| walk(c, out));
+            }
+            Value::Array(a) => a.iter().for_each(|c| walk(c, out)),
+            _ => {}
+        }
+    }
+    walk(doc, &mut out);
+    out
 }
 
 /// A component schema that is a multi-format (non-JSON-Schema) holder:

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use faststream_gen::settings::{DateTimeRepr, MapType, UnknownFields};
 use faststream_gen::{LoadOptions, Settings, check_file, generate};
 
 fn root() -> PathBuf {
@@ -21,7 +22,23 @@ fn specs() -> Vec<PathBuf> {
     specs
 }
 
+/// Non-default settings, each pinned by a golden file of its own.
+fn variants() -> Vec<(&'static str, &'static str, Settings)> {
+    vec![(
+        "shapes",
+        "shapes_options",
+        Settings::new()
+            .date_time(DateTimeRepr::String)
+            .unknown_fields(UnknownFields::Ignore)
+            .map_type(MapType::HashMap),
+    )]
+}
+
 fn generate_spec(spec: &Path) -> String {
+    generate_with(spec, &Settings::default())
+}
+
+fn generate_with(spec: &Path, settings: &Settings) -> String {
     let checked = check_file(spec, &LoadOptions::default());
     assert!(
         !checked.has_errors(),
@@ -30,21 +47,30 @@ fn generate_spec(spec: &Path) -> String {
         checked.diagnostics
     );
     let name = spec.file_name().unwrap().to_string_lossy().into_owned();
-    let generated = generate(
-        checked.loaded.document.as_ref().unwrap(),
-        &Settings::default(),
-        &name,
-    )
-    .unwrap_or_else(|d| panic!("{}: {}", spec.display(), d.message));
+    let generated = generate(checked.loaded.document.as_ref().unwrap(), settings, &name)
+        .unwrap_or_else(|d| panic!("{}: {}", spec.display(), d.message));
     generated.code.single
 }
 
 #[test]
 fn generated_code_matches_the_golden_files() {
     let mut changed = Vec::new();
-    for spec in specs() {
-        let code = generate_spec(&spec);
-        let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
+    let mut cases: Vec<(PathBuf, String, Settings)> = specs()
+        .into_iter()
+        .map(|spec| {
+            let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
+            (spec, stem, Settings::default())
+        })
+        .collect();
+    for (spec, out, settings) in variants() {
+        cases.push((
+            root().join(format!("specs/{spec}.yaml")),
+            out.to_owned(),
+            settings,
+        ));
+    }
+    for (spec, stem, settings) in cases {
+        let code = generate_with(&spec, &settings);
         let golden = root()
             .join("tests/golden/generated")
             .join(format!("{stem}.rs"));

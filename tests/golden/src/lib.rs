@@ -5,6 +5,9 @@
 // The generated files are formatted by the generator (prettyplease), not rustfmt.
 
 #[rustfmt::skip]
+#[path = "../generated/avro.rs"]
+pub mod avro;
+#[rustfmt::skip]
 #[path = "../generated/cursed.rs"]
 pub mod cursed;
 #[rustfmt::skip]
@@ -13,3 +16,6 @@ pub mod orders;
 #[rustfmt::skip]
 #[path = "../generated/shapes.rs"]
 pub mod shapes;
+#[rustfmt::skip]
+#[path = "../generated/shapes_options.rs"]
+pub mod shapes_options;

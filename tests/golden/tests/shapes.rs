@@ -275,3 +275,38 @@ fn cursed_names_keep_their_wire_spelling() {
     assert_eq!(ch.address(), "cursed.x.y");
     assert_eq!(CursedChannel::parse("cursed.x.y"), Some(ch));
 }
+
+#[test]
+fn settings_change_the_types() {
+    use golden::shapes_options::models::Created;
+    // Unknown fields ignored; date-times as strings; maps as HashMap.
+    let mut value = created();
+    value.as_object_mut().unwrap().remove("type");
+    let c: Created = decode_json(&serde_json::to_vec(&value).unwrap()).unwrap();
+    assert_eq!(c.created_at, "2024-05-01T10:00:00+02:00");
+    let back = serde_json::to_value(&c).unwrap();
+    assert!(
+        back.get("carrier").is_none(),
+        "unknown fields are dropped with UnknownFields::Ignore"
+    );
+}
+
+#[test]
+fn avro_records_become_structs() {
+    use golden::avro::models::{Plan, UserSignedUp};
+    let value = json!({
+        "id": "6a2f41a3-c54c-fce8-32d2-0324e1c32e22",
+        "email": "a@example.com",
+        "age": 41,
+        "plan": "PRO",
+        "signedUpAt": 1714557600000i64,
+        "address": { "street": "Main St 1", "city": "Oslo" },
+        "tags": ["beta"],
+        "attributes": { "ltv": 12.5 },
+        "score": 0.5
+    });
+    let user: UserSignedUp = round_trip(value);
+    assert_eq!(user.plan, Plan::Pro);
+    assert_eq!(user.address.as_ref().map(|a| a.city.as_str()), Some("Oslo"));
+    assert_eq!(user.previous, None);
+}
