@@ -310,3 +310,31 @@ fn corpus_generates_compiles_and_round_trips_examples() {
         "non-conforming examples must be refused on decode"
     );
 }
+
+#[test]
+fn corpus_generation_is_deterministic() {
+    let corpus = corpus_dir();
+    let options = corpus_options(&corpus);
+    let settings = Settings::default();
+    let run = || -> Vec<String> {
+        valid_docs(&corpus)
+            .iter()
+            .map(|doc| {
+                let checked = check_file(&corpus.join(&doc.path), &options);
+                let document = checked.loaded.document.as_ref().expect("loads");
+                generate(document, &settings, &doc.path)
+                    .map(|g| g.code.single)
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let (first, second) = (run(), run());
+    assert_eq!(first.len(), second.len());
+    for (i, (a, b)) in first.iter().zip(&second).enumerate() {
+        assert!(
+            a == b,
+            "document {i} generated different bytes on a second run"
+        );
+    }
+    assert!(first.iter().all(|c| !c.is_empty()));
+}

@@ -101,3 +101,25 @@ fn generation_is_deterministic() {
         );
     }
 }
+
+#[test]
+fn extra_derives_are_added_to_every_type() {
+    let code = generate_with(
+        &root().join("specs/orders.yaml"),
+        &Settings::new()
+            .derive("Default")
+            .only_channel("orderRequests"),
+    );
+    let structs = code.matches("pub struct").count();
+    assert!(structs > 3);
+    assert_eq!(
+        code.matches(", Default)]").count() + code.matches("Default,\n    )]").count(),
+        structs - 1,
+        "{code}"
+    );
+    assert!(code.contains("pub struct OrderRequests"));
+    assert!(
+        !code.contains("pub struct OrderReplies"),
+        "only the chosen channel"
+    );
+}

@@ -310,3 +310,32 @@ fn avro_records_become_structs() {
     assert_eq!(user.address.as_ref().map(|a| a.city.as_str()), Some("Oslo"));
     assert_eq!(user.previous, None);
 }
+
+#[test]
+fn upper_bounds_and_const_are_enforced() {
+    let mut bad = created();
+    bad["parcels"][0]["weightGrams"] = json!(100001);
+    bad["parcels"] = json!(vec![bad["parcels"][0].clone(); 51]);
+    let v = violations::<Event>(bad);
+    assert_eq!(v[0], "/parcels: maxItems");
+    assert_eq!(
+        v.len(),
+        52,
+        "maxItems once and maximum for each of the 51 parcels: {v:?}"
+    );
+    assert!(v[1..].iter().all(|x| x.ends_with(": maximum")));
+
+    let mut audit_bad = audit();
+    audit_bad["score"] = json!(0);
+    let many: serde_json::Map<String, Value> =
+        (0..11).map(|i| (format!("c{i}"), json!(i))).collect();
+    audit_bad["counters"] = Value::Object(many);
+    assert_eq!(
+        violations::<AuditRecord>(audit_bad),
+        ["/score: exclusiveMinimum", "/counters: maxProperties"]
+    );
+
+    use golden::orders::models::Order;
+    let order = json!({ "kind": "cancel", "orderId": "6a2f41a3-c54c-fce8-32d2-0324e1c32e22", "lines": [{ "sku": "A", "quantity": 1 }] });
+    assert_eq!(violations::<Order>(order), ["/kind: const"]);
+}
