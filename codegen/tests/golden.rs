@@ -112,11 +112,13 @@ fn extra_derives_are_added_to_every_type() {
     );
     let structs = code.matches("pub struct").count();
     assert!(structs > 3);
-    assert_eq!(
-        code.matches(", Default)]").count() + code.matches("Default,\n    )]").count(),
-        structs - 1,
-        "{code}"
-    );
+    let with_default = code
+        .split("#[derive(")
+        .skip(1)
+        .filter(|d| d[..d.find(")]").unwrap()].contains("Default"))
+        .count();
+    // Every model struct; channel structs keep their own derives.
+    assert_eq!(with_default, structs - 1, "{code}");
     assert!(code.contains("pub struct OrderRequests"));
     assert!(
         !code.contains("pub struct OrderReplies"),
