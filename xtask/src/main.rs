@@ -4,8 +4,8 @@
 //!   `cargo fmt --check`, `cargo clippy -D warnings` and the whole test
 //!   suite. This is what `.ci/run` calls.
 //! - `cargo xtask services`: check the local brokers and report each one.
-//! - `cargo xtask demo`: validate and convert the project's example specs
-//!   (the README's main command).
+//! - `cargo xtask demo`: validate, convert and generate Rust for the
+//!   project's example specs (the README's main command).
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -148,5 +148,20 @@ fn demo() -> Result<(), String> {
         convert.args(["convert", "--to", "2.6"]).arg(file);
         run(convert)?;
     }
+    let out = root().join("target/demo");
+    for file in &files {
+        let stem = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut generate = Command::new(&exe);
+        generate
+            .arg("generate")
+            .arg(file)
+            .arg("-o")
+            .arg(out.join(format!("{stem}.rs")));
+        run(generate)?;
+    }
+    eprintln!("generated Rust is in {}", out.display());
     Ok(())
 }
