@@ -15,7 +15,7 @@ use crate::types::{
 /// Lints generated code cannot always avoid.
 const ALLOWS: &str = "#![allow(dead_code, unused_imports, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]";
 
-fn ident(name: &str) -> syn::Ident {
+pub(crate) fn ident(name: &str) -> syn::Ident {
     match name.strip_prefix("r#") {
         Some(raw) => syn::Ident::new_raw(raw, proc_macro2::Span::call_site()),
         None => format_ident!("{}", name),
@@ -673,12 +673,13 @@ fn format_file(tokens: TokenStream, source_name: &str) -> Result<String, String>
     ))
 }
 
-/// Renders a lowered document.
+/// Renders a lowered document; `document_json` is embedded for export.
 pub fn render(
     ir: &Ir,
     defs: &[TypeDef],
     settings: &Settings,
     source_name: &str,
+    document_json: &str,
 ) -> Result<Rendered, String> {
     let runtime: TokenStream = settings
         .runtime_path
@@ -699,6 +700,31 @@ pub fn render(
         models: TokenStream::new(),
     };
     let models: Vec<TokenStream> = defs.iter().map(|d| emit_def(&model_ctx, d)).collect();
+    let root_ctx = Ctx {
+        rt: quote!(__rt),
+        settings,
+        defs,
+        models: quote!(models::),
+    };
+    let root_ty = |t: &Ty| root_ctx.ty(t);
+    let msgs_ty = |t: &Ty| ctx.ty(t);
+    let (message_enums, app) = crate::emit_app::render(
+        &crate::emit_app::Types { ty: &msgs_ty },
+        ir,
+        defs,
+        settings.side,
+        document_json,
+    );
+    let _ = root_ty;
+    let (_, app_root) = crate::emit_app::render(
+        &crate::emit_app::Types { ty: &root_ty },
+        ir,
+        defs,
+        settings.side,
+        document_json,
+    );
+    let _ = app;
+    let messages_doc = " Message enums of operations that carry several messages.";
     let channels: Vec<TokenStream> = ir.channels.iter().map(|c| emit_channel(&ctx, c)).collect();
     let title = format!(
         " Generated from `{source_name}`: {} {}.",
@@ -722,6 +748,15 @@ pub fn render(
             pub mod channels {
                 #(#channels)*
             }
+
+            #[doc = #messages_doc]
+            pub mod messages {
+                #use_rt
+                #message_enums
+            }
+
+            #use_rt
+            #app_root
         },
         source_name,
     )?;
@@ -736,9 +771,17 @@ pub fn render(
                     pub mod models;
                     #[doc = #channels_doc]
                     pub mod channels;
+                    #[doc = #messages_doc]
+                    pub mod messages;
+                    #use_rt
+                    #app_root
                 },
                 source_name,
             )?,
+        ),
+        (
+            "messages.rs",
+            format_file(quote! { #allows #use_rt #message_enums }, source_name)?,
         ),
         (
             "models.rs",

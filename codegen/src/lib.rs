@@ -8,6 +8,7 @@
 pub mod avro;
 pub mod diagnostics;
 pub mod emit;
+mod emit_app;
 pub mod generate;
 pub mod ident;
 pub mod load;

@@ -56,10 +56,39 @@ pub struct ChannelIr {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperationIr {
     pub key: String,
+    /// `snake_case` method name.
+    pub method: String,
+    /// `PascalCase` stem for the operation's types.
+    pub type_name: String,
     pub receive: bool,
     pub channel: Option<usize>,
     pub messages: Vec<usize>,
-    pub reply_messages: Vec<usize>,
+    /// How to tell the messages apart, when there are several.
+    pub dispatch: Dispatch,
+    pub reply: Option<ReplyIr>,
+    /// Subscribers sharing the work (a NATS `queue` binding, ...).
+    pub group: Option<String>,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplyIr {
+    pub messages: Vec<usize>,
+    pub dispatch: Dispatch,
+}
+
+/// How a decoder tells several messages of one operation apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dispatch {
+    /// One message (or none).
+    Single,
+    /// A payload property with a distinct constant per message.
+    Field { name: String, values: Vec<String> },
+    /// Distinct content types.
+    ContentType(Vec<String>),
+    /// Nothing tells them apart: try each in order (a warning at
+    /// generation time).
+    Trial,
 }
 
 /// One piece of an address template.
@@ -218,6 +247,8 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
         });
     }
     let mut operations = Vec::new();
+    let mut op_methods = Namespace::new();
+    let mut op_types = Namespace::new();
     for (key, op) in doc
         .get("operations")
         .and_then(Value::as_object)
@@ -255,12 +286,29 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
         };
         let reply = op.get("reply").map(|r| l.deref_value(r));
         let reply_messages = find(&l, reply.as_ref().and_then(|r| r.get("messages")));
+        let op_ptr = format!("/operations/{}", pointer::escape(key));
+        let dispatch = l.dispatch(&messages, &op_ptr);
+        let reply = reply.map(|_| ReplyIr {
+            dispatch: l.dispatch(&reply_messages, &format!("{op_ptr}/reply")),
+            messages: reply_messages,
+        });
+        let group = op
+            .pointer("/bindings/nats/queue")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         operations.push(OperationIr {
             key: key.clone(),
+            method: op_methods.unique(&ident::field_name(key, "operation")),
+            type_name: op_types.unique(&ident::type_name(key, "Operation")),
             receive: str_of(&op, "action") == Some("receive"),
             channel,
             messages,
-            reply_messages,
+            dispatch,
+            reply,
+            group,
+            doc: str_of(&op, "description")
+                .or_else(|| str_of(&op, "summary"))
+                .map(crate::types::doc_of_text),
         });
     }
     l.types.finish();
@@ -344,6 +392,40 @@ impl<'d> Lowerer<'d, '_> {
             Some(p) => self.deref(p).0.cloned().unwrap_or(Value::Null),
             None => v.clone(),
         }
+    }
+
+    /// How to tell the messages of one operation apart.
+    fn dispatch(&mut self, messages: &[usize], at: &str) -> Dispatch {
+        if messages.len() < 2 {
+            return Dispatch::Single;
+        }
+        let payloads: Vec<String> = messages
+            .iter()
+            .map(|&i| {
+                let p = format!("{}/payload", self.messages[i].pointer);
+                self.deref(&p).1
+            })
+            .collect();
+        if let Some((name, values)) = self.types.common_tag(&payloads) {
+            return Dispatch::Field { name, values };
+        }
+        let types: Vec<String> = messages
+            .iter()
+            .filter_map(|&i| self.messages[i].content_type.clone())
+            .collect();
+        let distinct: std::collections::BTreeSet<&String> = types.iter().collect();
+        if types.len() == messages.len() && distinct.len() == types.len() {
+            return Dispatch::ContentType(types);
+        }
+        self.notes.push(TypeNote {
+            severity: Severity::Warning,
+            code: Code::UntaggedUnion,
+            pointer: at.to_owned(),
+            message: "the messages of this operation have no distinguishing payload property or content type; \
+                      a received message is decoded by trying each message type in order"
+                .into(),
+        });
+        Dispatch::Trial
     }
 
     /// Lowers the message at `ptr` once (by the pointer it resolves to).

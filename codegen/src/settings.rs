@@ -33,6 +33,21 @@ pub enum MapType {
     HashMap,
 }
 
+/// Which side of the conversation to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Side {
+    /// The application the document describes: handles what it receives,
+    /// publishes what it sends.
+    #[default]
+    App,
+    /// Its peer: publishes what the application receives, handles what it
+    /// sends.
+    Client,
+    /// Both, in one module (`Handler`/`Publisher`/`router` and
+    /// `ClientHandler`/`ClientPublisher`/`client_router`).
+    Both,
+}
+
 /// Everything that shapes generated code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -47,6 +62,7 @@ pub struct Settings {
     pub operations: Vec<String>,
     /// Only these channels (by key); empty means all.
     pub channels: Vec<String>,
+    pub side: Side,
 }
 
 impl Default for Settings {
@@ -59,6 +75,7 @@ impl Default for Settings {
             extra_derives: Vec::new(),
             operations: Vec::new(),
             channels: Vec::new(),
+            side: Side::default(),
         }
     }
 }
@@ -95,6 +112,11 @@ impl Settings {
 
     pub fn only_operation(mut self, key: impl Into<String>) -> Self {
         self.operations.push(key.into());
+        self
+    }
+
+    pub fn side(mut self, side: Side) -> Self {
+        self.side = side;
         self
     }
 

@@ -885,6 +885,43 @@ impl<'d> TypeSpace<'d> {
         DefKind::Untagged(out)
     }
 
+    /// A property that is `const` (or a one-value `enum`) with distinct
+    /// values in each of the schemas at `pointers` (message payloads):
+    /// how to tell those messages apart.
+    pub fn common_tag(&self, pointers: &[String]) -> Option<(String, Vec<String>)> {
+        let props: Vec<Map<String, Value>> = pointers
+            .iter()
+            .map(|p| {
+                self.resolve(p)
+                    .map(|s| self.collect_properties(s, p).0)
+                    .unwrap_or_default()
+            })
+            .collect();
+        if props.iter().any(Map::is_empty) {
+            return None;
+        }
+        let const_of = |props: &Map<String, Value>, tag: &str| -> Option<String> {
+            let (p, _) = self.deref(props.get(tag)?, "");
+            if let Some(c) = p.get("const").and_then(Value::as_str) {
+                return Some(c.to_owned());
+            }
+            match p.get("enum").and_then(Value::as_array).map(Vec::as_slice) {
+                Some([Value::String(s)]) => Some(s.clone()),
+                _ => None,
+            }
+        };
+        for tag in props[0].keys() {
+            let values: Option<Vec<String>> = props.iter().map(|p| const_of(p, tag)).collect();
+            if let Some(values) = values {
+                let distinct: BTreeSet<&String> = values.iter().collect();
+                if distinct.len() == values.len() {
+                    return Some((tag.clone(), values));
+                }
+            }
+        }
+        None
+    }
+
     /// The discriminating property of a union and each variant's value:
     /// from `discriminator` (with its mapping), else a property that is
     /// `const` (or a one-value `enum`) in every variant, with distinct

@@ -45,3 +45,80 @@ pub fn decode_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, De
 pub fn encode_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
     serde_json::to_vec(value)
 }
+
+/// Decodes and validates a JSON payload; the error is a readable string.
+#[doc(hidden)]
+pub fn decode_payload<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, String> {
+    decode_json(bytes).map_err(|e| e.to_string())
+}
+
+/// Decodes and validates an already parsed JSON value.
+#[doc(hidden)]
+pub fn decode_value<T: DeserializeOwned + Validate>(value: serde_json::Value) -> Result<T, String> {
+    let v: T = serde_json::from_value(value).map_err(|e| format!("malformed payload: {e}"))?;
+    v.validate()
+        .map_err(|e| format!("payload violates the schema: {e}"))?;
+    Ok(v)
+}
+
+/// Encodes a payload as JSON; the error is a readable string.
+#[doc(hidden)]
+pub fn encode_payload<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
+    serde_json::to_vec(value).map_err(|e| e.to_string())
+}
+
+/// Headers (strings on the wire) -> a typed header struct. Values are
+/// tried as strings first, then as JSON scalars (`3`, `true`) for fields
+/// that are not strings.
+#[doc(hidden)]
+pub fn decode_headers<T: DeserializeOwned + Validate>(
+    headers: &std::collections::BTreeMap<String, String>,
+) -> Result<T, String> {
+    let as_strings: serde_json::Map<String, serde_json::Value> = headers
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    let parsed = match serde_json::from_value::<T>(serde_json::Value::Object(as_strings)) {
+        Ok(v) => v,
+        Err(_) => {
+            let scalars: serde_json::Map<String, serde_json::Value> = headers
+                .iter()
+                .map(|(k, v)| {
+                    let value = match serde_json::from_str::<serde_json::Value>(v) {
+                        Ok(x @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => x,
+                        _ => serde_json::Value::String(v.clone()),
+                    };
+                    (k.clone(), value)
+                })
+                .collect();
+            serde_json::from_value(serde_json::Value::Object(scalars))
+                .map_err(|e| format!("malformed headers: {e}"))?
+        }
+    };
+    parsed
+        .validate()
+        .map_err(|e| format!("headers violate the schema: {e}"))?;
+    Ok(parsed)
+}
+
+/// A typed header struct -> string headers (strings as they are, other
+/// values as JSON).
+#[doc(hidden)]
+pub fn encode_headers<T: Serialize>(
+    headers: &T,
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    match serde_json::to_value(headers).map_err(|e| e.to_string())? {
+        serde_json::Value::Object(m) => Ok(m
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| {
+                let s = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, s)
+            })
+            .collect()),
+        _ => Err("headers must serialize to an object".into()),
+    }
+}

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use faststream_gen::asyncapi::{self, SpecVersion, convert, emit};
 use faststream_gen::diagnostics::{self, render_human, render_json};
-use faststream_gen::settings::{DateTimeRepr, MapType, UnknownFields};
+use faststream_gen::settings::{DateTimeRepr, MapType, Side, UnknownFields};
 use faststream_gen::{Checked, LoadOptions, Settings, check_file};
 
 #[derive(Parser, Debug)]
@@ -141,6 +141,16 @@ struct SettingsArgs {
     /// Only this operation (repeatable; default: all).
     #[arg(long, value_name = "KEY")]
     operation: Vec<String>,
+    /// Which side to generate: the application, its client (the mirror), or both.
+    #[arg(long, value_enum, default_value_t = SideArg::App)]
+    side: SideArg,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum SideArg {
+    App,
+    Client,
+    Both,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,6 +190,11 @@ impl SettingsArgs {
             extra_derives: self.derive.clone(),
             operations: self.operation.clone(),
             channels: self.channel.clone(),
+            side: match self.side {
+                SideArg::App => Side::App,
+                SideArg::Client => Side::Client,
+                SideArg::Both => Side::Both,
+            },
         }
     }
 }

@@ -109,3 +109,71 @@ pub mod channels {
         }
     }
 }
+/// Message enums of operations that carry several messages.
+pub mod messages {
+    use ::faststream::__codegen as __rt;
+}
+use ::faststream::__codegen as __rt;
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = "{\"asyncapi\":\"3.0.0\",\"info\":{\"title\":\"Users (Avro)\",\"version\":\"1.0.0\",\"description\":\"A Kafka topic whose payload schema is Avro, kept in its own file.\"},\"servers\":{\"local\":{\"host\":\"127.0.0.1:9092\",\"protocol\":\"kafka\"}},\"channels\":{\"userSignedUp\":{\"address\":\"users.signed-up\",\"messages\":{\"userSignedUp\":{\"contentType\":\"application/json\",\"payload\":{\"schemaFormat\":\"application/vnd.apache.avro+json;version=1.9.0\",\"schema\":{\"$ref\":\"#/components/schemas/user-signed-up\"}}}}}},\"operations\":{\"onUserSignedUp\":{\"action\":\"receive\",\"channel\":{\"$ref\":\"#/channels/userSignedUp\"}}},\"components\":{\"schemas\":{\"user-signed-up\":{\"type\":\"record\",\"name\":\"UserSignedUp\",\"namespace\":\"com.example.users\",\"doc\":\"A user finished signing up.\",\"fields\":[{\"name\":\"id\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},{\"name\":\"email\",\"type\":\"string\"},{\"name\":\"age\",\"type\":[\"null\",\"int\"],\"default\":null},{\"name\":\"plan\",\"type\":{\"type\":\"enum\",\"name\":\"Plan\",\"symbols\":[\"FREE\",\"PRO\",\"TEAM\"]}},{\"name\":\"signedUpAt\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"name\":\"address\",\"type\":[\"null\",{\"type\":\"record\",\"name\":\"Address\",\"fields\":[{\"name\":\"street\",\"type\":\"string\"},{\"name\":\"city\",\"type\":\"string\"}]}]},{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"}},{\"name\":\"attributes\",\"type\":{\"type\":\"map\",\"values\":\"double\"}},{\"name\":\"previous\",\"type\":[\"null\",\"Address\"]},{\"name\":\"score\",\"type\":\"float\"}]}}}}";
+/// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement the generated `Handler` trait",
+    note = "implement every method of `Handler` (one per operation) with `async fn`s"
+)]
+pub trait Handler: Send + Sync + 'static {
+    /// `onUserSignedUp`
+    fn on_user_signed_up(
+        &self,
+        message: models::UserSignedUp,
+        ctx: __rt::Context,
+    ) -> impl ::std::future::Future<Output = Result<(), __rt::HandlerError>> + Send;
+}
+/// The routes of [`Handler`]'s operations, to include in an `App`.
+pub fn router<H: Handler>(handler: H) -> __rt::Router {
+    let handler = ::std::sync::Arc::new(handler);
+    __rt::Router::new()
+        .with_document(ASYNCAPI)
+        .route(__rt::Route {
+            operation: String::from("onUserSignedUp"),
+            address: String::from("users.signed-up"),
+            options: __rt::SubscriberOptions {
+                group: None,
+                ..Default::default()
+            },
+            handler: {
+                let handler = handler.clone();
+                ::std::sync::Arc::new(move |
+                    envelope: ::std::sync::Arc<__rt::Envelope>,
+                    ctx: __rt::Context|
+                {
+                    let handler = handler.clone();
+                    Box::pin(async move {
+                        let message = __rt::decode_payload(&envelope.payload)
+                            .map_err(__rt::Failure::Decode)?;
+                        let reply = handler
+                            .on_user_signed_up(message, ctx)
+                            .await
+                            .map_err(__rt::Failure::Handler)?;
+                        let () = reply;
+                        Ok(None)
+                    })
+                        as __rt::BoxFuture<
+                            'static,
+                            Result<Option<__rt::Reply>, __rt::Failure>,
+                        >
+                })
+            },
+        })
+}
+/// Typed publishing for this application: one method per operation it sends (requests wait for their reply).
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    inner: __rt::Publisher,
+}
+impl Publisher {
+    pub fn new(inner: __rt::Publisher) -> Self {
+        Self { inner }
+    }
+}

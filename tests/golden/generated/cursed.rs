@@ -249,3 +249,131 @@ pub mod channels {
         }
     }
 }
+/// Message enums of operations that carry several messages.
+pub mod messages {
+    use ::faststream::__codegen as __rt;
+    /// The messages of operation `ref`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum RefMessage {
+        Match(super::models::Type),
+        Self_(super::models::Self_),
+    }
+    impl RefMessage {
+        /// Decodes (and validates) a received envelope.
+        pub fn decode(envelope: &__rt::Envelope) -> Result<Self, String> {
+            let mut errors = Vec::new();
+            match __rt::decode_payload::<super::models::Type>(&envelope.payload) {
+                Ok(v) => return Ok(Self::Match(v)),
+                Err(e) => errors.push(e),
+            }
+            match __rt::decode_payload::<super::models::Self_>(&envelope.payload) {
+                Ok(v) => return Ok(Self::Self_(v)),
+                Err(e) => errors.push(e),
+            }
+            Err(
+                format!(
+                    "the payload is none of this operation's messages: {}", errors
+                    .join("; ")
+                ),
+            )
+        }
+        /// The payload bytes.
+        pub fn encode(&self) -> Result<Vec<u8>, String> {
+            match self {
+                Self::Match(v) => __rt::encode_payload(v),
+                Self::Self_(v) => __rt::encode_payload(v),
+            }
+        }
+        /// The content type of this message.
+        pub fn content_type(&self) -> &'static str {
+            match self {
+                Self::Match(_) => "application/json",
+                Self::Self_(_) => "application/json",
+            }
+        }
+    }
+    impl From<super::models::Type> for RefMessage {
+        fn from(value: super::models::Type) -> Self {
+            Self::Match(value)
+        }
+    }
+    impl From<super::models::Self_> for RefMessage {
+        fn from(value: super::models::Self_) -> Self {
+            Self::Self_(value)
+        }
+    }
+}
+use ::faststream::__codegen as __rt;
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = "{\"asyncapi\":\"3.0.0\",\"info\":{\"title\":\"Cursed names\",\"version\":\"1.0.0\",\"description\":\"Names that are keywords, start with digits, have dashes, are not ASCII, or collide.\"},\"channels\":{\"type\":{\"address\":\"cursed.{type}.{self}\",\"parameters\":{\"type\":{\"description\":\"A parameter named like a keyword.\"},\"self\":{\"description\":\"And one that cannot be a raw identifier.\"}},\"messages\":{\"match\":{\"$ref\":\"#/components/messages/match\"},\"Self\":{\"$ref\":\"#/components/messages/Self\"}}},\"1st-channel\":{\"address\":\"1st/channel\",\"messages\":{\"ünïcode\":{\"payload\":{\"type\":\"object\",\"properties\":{\"ünïcode\":{\"type\":\"string\"}}}}}}},\"operations\":{\"ref\":{\"action\":\"receive\",\"channel\":{\"$ref\":\"#/channels/type\"}}},\"components\":{\"messages\":{\"match\":{\"payload\":{\"$ref\":\"#/components/schemas/type\"}},\"Self\":{\"payload\":{\"$ref\":\"#/components/schemas/Self\"}}},\"schemas\":{\"type\":{\"type\":\"object\",\"required\":[\"type\",\"ref\",\"self\"],\"properties\":{\"type\":{\"type\":\"string\"},\"ref\":{\"type\":\"integer\"},\"self\":{\"type\":\"boolean\"},\"Self\":{\"type\":\"boolean\"},\"match\":{\"type\":\"string\"},\"1st\":{\"type\":\"string\"},\"a-b\":{\"type\":\"string\"},\"a_b\":{\"type\":\"string\"},\"ünïcode\":{\"type\":\"string\"},\"async\":{\"$ref\":\"#/components/schemas/Option\"},\"crate\":{\"$ref\":\"#/components/schemas/String\"}}},\"Self\":{\"title\":\"Duplicate\",\"type\":\"object\",\"properties\":{\"super\":{\"type\":\"string\"},\"first\":{\"title\":\"Duplicate\",\"type\":\"object\",\"properties\":{\"x\":{\"type\":\"integer\"}}},\"second\":{\"title\":\"Duplicate\",\"type\":\"object\",\"properties\":{\"y\":{\"type\":\"integer\"}}}}},\"Option\":{\"type\":\"string\",\"enum\":[\"Some\",\"None\",\"self\",\"1st\",\"a-b\",\"A_B\"]},\"String\":{\"type\":\"object\",\"properties\":{\"String\":{\"type\":\"string\"}}}}}}";
+/// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement the generated `Handler` trait",
+    note = "implement every method of `Handler` (one per operation) with `async fn`s"
+)]
+pub trait Handler: Send + Sync + 'static {
+    /// `ref`
+    fn r#ref(
+        &self,
+        message: messages::RefMessage,
+        params: channels::Type,
+        ctx: __rt::Context,
+    ) -> impl ::std::future::Future<Output = Result<(), __rt::HandlerError>> + Send;
+}
+/// The routes of [`Handler`]'s operations, to include in an `App`.
+pub fn router<H: Handler>(handler: H) -> __rt::Router {
+    let handler = ::std::sync::Arc::new(handler);
+    __rt::Router::new()
+        .with_document(ASYNCAPI)
+        .route(__rt::Route {
+            operation: String::from("ref"),
+            address: String::from("cursed.{type}.{self}"),
+            options: __rt::SubscriberOptions {
+                group: None,
+                ..Default::default()
+            },
+            handler: {
+                let handler = handler.clone();
+                ::std::sync::Arc::new(move |
+                    envelope: ::std::sync::Arc<__rt::Envelope>,
+                    ctx: __rt::Context|
+                {
+                    let handler = handler.clone();
+                    Box::pin(async move {
+                        let message = messages::RefMessage::decode(&envelope)
+                            .map_err(__rt::Failure::Decode)?;
+                        let params = channels::Type::parse(&envelope.channel)
+                            .ok_or_else(|| {
+                                __rt::Failure::Decode(
+                                    format!(
+                                        "address `{}` does not match `{}`", envelope.channel,
+                                        channels::Type::ADDRESS
+                                    ),
+                                )
+                            })?;
+                        let reply = handler
+                            .r#ref(message, params, ctx)
+                            .await
+                            .map_err(__rt::Failure::Handler)?;
+                        let () = reply;
+                        Ok(None)
+                    })
+                        as __rt::BoxFuture<
+                            'static,
+                            Result<Option<__rt::Reply>, __rt::Failure>,
+                        >
+                })
+            },
+        })
+}
+/// Typed publishing for this application: one method per operation it sends (requests wait for their reply).
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    inner: __rt::Publisher,
+}
+impl Publisher {
+    pub fn new(inner: __rt::Publisher) -> Self {
+        Self { inner }
+    }
+}

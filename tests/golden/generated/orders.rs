@@ -166,3 +166,150 @@ pub mod channels {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
     pub struct OrderReplies;
 }
+/// Message enums of operations that carry several messages.
+pub mod messages {
+    use ::faststream::__codegen as __rt;
+    /// The messages of operation `handleOrder`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum HandleOrderMessage {
+        PlaceOrder(super::models::Order),
+        CancelOrder(super::models::CancelOrder),
+    }
+    impl HandleOrderMessage {
+        /// Decodes (and validates) a received envelope.
+        pub fn decode(envelope: &__rt::Envelope) -> Result<Self, String> {
+            let value: __rt::Value = __rt::serde_json::from_slice(&envelope.payload)
+                .map_err(|e| format!("malformed payload: {e}"))?;
+            let tag = value.get("kind").and_then(|v| v.as_str()).map(str::to_owned);
+            match tag.as_deref() {
+                Some("place") => {
+                    __rt::decode_value::<super::models::Order>(value)
+                        .map(Self::PlaceOrder)
+                }
+                Some("cancel") => {
+                    __rt::decode_value::<super::models::CancelOrder>(value)
+                        .map(Self::CancelOrder)
+                }
+                other => {
+                    Err(
+                        format!(
+                            "`{}` is {:?}; expected one of: {}", "kind", other,
+                            "place, cancel"
+                        ),
+                    )
+                }
+            }
+        }
+        /// The payload bytes.
+        pub fn encode(&self) -> Result<Vec<u8>, String> {
+            match self {
+                Self::PlaceOrder(v) => __rt::encode_payload(v),
+                Self::CancelOrder(v) => __rt::encode_payload(v),
+            }
+        }
+        /// The content type of this message.
+        pub fn content_type(&self) -> &'static str {
+            match self {
+                Self::PlaceOrder(_) => "application/json",
+                Self::CancelOrder(_) => "application/json",
+            }
+        }
+    }
+    impl From<super::models::Order> for HandleOrderMessage {
+        fn from(value: super::models::Order) -> Self {
+            Self::PlaceOrder(value)
+        }
+    }
+    impl From<super::models::CancelOrder> for HandleOrderMessage {
+        fn from(value: super::models::CancelOrder) -> Self {
+            Self::CancelOrder(value)
+        }
+    }
+}
+use ::faststream::__codegen as __rt;
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = "{\"asyncapi\":\"3.0.0\",\"info\":{\"title\":\"Order service\",\"version\":\"1.0.0\",\"description\":\"Accepts orders for a store and answers each with a confirmation.\"},\"defaultContentType\":\"application/json\",\"servers\":{\"local\":{\"host\":\"127.0.0.1:4222\",\"protocol\":\"nats\"}},\"channels\":{\"orderRequests\":{\"address\":\"stores.{storeId}.orders\",\"parameters\":{\"storeId\":{\"description\":\"The store the order is placed in.\"}},\"messages\":{\"placeOrder\":{\"$ref\":\"#/components/messages/PlaceOrder\"},\"cancelOrder\":{\"$ref\":\"#/components/messages/CancelOrder\"}}},\"orderReplies\":{\"address\":null,\"messages\":{\"orderAccepted\":{\"$ref\":\"#/components/messages/OrderAccepted\"}}}},\"operations\":{\"handleOrder\":{\"action\":\"receive\",\"channel\":{\"$ref\":\"#/channels/orderRequests\"},\"messages\":[{\"$ref\":\"#/channels/orderRequests/messages/placeOrder\"},{\"$ref\":\"#/channels/orderRequests/messages/cancelOrder\"}],\"reply\":{\"address\":{\"location\":\"$message.header#/reply_to\"},\"channel\":{\"$ref\":\"#/channels/orderReplies\"},\"messages\":[{\"$ref\":\"#/channels/orderReplies/messages/orderAccepted\"}]}}},\"components\":{\"messages\":{\"PlaceOrder\":{\"name\":\"PlaceOrder\",\"headers\":{\"$ref\":\"#/components/schemas/OrderHeaders\"},\"payload\":{\"$ref\":\"#/components/schemas/Order\"},\"correlationId\":{\"location\":\"$message.header#/correlation_id\"}},\"CancelOrder\":{\"name\":\"CancelOrder\",\"payload\":{\"type\":\"object\",\"required\":[\"kind\",\"orderId\"],\"properties\":{\"kind\":{\"const\":\"cancel\"},\"orderId\":{\"type\":\"string\",\"format\":\"uuid\"}}}},\"OrderAccepted\":{\"name\":\"OrderAccepted\",\"payload\":{\"type\":\"object\",\"required\":[\"orderId\",\"total\"],\"properties\":{\"orderId\":{\"type\":\"string\",\"format\":\"uuid\"},\"total\":{\"type\":\"number\",\"minimum\":0}}}}},\"schemas\":{\"OrderHeaders\":{\"type\":\"object\",\"properties\":{\"tenant\":{\"type\":\"string\"}}},\"Order\":{\"type\":\"object\",\"required\":[\"kind\",\"orderId\",\"lines\"],\"properties\":{\"kind\":{\"const\":\"place\"},\"orderId\":{\"type\":\"string\",\"format\":\"uuid\"},\"lines\":{\"type\":\"array\",\"minItems\":1,\"items\":{\"$ref\":\"#/components/schemas/OrderLine\"}}}},\"OrderLine\":{\"type\":\"object\",\"required\":[\"sku\",\"quantity\"],\"properties\":{\"sku\":{\"type\":\"string\",\"minLength\":1},\"quantity\":{\"type\":\"integer\",\"minimum\":1}}}}}}";
+/// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement the generated `Handler` trait",
+    note = "implement every method of `Handler` (one per operation) with `async fn`s"
+)]
+pub trait Handler: Send + Sync + 'static {
+    /// `handleOrder`
+    fn handle_order(
+        &self,
+        message: messages::HandleOrderMessage,
+        params: channels::OrderRequests,
+        ctx: __rt::Context,
+    ) -> impl ::std::future::Future<
+        Output = Result<models::OrderAccepted, __rt::HandlerError>,
+    > + Send;
+}
+/// The routes of [`Handler`]'s operations, to include in an `App`.
+pub fn router<H: Handler>(handler: H) -> __rt::Router {
+    let handler = ::std::sync::Arc::new(handler);
+    __rt::Router::new()
+        .with_document(ASYNCAPI)
+        .route(__rt::Route {
+            operation: String::from("handleOrder"),
+            address: String::from("stores.{storeId}.orders"),
+            options: __rt::SubscriberOptions {
+                group: None,
+                ..Default::default()
+            },
+            handler: {
+                let handler = handler.clone();
+                ::std::sync::Arc::new(move |
+                    envelope: ::std::sync::Arc<__rt::Envelope>,
+                    ctx: __rt::Context|
+                {
+                    let handler = handler.clone();
+                    Box::pin(async move {
+                        let message = messages::HandleOrderMessage::decode(&envelope)
+                            .map_err(__rt::Failure::Decode)?;
+                        let params = channels::OrderRequests::parse(&envelope.channel)
+                            .ok_or_else(|| {
+                                __rt::Failure::Decode(
+                                    format!(
+                                        "address `{}` does not match `{}`", envelope.channel,
+                                        channels::OrderRequests::ADDRESS
+                                    ),
+                                )
+                            })?;
+                        let reply = handler
+                            .handle_order(message, params, ctx)
+                            .await
+                            .map_err(__rt::Failure::Handler)?;
+                        let payload = __rt::encode_payload(&reply)
+                            .map_err(|e| __rt::Failure::Handler(
+                                __rt::HandlerError::new(
+                                    format!("cannot encode the reply: {e}"),
+                                ),
+                            ))?;
+                        Ok(
+                            Some(__rt::Reply {
+                                payload,
+                                content_type: Some(String::from("application/json")),
+                                ..Default::default()
+                            }),
+                        )
+                    })
+                        as __rt::BoxFuture<
+                            'static,
+                            Result<Option<__rt::Reply>, __rt::Failure>,
+                        >
+                })
+            },
+        })
+}
+/// Typed publishing for this application: one method per operation it sends (requests wait for their reply).
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    inner: __rt::Publisher,
+}
+impl Publisher {
+    pub fn new(inner: __rt::Publisher) -> Self {
+        Self { inner }
+    }
+}

@@ -1,0 +1,513 @@
+//! The application layer of generated code: per-operation message enums,
+//! the handler trait, the typed publisher, the router, and the embedded
+//! document. Rendered into the same module as the models (see [`crate::emit`]).
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::lower::{Dispatch, Ir, OperationIr};
+use crate::settings::Side;
+use crate::types::{Ty, TypeDef};
+
+/// Names of one side's items.
+struct SideNames {
+    handler: syn::Ident,
+    publisher: syn::Ident,
+    router: syn::Ident,
+    /// Whether this is the mirror of the document's application.
+    mirror: bool,
+}
+
+/// How a Rust type is written from the root of the generated module.
+pub(crate) struct Types<'a> {
+    pub(crate) ty: &'a dyn Fn(&Ty) -> TokenStream,
+}
+
+fn lit(s: &str) -> proc_macro2::Literal {
+    proc_macro2::Literal::string(s)
+}
+
+/// The type a message's payload decodes to (`()` without a payload).
+fn payload_ty(types: &Types<'_>, ir: &Ir, message: usize) -> TokenStream {
+    match &ir.messages[message].payload {
+        Some(ty) => (types.ty)(ty),
+        None => quote!(()),
+    }
+}
+
+/// The Rust type of an operation's messages (or its reply's).
+fn messages_ty(types: &Types<'_>, ir: &Ir, name: &syn::Ident, messages: &[usize]) -> TokenStream {
+    match messages {
+        [] => quote!(__rt::Value),
+        [one] => payload_ty(types, ir, *one),
+        _ => quote!(messages::#name),
+    }
+}
+
+/// Decoding an envelope into `ty` (a message enum decodes itself).
+fn decode_expr(
+    ir: &Ir,
+    messages: &[usize],
+    enum_name: &syn::Ident,
+    envelope: TokenStream,
+) -> TokenStream {
+    match messages {
+        [] => quote!(__rt::decode_payload::<__rt::Value>(&#envelope.payload)),
+        [one] if ir.messages[*one].payload.is_none() => {
+            quote!(::std::result::Result::<(), String>::Ok(()))
+        }
+        [_] => quote!(__rt::decode_payload(&#envelope.payload)),
+        _ => quote!(messages::#enum_name::decode(&#envelope)),
+    }
+}
+
+/// Encoding a value (a variable name) of an operation's message type.
+fn encode_expr(messages: &[usize], value: TokenStream) -> TokenStream {
+    match messages.len() {
+        0 | 1 => quote!(__rt::encode_payload(&#value)),
+        _ => quote!(#value.encode()),
+    }
+}
+
+/// The message enum of an operation with several messages.
+fn message_enum(
+    types: &Types<'_>,
+    ir: &Ir,
+    name: &syn::Ident,
+    messages: &[usize],
+    dispatch: &Dispatch,
+    doc: &str,
+) -> TokenStream {
+    let variants: Vec<syn::Ident> = messages
+        .iter()
+        .map(|&i| format_ident!("{}", ir.messages[i].rust_name))
+        .collect();
+    let tys: Vec<TokenStream> = messages.iter().map(|&i| payload_ty(types, ir, i)).collect();
+    let content_types: Vec<TokenStream> = messages
+        .iter()
+        .map(|&i| {
+            let ct = ir.messages[i]
+                .content_type
+                .as_deref()
+                .unwrap_or("application/json");
+            quote!(#ct)
+        })
+        .collect();
+    let decode = match dispatch {
+        Dispatch::Field {
+            name: field,
+            values,
+        } => {
+            let arms = values.iter().zip(&variants).zip(&tys).map(|((v, var), ty)| {
+                quote!(Some(#v) => __rt::decode_value::<#ty>(value).map(Self::#var),)
+            });
+            let expected = values.join(", ");
+            quote! {
+                let value: __rt::Value = __rt::serde_json::from_slice(&envelope.payload)
+                    .map_err(|e| format!("malformed payload: {e}"))?;
+                let tag = value.get(#field).and_then(|v| v.as_str()).map(str::to_owned);
+                match tag.as_deref() {
+                    #(#arms)*
+                    other => Err(format!("`{}` is {:?}; expected one of: {}", #field, other, #expected)),
+                }
+            }
+        }
+        Dispatch::ContentType(cts) => {
+            let arms = cts.iter().zip(&variants).zip(&tys).map(|((ct, var), ty)| {
+                quote!(Some(#ct) => __rt::decode_payload::<#ty>(&envelope.payload).map(Self::#var),)
+            });
+            quote! {
+                match envelope.content_type.as_deref() {
+                    #(#arms)*
+                    other => Err(format!("unexpected content type {:?}", other)),
+                }
+            }
+        }
+        Dispatch::Trial | Dispatch::Single => {
+            let tries = variants.iter().zip(&tys).map(|(var, ty)| {
+                quote! {
+                    match __rt::decode_payload::<#ty>(&envelope.payload) {
+                        Ok(v) => return Ok(Self::#var(v)),
+                        Err(e) => errors.push(e),
+                    }
+                }
+            });
+            quote! {
+                let mut errors = Vec::new();
+                #(#tries)*
+                Err(format!("the payload is none of this operation's messages: {}", errors.join("; ")))
+            }
+        }
+    };
+    let doc = format!(" {doc}");
+    let from_impls = variants
+        .iter()
+        .zip(&tys)
+        .enumerate()
+        .filter_map(|(n, (var, ty))| {
+            // `From` only where the payload type is unique in the enum.
+            let unique = tys
+                .iter()
+                .filter(|t| t.to_string() == ty.to_string())
+                .count()
+                == 1;
+            (unique && n < usize::MAX).then(|| {
+                quote! {
+                    impl From<#ty> for #name {
+                        fn from(value: #ty) -> Self { Self::#var(value) }
+                    }
+                }
+            })
+        });
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #name { #(#variants(#tys),)* }
+        impl #name {
+            /// Decodes (and validates) a received envelope.
+            pub fn decode(envelope: &__rt::Envelope) -> Result<Self, String> {
+                #decode
+            }
+            /// The payload bytes.
+            pub fn encode(&self) -> Result<Vec<u8>, String> {
+                match self { #(Self::#variants(v) => __rt::encode_payload(v),)* }
+            }
+            /// The content type of this message.
+            pub fn content_type(&self) -> &'static str {
+                match self { #(Self::#variants(_) => #content_types,)* }
+            }
+        }
+        #(#from_impls)*
+    }
+}
+
+fn channel_parts(ir: &Ir, op: &OperationIr) -> (bool, TokenStream, Option<String>) {
+    match op.channel.map(|c| &ir.channels[c]) {
+        Some(ch) => {
+            let name = format_ident!("{}", ch.rust_name);
+            (
+                !ch.params.is_empty(),
+                quote!(channels::#name),
+                ch.address.clone(),
+            )
+        }
+        None => (false, quote!(()), None),
+    }
+}
+
+fn content_type_of(ir: &Ir, messages: &[usize]) -> TokenStream {
+    match messages {
+        [one] => {
+            let ct = ir.messages[*one]
+                .content_type
+                .as_deref()
+                .unwrap_or("application/json");
+            quote!(#ct)
+        }
+        _ => quote!("application/json"),
+    }
+}
+
+/// A single-message operation's typed headers, if its message has any.
+fn headers_ty(types: &Types<'_>, ir: &Ir, messages: &[usize]) -> Option<TokenStream> {
+    match messages {
+        [one] => ir.messages[*one].headers.as_ref().map(|h| (types.ty)(h)),
+        _ => None,
+    }
+}
+
+fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
+    let SideNames {
+        handler,
+        publisher,
+        router,
+        mirror,
+    } = names;
+    let handled: Vec<&OperationIr> = ir
+        .operations
+        .iter()
+        .filter(|o| o.receive != *mirror)
+        .collect();
+    let sent: Vec<&OperationIr> = ir
+        .operations
+        .iter()
+        .filter(|o| o.receive == *mirror)
+        .collect();
+
+    // Handler trait.
+    let methods = handled.iter().map(|op| {
+        let method = crate::emit::ident(&op.method);
+        let msg_enum = format_ident!("{}Message", op.type_name);
+        let message = messages_ty(types, ir, &msg_enum, &op.messages);
+        let (has_params, params_ty, _) = channel_parts(ir, op);
+        let params = has_params.then(|| quote!(params: #params_ty,));
+        let headers = headers_ty(types, ir, &op.messages).map(|h| quote!(headers: #h,));
+        let reply = match &op.reply {
+            Some(r) => messages_ty(
+                types,
+                ir,
+                &format_ident!("{}Reply", op.type_name),
+                &r.messages,
+            ),
+            None => quote!(()),
+        };
+        let doc = format!(
+            " `{}`{}",
+            op.key,
+            op.doc
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        );
+        quote! {
+            #[doc = #doc]
+            fn #method(&self, message: #message, #params #headers ctx: __rt::Context)
+                -> impl ::std::future::Future<Output = Result<#reply, __rt::HandlerError>> + Send;
+        }
+    });
+    let handler_doc = format!(
+        " What {} handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`{router}`].",
+        if *mirror {
+            "a client of this application"
+        } else {
+            "this application"
+        }
+    );
+    let not_impl_msg = format!("`{{Self}}` does not implement the generated `{handler}` trait");
+    let not_impl_note =
+        format!("implement every method of `{handler}` (one per operation) with `async fn`s");
+
+    // Router.
+    let routes = handled.iter().map(|op| {
+        let method = crate::emit::ident(&op.method);
+        let msg_enum = format_ident!("{}Message", op.type_name);
+        let operation = lit(&op.key);
+        let (has_params, params_ty, address) = channel_parts(ir, op);
+        let address = address.unwrap_or_default();
+        let decode = decode_expr(ir, &op.messages, &msg_enum, quote!(envelope));
+        let params_stmt = has_params.then(|| {
+            quote! {
+                let params = #params_ty::parse(&envelope.channel).ok_or_else(|| {
+                    __rt::Failure::Decode(format!("address `{}` does not match `{}`", envelope.channel, #params_ty::ADDRESS))
+                })?;
+            }
+        });
+        let params_arg = has_params.then(|| quote!(params,));
+        let headers = headers_ty(types, ir, &op.messages);
+        let headers_stmt = headers.as_ref().map(|h| {
+            quote! {
+                let headers: #h = __rt::decode_headers(&envelope.headers).map_err(__rt::Failure::Decode)?;
+            }
+        });
+        let headers_arg = headers.is_some().then(|| quote!(headers,));
+        let reply = match &op.reply {
+            Some(r) => {
+                let encode = encode_expr(&r.messages, quote!(reply));
+                let ct = content_type_of(ir, &r.messages);
+                quote! {
+                    let payload = #encode.map_err(|e| __rt::Failure::Handler(__rt::HandlerError::new(format!("cannot encode the reply: {e}"))))?;
+                    Ok(Some(__rt::Reply { payload, content_type: Some(String::from(#ct)), ..Default::default() }))
+                }
+            }
+            None => quote! {
+                let () = reply;
+                Ok(None)
+            },
+        };
+        let group = match &op.group {
+            Some(g) => quote!(Some(String::from(#g))),
+            None => quote!(None),
+        };
+        quote! {
+            .route(__rt::Route {
+                operation: String::from(#operation),
+                address: String::from(#address),
+                options: __rt::SubscriberOptions { group: #group, ..Default::default() },
+                handler: {
+                    let handler = handler.clone();
+                    ::std::sync::Arc::new(move |envelope: ::std::sync::Arc<__rt::Envelope>, ctx: __rt::Context| {
+                        let handler = handler.clone();
+                        Box::pin(async move {
+                            let message = #decode.map_err(__rt::Failure::Decode)?;
+                            #params_stmt
+                            #headers_stmt
+                            let reply = handler.#method(message, #params_arg #headers_arg ctx).await.map_err(__rt::Failure::Handler)?;
+                            #reply
+                        }) as __rt::BoxFuture<'static, Result<Option<__rt::Reply>, __rt::Failure>>
+                    })
+                },
+            })
+        }
+    });
+    let handler_var = if handled.is_empty() {
+        quote!(_handler)
+    } else {
+        quote!(handler)
+    };
+    let handler_init =
+        (!handled.is_empty()).then(|| quote!(let handler = ::std::sync::Arc::new(handler);));
+
+    // Publisher.
+    let publish_methods = sent.iter().map(|op| {
+        let method = crate::emit::ident(&op.method);
+        let msg_enum = format_ident!("{}Message", op.type_name);
+        let message = messages_ty(types, ir, &msg_enum, &op.messages);
+        let (has_params, params_ty, address) = channel_parts(ir, op);
+        let params = has_params.then(|| quote!(params: &#params_ty,));
+        let address_expr = if has_params {
+            quote!(params.address())
+        } else {
+            let a = address.clone().unwrap_or_default();
+            quote!(String::from(#a))
+        };
+        let encode = encode_expr(&op.messages, quote!(message));
+        let ct = match op.messages.len() {
+            0 | 1 => content_type_of(ir, &op.messages),
+            _ => quote!(message.content_type()),
+        };
+        let headers = headers_ty(types, ir, &op.messages);
+        let headers_param = headers.as_ref().map(|h| quote!(headers: Option<&#h>,));
+        let headers_stmt = headers.is_some().then(|| {
+            quote! {
+                if let Some(h) = headers {
+                    envelope.headers = __rt::encode_headers(h).map_err(__rt::PublishError::Encode)?;
+                }
+            }
+        });
+        let build = quote! {
+            let payload = #encode.map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(#address_expr, payload).with_content_type(#ct);
+            #headers_stmt
+        };
+        let doc = format!(" `{}`{}", op.key, op.doc.as_deref().map(|d| format!(": {d}")).unwrap_or_default());
+        match &op.reply {
+            Some(r) => {
+                let reply_enum = format_ident!("{}Reply", op.type_name);
+                let reply_ty = messages_ty(types, ir, &reply_enum, &r.messages);
+                let decode = decode_expr(ir, &r.messages, &reply_enum, quote!(reply));
+                quote! {
+                    #[doc = #doc]
+                    /// Sends the request and waits (up to `timeout`) for the typed reply.
+                    pub async fn #method(&self, #params message: &#message, #headers_param timeout: ::std::time::Duration) -> Result<#reply_ty, __rt::PublishError> {
+                        #build
+                        let reply = self.inner.request(envelope, timeout).await?;
+                        #decode.map_err(__rt::PublishError::Reply)
+                    }
+                }
+            }
+            None => quote! {
+                #[doc = #doc]
+                pub async fn #method(&self, #params message: &#message, #headers_param) -> Result<(), __rt::PublishError> {
+                    #build
+                    self.inner.publish(envelope).await
+                }
+            },
+        }
+    });
+    let publisher_doc = format!(
+        " Typed publishing for {}: one method per operation it sends (requests wait for their reply).",
+        if *mirror {
+            "a client of this application"
+        } else {
+            "this application"
+        }
+    );
+    let router_doc = format!(" The routes of [`{handler}`]'s operations, to include in an `App`.");
+    quote! {
+        #[doc = #handler_doc]
+        #[diagnostic::on_unimplemented(message = #not_impl_msg, note = #not_impl_note)]
+        pub trait #handler: Send + Sync + 'static {
+            #(#methods)*
+        }
+
+        #[doc = #router_doc]
+        pub fn #router<H: #handler>(#handler_var: H) -> __rt::Router {
+            #handler_init
+            __rt::Router::new()
+                .with_document(ASYNCAPI)
+                #(#routes)*
+        }
+
+        #[doc = #publisher_doc]
+        #[derive(Debug, Clone)]
+        pub struct #publisher {
+            inner: __rt::Publisher,
+        }
+
+        impl #publisher {
+            pub fn new(inner: __rt::Publisher) -> Self {
+                Self { inner }
+            }
+
+            #(#publish_methods)*
+        }
+    }
+}
+
+/// The `messages` module and the sides asked for.
+pub(crate) fn render(
+    types: &Types<'_>,
+    ir: &Ir,
+    _defs: &[TypeDef],
+    side_setting: Side,
+    document_json: &str,
+) -> (TokenStream, TokenStream) {
+    let mut enums = Vec::new();
+    for op in &ir.operations {
+        if op.messages.len() > 1 {
+            let name = format_ident!("{}Message", op.type_name);
+            let doc = format!("The messages of operation `{}`.", op.key);
+            enums.push(message_enum(
+                types,
+                ir,
+                &name,
+                &op.messages,
+                &op.dispatch,
+                &doc,
+            ));
+        }
+        if let Some(r) = &op.reply
+            && r.messages.len() > 1
+        {
+            let name = format_ident!("{}Reply", op.type_name);
+            let doc = format!("The replies of operation `{}`.", op.key);
+            enums.push(message_enum(
+                types,
+                ir,
+                &name,
+                &r.messages,
+                &r.dispatch,
+                &doc,
+            ));
+        }
+    }
+    let app = SideNames {
+        handler: format_ident!("Handler"),
+        publisher: format_ident!("Publisher"),
+        router: format_ident!("router"),
+        mirror: false,
+    };
+    let client = SideNames {
+        handler: format_ident!("ClientHandler"),
+        publisher: format_ident!("ClientPublisher"),
+        router: format_ident!("client_router"),
+        mirror: true,
+    };
+    let sides = match side_setting {
+        Side::App => vec![side(types, ir, &app)],
+        Side::Client => vec![side(types, ir, &client)],
+        Side::Both => vec![side(types, ir, &app), side(types, ir, &client)],
+    };
+    let messages = quote! {
+        #(#enums)*
+    };
+    let root = quote! {
+        /// The AsyncAPI document this module was generated from (bundled,
+        /// 3.x), for docs and export.
+        pub const ASYNCAPI: &str = #document_json;
+
+        #(#sides)*
+    };
+    (messages, root)
+}

@@ -1,0 +1,90 @@
+//! Address templates with `{parameter}` placeholders: matching a concrete
+//! address and reading the parameters back.
+
+/// One piece of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece<'a> {
+    Text(&'a str),
+    Param(&'a str),
+}
+
+fn pieces(template: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        if start > 0 {
+            out.push(Piece::Text(&rest[..start]));
+        }
+        out.push(Piece::Param(&rest[start + 1..start + len]));
+        rest = &rest[start + len + 1..];
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest));
+    }
+    out
+}
+
+/// The parameters of `address` if it matches `template`: each parameter
+/// takes a non-empty run of text up to the next literal part.
+pub fn match_address<'a>(template: &'a str, address: &'a str) -> Option<Vec<(&'a str, &'a str)>> {
+    let pieces = pieces(template);
+    let mut rest = address;
+    let mut params = Vec::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        match piece {
+            Piece::Text(t) => rest = rest.strip_prefix(t)?,
+            Piece::Param(name) => {
+                let next = pieces[i + 1..].iter().find_map(|p| match p {
+                    Piece::Text(t) => Some(*t),
+                    Piece::Param(_) => None,
+                });
+                let end = match next {
+                    Some(t) => rest.find(t)?,
+                    None => rest.len(),
+                };
+                if end == 0 {
+                    return None;
+                }
+                params.push((*name, &rest[..end]));
+                rest = &rest[end..];
+            }
+        }
+    }
+    rest.is_empty().then_some(params)
+}
+
+/// Whether a template has parameters (needs a pattern subscription).
+pub fn has_params(template: &str) -> bool {
+    pieces(template)
+        .iter()
+        .any(|p| matches!(p, Piece::Param(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_and_extracts() {
+        let t = "stores.{storeId}.orders";
+        assert_eq!(
+            match_address(t, "stores.s1.orders"),
+            Some(vec![("storeId", "s1")])
+        );
+        assert_eq!(match_address(t, "stores..orders"), None);
+        assert_eq!(match_address(t, "stores.s1.orders.x"), None);
+        assert_eq!(
+            match_address("a/{x}/{y}", "a/1/2"),
+            Some(vec![("x", "1"), ("y", "2")])
+        );
+        assert_eq!(
+            match_address("a/{x}/b/{y}", "a/1/b/2"),
+            Some(vec![("x", "1"), ("y", "2")])
+        );
+        assert_eq!(match_address("plain", "plain"), Some(vec![]));
+        assert!(has_params(t) && !has_params("plain"));
+    }
+}

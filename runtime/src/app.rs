@@ -1,0 +1,997 @@
+//! The application: routes (one per `receive` operation) run by subscriber
+//! loops on a broker, with ack policies, bounded retries, dead letters,
+//! replies, a concurrency limit, graceful shutdown, lifespan hooks,
+//! middleware and `tracing` spans.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, oneshot, watch};
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use crate::broker::{
+    Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec,
+};
+use crate::envelope::Envelope;
+
+/// What a handler returns when it fails. Any error converts into it with
+/// `?`; the ack policy decides what happens to the message.
+pub struct HandlerError {
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl HandlerError {
+    pub fn new(message: impl Into<String>) -> HandlerError {
+        HandlerError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn source(&self) -> Option<&(dyn std::error::Error + Send + Sync)> {
+        self.source.as_deref()
+    }
+}
+
+impl fmt::Debug for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HandlerError({:?})", self.message)
+    }
+}
+
+impl fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for HandlerError {
+    fn from(e: E) -> HandlerError {
+        HandlerError {
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+        }
+    }
+}
+
+/// Why a message was not handled.
+#[derive(Debug)]
+pub enum Failure {
+    /// The message could not be decoded or violates the schema: the handler
+    /// was never called, and retrying cannot help.
+    Decode(String),
+    /// The handler failed.
+    Handler(HandlerError),
+}
+
+/// A reply to a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reply {
+    pub payload: Vec<u8>,
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub content_type: Option<String>,
+}
+
+/// A type-erased handler, as generated routers build them: decode, call
+/// the user's method, encode the reply.
+pub type ErasedHandler = Arc<
+    dyn Fn(Arc<Envelope>, Context) -> BoxFuture<'static, Result<Option<Reply>, Failure>>
+        + Send
+        + Sync,
+>;
+
+/// When a delivery is acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AckPolicy {
+    /// Ack on receipt, before handling (at most once).
+    AckFirst,
+    /// Ack after the handler succeeds; on failure retry in-process with
+    /// backoff, then reject (dead letter).
+    #[default]
+    AckAfterSuccess,
+    /// On failure nack, so the broker redelivers (with the backoff as
+    /// delay) until the attempts are used up; then reject.
+    NackOnError,
+    /// On failure reject at once (dead letter), no retries.
+    RejectOnError,
+    /// The handler settles the message itself through its [`Context`].
+    Manual,
+}
+
+/// Bounded retries with exponential backoff.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retry {
+    /// Attempts in all (1 = no retry).
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    pub multiplier: f64,
+}
+
+impl Default for Retry {
+    fn default() -> Retry {
+        Retry {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(10),
+            multiplier: 2.0,
+        }
+    }
+}
+
+impl Retry {
+    /// The pause before attempt `attempt + 1`.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let factor = self
+            .multiplier
+            .powi(i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX));
+        self.initial_backoff.mul_f64(factor).min(self.max_backoff)
+    }
+}
+
+/// How one route consumes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriberOptions {
+    /// Subscribers in one group share the messages.
+    pub group: Option<String>,
+    pub ack: AckPolicy,
+    pub retry: Retry,
+    /// Messages handled at once by this route (backpressure beyond).
+    pub max_in_flight: usize,
+}
+
+impl Default for SubscriberOptions {
+    fn default() -> SubscriberOptions {
+        SubscriberOptions {
+            group: None,
+            ack: AckPolicy::default(),
+            retry: Retry::default(),
+            max_in_flight: 16,
+        }
+    }
+}
+
+/// One subscription of an application.
+#[derive(Clone)]
+pub struct Route {
+    /// The operation it implements (for logs and spans).
+    pub operation: String,
+    /// The channel address, with `{parameter}` placeholders.
+    pub address: String,
+    pub options: SubscriberOptions,
+    pub handler: ErasedHandler,
+}
+
+impl fmt::Debug for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Route")
+            .field("operation", &self.operation)
+            .field("address", &self.address)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The routes of one application (generated `router(handler)` builds one).
+#[derive(Debug, Clone, Default)]
+pub struct Router {
+    routes: Vec<Route>,
+    /// The AsyncAPI document the routes come from, for export and docs.
+    pub document: Option<&'static str>,
+}
+
+impl Router {
+    pub fn new() -> Router {
+        Router::default()
+    }
+
+    pub fn route(mut self, route: Route) -> Router {
+        self.routes.push(route);
+        self
+    }
+
+    pub fn with_document(mut self, document: &'static str) -> Router {
+        self.document = Some(document);
+        self
+    }
+
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// Changes the options of every route (group, ack policy, retries, ...).
+    pub fn map_options(mut self, f: impl Fn(&mut SubscriberOptions)) -> Router {
+        for r in &mut self.routes {
+            f(&mut r.options);
+        }
+        self
+    }
+
+    /// Changes the options of one operation's route.
+    pub fn options(mut self, operation: &str, f: impl FnOnce(&mut SubscriberOptions)) -> Router {
+        if let Some(r) = self.routes.iter_mut().find(|r| r.operation == operation) {
+            f(&mut r.options);
+        }
+        self
+    }
+}
+
+/// Why publishing or a request failed.
+#[derive(Debug)]
+pub enum PublishError {
+    Encode(String),
+    Broker(BrokerError),
+    /// No reply within the timeout.
+    Timeout,
+    /// The reply did not decode.
+    Reply(String),
+}
+
+impl fmt::Display for PublishError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PublishError::Encode(e) => write!(f, "cannot encode the message: {e}"),
+            PublishError::Broker(e) => write!(f, "broker error: {e}"),
+            PublishError::Timeout => f.write_str("no reply in time"),
+            PublishError::Reply(e) => write!(f, "the reply is invalid: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for PublishError {}
+
+impl From<BrokerError> for PublishError {
+    fn from(e: BrokerError) -> PublishError {
+        PublishError::Broker(e)
+    }
+}
+
+/// Hooks around consuming and publishing.
+pub trait Middleware: Send + Sync + 'static {
+    /// Before a delivery is decoded and handled.
+    fn before_consume(&self, _envelope: &Envelope) {}
+    /// After it was settled; `outcome` says how.
+    fn after_consume(&self, _envelope: &Envelope, _outcome: Outcome) {}
+    /// Before an envelope is published (it may be changed, e.g. headers).
+    fn before_publish(&self, _envelope: &mut Envelope) {}
+}
+
+/// How a delivery ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Acked,
+    /// Handed back to the broker for redelivery.
+    Nacked,
+    /// Dead-lettered: undecodable, or failed after the last attempt.
+    Rejected,
+    /// Left to the handler (manual acks).
+    Manual,
+}
+
+/// Sends messages, and requests that wait for a reply.
+#[derive(Clone)]
+pub struct Publisher {
+    broker: Arc<dyn Broker>,
+    replies: Arc<Replies>,
+    middleware: Arc<Vec<Arc<dyn Middleware>>>,
+}
+
+impl fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Publisher")
+            .field("broker", &self.broker.name())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct Replies {
+    inbox: tokio::sync::OnceCell<String>,
+    pending: Mutex<HashMap<String, oneshot::Sender<Envelope>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Publisher {
+    pub fn new(broker: Arc<dyn Broker>) -> Publisher {
+        Publisher {
+            broker,
+            replies: Arc::default(),
+            middleware: Arc::default(),
+        }
+    }
+
+    fn with_middleware(
+        broker: Arc<dyn Broker>,
+        middleware: Arc<Vec<Arc<dyn Middleware>>>,
+    ) -> Publisher {
+        Publisher {
+            broker,
+            replies: Arc::default(),
+            middleware,
+        }
+    }
+
+    /// Publishes one envelope.
+    pub async fn publish(&self, mut envelope: Envelope) -> Result<(), PublishError> {
+        for m in self.middleware.iter() {
+            m.before_publish(&mut envelope);
+        }
+        let span = tracing::debug_span!(
+            "publish",
+            messaging.system = self.broker.name(),
+            messaging.destination.name = %envelope.channel,
+            messaging.operation = "publish",
+        );
+        self.broker.publish(envelope).instrument(span).await?;
+        Ok(())
+    }
+
+    /// Publishes a request and waits for the reply (matched by correlation
+    /// id on this process's reply inbox). Many requests may be in flight.
+    pub async fn request(
+        &self,
+        mut envelope: Envelope,
+        timeout: Duration,
+    ) -> Result<Envelope, PublishError> {
+        let inbox = self.inbox().await?;
+        let id = envelope
+            .correlation_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        envelope.correlation_id = Some(id.clone());
+        envelope.reply_to = Some(inbox);
+        let (tx, rx) = oneshot::channel();
+        lock(&self.replies.pending).insert(id.clone(), tx);
+        if let Err(e) = self.publish(envelope).await {
+            lock(&self.replies.pending).remove(&id);
+            return Err(e);
+        }
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(_)) => Err(PublishError::Broker(BrokerError::new(
+                BrokerErrorKind::Closed,
+                "reply inbox closed",
+            ))),
+            Err(_) => {
+                lock(&self.replies.pending).remove(&id);
+                Err(PublishError::Timeout)
+            }
+        }
+    }
+
+    /// The reply inbox, subscribed on first use.
+    async fn inbox(&self) -> Result<String, PublishError> {
+        let broker = self.broker.clone();
+        let replies = Arc::downgrade(&self.replies);
+        let inbox = self
+            .replies
+            .inbox
+            .get_or_try_init(|| async move {
+                let inbox = broker.new_inbox();
+                let mut sub = broker.subscribe(SubscribeSpec::new(inbox.clone())).await?;
+                tokio::spawn(async move {
+                    while let Some(d) = sub.next().await {
+                        let _ = d.acker.ack().await;
+                        let Some(replies) = replies.upgrade() else {
+                            break;
+                        };
+                        let Some(id) = d.envelope.correlation_id.clone() else {
+                            continue;
+                        };
+                        if let Some(tx) = lock(&replies.pending).remove(&id) {
+                            let _ = tx.send(d.envelope);
+                        }
+                    }
+                });
+                Ok::<_, BrokerError>(inbox)
+            })
+            .await?;
+        Ok(inbox.clone())
+    }
+
+    /// The broker this publisher sends through.
+    pub fn broker(&self) -> &Arc<dyn Broker> {
+        &self.broker
+    }
+}
+
+/// What a handler knows about the message it handles.
+#[derive(Clone)]
+pub struct Context {
+    envelope: Arc<Envelope>,
+    publisher: Publisher,
+    acker: Arc<tokio::sync::Mutex<Option<Box<dyn Acker>>>>,
+    attempt: u32,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("envelope", &self.envelope)
+            .field("attempt", &self.attempt)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    /// A context for calling a handler outside a subscriber (tests, tools).
+    pub fn detached(envelope: Envelope, publisher: Publisher) -> Context {
+        Context {
+            envelope: Arc::new(envelope),
+            publisher,
+            acker: Arc::default(),
+            attempt: 1,
+        }
+    }
+
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.envelope.correlation_id.as_deref()
+    }
+
+    pub fn reply_to(&self) -> Option<&str> {
+        self.envelope.reply_to.as_deref()
+    }
+
+    pub fn headers(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.envelope.headers
+    }
+
+    /// Which attempt this is (1 for the first).
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Publish from inside a handler.
+    pub fn publisher(&self) -> &Publisher {
+        &self.publisher
+    }
+
+    /// With [`AckPolicy::Manual`]: acknowledge now.
+    pub async fn ack(&self) -> Result<(), BrokerError> {
+        match self.acker.lock().await.take() {
+            Some(a) => a.ack().await,
+            None => Ok(()),
+        }
+    }
+
+    /// With [`AckPolicy::Manual`]: hand the message back for redelivery.
+    pub async fn nack(&self, delay: Option<Duration>) -> Result<(), BrokerError> {
+        match self.acker.lock().await.take() {
+            Some(a) => a.nack(delay).await,
+            None => Ok(()),
+        }
+    }
+
+    /// With [`AckPolicy::Manual`]: dead-letter the message.
+    pub async fn reject(&self, reason: impl Into<String>) -> Result<(), BrokerError> {
+        match self.acker.lock().await.take() {
+            Some(a) => a.reject(reason.into()).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Counters of a running application.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub received: AtomicU64,
+    pub handled: AtomicU64,
+    pub acked: AtomicU64,
+    pub nacked: AtomicU64,
+    pub rejected: AtomicU64,
+    pub decode_failures: AtomicU64,
+    pub handler_failures: AtomicU64,
+    pub panics: AtomicU64,
+    pub retries: AtomicU64,
+    pub replies: AtomicU64,
+    pub in_flight: AtomicU64,
+    /// Deliveries whose handling is over (settled one way or another).
+    pub finished: AtomicU64,
+}
+
+impl Metrics {
+    /// A plain copy of the counters.
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let g = |a: &AtomicU64| a.load(Ordering::SeqCst);
+        MetricsSnapshot {
+            received: g(&self.received),
+            handled: g(&self.handled),
+            acked: g(&self.acked),
+            nacked: g(&self.nacked),
+            rejected: g(&self.rejected),
+            decode_failures: g(&self.decode_failures),
+            handler_failures: g(&self.handler_failures),
+            panics: g(&self.panics),
+            retries: g(&self.retries),
+            replies: g(&self.replies),
+            in_flight: g(&self.in_flight),
+            finished: g(&self.finished),
+        }
+    }
+}
+
+/// A copy of [`Metrics`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetricsSnapshot {
+    pub received: u64,
+    pub handled: u64,
+    pub acked: u64,
+    pub nacked: u64,
+    pub rejected: u64,
+    pub decode_failures: u64,
+    pub handler_failures: u64,
+    pub panics: u64,
+    pub retries: u64,
+    pub replies: u64,
+    pub in_flight: u64,
+    pub finished: u64,
+}
+
+type Hook = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
+
+/// An application: a broker, routes, hooks.
+pub struct App {
+    broker: Arc<dyn Broker>,
+    routes: Vec<Route>,
+    documents: Vec<&'static str>,
+    on_startup: Vec<Hook>,
+    after_startup: Vec<Hook>,
+    on_shutdown: Vec<Hook>,
+    middleware: Vec<Arc<dyn Middleware>>,
+    shutdown_timeout: Duration,
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("broker", &self.broker.name())
+            .field("routes", &self.routes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the application stopped with an error.
+#[derive(Debug)]
+pub enum AppError {
+    Broker(BrokerError),
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Broker(e) => write!(f, "broker error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl App {
+    pub fn new(broker: impl Broker) -> App {
+        App::with_broker(Arc::new(broker))
+    }
+
+    pub fn with_broker(broker: Arc<dyn Broker>) -> App {
+        App {
+            broker,
+            routes: Vec::new(),
+            documents: Vec::new(),
+            on_startup: Vec::new(),
+            after_startup: Vec::new(),
+            on_shutdown: Vec::new(),
+            middleware: Vec::new(),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Adds a router's routes.
+    pub fn include(mut self, router: Router) -> App {
+        self.documents.extend(router.document);
+        self.routes.extend(router.routes);
+        self
+    }
+
+    /// Runs before subscribing.
+    pub fn on_startup<F, Fut>(mut self, f: F) -> App
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.on_startup.push(Box::new(move || Box::pin(f())));
+        self
+    }
+
+    /// Runs once every route is subscribed.
+    pub fn after_startup<F, Fut>(mut self, f: F) -> App
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.after_startup.push(Box::new(move || Box::pin(f())));
+        self
+    }
+
+    /// Runs after the last in-flight message is settled.
+    pub fn on_shutdown<F, Fut>(mut self, f: F) -> App
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.on_shutdown.push(Box::new(move || Box::pin(f())));
+        self
+    }
+
+    pub fn middleware(mut self, m: impl Middleware) -> App {
+        self.middleware.push(Arc::new(m));
+        self
+    }
+
+    /// How long shutdown waits for in-flight messages.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> App {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// The AsyncAPI documents of the included routers.
+    pub fn documents(&self) -> &[&'static str] {
+        &self.documents
+    }
+
+    /// Starts every route and returns a handle; the app runs until
+    /// [`RunningApp::shutdown`].
+    pub async fn start(mut self) -> Result<RunningApp, AppError> {
+        for hook in self.on_startup.drain(..) {
+            hook().await;
+        }
+        let middleware = Arc::new(std::mem::take(&mut self.middleware));
+        let publisher = Publisher::with_middleware(self.broker.clone(), middleware.clone());
+        let metrics = Arc::new(Metrics::default());
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut loops = JoinSet::new();
+        for route in self.routes.drain(..) {
+            let spec = SubscribeSpec {
+                address: route.address.clone(),
+                group: route.options.group.clone(),
+                prefetch: route.options.max_in_flight.max(1),
+            };
+            let sub = self
+                .broker
+                .subscribe(spec)
+                .await
+                .map_err(AppError::Broker)?;
+            let worker = Worker {
+                route: Arc::new(route),
+                publisher: publisher.clone(),
+                metrics: metrics.clone(),
+                middleware: middleware.clone(),
+                broker_name: self.broker.name(),
+            };
+            loops.spawn(worker.run(sub, stop_rx.clone(), self.shutdown_timeout));
+        }
+        for hook in self.after_startup.drain(..) {
+            hook().await;
+        }
+        Ok(RunningApp {
+            stop: stop_tx,
+            loops,
+            publisher,
+            metrics,
+            on_shutdown: std::mem::take(&mut self.on_shutdown),
+        })
+    }
+
+    /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
+    pub async fn run(self) -> Result<(), AppError> {
+        let running = self.start().await?;
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        running.shutdown().await;
+        Ok(())
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// A started application.
+pub struct RunningApp {
+    stop: watch::Sender<bool>,
+    loops: JoinSet<()>,
+    publisher: Publisher,
+    metrics: Arc<Metrics>,
+    on_shutdown: Vec<Hook>,
+}
+
+impl fmt::Debug for RunningApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunningApp")
+            .field("metrics", &self.metrics)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningApp {
+    pub fn publisher(&self) -> &Publisher {
+        &self.publisher
+    }
+
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.metrics.snapshot()
+    }
+
+    /// Stops consuming, lets in-flight messages finish and settle (up to
+    /// the shutdown timeout), runs the shutdown hooks.
+    pub async fn shutdown(mut self) -> MetricsSnapshot {
+        let _ = self.stop.send(true);
+        while self.loops.join_next().await.is_some() {}
+        for hook in self.on_shutdown.drain(..) {
+            hook().await;
+        }
+        self.metrics.snapshot()
+    }
+}
+
+struct Worker {
+    route: Arc<Route>,
+    publisher: Publisher,
+    metrics: Arc<Metrics>,
+    middleware: Arc<Vec<Arc<dyn Middleware>>>,
+    broker_name: &'static str,
+}
+
+impl Worker {
+    async fn run(
+        self,
+        mut sub: crate::broker::Subscription,
+        mut stop: watch::Receiver<bool>,
+        grace: Duration,
+    ) {
+        let permits = Arc::new(Semaphore::new(self.route.options.max_in_flight.max(1)));
+        let mut in_flight = JoinSet::new();
+        let this = Arc::new(self);
+        loop {
+            // Backpressure: take no delivery without a free slot.
+            let permit = tokio::select! {
+                p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+                _ = stop.changed() => break,
+            };
+            let delivery = tokio::select! {
+                d = sub.next() => match d { Some(d) => d, None => break },
+                _ = stop.changed() => break,
+            };
+            while in_flight.try_join_next().is_some() {}
+            let this = this.clone();
+            in_flight.spawn(async move {
+                this.handle(delivery).await;
+                drop(permit);
+            });
+        }
+        // Graceful: the in-flight messages finish and settle.
+        let drained = tokio::time::timeout(grace, async {
+            while in_flight.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(operation = %this.route.operation, "shutdown timeout: abandoning in-flight messages (they will be redelivered where the broker supports it)");
+            in_flight.abort_all();
+        }
+    }
+
+    async fn handle(self: &Arc<Self>, delivery: Delivery) {
+        let m = &self.metrics;
+        m.received.fetch_add(1, Ordering::SeqCst);
+        m.in_flight.fetch_add(1, Ordering::SeqCst);
+        let envelope = Arc::new(delivery.envelope);
+        let span = tracing::info_span!(
+            "process",
+            messaging.system = self.broker_name,
+            messaging.destination.name = %envelope.channel,
+            messaging.operation = "process",
+            messaging.message.conversation_id = envelope.correlation_id.as_deref().unwrap_or(""),
+            operation = %self.route.operation,
+            attempt = delivery.attempt,
+        );
+        for mw in self.middleware.iter() {
+            mw.before_consume(&envelope);
+        }
+        let outcome = self
+            .settle(envelope.clone(), delivery.acker, delivery.attempt)
+            .instrument(span)
+            .await;
+        for mw in self.middleware.iter() {
+            mw.after_consume(&envelope, outcome);
+        }
+        m.in_flight.fetch_sub(1, Ordering::SeqCst);
+        m.finished.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Runs the handler once, isolated: a panic becomes an error.
+    async fn attempt(
+        &self,
+        envelope: Arc<Envelope>,
+        ctx: Context,
+    ) -> Result<Option<Reply>, Failure> {
+        let handler = self.route.handler.clone();
+        // A task of its own: a panic is caught by tokio, not propagated.
+        let task = tokio::spawn(async move { handler(envelope, ctx).await });
+        match task.await {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => {
+                self.metrics.panics.fetch_add(1, Ordering::SeqCst);
+                let what = e
+                    .into_panic()
+                    .downcast::<String>()
+                    .map(|s| *s)
+                    .or_else(|p| p.downcast::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|_| "a panic".to_owned());
+                tracing::error!(panic = %what, "handler panicked");
+                Err(Failure::Handler(HandlerError::new(format!(
+                    "handler panicked: {what}"
+                ))))
+            }
+            Err(_) => Err(Failure::Handler(HandlerError::new(
+                "handler task was cancelled",
+            ))),
+        }
+    }
+
+    async fn settle(
+        &self,
+        envelope: Arc<Envelope>,
+        acker: Box<dyn Acker>,
+        attempt: u32,
+    ) -> Outcome {
+        let m = &self.metrics;
+        let options = &self.route.options;
+        let policy = options.ack;
+        let shared_acker = Arc::new(tokio::sync::Mutex::new(None::<Box<dyn Acker>>));
+        let mut acker = Some(acker);
+        if policy == AckPolicy::AckFirst
+            && let Some(a) = acker.take()
+        {
+            let _ = a.ack().await;
+            m.acked.fetch_add(1, Ordering::SeqCst);
+        }
+        if policy == AckPolicy::Manual {
+            *shared_acker.lock().await = acker.take();
+        }
+        // In-process retries only where the policy asks for them.
+        let tries = match policy {
+            AckPolicy::AckAfterSuccess => options.retry.max_attempts.max(1),
+            _ => 1,
+        };
+        let mut result = Err(Failure::Handler(HandlerError::new("not run")));
+        for n in 1..=tries {
+            let ctx = Context {
+                envelope: envelope.clone(),
+                publisher: self.publisher.clone(),
+                acker: shared_acker.clone(),
+                attempt: attempt.max(n),
+            };
+            result = self.attempt(envelope.clone(), ctx).await;
+            match &result {
+                Ok(_) | Err(Failure::Decode(_)) => break,
+                Err(Failure::Handler(e)) => {
+                    m.handler_failures.fetch_add(1, Ordering::SeqCst);
+                    tracing::warn!(error = %e, attempt = n, "handler failed");
+                    if n < tries {
+                        m.retries.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(options.retry.backoff(n)).await;
+                    }
+                }
+            }
+        }
+        match result {
+            Ok(reply) => {
+                m.handled.fetch_add(1, Ordering::SeqCst);
+                if let (Some(reply), Some(to)) = (reply, envelope.reply_to.as_deref()) {
+                    let out = Envelope {
+                        channel: to.to_owned(),
+                        payload: reply.payload,
+                        headers: reply.headers,
+                        content_type: reply.content_type,
+                        correlation_id: envelope.correlation_id.clone(),
+                        reply_to: None,
+                        meta: Default::default(),
+                    };
+                    match self.publisher.publish(out).await {
+                        Ok(()) => {
+                            m.replies.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(e) => tracing::error!(error = %e, "could not publish the reply"),
+                    }
+                }
+                match acker.take() {
+                    Some(a) => {
+                        let _ = a.ack().await;
+                        m.acked.fetch_add(1, Ordering::SeqCst);
+                        Outcome::Acked
+                    }
+                    None if policy == AckPolicy::Manual => Outcome::Manual,
+                    None => Outcome::Acked,
+                }
+            }
+            Err(Failure::Decode(reason)) => {
+                m.decode_failures.fetch_add(1, Ordering::SeqCst);
+                tracing::warn!(reason = %reason, channel = %envelope.channel, "refused a message that does not decode; the handler was not called");
+                let acker = acker.take().or(shared_acker.lock().await.take());
+                self.reject(acker, format!("undecodable: {reason}")).await
+            }
+            Err(Failure::Handler(e)) => match (policy, acker.take()) {
+                (AckPolicy::NackOnError, Some(a)) if attempt < options.retry.max_attempts => {
+                    let _ = a.nack(Some(options.retry.backoff(attempt))).await;
+                    m.nacked.fetch_add(1, Ordering::SeqCst);
+                    Outcome::Nacked
+                }
+                (_, Some(a)) => self.reject(Some(a), format!("handler failed: {e}")).await,
+                (AckPolicy::Manual, None) => Outcome::Manual,
+                (_, None) => Outcome::Acked,
+            },
+        }
+    }
+
+    async fn reject(&self, acker: Option<Box<dyn Acker>>, reason: String) -> Outcome {
+        match acker {
+            Some(a) => {
+                let _ = a.reject(reason).await;
+                self.metrics.rejected.fetch_add(1, Ordering::SeqCst);
+                Outcome::Rejected
+            }
+            // Acked first: nothing left to settle.
+            None => Outcome::Acked,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let r = Retry {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(35),
+            multiplier: 2.0,
+        };
+        assert_eq!(r.backoff(1), Duration::from_millis(10));
+        assert_eq!(r.backoff(2), Duration::from_millis(20));
+        assert_eq!(r.backoff(3), Duration::from_millis(35));
+    }
+}

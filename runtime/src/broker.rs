@@ -1,0 +1,154 @@
+//! What every broker adapter implements. The runtime (subscriber loop,
+//! request/reply, testing) is written once against these traits; no broker
+//! client type appears in them.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::envelope::Envelope;
+
+/// A boxed, sendable future (the traits here are object safe).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A broker failure, without the client library's types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerError {
+    pub kind: BrokerErrorKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerErrorKind {
+    /// Not connected, or the connection broke.
+    Connection,
+    /// The broker refused the operation.
+    Refused,
+    /// No answer in time.
+    Timeout,
+    /// The broker is shut down.
+    Closed,
+}
+
+impl BrokerError {
+    pub fn new(kind: BrokerErrorKind, message: impl Into<String>) -> BrokerError {
+        BrokerError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for BrokerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for BrokerError {}
+
+/// What to subscribe to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscribeSpec {
+    /// The channel address, possibly with `{parameter}` placeholders (each
+    /// adapter maps them to its wildcard).
+    pub address: String,
+    /// Subscribers in one group share the messages (queue group, consumer
+    /// group, competing consumers); `None` means every subscriber gets
+    /// every message.
+    pub group: Option<String>,
+    /// How many deliveries the broker may hand out before acks come back.
+    pub prefetch: usize,
+}
+
+impl SubscribeSpec {
+    pub fn new(address: impl Into<String>) -> SubscribeSpec {
+        SubscribeSpec {
+            address: address.into(),
+            group: None,
+            prefetch: 64,
+        }
+    }
+}
+
+/// Settles a delivery with the broker.
+pub trait Acker: Send + 'static {
+    /// Done: the broker forgets the message.
+    fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>>;
+    /// Not done: redeliver (after `delay`, where the broker supports it).
+    fn nack(
+        self: Box<Self>,
+        delay: Option<Duration>,
+    ) -> BoxFuture<'static, Result<(), BrokerError>>;
+    /// Never deliver again: to the broker's dead-letter target where it
+    /// has one (`reason` says why, for people reading the dead letters).
+    fn reject(self: Box<Self>, reason: String) -> BoxFuture<'static, Result<(), BrokerError>>;
+}
+
+/// An acker for at-most-once deliveries: settling is a no-op.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoAck;
+
+impl Acker for NoAck {
+    fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn nack(self: Box<Self>, _: Option<Duration>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn reject(self: Box<Self>, _: String) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// One message handed to a subscriber.
+pub struct Delivery {
+    pub envelope: Envelope,
+    /// 1 for the first delivery, more for redeliveries.
+    pub attempt: u32,
+    pub acker: Box<dyn Acker>,
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("envelope", &self.envelope)
+            .field("attempt", &self.attempt)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stream of deliveries.
+#[derive(Debug)]
+pub struct Subscription {
+    rx: mpsc::Receiver<Delivery>,
+}
+
+impl Subscription {
+    pub fn new(rx: mpsc::Receiver<Delivery>) -> Subscription {
+        Subscription { rx }
+    }
+
+    /// The next delivery; `None` when the subscription ended.
+    pub async fn next(&mut self) -> Option<Delivery> {
+        self.rx.recv().await
+    }
+}
+
+/// A message broker, as the runtime sees it.
+pub trait Broker: Send + Sync + 'static {
+    /// A short name for logs (`memory`, `nats`, ...).
+    fn name(&self) -> &'static str;
+
+    fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>>;
+
+    fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>>;
+
+    /// A fresh address only this process listens on, for replies.
+    fn new_inbox(&self) -> String {
+        format!("_INBOX.{}", uuid::Uuid::new_v4().simple())
+    }
+}

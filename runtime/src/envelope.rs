@@ -1,0 +1,51 @@
+//! The message as brokers carry it.
+
+use std::collections::BTreeMap;
+
+/// A message on the wire: payload bytes plus everything around them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Envelope {
+    /// The concrete address (subject, topic, routing key, channel).
+    pub channel: String,
+    pub payload: Vec<u8>,
+    /// Application headers.
+    pub headers: BTreeMap<String, String>,
+    pub content_type: Option<String>,
+    pub correlation_id: Option<String>,
+    /// Where a reply goes, for requests.
+    pub reply_to: Option<String>,
+    /// Broker-specific fields (Kafka key/partition/offset, AMQP properties,
+    /// stream ids), as the adapter names them.
+    pub meta: BTreeMap<String, String>,
+}
+
+impl Envelope {
+    /// A message for `channel` with a payload.
+    pub fn new(channel: impl Into<String>, payload: impl Into<Vec<u8>>) -> Envelope {
+        Envelope {
+            channel: channel.into(),
+            payload: payload.into(),
+            ..Envelope::default()
+        }
+    }
+
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Envelope {
+        self.headers.insert(name.into(), value.into());
+        self
+    }
+
+    pub fn with_content_type(mut self, content_type: impl Into<String>) -> Envelope {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    pub fn with_correlation_id(mut self, id: impl Into<String>) -> Envelope {
+        self.correlation_id = Some(id.into());
+        self
+    }
+
+    pub fn with_reply_to(mut self, reply_to: impl Into<String>) -> Envelope {
+        self.reply_to = Some(reply_to.into());
+        self
+    }
+}

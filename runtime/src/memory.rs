@@ -1,0 +1,340 @@
+//! The in-memory broker: everything in-process, for tests and local runs.
+//!
+//! Channels with `{param}` placeholders match concrete addresses; a group
+//! of subscribers shares messages round-robin (one of N gets each); a
+//! delivery is acked, nacked (redelivered, after a delay if asked) or
+//! rejected (kept in the broker's dead letters with the reason). Every
+//! published envelope is recorded, so tests can assert on it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::address::match_address;
+use crate::broker::{
+    Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec, Subscription,
+};
+use crate::envelope::Envelope;
+
+/// A message the broker gave up on, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub envelope: Envelope,
+    pub reason: String,
+}
+
+/// The in-memory broker. Cloning gives another handle to the same broker.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryBroker {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    subs: Mutex<Vec<Sub>>,
+    round_robin: Mutex<HashMap<(String, String), usize>>,
+    published: Mutex<Vec<Envelope>>,
+    dead: Mutex<Vec<DeadLetter>>,
+    acked: AtomicU64,
+    next_id: AtomicU64,
+    closed: AtomicBool,
+}
+
+#[derive(Debug)]
+struct Sub {
+    id: u64,
+    address: String,
+    group: Option<String>,
+    tx: mpsc::Sender<Delivery>,
+}
+
+/// Where a delivery goes: one subscriber, or one member of a group.
+#[derive(Debug, Clone)]
+enum Target {
+    Sub(u64),
+    Group(String, String),
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl MemoryBroker {
+    pub fn new() -> MemoryBroker {
+        MemoryBroker::default()
+    }
+
+    /// Every envelope published so far, in order.
+    pub fn published(&self) -> Vec<Envelope> {
+        lock(&self.inner.published).clone()
+    }
+
+    /// Envelopes published to exactly this address.
+    pub fn published_to(&self, address: &str) -> Vec<Envelope> {
+        lock(&self.inner.published)
+            .iter()
+            .filter(|e| e.channel == address)
+            .cloned()
+            .collect()
+    }
+
+    /// Messages rejected by subscribers.
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        lock(&self.inner.dead).clone()
+    }
+
+    /// How many deliveries were acked.
+    pub fn acked(&self) -> u64 {
+        self.inner.acked.load(Ordering::SeqCst)
+    }
+
+    /// Stops delivering; subscriptions end.
+    pub fn close(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        lock(&self.inner.subs).clear();
+    }
+}
+
+impl Inner {
+    fn matches(sub: &Sub, address: &str) -> bool {
+        sub.address == address || match_address(&sub.address, address).is_some()
+    }
+
+    /// The senders a published envelope goes to: every ungrouped matching
+    /// subscriber, and one member per matching group.
+    fn targets(&self, address: &str) -> Vec<(Target, mpsc::Sender<Delivery>)> {
+        let mut subs = lock(&self.subs);
+        subs.retain(|s| !s.tx.is_closed());
+        let mut out = Vec::new();
+        let mut groups: Vec<(String, String)> = Vec::new();
+        for s in subs.iter().filter(|s| Self::matches(s, address)) {
+            match &s.group {
+                None => out.push((Target::Sub(s.id), s.tx.clone())),
+                Some(g) => {
+                    let key = (s.address.clone(), g.clone());
+                    if !groups.contains(&key) {
+                        groups.push(key);
+                    }
+                }
+            }
+        }
+        drop(subs);
+        for (address_key, group) in groups {
+            if let Some(tx) = self.group_member(&address_key, &group) {
+                out.push((Target::Group(address_key, group), tx));
+            }
+        }
+        out
+    }
+
+    /// The next member of a group, round-robin.
+    fn group_member(&self, address: &str, group: &str) -> Option<mpsc::Sender<Delivery>> {
+        let subs = lock(&self.subs);
+        let members: Vec<&Sub> = subs
+            .iter()
+            .filter(|s| {
+                s.address == address && s.group.as_deref() == Some(group) && !s.tx.is_closed()
+            })
+            .collect();
+        if members.is_empty() {
+            return None;
+        }
+        let mut rr = lock(&self.round_robin);
+        let n = rr
+            .entry((address.to_owned(), group.to_owned()))
+            .or_default();
+        let member = members[*n % members.len()].tx.clone();
+        *n = n.wrapping_add(1);
+        Some(member)
+    }
+
+    fn sender_for(&self, target: &Target) -> Option<mpsc::Sender<Delivery>> {
+        match target {
+            Target::Sub(id) => lock(&self.subs)
+                .iter()
+                .find(|s| s.id == *id)
+                .map(|s| s.tx.clone()),
+            Target::Group(address, group) => self.group_member(address, group),
+        }
+    }
+}
+
+struct MemoryAcker {
+    broker: Weak<Inner>,
+    envelope: Envelope,
+    target: Target,
+    attempt: u32,
+}
+
+impl Acker for MemoryAcker {
+    fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        if let Some(b) = self.broker.upgrade() {
+            b.acked.fetch_add(1, Ordering::SeqCst);
+        }
+        Box::pin(async { Ok(()) })
+    }
+
+    fn nack(
+        self: Box<Self>,
+        delay: Option<Duration>,
+    ) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async move {
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
+            let Some(broker) = self.broker.upgrade() else {
+                return Err(BrokerError::new(
+                    BrokerErrorKind::Closed,
+                    "the broker is gone",
+                ));
+            };
+            if let Some(tx) = broker.sender_for(&self.target) {
+                let delivery = Delivery {
+                    envelope: self.envelope.clone(),
+                    attempt: self.attempt + 1,
+                    acker: Box::new(MemoryAcker {
+                        broker: self.broker.clone(),
+                        envelope: self.envelope,
+                        target: self.target,
+                        attempt: self.attempt + 1,
+                    }),
+                };
+                // Redeliver without blocking the nacking subscriber.
+                tokio::spawn(async move {
+                    let _ = tx.send(delivery).await;
+                });
+            }
+            Ok(())
+        })
+    }
+
+    fn reject(self: Box<Self>, reason: String) -> BoxFuture<'static, Result<(), BrokerError>> {
+        if let Some(b) = self.broker.upgrade() {
+            lock(&b.dead).push(DeadLetter {
+                envelope: self.envelope,
+                reason,
+            });
+        }
+        Box::pin(async { Ok(()) })
+    }
+}
+
+impl Broker for MemoryBroker {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(async move {
+            if self.inner.closed.load(Ordering::SeqCst) {
+                return Err(BrokerError::new(
+                    BrokerErrorKind::Closed,
+                    "the memory broker is closed",
+                ));
+            }
+            lock(&self.inner.published).push(envelope.clone());
+            for (target, tx) in self.inner.targets(&envelope.channel) {
+                let delivery = Delivery {
+                    envelope: envelope.clone(),
+                    attempt: 1,
+                    acker: Box::new(MemoryAcker {
+                        broker: Arc::downgrade(&self.inner),
+                        envelope: envelope.clone(),
+                        target,
+                        attempt: 1,
+                    }),
+                };
+                // A full subscriber slows the publisher down (backpressure);
+                // a closed one is skipped.
+                let _ = tx.send(delivery).await;
+            }
+            Ok(())
+        })
+    }
+
+    fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
+        Box::pin(async move {
+            if self.inner.closed.load(Ordering::SeqCst) {
+                return Err(BrokerError::new(
+                    BrokerErrorKind::Closed,
+                    "the memory broker is closed",
+                ));
+            }
+            let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
+            let id = self.inner.next_id.fetch_add(1, Ordering::SeqCst);
+            lock(&self.inner.subs).push(Sub {
+                id,
+                address: spec.address,
+                group: spec.group,
+                tx,
+            });
+            Ok(Subscription::new(rx))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn wildcards_groups_and_settling() {
+        let b = MemoryBroker::new();
+        let mut all = b
+            .subscribe(SubscribeSpec::new("stores.{id}.orders"))
+            .await
+            .unwrap();
+        let mut g1 = b
+            .subscribe(SubscribeSpec {
+                group: Some("g".into()),
+                ..SubscribeSpec::new("stores.{id}.orders")
+            })
+            .await
+            .unwrap();
+        let mut g2 = b
+            .subscribe(SubscribeSpec {
+                group: Some("g".into()),
+                ..SubscribeSpec::new("stores.{id}.orders")
+            })
+            .await
+            .unwrap();
+        for i in 0..4 {
+            b.publish(Envelope::new(format!("stores.s{i}.orders"), vec![i]))
+                .await
+                .unwrap();
+        }
+        b.publish(Envelope::new("other", vec![9])).await.unwrap();
+        for i in 0..4 {
+            let d = all.next().await.unwrap();
+            assert_eq!(d.envelope.payload, vec![i]);
+            d.acker.ack().await.unwrap();
+        }
+        let a = g1.next().await.unwrap();
+        let c = g2.next().await.unwrap();
+        assert_eq!(
+            (a.envelope.payload.clone(), c.envelope.payload.clone()),
+            (vec![0], vec![1])
+        );
+        // Nack: redelivered to the group (round-robin: to g1) as attempt 2.
+        a.acker.nack(None).await.unwrap();
+        let two = g1.next().await.unwrap();
+        assert_eq!((two.envelope.payload.clone(), two.attempt), (vec![2], 1));
+        let redelivered = tokio::time::timeout(Duration::from_secs(1), g1.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (redelivered.envelope.payload.clone(), redelivered.attempt),
+            (vec![0], 2)
+        );
+        // Reject: kept as a dead letter with the reason.
+        c.acker.reject("bad".into()).await.unwrap();
+        assert_eq!(b.dead_letters().len(), 1);
+        assert_eq!(b.dead_letters()[0].reason, "bad");
+        assert_eq!(b.published().len(), 5);
+        assert_eq!(b.acked(), 4);
+    }
+}
