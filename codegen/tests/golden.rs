@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use faststream_gen::settings::{DateTimeRepr, MapType, UnknownFields};
+use faststream_gen::settings::{DateTimeRepr, MapType, Side, UnknownFields};
 use faststream_gen::{LoadOptions, Settings, check_file, generate};
 
 fn root() -> PathBuf {
@@ -24,14 +24,17 @@ fn specs() -> Vec<PathBuf> {
 
 /// Non-default settings, each pinned by a golden file of its own.
 fn variants() -> Vec<(&'static str, &'static str, Settings)> {
-    vec![(
-        "shapes",
-        "shapes_options",
-        Settings::new()
-            .date_time(DateTimeRepr::String)
-            .unknown_fields(UnknownFields::Ignore)
-            .map_type(MapType::HashMap),
-    )]
+    vec![
+        (
+            "shapes",
+            "shapes_options",
+            Settings::new()
+                .date_time(DateTimeRepr::String)
+                .unknown_fields(UnknownFields::Ignore)
+                .map_type(MapType::HashMap),
+        ),
+        ("orders", "orders_both", Settings::new().side(Side::Both)),
+    ]
 }
 
 fn generate_spec(spec: &Path) -> String {

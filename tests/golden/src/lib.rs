@@ -14,6 +14,9 @@ pub mod cursed;
 #[path = "../generated/orders.rs"]
 pub mod orders;
 #[rustfmt::skip]
+#[path = "../generated/orders_both.rs"]
+pub mod orders_both;
+#[rustfmt::skip]
 #[path = "../generated/shapes.rs"]
 pub mod shapes;
 #[rustfmt::skip]
