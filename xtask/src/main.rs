@@ -112,6 +112,10 @@ fn ci() -> Result<(), String> {
     let mut test = cargo();
     test.args(["test", "--workspace", "--all-features"]);
     run(test)?;
+    // The README's main command: the example service runs and exits cleanly.
+    let mut example = cargo();
+    example.args(["run", "--quiet", "-p", "orders-service"]);
+    run(example)?;
     // The benchmarks must keep compiling (and run once, quickly).
     let mut bench = cargo();
     bench.args([
