@@ -44,7 +44,8 @@ fn messages_ty(types: &Types<'_>, ir: &Ir, name: &syn::Ident, messages: &[usize]
     }
 }
 
-/// Decoding an envelope into `ty` (a message enum decodes itself).
+/// Decoding an envelope into `ty` (a message enum decodes itself), by the
+/// message's content type.
 fn decode_expr(
     ir: &Ir,
     messages: &[usize],
@@ -56,17 +57,33 @@ fn decode_expr(
         [one] if ir.messages[*one].payload.is_none() => {
             quote!(::std::result::Result::<(), String>::Ok(()))
         }
-        [_] => quote!(__rt::decode_payload(&#envelope.payload)),
+        [one] => {
+            let ct = content_type(ir, *one);
+            quote!(__rt::decode_payload_as(#ct, &#envelope.payload))
+        }
         _ => quote!(messages::#enum_name::decode(&#envelope)),
     }
 }
 
 /// Encoding a value (a variable name) of an operation's message type.
-fn encode_expr(messages: &[usize], value: TokenStream) -> TokenStream {
-    match messages.len() {
-        0 | 1 => quote!(__rt::encode_payload(&#value)),
+fn encode_expr(ir: &Ir, messages: &[usize], value: TokenStream) -> TokenStream {
+    match messages {
+        [] => quote!(__rt::encode_payload(&#value)),
+        [one] => {
+            let ct = content_type(ir, *one);
+            quote!(__rt::encode_payload_as(#ct, &#value))
+        }
         _ => quote!(#value.encode()),
     }
+}
+
+/// A message's content type (its own, else the document's default, else JSON).
+fn content_type(ir: &Ir, message: usize) -> String {
+    ir.messages[message]
+        .content_type
+        .clone()
+        .or_else(|| ir.default_content_type.clone())
+        .unwrap_or_else(|| "application/json".into())
 }
 
 /// The message enum of an operation with several messages.
@@ -83,16 +100,7 @@ fn message_enum(
         .map(|&i| format_ident!("{}", ir.messages[i].rust_name))
         .collect();
     let tys: Vec<TokenStream> = messages.iter().map(|&i| payload_ty(types, ir, i)).collect();
-    let content_types: Vec<TokenStream> = messages
-        .iter()
-        .map(|&i| {
-            let ct = ir.messages[i]
-                .content_type
-                .as_deref()
-                .unwrap_or("application/json");
-            quote!(#ct)
-        })
-        .collect();
+    let content_types: Vec<String> = messages.iter().map(|&i| content_type(ir, i)).collect();
     let decode = match dispatch {
         Dispatch::Field {
             name: field,
@@ -114,7 +122,7 @@ fn message_enum(
         }
         Dispatch::ContentType(cts) => {
             let arms = cts.iter().zip(&variants).zip(&tys).map(|((ct, var), ty)| {
-                quote!(Some(#ct) => __rt::decode_payload::<#ty>(&envelope.payload).map(Self::#var),)
+                quote!(Some(#ct) => __rt::decode_payload_as::<#ty>(#ct, &envelope.payload).map(Self::#var),)
             });
             quote! {
                 match envelope.content_type.as_deref() {
@@ -124,14 +132,18 @@ fn message_enum(
             }
         }
         Dispatch::Trial | Dispatch::Single => {
-            let tries = variants.iter().zip(&tys).map(|(var, ty)| {
-                quote! {
-                    match __rt::decode_payload::<#ty>(&envelope.payload) {
-                        Ok(v) => return Ok(Self::#var(v)),
-                        Err(e) => errors.push(e),
+            let tries = variants
+                .iter()
+                .zip(&tys)
+                .zip(&content_types)
+                .map(|((var, ty), ct)| {
+                    quote! {
+                        match __rt::decode_payload_as::<#ty>(#ct, &envelope.payload) {
+                            Ok(v) => return Ok(Self::#var(v)),
+                            Err(e) => errors.push(e),
+                        }
                     }
-                }
-            });
+                });
             quote! {
                 let mut errors = Vec::new();
                 #(#tries)*
@@ -170,7 +182,7 @@ fn message_enum(
             }
             /// The payload bytes.
             pub fn encode(&self) -> Result<Vec<u8>, String> {
-                match self { #(Self::#variants(v) => __rt::encode_payload(v),)* }
+                match self { #(Self::#variants(v) => __rt::encode_payload_as(#content_types, v),)* }
             }
             /// The content type of this message.
             pub fn content_type(&self) -> &'static str {
@@ -198,10 +210,7 @@ fn channel_parts(ir: &Ir, op: &OperationIr) -> (bool, TokenStream, Option<String
 fn content_type_of(ir: &Ir, messages: &[usize]) -> TokenStream {
     match messages {
         [one] => {
-            let ct = ir.messages[*one]
-                .content_type
-                .as_deref()
-                .unwrap_or("application/json");
+            let ct = content_type(ir, *one);
             quote!(#ct)
         }
         _ => quote!("application/json"),
@@ -302,7 +311,7 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
         let headers_arg = headers.is_some().then(|| quote!(headers,));
         let reply = match &op.reply {
             Some(r) => {
-                let encode = encode_expr(&r.messages, quote!(reply));
+                let encode = encode_expr(ir, &r.messages, quote!(reply));
                 let ct = content_type_of(ir, &r.messages);
                 quote! {
                     let payload = #encode.map_err(|e| __rt::Failure::Handler(__rt::HandlerError::new(format!("cannot encode the reply: {e}"))))?;
@@ -360,7 +369,7 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
             let a = address.clone().unwrap_or_default();
             quote!(String::from(#a))
         };
-        let encode = encode_expr(&op.messages, quote!(message));
+        let encode = encode_expr(ir, &op.messages, quote!(message));
         let ct = match op.messages.len() {
             0 | 1 => content_type_of(ir, &op.messages),
             _ => quote!(message.content_type()),

@@ -15,6 +15,8 @@ use crate::types::{Hint, Ty, TypeNote, TypeSpace};
 pub struct Ir {
     pub title: String,
     pub version: String,
+    /// `defaultContentType` of the document.
+    pub default_content_type: Option<String>,
     pub messages: Vec<MessageIr>,
     pub channels: Vec<ChannelIr>,
     pub operations: Vec<OperationIr>,
@@ -320,6 +322,7 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned(),
+        default_content_type: str_of(doc, "defaultContentType").map(str::to_owned),
         version: doc
             .pointer("/info/version")
             .and_then(Value::as_str)

@@ -122,3 +122,93 @@ pub fn encode_headers<T: Serialize>(
         _ => Err("headers must serialize to an object".into()),
     }
 }
+
+/// How a content type carries a payload.
+fn is_json(content_type: &str) -> bool {
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    ct.is_empty() || ct == "application/json" || ct.ends_with("+json") || ct == "json"
+}
+
+fn is_text(content_type: &str) -> bool {
+    content_type
+        .trim()
+        .to_ascii_lowercase()
+        .starts_with("text/")
+}
+
+fn is_bytes(content_type: &str) -> bool {
+    content_type
+        .trim()
+        .to_ascii_lowercase()
+        .starts_with("application/octet-stream")
+}
+
+/// Decodes a payload by content type: JSON (the default); `text/*` as a
+/// UTF-8 string; `application/octet-stream` as raw bytes (for payloads
+/// typed as base64 bytes). Other content types are read as JSON.
+#[doc(hidden)]
+pub fn decode_payload_as<T: DeserializeOwned + Validate>(
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<T, String> {
+    if is_json(content_type) {
+        return decode_payload(bytes);
+    }
+    let value = if is_text(content_type) {
+        serde_json::Value::String(
+            String::from_utf8(bytes.to_vec())
+                .map_err(|e| format!("the text payload is not UTF-8: {e}"))?,
+        )
+    } else if is_bytes(content_type) {
+        serde_json::Value::String(crate::bytes::encode(bytes))
+    } else {
+        return decode_payload(bytes);
+    };
+    decode_value(value)
+}
+
+/// Encodes a payload by content type (see [`decode_payload_as`]).
+#[doc(hidden)]
+pub fn encode_payload_as<T: Serialize + ?Sized>(
+    content_type: &str,
+    value: &T,
+) -> Result<Vec<u8>, String> {
+    if is_json(content_type) {
+        return encode_payload(value);
+    }
+    match serde_json::to_value(value).map_err(|e| e.to_string())? {
+        serde_json::Value::String(s) if is_text(content_type) => Ok(s.into_bytes()),
+        serde_json::Value::String(s) if is_bytes(content_type) => crate::bytes::decode(&s),
+        _ => encode_payload(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_pick_the_codec() {
+        let text: String = decode_payload_as("text/plain; charset=utf-8", b"hello").unwrap();
+        assert_eq!(text, "hello");
+        assert_eq!(encode_payload_as("text/plain", &text).unwrap(), b"hello");
+        let bytes: crate::bytes::Base64 =
+            decode_payload_as("application/octet-stream", &[0, 159, 146, 150]).unwrap();
+        assert_eq!(bytes.0, vec![0, 159, 146, 150]);
+        assert_eq!(
+            encode_payload_as("application/octet-stream", &bytes).unwrap(),
+            vec![0, 159, 146, 150]
+        );
+        let json: serde_json::Value = decode_payload_as("application/json", br#"{"a":1}"#).unwrap();
+        assert_eq!(
+            encode_payload_as("application/vnd.api+json", &json).unwrap(),
+            br#"{"a":1}"#
+        );
+        assert!(decode_payload_as::<String>("text/plain", &[0xff]).is_err());
+    }
+}

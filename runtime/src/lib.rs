@@ -50,7 +50,8 @@ pub mod __codegen {
     pub use crate::broker::BoxFuture;
     pub use crate::bytes::Base64;
     pub use crate::codec::{
-        decode_headers, decode_payload, decode_value, encode_headers, encode_payload,
+        decode_headers, decode_payload, decode_payload_as, decode_value, encode_headers,
+        encode_payload, encode_payload_as,
     };
     pub use crate::envelope::Envelope;
     pub use crate::validate::{LazyRegex, Path, Validate, ValidationError, rules};

@@ -150,7 +150,10 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                 {
                     let handler = handler.clone();
                     Box::pin(async move {
-                        let message = __rt::decode_payload(&envelope.payload)
+                        let message = __rt::decode_payload_as(
+                                "application/json",
+                                &envelope.payload,
+                            )
                             .map_err(__rt::Failure::Decode)?;
                         let reply = handler
                             .on_user_signed_up(message, ctx)

@@ -262,11 +262,15 @@ pub mod messages {
         /// Decodes (and validates) a received envelope.
         pub fn decode(envelope: &__rt::Envelope) -> Result<Self, String> {
             let mut errors = Vec::new();
-            match __rt::decode_payload::<super::models::Type>(&envelope.payload) {
+            match __rt::decode_payload_as::<
+                super::models::Type,
+            >("application/json", &envelope.payload) {
                 Ok(v) => return Ok(Self::Match(v)),
                 Err(e) => errors.push(e),
             }
-            match __rt::decode_payload::<super::models::Self_>(&envelope.payload) {
+            match __rt::decode_payload_as::<
+                super::models::Self_,
+            >("application/json", &envelope.payload) {
                 Ok(v) => return Ok(Self::Self_(v)),
                 Err(e) => errors.push(e),
             }
@@ -280,8 +284,8 @@ pub mod messages {
         /// The payload bytes.
         pub fn encode(&self) -> Result<Vec<u8>, String> {
             match self {
-                Self::Match(v) => __rt::encode_payload(v),
-                Self::Self_(v) => __rt::encode_payload(v),
+                Self::Match(v) => __rt::encode_payload_as("application/json", v),
+                Self::Self_(v) => __rt::encode_payload_as("application/json", v),
             }
         }
         /// The content type of this message.

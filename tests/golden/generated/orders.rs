@@ -203,8 +203,8 @@ pub mod messages {
         /// The payload bytes.
         pub fn encode(&self) -> Result<Vec<u8>, String> {
             match self {
-                Self::PlaceOrder(v) => __rt::encode_payload(v),
-                Self::CancelOrder(v) => __rt::encode_payload(v),
+                Self::PlaceOrder(v) => __rt::encode_payload_as("application/json", v),
+                Self::CancelOrder(v) => __rt::encode_payload_as("application/json", v),
             }
         }
         /// The content type of this message.
@@ -281,7 +281,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                             .handle_order(message, params, ctx)
                             .await
                             .map_err(__rt::Failure::Handler)?;
-                        let payload = __rt::encode_payload(&reply)
+                        let payload = __rt::encode_payload_as("application/json", &reply)
                             .map_err(|e| __rt::Failure::Handler(
                                 __rt::HandlerError::new(
                                     format!("cannot encode the reply: {e}"),

@@ -694,7 +694,10 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                 {
                     let handler = handler.clone();
                     Box::pin(async move {
-                        let message = __rt::decode_payload(&envelope.payload)
+                        let message = __rt::decode_payload_as(
+                                "application/json",
+                                &envelope.payload,
+                            )
                             .map_err(__rt::Failure::Decode)?;
                         let params = channels::Shipments::parse(&envelope.channel)
                             .ok_or_else(|| {
@@ -738,7 +741,7 @@ impl Publisher {
         &self,
         message: &models::AuditRecord,
     ) -> Result<(), __rt::PublishError> {
-        let payload = __rt::encode_payload(&message)
+        let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;
         #[allow(unused_mut)]
         let mut envelope = __rt::Envelope::new(String::from("audit"), payload)

@@ -8,6 +8,9 @@
 #[path = "../generated/avro.rs"]
 pub mod avro;
 #[rustfmt::skip]
+#[path = "../generated/content-types.rs"]
+pub mod content_types;
+#[rustfmt::skip]
 #[path = "../generated/cursed.rs"]
 pub mod cursed;
 #[rustfmt::skip]

@@ -163,3 +163,52 @@ async fn cursed_names_work_as_a_service() {
     );
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn text_and_binary_payloads_use_their_content_type() {
+    struct Greeter(Arc<Mutex<Vec<String>>>);
+    impl golden::content_types::Handler for Greeter {
+        async fn on_greeting(
+            &self,
+            message: golden::content_types::models::Greeting,
+            _ctx: Context,
+        ) -> Result<(), HandlerError> {
+            self.0.lock().unwrap().push(message.0);
+            Ok(())
+        }
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = TestApp::start(golden::content_types::router(Greeter(seen.clone()))).await;
+    // Plain text on the wire, not a JSON string.
+    app.publisher()
+        .publish(Envelope::new("greetings", "hello there"))
+        .await
+        .unwrap();
+    // An empty greeting violates minLength: refused.
+    app.publisher()
+        .publish(Envelope::new("greetings", ""))
+        .await
+        .unwrap();
+    app.wait_finished(2, TIMEOUT).await;
+    assert_eq!(seen.lock().unwrap().as_slice(), ["hello there"]);
+    assert!(
+        app.dead_letters()[0].reason.contains("minLength"),
+        "{:?}",
+        app.dead_letters()
+    );
+
+    let publisher = golden::content_types::Publisher::new(app.publisher());
+    let png = faststream::__codegen::Base64(vec![0x89, b'P', b'N', b'G']);
+    publisher.send_thumbnail(&png).await.unwrap();
+    let sent = app.published_to("thumbnails");
+    assert_eq!(
+        sent[0].payload,
+        vec![0x89, b'P', b'N', b'G'],
+        "raw bytes, not base64 text"
+    );
+    assert_eq!(
+        sent[0].content_type.as_deref(),
+        Some("application/octet-stream")
+    );
+    app.shutdown().await;
+}
