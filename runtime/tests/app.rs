@@ -1,0 +1,194 @@
+//! The app without generated code: lifespan hooks run in order, middleware
+//! sees every consume and publish, manual acks are left to the handler.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use faststream::__codegen::{ErasedHandler, Failure, Reply};
+use faststream::{
+    AckPolicy, App, Envelope, MemoryBroker, Middleware, Outcome, Route, Router, SubscriberOptions,
+};
+
+fn echo() -> ErasedHandler {
+    Arc::new(|envelope, ctx| {
+        Box::pin(async move {
+            if envelope.payload == b"manual" {
+                ctx.reject("the handler said no")
+                    .await
+                    .map_err(|e| Failure::Handler(e.into()))?;
+            }
+            Ok(Some(Reply {
+                payload: envelope.payload.clone(),
+                ..Reply::default()
+            }))
+        })
+    })
+}
+
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    fn push(&self, s: impl Into<String>) {
+        self.0.lock().unwrap().push(s.into());
+    }
+    fn all(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl Middleware for Log {
+    fn before_consume(&self, envelope: &Envelope) {
+        self.push(format!("consume {}", envelope.channel));
+    }
+    fn after_consume(&self, _envelope: &Envelope, outcome: Outcome) {
+        self.push(format!("settled {outcome:?}"));
+    }
+    fn before_publish(&self, envelope: &mut Envelope) {
+        envelope.headers.insert("x-app".into(), "test".into());
+        self.push(format!("publish {}", envelope.channel));
+    }
+}
+
+#[tokio::test]
+async fn hooks_run_in_order_and_middleware_wraps_consume_and_publish() {
+    let log = Log::default();
+    let broker = MemoryBroker::new();
+    let router = Router::new().route(Route {
+        operation: "echo".into(),
+        address: "echo.{id}".into(),
+        options: SubscriberOptions::default(),
+        handler: echo(),
+    });
+    let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
+    let app = App::new(broker.clone())
+        .include(router)
+        .middleware(log.clone())
+        .on_startup(move || async move { l1.push("startup") })
+        .after_startup(move || async move { l2.push("after startup") })
+        .on_shutdown(move || async move { l3.push("shutdown") });
+    let running = app.start().await.unwrap();
+    let reply = running
+        .publisher()
+        .request(Envelope::new("echo.1", "ping"), Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(reply.payload, b"ping");
+    assert_eq!(
+        reply.headers.get("x-app").map(String::as_str),
+        Some("test"),
+        "middleware changed the reply"
+    );
+    running.shutdown().await;
+    let log = log.all();
+    assert_eq!(log[0], "startup");
+    assert_eq!(log[1], "after startup");
+    assert_eq!(log.last().unwrap(), "shutdown");
+    for expected in ["publish echo.1", "consume echo.1", "settled Acked"] {
+        assert!(
+            log.contains(&expected.to_owned()),
+            "{expected} missing from {log:?}"
+        );
+    }
+    assert_eq!(
+        broker.published_to("echo.1")[0]
+            .headers
+            .get("x-app")
+            .map(String::as_str),
+        Some("test")
+    );
+}
+
+#[tokio::test]
+async fn manual_ack_policy_leaves_settling_to_the_handler() {
+    let broker = MemoryBroker::new();
+    let router = Router::new().route(Route {
+        operation: "echo".into(),
+        address: "manual".into(),
+        options: SubscriberOptions {
+            ack: AckPolicy::Manual,
+            ..SubscriberOptions::default()
+        },
+        handler: echo(),
+    });
+    let running = App::new(broker.clone())
+        .include(router)
+        .start()
+        .await
+        .unwrap();
+    running
+        .publisher()
+        .publish(Envelope::new("manual", "manual"))
+        .await
+        .unwrap();
+    running
+        .publisher()
+        .publish(Envelope::new("manual", "unsettled"))
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while running.metrics().finished < 2 {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let m = running.shutdown().await;
+    assert_eq!(broker.dead_letters().len(), 1);
+    assert_eq!(broker.dead_letters()[0].reason, "the handler said no");
+    assert_eq!(
+        (m.acked, broker.acked()),
+        (0, 0),
+        "nothing acked on the handler's behalf"
+    );
+}
+
+#[tokio::test]
+async fn groups_share_and_plain_subscribers_each_get_everything() {
+    let broker = MemoryBroker::new();
+    let route = |group: Option<&str>| Route {
+        operation: "echo".into(),
+        address: "jobs".into(),
+        options: SubscriberOptions {
+            group: group.map(str::to_owned),
+            ..SubscriberOptions::default()
+        },
+        handler: echo(),
+    };
+    let a = App::new(broker.clone())
+        .include(Router::new().route(route(Some("workers"))))
+        .start()
+        .await
+        .unwrap();
+    let b = App::new(broker.clone())
+        .include(Router::new().route(route(Some("workers"))))
+        .start()
+        .await
+        .unwrap();
+    let watcher = App::new(broker.clone())
+        .include(Router::new().route(route(None)))
+        .start()
+        .await
+        .unwrap();
+    for i in 0..100 {
+        a.publisher()
+            .publish(Envelope::new("jobs", format!("{i}")))
+            .await
+            .unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while a.metrics().finished + b.metrics().finished < 100 || watcher.metrics().finished < 100 {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let (ma, mb, mw) = (
+        a.shutdown().await,
+        b.shutdown().await,
+        watcher.shutdown().await,
+    );
+    assert_eq!(
+        ma.handled + mb.handled,
+        100,
+        "none lost or doubled in the group"
+    );
+    assert_eq!((ma.handled, mb.handled), (50, 50), "round-robin");
+    assert_eq!(mw.handled, 100);
+}
