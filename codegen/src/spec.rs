@@ -175,25 +175,37 @@ static SERVER_VARIABLE: &[Field] = &[
     f("description", Str),
     f("examples", StrList),
 ];
-static SECURITY_SCHEME3: &[Field] = &[
-    req(
-        "type",
-        Enum(&[
-            "userPassword",
-            "apiKey",
-            "X509",
-            "symmetricEncryption",
-            "asymmetricEncryption",
-            "httpApiKey",
-            "http",
-            "oauth2",
-            "openIdConnect",
-            "plain",
-            "scramSha256",
-            "scramSha512",
-            "gssapi",
-        ]),
+const SECURITY_TYPES: &[&str] = &[
+    "userPassword",
+    "apiKey",
+    "X509",
+    "symmetricEncryption",
+    "asymmetricEncryption",
+    "httpApiKey",
+    "http",
+    "oauth2",
+    "openIdConnect",
+    "plain",
+    "scramSha256",
+    "scramSha512",
+    "gssapi",
+];
+static SECURITY_SCHEME2: &[Field] = &[
+    req("type", Enum(SECURITY_TYPES)),
+    f("description", Str),
+    f("name", Str),
+    f(
+        "in",
+        Enum(&["user", "password", "query", "header", "cookie"]),
     ),
+    f("scheme", Str),
+    f("bearerFormat", Str),
+    f("flows", Obj(K::OAuthFlows)),
+    f("openIdConnectUrl", Str),
+];
+/// 3.x adds the scopes a server or operation needs.
+static SECURITY_SCHEME3: &[Field] = &[
+    req("type", Enum(SECURITY_TYPES)),
     f("description", Str),
     f("name", Str),
     f(
@@ -205,36 +217,6 @@ static SECURITY_SCHEME3: &[Field] = &[
     f("flows", Obj(K::OAuthFlows)),
     f("openIdConnectUrl", Str),
     f("scopes", StrList),
-];
-static SECURITY_SCHEME2: &[Field] = &[
-    req(
-        "type",
-        Enum(&[
-            "userPassword",
-            "apiKey",
-            "X509",
-            "symmetricEncryption",
-            "asymmetricEncryption",
-            "httpApiKey",
-            "http",
-            "oauth2",
-            "openIdConnect",
-            "plain",
-            "scramSha256",
-            "scramSha512",
-            "gssapi",
-        ]),
-    ),
-    f("description", Str),
-    f("name", Str),
-    f(
-        "in",
-        Enum(&["user", "password", "query", "header", "cookie"]),
-    ),
-    f("scheme", Str),
-    f("bearerFormat", Str),
-    f("flows", Obj(K::OAuthFlows)),
-    f("openIdConnectUrl", Str),
 ];
 static OAUTH_FLOWS: &[Field] = &[
     f("implicit", Obj(K::OAuthFlow)),

@@ -74,6 +74,20 @@ impl Handler for Shop {
     }
 }
 
+/// A shop the test keeps a handle on (to look at what it saw).
+struct Shared(std::sync::Arc<Shop>);
+
+impl Handler for Shared {
+    async fn handle_order(
+        &self,
+        m: HandleOrderMessage,
+        p: OrderRequests,
+        c: Context,
+    ) -> Result<OrderAccepted, HandlerError> {
+        self.0.handle_order(m, p, c).await
+    }
+}
+
 fn order(id: u128, quantity: i64, sku: &str) -> HandleOrderMessage {
     HandleOrderMessage::PlaceOrder(Order {
         kind: "place".into(),
@@ -148,17 +162,6 @@ async fn typed_request_reaches_the_handler_and_the_reply_comes_back() {
 #[tokio::test]
 async fn handler_sees_params_headers_and_correlation_id() {
     let shop = std::sync::Arc::new(Shop::default());
-    struct Shared(std::sync::Arc<Shop>);
-    impl Handler for Shared {
-        async fn handle_order(
-            &self,
-            m: HandleOrderMessage,
-            p: OrderRequests,
-            c: Context,
-        ) -> Result<OrderAccepted, HandlerError> {
-            self.0.handle_order(m, p, c).await
-        }
-    }
     let app = TestApp::start(router(Shared(shop.clone()))).await;
     let payload = HandleOrderMessage::from(match order(1, 1, "A") {
         HandleOrderMessage::PlaceOrder(o) => o,
@@ -221,17 +224,6 @@ async fn a_thousand_concurrent_requests_are_all_answered_correctly() {
 #[tokio::test]
 async fn poison_messages_never_reach_the_handler_and_are_dead_lettered() {
     let shop = std::sync::Arc::new(Shop::default());
-    struct Shared(std::sync::Arc<Shop>);
-    impl Handler for Shared {
-        async fn handle_order(
-            &self,
-            m: HandleOrderMessage,
-            p: OrderRequests,
-            c: Context,
-        ) -> Result<OrderAccepted, HandlerError> {
-            self.0.handle_order(m, p, c).await
-        }
-    }
     let app = TestApp::start(router(Shared(shop.clone()))).await;
     let publisher = app.publisher();
     // Not JSON; the right shape but violating `minimum: 1`; an unknown kind.
