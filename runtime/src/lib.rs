@@ -19,6 +19,8 @@ pub mod bytes;
 pub mod codec;
 pub mod envelope;
 pub mod memory;
+#[cfg(feature = "nats")]
+pub mod nats;
 pub mod testing;
 pub mod validate;
 

@@ -57,21 +57,53 @@ fn run(mut cmd: Command) -> Result<(), String> {
     }
 }
 
-/// The local services and the address each must answer on. Later stages
-/// (the broker adapters) add their tests' needs here.
-const SERVICES: &[(&str, &str)] = &[];
+/// The local services the tests need: name, address, and how to start it
+/// when it is installed but not running (the machines start these before
+/// CI; this is the fallback).
+const SERVICES: &[(&str, &str, &[&str])] = &[(
+    "NATS",
+    "127.0.0.1:4222",
+    &[
+        "start-stop-daemon",
+        "--start",
+        "--oknodo",
+        "--background",
+        "--exec",
+        "/usr/sbin/nats-server",
+        "--",
+        "-a",
+        "127.0.0.1",
+        "-p",
+        "4222",
+        "-js",
+        "-sd",
+        "/var/lib/nats-server",
+    ],
+)];
+
+fn up(addr: &SocketAddr) -> bool {
+    TcpStream::connect_timeout(addr, Duration::from_secs(2)).is_ok()
+}
 
 fn services() -> Result<(), String> {
     let mut missing = Vec::new();
-    for (name, addr) in SERVICES {
+    for (name, addr, start) in SERVICES {
         let addr: SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
-        match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
-            Ok(_) => eprintln!("service {name} at {addr}: up"),
-            Err(e) => missing.push(format!("{name} at {addr} ({e})")),
+        if !up(&addr) {
+            eprintln!("service {name} at {addr}: down, trying to start it");
+            let _ = Command::new(start[0]).args(&start[1..]).status();
+            for _ in 0..50 {
+                if up(&addr) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
         }
-    }
-    if SERVICES.is_empty() {
-        eprintln!("no broker is needed by the tests yet");
+        if up(&addr) {
+            eprintln!("service {name} at {addr}: up");
+        } else {
+            missing.push(format!("{name} at {addr}"));
+        }
     }
     if missing.is_empty() {
         Ok(())

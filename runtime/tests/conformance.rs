@@ -1,0 +1,394 @@
+//! One conformance suite, written once, run against every broker: the
+//! in-memory broker always, and each real broker its cargo feature enables
+//! (the brokers run locally; a missing one fails the test and says which).
+//! Every test uses addresses of its own, so tests on a shared broker do not
+//! see each other's messages.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use faststream::__codegen::{ErasedHandler, Failure, Reply, decode_payload};
+use faststream::{
+    App, Broker, Envelope, HandlerError, MemoryBroker, Retry, Route, Router, RunningApp,
+    SubscriberOptions,
+};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Addresses unique to one test run.
+fn unique(prefix: &str) -> String {
+    format!(
+        "conf.{prefix}.{}",
+        faststream::__codegen::uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// A broker under test, and what it promises.
+#[derive(Clone)]
+struct Fixture {
+    broker: Arc<dyn Broker>,
+    /// How many messages sit in the dead-letter target, where the broker
+    /// has one (core NATS does not: it is at most once).
+    dead_letters: Option<Arc<dyn Fn() -> usize + Send + Sync>>,
+}
+
+#[derive(Default)]
+struct Seen {
+    calls: AtomicU64,
+    messages: Mutex<Vec<(String, Envelope)>>,
+}
+
+/// A handler that decodes JSON, records what it saw, echoes the payload
+/// back, panics on `"boom"` and fails on `"fail"`.
+fn recording(template: &str, seen: Arc<Seen>, delay: Option<Duration>) -> ErasedHandler {
+    let template = template.to_owned();
+    Arc::new(move |envelope: Arc<Envelope>, _ctx| {
+        let seen = seen.clone();
+        let template = template.clone();
+        Box::pin(async move {
+            let value: faststream::__codegen::Value =
+                decode_payload(&envelope.payload).map_err(Failure::Decode)?;
+            seen.calls.fetch_add(1, Ordering::SeqCst);
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
+            if value == "boom" {
+                panic!("boom");
+            }
+            if value == "fail" {
+                return Err(Failure::Handler(HandlerError::new("asked to fail")));
+            }
+            let param = faststream::__codegen::match_address(&template, &envelope.channel)
+                .and_then(|p| p.first().map(|(_, v)| (*v).to_owned()))
+                .unwrap_or_default();
+            seen.messages
+                .lock()
+                .unwrap()
+                .push((param, (*envelope).clone()));
+            Ok(Some(Reply {
+                payload: envelope.payload.clone(),
+                content_type: Some("application/json".into()),
+                ..Reply::default()
+            }))
+        })
+    })
+}
+
+async fn start(
+    broker: Arc<dyn Broker>,
+    address: &str,
+    seen: Arc<Seen>,
+    options: SubscriberOptions,
+    delay: Option<Duration>,
+) -> RunningApp {
+    let router = Router::new().route(Route {
+        operation: "conformance".into(),
+        address: address.to_owned(),
+        options,
+        handler: recording(address, seen, delay),
+    });
+    App::with_broker(broker)
+        .include(router)
+        .start()
+        .await
+        .expect("subscribes")
+}
+
+async fn until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while !cond() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn quick_retry(max_attempts: u32) -> SubscriberOptions {
+    SubscriberOptions {
+        retry: Retry {
+            max_attempts,
+            initial_backoff: Duration::from_millis(5),
+            max_backoff: Duration::from_millis(20),
+            multiplier: 2.0,
+        },
+        ..SubscriberOptions::default()
+    }
+}
+
+async fn round_trip_with_params_and_headers(broker: Arc<dyn Broker>, _: Fixture) {
+    let base = unique("rt");
+    let address = format!("{base}.{{store}}.orders");
+    let seen = Arc::new(Seen::default());
+    let app = start(
+        broker,
+        &address,
+        seen.clone(),
+        SubscriberOptions::default(),
+        None,
+    )
+    .await;
+    let envelope = Envelope::new(format!("{base}.s-42.orders"), br#"{"n":1}"#.to_vec())
+        .with_header("x-tenant", "acme")
+        .with_content_type("application/json")
+        .with_correlation_id("corr-7");
+    app.publisher().publish(envelope).await.unwrap();
+    until("the message", || seen.calls.load(Ordering::SeqCst) == 1).await;
+    until("it to be recorded", || {
+        seen.messages.lock().unwrap().len() == 1
+    })
+    .await;
+    let (param, got) = seen.messages.lock().unwrap()[0].clone();
+    assert_eq!(param, "s-42");
+    assert_eq!(got.payload, br#"{"n":1}"#);
+    assert_eq!(
+        got.headers.get("x-tenant").map(String::as_str),
+        Some("acme")
+    );
+    assert_eq!(got.content_type.as_deref(), Some("application/json"));
+    assert_eq!(got.correlation_id.as_deref(), Some("corr-7"));
+    app.shutdown().await;
+}
+
+async fn thousand_concurrent_requests(broker: Arc<dyn Broker>, _: Fixture) {
+    let address = format!("{}.{{id}}", unique("rr"));
+    let seen = Arc::new(Seen::default());
+    let options = SubscriberOptions {
+        max_in_flight: 64,
+        ..SubscriberOptions::default()
+    };
+    let app = start(broker, &address, seen, options, None).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..1000u32 {
+        let publisher = app.publisher().clone();
+        let channel = address.replace("{id}", &format!("r{}", i % 10));
+        tasks.spawn(async move {
+            let reply = publisher
+                .request(Envelope::new(channel, format!("{{\"i\":{i}}}")), TIMEOUT)
+                .await
+                .unwrap_or_else(|e| panic!("request {i}: {e}"));
+            assert_eq!(
+                reply.payload,
+                format!("{{\"i\":{i}}}").into_bytes(),
+                "a reply matched the wrong request"
+            );
+        });
+    }
+    let mut answered = 0;
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+        answered += 1;
+    }
+    assert_eq!(answered, 1000);
+    app.shutdown().await;
+}
+
+async fn poison_never_reaches_the_handler(broker: Arc<dyn Broker>, fixture: Fixture) {
+    let address = unique("poison");
+    let seen = Arc::new(Seen::default());
+    let dead_before = fixture.dead_letters.as_ref().map(|f| f());
+    let app = start(
+        broker,
+        &address,
+        seen.clone(),
+        SubscriberOptions::default(),
+        None,
+    )
+    .await;
+    app.publisher()
+        .publish(Envelope::new(&address, b"{not json".to_vec()))
+        .await
+        .unwrap();
+    app.publisher()
+        .publish(Envelope::new(&address, b"1".to_vec()))
+        .await
+        .unwrap();
+    until("both messages", || app.metrics().finished == 2).await;
+    let m = app.shutdown().await;
+    assert_eq!(
+        seen.calls.load(Ordering::SeqCst),
+        1,
+        "only the valid message reached the handler"
+    );
+    assert_eq!((m.decode_failures, m.rejected), (1, 1));
+    if let (Some(count), Some(before)) = (&fixture.dead_letters, dead_before) {
+        assert_eq!(
+            count() - before,
+            1,
+            "the poison message is in the dead-letter target"
+        );
+    }
+}
+
+async fn retries_then_gives_up(broker: Arc<dyn Broker>, _: Fixture) {
+    let address = unique("retry");
+    let seen = Arc::new(Seen::default());
+    let app = start(broker, &address, seen.clone(), quick_retry(3), None).await;
+    app.publisher()
+        .publish(Envelope::new(&address, b"\"fail\"".to_vec()))
+        .await
+        .unwrap();
+    until("the message", || app.metrics().finished == 1).await;
+    let m = app.shutdown().await;
+    assert_eq!(seen.calls.load(Ordering::SeqCst), 3);
+    assert_eq!((m.handler_failures, m.retries, m.rejected), (3, 2, 1));
+}
+
+async fn a_panic_does_not_stop_the_subscriber(broker: Arc<dyn Broker>, _: Fixture) {
+    let address = unique("panic");
+    let seen = Arc::new(Seen::default());
+    let app = start(broker, &address, seen.clone(), quick_retry(1), None).await;
+    app.publisher()
+        .publish(Envelope::new(&address, b"\"boom\"".to_vec()))
+        .await
+        .unwrap();
+    app.publisher()
+        .publish(Envelope::new(&address, b"2".to_vec()))
+        .await
+        .unwrap();
+    until("both messages", || app.metrics().finished == 2).await;
+    let m = app.shutdown().await;
+    assert_eq!((m.panics, m.handled), (1, 1));
+}
+
+async fn shutdown_finishes_in_flight(broker: Arc<dyn Broker>, _: Fixture) {
+    let address = unique("drain");
+    let seen = Arc::new(Seen::default());
+    let options = SubscriberOptions {
+        max_in_flight: 50,
+        ..SubscriberOptions::default()
+    };
+    let app = start(
+        broker,
+        &address,
+        seen.clone(),
+        options,
+        Some(Duration::from_millis(300)),
+    )
+    .await;
+    for i in 0..50 {
+        app.publisher()
+            .publish(Envelope::new(&address, format!("{i}")))
+            .await
+            .unwrap();
+    }
+    until("fifty in flight", || app.metrics().in_flight == 50).await;
+    let m = app.shutdown().await;
+    assert_eq!((m.handled, m.in_flight), (50, 0), "none lost at shutdown");
+}
+
+async fn a_group_splits_the_work(broker: Arc<dyn Broker>, _: Fixture) {
+    let address = unique("group");
+    let (s1, s2) = (Arc::new(Seen::default()), Arc::new(Seen::default()));
+    let options = SubscriberOptions {
+        group: Some("workers".into()),
+        ..SubscriberOptions::default()
+    };
+    let a = start(broker.clone(), &address, s1.clone(), options.clone(), None).await;
+    let b = start(broker, &address, s2.clone(), options, None).await;
+    for i in 0..200 {
+        a.publisher()
+            .publish(Envelope::new(&address, format!("{i}")))
+            .await
+            .unwrap();
+    }
+    until("all 200", || {
+        s1.calls.load(Ordering::SeqCst) + s2.calls.load(Ordering::SeqCst) >= 200
+    })
+    .await;
+    // Nothing more arrives (no duplicates).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (x, y) = (
+        s1.calls.load(Ordering::SeqCst),
+        s2.calls.load(Ordering::SeqCst),
+    );
+    assert_eq!(x + y, 200, "none lost or doubled");
+    assert!(x > 0 && y > 0, "both members got work: {x} / {y}");
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+async fn order_is_kept_on_one_channel(broker: Arc<dyn Broker>, _: Fixture) {
+    let address = unique("order");
+    let seen = Arc::new(Seen::default());
+    let options = SubscriberOptions {
+        max_in_flight: 1,
+        ..SubscriberOptions::default()
+    };
+    let app = start(broker, &address, seen.clone(), options, None).await;
+    for i in 0..100 {
+        app.publisher()
+            .publish(Envelope::new(&address, format!("{i}")))
+            .await
+            .unwrap();
+    }
+    until("all 100", || seen.messages.lock().unwrap().len() == 100).await;
+    let got: Vec<Vec<u8>> = seen
+        .messages
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, e)| e.payload.clone())
+        .collect();
+    let sent: Vec<Vec<u8>> = (0..100).map(|i| format!("{i}").into_bytes()).collect();
+    assert_eq!(got, sent);
+    app.shutdown().await;
+}
+
+macro_rules! suite {
+    ($name:ident, $fixture:expr) => {
+        mod $name {
+            use super::*;
+
+            macro_rules! case {
+                ($test:ident) => {
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $test() {
+                        let fixture: Fixture = $fixture.await;
+                        super::$test(fixture.broker.clone(), fixture).await;
+                    }
+                };
+            }
+
+            case!(round_trip_with_params_and_headers);
+            case!(thousand_concurrent_requests);
+            case!(poison_never_reaches_the_handler);
+            case!(retries_then_gives_up);
+            case!(a_panic_does_not_stop_the_subscriber);
+            case!(shutdown_finishes_in_flight);
+            case!(a_group_splits_the_work);
+            case!(order_is_kept_on_one_channel);
+        }
+    };
+}
+
+async fn memory() -> Fixture {
+    let broker = MemoryBroker::new();
+    let dead = broker.clone();
+    Fixture {
+        broker: Arc::new(broker),
+        dead_letters: Some(Arc::new(move || dead.dead_letters().len())),
+    }
+}
+
+suite!(memory_broker, memory());
+
+#[cfg(feature = "nats")]
+async fn nats_core() -> Fixture {
+    let url =
+        std::env::var("FASTSTREAM_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    match faststream::nats::NatsBroker::connect(&url).await {
+        Ok(b) => Fixture {
+            broker: Arc::new(b),
+            dead_letters: None,
+        },
+        Err(e) => panic!(
+            "NATS is not reachable at {url} ({e}); these tests need it (`cargo xtask ci` checks it first)"
+        ),
+    }
+}
+
+#[cfg(feature = "nats")]
+suite!(nats, nats_core());
