@@ -545,7 +545,7 @@ fn emit_def(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
     }
 }
 
-fn emit_channel(ctx: &Ctx<'_>, ch: &ChannelIr) -> TokenStream {
+fn emit_channel(ch: &ChannelIr) -> TokenStream {
     let name = ident(&ch.rust_name);
     let doc = docs(ch.doc.as_deref());
     let Some(address) = &ch.address else {
@@ -597,8 +597,6 @@ fn emit_channel(ctx: &Ctx<'_>, ch: &ChannelIr) -> TokenStream {
             }
         }
     }
-    let rt = &ctx.rt;
-    let _ = rt;
     if fields.is_empty() {
         return quote! {
             #doc
@@ -708,24 +706,17 @@ pub fn render(
     };
     let root_ty = |t: &Ty| root_ctx.ty(t);
     let msgs_ty = |t: &Ty| ctx.ty(t);
-    let (message_enums, app) = crate::emit_app::render(
+    // Message enums live in `messages` (types seen from there); the
+    // handler, router and publisher at the root (types seen from there).
+    let (message_enums, app_root) = crate::emit_app::render(
         &crate::emit_app::Types { ty: &msgs_ty },
-        ir,
-        defs,
-        settings.side,
-        document_json,
-    );
-    let _ = root_ty;
-    let (_, app_root) = crate::emit_app::render(
         &crate::emit_app::Types { ty: &root_ty },
         ir,
-        defs,
         settings.side,
         document_json,
     );
-    let _ = app;
     let messages_doc = " Message enums of operations that carry several messages.";
-    let channels: Vec<TokenStream> = ir.channels.iter().map(|c| emit_channel(&ctx, c)).collect();
+    let channels: Vec<TokenStream> = ir.channels.iter().map(emit_channel).collect();
     let title = format!(
         " Generated from `{source_name}`: {} {}.",
         ir.title, ir.version

@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 
 use crate::lower::{Dispatch, Ir, OperationIr};
 use crate::settings::Side;
-use crate::types::{Ty, TypeDef};
+use crate::types::Ty;
 
 /// Names of one side's items.
 struct SideNames {
@@ -456,12 +456,13 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
 
 /// The `messages` module and the sides asked for.
 pub(crate) fn render(
-    types: &Types<'_>,
+    message_types: &Types<'_>,
+    root_types: &Types<'_>,
     ir: &Ir,
-    _defs: &[TypeDef],
     side_setting: Side,
     document_json: &str,
 ) -> (TokenStream, TokenStream) {
+    let types = message_types;
     let mut enums = Vec::new();
     for op in &ir.operations {
         if op.messages.len() > 1 {
@@ -504,9 +505,9 @@ pub(crate) fn render(
         mirror: true,
     };
     let sides = match side_setting {
-        Side::App => vec![side(types, ir, &app)],
-        Side::Client => vec![side(types, ir, &client)],
-        Side::Both => vec![side(types, ir, &app), side(types, ir, &client)],
+        Side::App => vec![side(root_types, ir, &app)],
+        Side::Client => vec![side(root_types, ir, &client)],
+        Side::Both => vec![side(root_types, ir, &app), side(root_types, ir, &client)],
     };
     let messages = quote! {
         #(#enums)*

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::diagnostics::{Code, Severity};
 use crate::ident::{self, Namespace};
 use crate::settings::Settings;
-use crate::types::{Hint, Ty, TypeNote, TypeSpace};
+use crate::types::{Ty, TypeNote, TypeSpace};
 
 /// The lowered document.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,10 +124,9 @@ fn str_of<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
     v.get(key).and_then(Value::as_str)
 }
 
-struct Lowerer<'d, 's> {
+struct Lowerer<'d> {
     doc: &'d Value,
     types: TypeSpace<'d>,
-    settings: &'s Settings,
     messages: Vec<MessageIr>,
     names: Namespace,
     notes: Vec<TypeNote>,
@@ -138,7 +137,6 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
     let mut l = Lowerer {
         doc,
         types: TypeSpace::new(doc, settings),
-        settings,
         messages: Vec::new(),
         names: Namespace::new(),
         notes: Vec::new(),
@@ -154,7 +152,7 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
         .unwrap_or_default();
     for key in &schema_keys {
         let ptr = format!("/components/schemas/{}", pointer::escape(key));
-        let schema = doc.pointer(&ptr_to_serde(&ptr));
+        let schema = doc.pointer(&ptr);
         if schema.is_some_and(is_foreign_schema_holder) || foreign.contains(&ptr) {
             continue;
         }
@@ -269,7 +267,7 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
         let channel = channel_ptr
             .as_ref()
             .and_then(|p| channels.iter().position(|c: &ChannelIr| &c.pointer == p));
-        let find = |l: &Lowerer<'_, '_>, refs: Option<&Value>| -> Vec<usize> {
+        let find = |l: &Lowerer<'_>, refs: Option<&Value>| -> Vec<usize> {
             refs.and_then(Value::as_array)
                 .into_iter()
                 .flatten()
@@ -332,13 +330,7 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
         channels,
         operations,
     };
-    let _ = l.settings;
     (ir, l.types, notes)
-}
-
-/// serde_json's `pointer` takes RFC 6901 pointers, which ours are.
-fn ptr_to_serde(p: &str) -> String {
-    p.to_owned()
 }
 
 /// Pointers that multi-format payloads in a non-JSON-Schema format refer
@@ -374,7 +366,7 @@ fn is_foreign_schema_holder(v: &Value) -> bool {
     v.get("schemaFormat").is_some() && v.get("schema").is_some()
 }
 
-impl<'d> Lowerer<'d, '_> {
+impl<'d> Lowerer<'d> {
     /// Follows references from a pointer: (the object, its pointer).
     fn deref(&self, ptr: &str) -> (Option<&'d Value>, String) {
         let mut cur = ptr.to_owned();
@@ -492,7 +484,6 @@ impl<'d> Lowerer<'d, '_> {
             });
             return Ty::Value;
         }
-        let _ = Hint::new(name);
         self.types.named(&sptr, name)
     }
 }

@@ -608,7 +608,7 @@ impl<'d> TypeSpace<'d> {
                 }
             }
             [single] => match *single {
-                "string" => self.string(m, at, &mut constraints),
+                "string" => self.string(m, &mut constraints),
                 "integer" => int_type(m),
                 "number" => match m.get("format").and_then(Value::as_str) {
                     Some("float") => Ty::F32,
@@ -648,7 +648,7 @@ impl<'d> TypeSpace<'d> {
         (ty, constraints)
     }
 
-    fn string(&mut self, m: &Map<String, Value>, at: &str, constraints: &mut Constraints) -> Ty {
+    fn string(&self, m: &Map<String, Value>, constraints: &mut Constraints) -> Ty {
         match m.get("format").and_then(Value::as_str) {
             Some("date-time") => match self.settings.date_time {
                 DateTimeRepr::Chrono => Ty::DateTime,
@@ -672,10 +672,7 @@ impl<'d> TypeSpace<'d> {
                 constraints.format = Some(FormatCheck::Uri);
                 Ty::String
             }
-            _ => {
-                let _ = at;
-                Ty::String
-            }
+            _ => Ty::String,
         }
     }
 
