@@ -139,6 +139,8 @@ const CONTENT_TYPE: &str = "content-type";
 const CORRELATION_ID: &str = "correlation_id";
 const REPLY_TO: &str = "reply_to";
 
+/// The envelope of a core NATS message (the reply subject wins over the
+/// `reply_to` header).
 fn envelope_of(msg: async_nats::Message) -> Envelope {
     let mut headers = BTreeMap::new();
     let (mut content_type, mut correlation_id, mut reply_to) = (None, None, None);
@@ -169,6 +171,24 @@ fn envelope_of(msg: async_nats::Message) -> Envelope {
     }
 }
 
+/// The NATS headers of an envelope (FastStream's names).
+fn headers_of(envelope: &Envelope) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (k, v) in &envelope.headers {
+        headers.insert(k.as_str(), v.as_str());
+    }
+    if let Some(ct) = &envelope.content_type {
+        headers.insert(CONTENT_TYPE, ct.as_str());
+    }
+    if let Some(id) = &envelope.correlation_id {
+        headers.insert(CORRELATION_ID, id.as_str());
+    }
+    if let Some(r) = &envelope.reply_to {
+        headers.insert(REPLY_TO, r.as_str());
+    }
+    headers
+}
+
 impl Broker for NatsBroker {
     fn name(&self) -> &'static str {
         "nats"
@@ -176,16 +196,7 @@ impl Broker for NatsBroker {
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
         Box::pin(async move {
-            let mut headers = HeaderMap::new();
-            for (k, v) in &envelope.headers {
-                headers.insert(k.as_str(), v.as_str());
-            }
-            if let Some(ct) = &envelope.content_type {
-                headers.insert(CONTENT_TYPE, ct.as_str());
-            }
-            if let Some(id) = &envelope.correlation_id {
-                headers.insert(CORRELATION_ID, id.as_str());
-            }
+            let mut headers = headers_of(&envelope);
             let result = match &envelope.reply_to {
                 Some(reply) => {
                     headers.insert(REPLY_TO, reply.as_str());
@@ -253,5 +264,243 @@ mod tests {
         assert_eq!(super::subject_of("stores.{id}.orders"), "stores.*.orders");
         assert_eq!(super::subject_of("a.b-{x}.c"), "a.*.c");
         assert_eq!(super::subject_of("plain.subject"), "plain.subject");
+    }
+}
+
+/// A JetStream stream the broker publishes into and consumes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamSettings {
+    /// The stream's name (created if absent).
+    pub name: String,
+    /// The subjects it captures (NATS wildcards allowed, e.g. `orders.>`).
+    pub subjects: Vec<String>,
+}
+
+/// NATS JetStream: durable streams and consumers, at-least-once delivery.
+/// Ack, nack (with delay) and reject map onto JetStream's ack, nak and
+/// term; a durable consumer (named after the group, else after the
+/// address) resumes where it left off after a restart. Subjects outside
+/// the configured streams (reply inboxes) go through core NATS.
+#[derive(Debug, Clone)]
+pub struct JetStreamBroker {
+    core: NatsBroker,
+    js: async_nats::jetstream::Context,
+    streams: Vec<StreamSettings>,
+    /// How long an unacked delivery waits before redelivery.
+    pub ack_wait: std::time::Duration,
+}
+
+impl JetStreamBroker {
+    /// Connects and makes sure every stream exists.
+    pub async fn connect(
+        url: &str,
+        streams: Vec<StreamSettings>,
+    ) -> Result<JetStreamBroker, BrokerError> {
+        let core = NatsBroker::connect(url).await?;
+        let js = async_nats::jetstream::new(core.client.clone());
+        for s in &streams {
+            js.get_or_create_stream(async_nats::jetstream::stream::Config {
+                name: s.name.clone(),
+                subjects: s.subjects.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| {
+                err(
+                    BrokerErrorKind::Refused,
+                    format!("stream `{}`: {e}", s.name),
+                )
+            })?;
+        }
+        Ok(JetStreamBroker {
+            core,
+            js,
+            streams,
+            ack_wait: std::time::Duration::from_secs(30),
+        })
+    }
+
+    /// Deletes a stream (tests clean up after themselves with it).
+    pub async fn delete_stream(&self, name: &str) -> Result<(), BrokerError> {
+        self.js
+            .delete_stream(name)
+            .await
+            .map(|_| ())
+            .map_err(|e| err(BrokerErrorKind::Refused, e))
+    }
+
+    /// The stream capturing a subject (or a subject pattern).
+    fn stream_for(&self, subject: &str) -> Option<&StreamSettings> {
+        self.streams
+            .iter()
+            .find(|s| s.subjects.iter().any(|p| subject_matches(p, subject)))
+    }
+}
+
+/// Whether a NATS subject pattern (`*`, `>`) captures `subject` (which may
+/// itself hold `*` tokens, from a parameterized address).
+fn subject_matches(pattern: &str, subject: &str) -> bool {
+    let mut p = pattern.split('.');
+    let mut s = subject.split('.');
+    loop {
+        match (p.next(), s.next()) {
+            (Some(">"), Some(_)) => return true,
+            (Some("*"), Some(_)) => {}
+            (Some(a), Some(b)) if a == b => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
+struct JetStreamAcker(async_nats::jetstream::Message);
+
+impl crate::broker::Acker for JetStreamAcker {
+    fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async move {
+            self.0
+                .double_ack()
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))
+        })
+    }
+
+    fn nack(
+        self: Box<Self>,
+        delay: Option<std::time::Duration>,
+    ) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async move {
+            self.0
+                .ack_with(async_nats::jetstream::AckKind::Nak(delay))
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))
+        })
+    }
+
+    fn reject(self: Box<Self>, reason: String) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async move {
+            tracing::warn!(reason = %reason, subject = %self.0.subject, "JetStream message terminated");
+            self.0
+                .ack_with(async_nats::jetstream::AckKind::Term)
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))
+        })
+    }
+}
+
+/// A durable consumer name from an address (`a.{b}.c` -> `a_b_c`).
+fn durable_name(address: &str) -> String {
+    address
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl Broker for JetStreamBroker {
+    fn name(&self) -> &'static str {
+        "jetstream"
+    }
+
+    fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(async move {
+            if self.stream_for(&envelope.channel).is_none() {
+                return self.core.publish(envelope).await;
+            }
+            let headers = headers_of(&envelope);
+            // Wait for the stream's acknowledgement: the message is stored.
+            let ack = self
+                .js
+                .publish_with_headers(envelope.channel, headers, envelope.payload.into())
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+            ack.await.map_err(|e| err(BrokerErrorKind::Refused, e))?;
+            Ok(())
+        })
+    }
+
+    fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
+        Box::pin(async move {
+            let subject = subject_of(&spec.address);
+            let Some(settings) = self.stream_for(&subject) else {
+                return self.core.subscribe(spec).await;
+            };
+            let stream = self
+                .js
+                .get_stream(&settings.name)
+                .await
+                .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+            let durable = durable_name(spec.group.as_deref().unwrap_or(&spec.address));
+            let consumer: async_nats::jetstream::consumer::PullConsumer = stream
+                .get_or_create_consumer(
+                    &durable,
+                    async_nats::jetstream::consumer::pull::Config {
+                        durable_name: Some(durable.clone()),
+                        filter_subject: subject,
+                        ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+                        ack_wait: self.ack_wait,
+                        max_ack_pending: i64::try_from(spec.prefetch.max(1)).unwrap_or(i64::MAX),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+            let mut messages = consumer
+                .messages()
+                .await
+                .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+            let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
+            let template = spec.address.clone();
+            tokio::spawn(async move {
+                while let Some(next) = messages.next().await {
+                    let Ok(msg) = next else { continue };
+                    let attempt = msg
+                        .info()
+                        .map(|i| u32::try_from(i.delivered).unwrap_or(1))
+                        .unwrap_or(1);
+                    // JetStream's reply subject is the ack subject: the
+                    // application's reply address is the `reply_to` header.
+                    let mut core = msg.message.clone();
+                    core.reply = None;
+                    let envelope = envelope_of(core);
+                    if template.contains('{')
+                        && match_address(&template, &envelope.channel).is_none()
+                    {
+                        let _ = msg.ack().await;
+                        continue;
+                    }
+                    let delivery = Delivery {
+                        envelope,
+                        attempt,
+                        acker: Box::new(JetStreamAcker(msg)),
+                    };
+                    if tx.send(delivery).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            Ok(Subscription::new(rx))
+        })
+    }
+
+    fn new_inbox(&self) -> String {
+        self.core.new_inbox()
+    }
+}
+
+#[cfg(test)]
+mod js_tests {
+    #[test]
+    fn stream_subjects_match() {
+        assert!(super::subject_matches("orders.>", "orders.a.b"));
+        assert!(super::subject_matches("orders.*.x", "orders.*.x"));
+        assert!(!super::subject_matches("orders.*", "orders.a.b"));
+        assert!(!super::subject_matches("orders.>", "other.a"));
+        assert_eq!(super::durable_name("a.{b}.c"), "a__b__c");
     }
 }

@@ -16,12 +16,15 @@ use faststream::{
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Addresses unique to one test run.
-fn unique(prefix: &str) -> String {
-    format!(
-        "conf.{prefix}.{}",
-        faststream::__codegen::uuid::Uuid::new_v4().simple()
-    )
+fn new_id() -> String {
+    faststream::__codegen::uuid::Uuid::new_v4()
+        .simple()
+        .to_string()
+}
+
+/// Addresses unique to one test run, under the fixture's root.
+fn unique(fixture: &Fixture, prefix: &str) -> String {
+    format!("{}.{prefix}.{}", fixture.root, new_id())
 }
 
 /// A broker under test, and what it promises.
@@ -31,6 +34,10 @@ struct Fixture {
     /// How many messages sit in the dead-letter target, where the broker
     /// has one (core NATS does not: it is at most once).
     dead_letters: Option<Arc<dyn Fn() -> usize + Send + Sync>>,
+    /// Every address a test uses starts with this.
+    root: String,
+    /// Run when the test is over (deletes what it created on the broker).
+    cleanup: Option<Arc<dyn Fn() -> faststream::__codegen::BoxFuture<'static, ()> + Send + Sync>>,
 }
 
 #[derive(Default)]
@@ -118,8 +125,8 @@ fn quick_retry(max_attempts: u32) -> SubscriberOptions {
     }
 }
 
-async fn round_trip_with_params_and_headers(broker: Arc<dyn Broker>, _: Fixture) {
-    let base = unique("rt");
+async fn round_trip_with_params_and_headers(broker: Arc<dyn Broker>, fixture: Fixture) {
+    let base = unique(&fixture, "rt");
     let address = format!("{base}.{{store}}.orders");
     let seen = Arc::new(Seen::default());
     let app = start(
@@ -152,8 +159,8 @@ async fn round_trip_with_params_and_headers(broker: Arc<dyn Broker>, _: Fixture)
     app.shutdown().await;
 }
 
-async fn thousand_concurrent_requests(broker: Arc<dyn Broker>, _: Fixture) {
-    let address = format!("{}.{{id}}", unique("rr"));
+async fn thousand_concurrent_requests(broker: Arc<dyn Broker>, fixture: Fixture) {
+    let address = format!("{}.{{id}}", unique(&fixture, "rr"));
     let seen = Arc::new(Seen::default());
     let options = SubscriberOptions {
         max_in_flight: 64,
@@ -186,7 +193,7 @@ async fn thousand_concurrent_requests(broker: Arc<dyn Broker>, _: Fixture) {
 }
 
 async fn poison_never_reaches_the_handler(broker: Arc<dyn Broker>, fixture: Fixture) {
-    let address = unique("poison");
+    let address = unique(&fixture, "poison");
     let seen = Arc::new(Seen::default());
     let dead_before = fixture.dead_letters.as_ref().map(|f| f());
     let app = start(
@@ -222,8 +229,8 @@ async fn poison_never_reaches_the_handler(broker: Arc<dyn Broker>, fixture: Fixt
     }
 }
 
-async fn retries_then_gives_up(broker: Arc<dyn Broker>, _: Fixture) {
-    let address = unique("retry");
+async fn retries_then_gives_up(broker: Arc<dyn Broker>, fixture: Fixture) {
+    let address = unique(&fixture, "retry");
     let seen = Arc::new(Seen::default());
     let app = start(broker, &address, seen.clone(), quick_retry(3), None).await;
     app.publisher()
@@ -236,8 +243,8 @@ async fn retries_then_gives_up(broker: Arc<dyn Broker>, _: Fixture) {
     assert_eq!((m.handler_failures, m.retries, m.rejected), (3, 2, 1));
 }
 
-async fn a_panic_does_not_stop_the_subscriber(broker: Arc<dyn Broker>, _: Fixture) {
-    let address = unique("panic");
+async fn a_panic_does_not_stop_the_subscriber(broker: Arc<dyn Broker>, fixture: Fixture) {
+    let address = unique(&fixture, "panic");
     let seen = Arc::new(Seen::default());
     let app = start(broker, &address, seen.clone(), quick_retry(1), None).await;
     app.publisher()
@@ -253,8 +260,8 @@ async fn a_panic_does_not_stop_the_subscriber(broker: Arc<dyn Broker>, _: Fixtur
     assert_eq!((m.panics, m.handled), (1, 1));
 }
 
-async fn shutdown_finishes_in_flight(broker: Arc<dyn Broker>, _: Fixture) {
-    let address = unique("drain");
+async fn shutdown_finishes_in_flight(broker: Arc<dyn Broker>, fixture: Fixture) {
+    let address = unique(&fixture, "drain");
     let seen = Arc::new(Seen::default());
     let options = SubscriberOptions {
         max_in_flight: 50,
@@ -279,8 +286,8 @@ async fn shutdown_finishes_in_flight(broker: Arc<dyn Broker>, _: Fixture) {
     assert_eq!((m.handled, m.in_flight), (50, 0), "none lost at shutdown");
 }
 
-async fn a_group_splits_the_work(broker: Arc<dyn Broker>, _: Fixture) {
-    let address = unique("group");
+async fn a_group_splits_the_work(broker: Arc<dyn Broker>, fixture: Fixture) {
+    let address = unique(&fixture, "group");
     let (s1, s2) = (Arc::new(Seen::default()), Arc::new(Seen::default()));
     let options = SubscriberOptions {
         group: Some("workers".into()),
@@ -310,8 +317,8 @@ async fn a_group_splits_the_work(broker: Arc<dyn Broker>, _: Fixture) {
     b.shutdown().await;
 }
 
-async fn order_is_kept_on_one_channel(broker: Arc<dyn Broker>, _: Fixture) {
-    let address = unique("order");
+async fn order_is_kept_on_one_channel(broker: Arc<dyn Broker>, fixture: Fixture) {
+    let address = unique(&fixture, "order");
     let seen = Arc::new(Seen::default());
     let options = SubscriberOptions {
         max_in_flight: 1,
@@ -347,7 +354,11 @@ macro_rules! suite {
                     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                     async fn $test() {
                         let fixture: Fixture = $fixture.await;
+                        let cleanup = fixture.cleanup.clone();
                         super::$test(fixture.broker.clone(), fixture).await;
+                        if let Some(c) = cleanup {
+                            c().await;
+                        }
                     }
                 };
             }
@@ -370,6 +381,8 @@ async fn memory() -> Fixture {
     Fixture {
         broker: Arc::new(broker),
         dead_letters: Some(Arc::new(move || dead.dead_letters().len())),
+        root: "conf".into(),
+        cleanup: None,
     }
 }
 
@@ -383,6 +396,8 @@ async fn nats_core() -> Fixture {
         Ok(b) => Fixture {
             broker: Arc::new(b),
             dead_letters: None,
+            root: "conf".into(),
+            cleanup: None,
         },
         Err(e) => panic!(
             "NATS is not reachable at {url} ({e}); these tests need it (`cargo xtask ci` checks it first)"
@@ -392,3 +407,43 @@ async fn nats_core() -> Fixture {
 
 #[cfg(feature = "nats")]
 suite!(nats, nats_core());
+
+/// JetStream: a stream of its own per test (subjects `jsconf.<id>.>`),
+/// deleted when the test ends.
+#[cfg(feature = "nats")]
+async fn jetstream() -> Fixture {
+    use faststream::nats::{JetStreamBroker, StreamSettings};
+    let url =
+        std::env::var("FASTSTREAM_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    let id = new_id();
+    let root = format!("jsconf.{id}");
+    let name = format!("faststream-conformance-{id}");
+    let settings = vec![StreamSettings {
+        name: name.clone(),
+        subjects: vec![format!("{root}.>")],
+    }];
+    let broker = match JetStreamBroker::connect(&url, settings).await {
+        Ok(b) => b,
+        Err(e) => panic!(
+            "NATS JetStream is not reachable at {url} ({e}); these tests need it (nats-server -js)"
+        ),
+    };
+    let cleaner = broker.clone();
+    Fixture {
+        broker: Arc::new(broker),
+        dead_letters: None,
+        root,
+        cleanup: Some(Arc::new(move || {
+            let b = cleaner.clone();
+            let name = name.clone();
+            Box::pin(async move {
+                b.delete_stream(&name)
+                    .await
+                    .expect("the test stream is deleted");
+            })
+        })),
+    }
+}
+
+#[cfg(feature = "nats")]
+suite!(nats_jetstream, jetstream());
