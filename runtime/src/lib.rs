@@ -21,6 +21,8 @@ pub mod envelope;
 pub mod memory;
 #[cfg(feature = "nats")]
 pub mod nats;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod testing;
 pub mod validate;
 

@@ -1,0 +1,650 @@
+//! Redis: pub/sub ([`RedisBroker`], at most once) and streams with
+//! consumer groups ([`RedisStreamBroker`], at least once).
+//!
+//! Wire compatible with FastStream 0.7: a message is FastStream's binary
+//! envelope (magic `\x89BIN\r\n\x1a\n`, u16 version 1, u32 offset of the
+//! header count, u32 offset of the data, u16 header count, u16-length-
+//! prefixed key/value pairs, then the payload; big-endian), carrying
+//! `content-type`, `correlation_id` and `reply_to` as headers. The older
+//! JSON envelope (`{"data": ..., "headers": {...}}`) is accepted on input.
+//! In streams the envelope is the `__data__` field of each entry.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use redis::AsyncCommands;
+use tokio::sync::mpsc;
+
+use crate::address::match_address;
+use crate::broker::{
+    Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, NoAck, SubscribeSpec,
+    Subscription,
+};
+use crate::envelope::Envelope;
+
+const MAGIC: &[u8; 8] = b"\x89BIN\r\n\x1a\n";
+const CONTENT_TYPE: &str = "content-type";
+const CORRELATION_ID: &str = "correlation_id";
+const REPLY_TO: &str = "reply_to";
+const DATA_FIELD: &str = "__data__";
+
+fn err(kind: BrokerErrorKind, e: impl std::fmt::Display) -> BrokerError {
+    BrokerError::new(kind, e.to_string())
+}
+
+/// Encodes an envelope in FastStream's binary format.
+pub fn encode_message(envelope: &Envelope) -> Vec<u8> {
+    let mut headers: Vec<(&str, &str)> = envelope
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    if let Some(ct) = &envelope.content_type {
+        headers.push((CONTENT_TYPE, ct));
+    }
+    if let Some(id) = &envelope.correlation_id {
+        headers.push((CORRELATION_ID, id));
+    }
+    if let Some(r) = &envelope.reply_to {
+        headers.push((REPLY_TO, r));
+    }
+    let mut out = Vec::with_capacity(32 + envelope.payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&1u16.to_be_bytes());
+    let headers_start: u32 = 8 + 2 + 4 + 4;
+    out.extend_from_slice(&headers_start.to_be_bytes());
+    let data_start_at = out.len();
+    out.extend_from_slice(&0u32.to_be_bytes());
+    out.extend_from_slice(
+        &u16::try_from(headers.len())
+            .unwrap_or(u16::MAX)
+            .to_be_bytes(),
+    );
+    for (k, v) in headers.iter().take(usize::from(u16::MAX)) {
+        for part in [k.as_bytes(), v.as_bytes()] {
+            let part = &part[..part.len().min(usize::from(u16::MAX))];
+            out.extend_from_slice(&u16::try_from(part.len()).unwrap_or(u16::MAX).to_be_bytes());
+            out.extend_from_slice(part);
+        }
+    }
+    let data_start = u32::try_from(out.len()).unwrap_or(u32::MAX);
+    out[data_start_at..data_start_at + 4].copy_from_slice(&data_start.to_be_bytes());
+    out.extend_from_slice(&envelope.payload);
+    out
+}
+
+/// Decodes FastStream's binary envelope, the older JSON envelope, or (for
+/// messages from other publishers) takes the bytes as a bare payload.
+pub fn decode_message(channel: &str, bytes: &[u8]) -> Envelope {
+    let mut envelope = Envelope::new(channel, Vec::new());
+    let headers = match parse_binary(bytes) {
+        Some((headers, payload)) => {
+            envelope.payload = payload.to_vec();
+            headers
+        }
+        None => match parse_json(bytes) {
+            Some((headers, payload)) => {
+                envelope.payload = payload;
+                headers
+            }
+            None => {
+                envelope.payload = bytes.to_vec();
+                BTreeMap::new()
+            }
+        },
+    };
+    for (k, v) in headers {
+        match k.as_str() {
+            CONTENT_TYPE => envelope.content_type = Some(v),
+            CORRELATION_ID => envelope.correlation_id = Some(v),
+            REPLY_TO if !v.is_empty() => envelope.reply_to = Some(v),
+            REPLY_TO => {}
+            _ => {
+                envelope.headers.insert(k, v);
+            }
+        }
+    }
+    envelope
+}
+
+fn parse_binary(b: &[u8]) -> Option<(BTreeMap<String, String>, &[u8])> {
+    if b.len() < 20 || &b[..8] != MAGIC {
+        return None;
+    }
+    let u16_at = |i: usize| -> Option<usize> {
+        Some(usize::from(u16::from_be_bytes(
+            b.get(i..i + 2)?.try_into().ok()?,
+        )))
+    };
+    let u32_at = |i: usize| -> Option<usize> {
+        usize::try_from(u32::from_be_bytes(b.get(i..i + 4)?.try_into().ok()?)).ok()
+    };
+    if u16_at(8)? != 1 {
+        return None;
+    }
+    let headers_start = u32_at(10)?;
+    let data_start = u32_at(14)?;
+    let count = u16_at(headers_start)?;
+    let mut at = headers_start + 2;
+    let mut headers = BTreeMap::new();
+    for _ in 0..count {
+        let kl = u16_at(at)?;
+        let k = std::str::from_utf8(b.get(at + 2..at + 2 + kl)?)
+            .ok()?
+            .to_owned();
+        at += 2 + kl;
+        let vl = u16_at(at)?;
+        let v = std::str::from_utf8(b.get(at + 2..at + 2 + vl)?)
+            .ok()?
+            .to_owned();
+        at += 2 + vl;
+        headers.insert(k, v);
+    }
+    Some((headers, b.get(data_start..)?))
+}
+
+fn parse_json(b: &[u8]) -> Option<(BTreeMap<String, String>, Vec<u8>)> {
+    let v: serde_json::Value = serde_json::from_slice(b).ok()?;
+    let m = v.as_object()?;
+    if m.len() != 2 || !m.contains_key("data") || !m.contains_key("headers") {
+        return None;
+    }
+    let payload = match &m["data"] {
+        serde_json::Value::String(s) => s.clone().into_bytes(),
+        other => serde_json::to_vec(other).ok()?,
+    };
+    let headers = m["headers"]
+        .as_object()?
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+            )
+        })
+        .collect();
+    Some((headers, payload))
+}
+
+/// `a.{x}.b` -> `a.*.b` (Redis glob; matches are checked exactly after).
+fn pattern_of(address: &str) -> String {
+    let mut out = String::new();
+    let mut rest = address;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        out.push_str(&glob_escape(&rest[..start]));
+        out.push('*');
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(&glob_escape(rest));
+    out
+}
+
+fn glob_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| match c {
+            '*' | '?' | '[' | ']' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect()
+}
+
+/// Redis pub/sub: at most once, every subscriber gets every message
+/// (Redis has no groups for pub/sub: a group is ignored, with a warning).
+#[derive(Debug, Clone)]
+pub struct RedisBroker {
+    client: redis::Client,
+    conn: redis::aio::MultiplexedConnection,
+}
+
+impl RedisBroker {
+    /// Connects to `redis://[user:password@]host:port[/db]` (or
+    /// `rediss://` for TLS). The connection reconnects by itself.
+    pub async fn connect(url: &str) -> Result<RedisBroker, BrokerError> {
+        let client = redis::Client::open(url).map_err(|e| err(BrokerErrorKind::Refused, e))?;
+        let conn = tokio::time::timeout(
+            Duration::from_secs(10),
+            client.get_multiplexed_async_connection(),
+        )
+        .await
+        .map_err(|_| {
+            err(
+                BrokerErrorKind::Connection,
+                format!("Redis at {} did not answer within 10 s", redact(url)),
+            )
+        })?
+        .map_err(|e| {
+            err(
+                BrokerErrorKind::Connection,
+                format!("Redis at {}: {e}", redact(url)),
+            )
+        })?;
+        Ok(RedisBroker { client, conn })
+    }
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+impl Broker for RedisBroker {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let bytes = encode_message(&envelope);
+            let _: i64 = conn
+                .publish(&envelope.channel, bytes)
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+            Ok(())
+        })
+    }
+
+    fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
+        Box::pin(async move {
+            if spec.group.is_some() {
+                tracing::warn!(address = %spec.address, "Redis pub/sub has no groups: every subscriber gets every message (use streams to share work)");
+            }
+            let mut pubsub = self
+                .client
+                .get_async_pubsub()
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+            let template = spec.address.clone();
+            let exact = !template.contains('{');
+            if exact {
+                pubsub.subscribe(&template).await
+            } else {
+                pubsub.psubscribe(pattern_of(&template)).await
+            }
+            .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+            let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
+            tokio::spawn(async move {
+                let mut messages = pubsub.into_on_message();
+                while let Some(msg) = messages.next().await {
+                    let channel = msg.get_channel_name().to_owned();
+                    if !exact && match_address(&template, &channel).is_none() {
+                        continue;
+                    }
+                    let delivery = Delivery {
+                        envelope: decode_message(&channel, msg.get_payload_bytes()),
+                        attempt: 1,
+                        acker: Box::new(NoAck),
+                    };
+                    if tx.send(delivery).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            Ok(Subscription::new(rx))
+        })
+    }
+}
+
+/// Redis streams with consumer groups: at least once. Each subscriber is a
+/// consumer of its group (the group's name, else the address); ack is
+/// `XACK`; nack re-adds the message (after the delay) and acks the old
+/// entry; reject moves it to `<stream>:dead` with the reason. Entries
+/// another consumer left pending (it crashed) are claimed after
+/// `claim_idle`. Addresses outside `streams` (reply inboxes) use pub/sub.
+#[derive(Debug, Clone)]
+pub struct RedisStreamBroker {
+    pubsub: RedisBroker,
+    /// Key prefixes this broker treats as streams (`orders.` makes every
+    /// key starting with it a stream).
+    streams: Vec<String>,
+    /// How long an entry stays pending before another consumer claims it.
+    pub claim_idle: Duration,
+}
+
+impl RedisStreamBroker {
+    pub async fn connect(
+        url: &str,
+        streams: Vec<String>,
+    ) -> Result<RedisStreamBroker, BrokerError> {
+        Ok(RedisStreamBroker {
+            pubsub: RedisBroker::connect(url).await?,
+            streams,
+            claim_idle: Duration::from_secs(30),
+        })
+    }
+
+    fn is_stream(&self, key: &str) -> bool {
+        self.streams.iter().any(|s| key.starts_with(s.as_str()))
+    }
+
+    /// Entries in the dead-letter stream of `key`.
+    pub async fn dead_letters(&self, key: &str) -> Result<usize, BrokerError> {
+        let mut conn = self.pubsub.conn.clone();
+        let n: usize = conn
+            .xlen(format!("{key}:dead"))
+            .await
+            .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+        Ok(n)
+    }
+
+    /// Deletes every key starting with `prefix` (streams and their dead
+    /// letters; tests clean up with it).
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<(), BrokerError> {
+        let mut conn = self.pubsub.conn.clone();
+        let keys: Vec<String> = {
+            let mut iter: redis::AsyncIter<'_, String> = conn
+                .scan_match(format!("{}*", glob_escape(prefix)))
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+            let mut keys = Vec::new();
+            while let Some(k) = iter.next().await {
+                keys.push(k.map_err(|e| err(BrokerErrorKind::Connection, e))?);
+            }
+            keys
+        };
+        if !keys.is_empty() {
+            let _: i64 = conn
+                .del(keys)
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+        }
+        Ok(())
+    }
+}
+
+struct StreamAcker {
+    conn: redis::aio::MultiplexedConnection,
+    key: String,
+    group: String,
+    id: String,
+    raw: Vec<u8>,
+}
+
+impl StreamAcker {
+    async fn xack(&mut self) -> Result<(), BrokerError> {
+        let _: i64 = self
+            .conn
+            .xack(&self.key, &self.group, &[&self.id])
+            .await
+            .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+        Ok(())
+    }
+}
+
+impl Acker for StreamAcker {
+    fn ack(mut self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async move { self.xack().await })
+    }
+
+    fn nack(
+        mut self: Box<Self>,
+        delay: Option<Duration>,
+    ) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async move {
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
+            // Re-add, then ack the old entry: redelivered to the group.
+            let _: String = self
+                .conn
+                .xadd(&self.key, "*", &[(DATA_FIELD, self.raw.clone())])
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+            self.xack().await
+        })
+    }
+
+    fn reject(mut self: Box<Self>, reason: String) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async move {
+            let dead = format!("{}:dead", self.key);
+            let _: String = self
+                .conn
+                .xadd(
+                    &dead,
+                    "*",
+                    &[
+                        (DATA_FIELD, self.raw.clone()),
+                        ("reason", reason.into_bytes()),
+                    ],
+                )
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+            self.xack().await
+        })
+    }
+}
+
+fn text(v: &redis::Value) -> Option<String> {
+    match v {
+        redis::Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        redis::Value::SimpleString(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// One stream entry `[id, [field, value, ...]]` -> (id, `__data__`).
+fn entry(v: &redis::Value) -> Option<(String, Vec<u8>)> {
+    let redis::Value::Array(parts) = v else {
+        return None;
+    };
+    let id = text(parts.first()?)?;
+    let redis::Value::Array(fields) = parts.get(1)? else {
+        return None;
+    };
+    let data = fields.chunks(2).find_map(|pair| match pair {
+        [k, redis::Value::BulkString(v)] if text(k).as_deref() == Some(DATA_FIELD) => {
+            Some(v.clone())
+        }
+        _ => None,
+    });
+    Some((id, data.unwrap_or_default()))
+}
+
+/// `XREADGROUP` reply: `[[key, [entry, ...]], ...]` (nil on timeout).
+fn read_entries(v: &redis::Value) -> Vec<(String, Vec<u8>)> {
+    let redis::Value::Array(streams) = v else {
+        return Vec::new();
+    };
+    streams
+        .iter()
+        .filter_map(|s| match s {
+            redis::Value::Array(kv) => match kv.get(1) {
+                Some(redis::Value::Array(list)) => {
+                    Some(list.iter().filter_map(entry).collect::<Vec<_>>())
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+/// `XAUTOCLAIM` reply: `[cursor, [entry, ...], [deleted id, ...]]`.
+fn claimed_entries(v: &redis::Value) -> Vec<(String, Vec<u8>)> {
+    match v {
+        redis::Value::Array(parts) => match parts.get(1) {
+            Some(redis::Value::Array(list)) => list.iter().filter_map(entry).collect(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+impl Broker for RedisStreamBroker {
+    fn name(&self) -> &'static str {
+        "redis-streams"
+    }
+
+    fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(async move {
+            if !self.is_stream(&envelope.channel) {
+                return self.pubsub.publish(envelope).await;
+            }
+            let mut conn = self.pubsub.conn.clone();
+            let _: String = conn
+                .xadd(
+                    &envelope.channel,
+                    "*",
+                    &[(DATA_FIELD, encode_message(&envelope))],
+                )
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+            Ok(())
+        })
+    }
+
+    fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
+        Box::pin(async move {
+            if !self.is_stream(&spec.address) {
+                return self.pubsub.subscribe(spec).await;
+            }
+            if spec.address.contains('{') {
+                return Err(err(
+                    BrokerErrorKind::Refused,
+                    format!(
+                        "`{}`: a Redis stream is one key; subscribe to a concrete stream, not a template",
+                        spec.address
+                    ),
+                ));
+            }
+            let key = spec.address.clone();
+            let group = spec.group.clone().unwrap_or_else(|| key.clone());
+            let consumer = uuid::Uuid::new_v4().simple().to_string();
+            let mut conn = self.pubsub.conn.clone();
+            let created: redis::RedisResult<()> = redis::cmd("XGROUP")
+                .arg("CREATE")
+                .arg(&key)
+                .arg(&group)
+                .arg("0")
+                .arg("MKSTREAM")
+                .query_async(&mut conn)
+                .await;
+            if let Err(e) = created
+                && !e.to_string().contains("BUSYGROUP")
+            {
+                return Err(err(BrokerErrorKind::Refused, e));
+            }
+            // Blocking reads get a connection of their own.
+            let mut reader = self
+                .pubsub
+                .client
+                .get_multiplexed_async_connection()
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+            let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
+            let count = spec.prefetch.max(1);
+            let claim_idle = self.claim_idle;
+            let acker_conn = conn.clone();
+            tokio::spawn(async move {
+                let mut last_claim = tokio::time::Instant::now();
+                loop {
+                    if tx.is_closed() {
+                        break;
+                    }
+                    let mut batch = Vec::new();
+                    // Entries a crashed consumer left pending.
+                    if last_claim.elapsed() >= claim_idle / 2 {
+                        last_claim = tokio::time::Instant::now();
+                        let claimed: redis::RedisResult<redis::Value> = redis::cmd("XAUTOCLAIM")
+                            .arg(&key)
+                            .arg(&group)
+                            .arg(&consumer)
+                            .arg(u64::try_from(claim_idle.as_millis()).unwrap_or(u64::MAX))
+                            .arg("0")
+                            .arg("COUNT")
+                            .arg(count)
+                            .query_async(&mut reader)
+                            .await;
+                        if let Ok(v) = claimed {
+                            batch.extend(claimed_entries(&v).into_iter().map(|e| (e, 2)));
+                        }
+                    }
+                    let read: redis::RedisResult<redis::Value> = redis::cmd("XREADGROUP")
+                        .arg("GROUP")
+                        .arg(&group)
+                        .arg(&consumer)
+                        .arg("COUNT")
+                        .arg(count)
+                        .arg("BLOCK")
+                        .arg(200)
+                        .arg("STREAMS")
+                        .arg(&key)
+                        .arg(">")
+                        .query_async(&mut reader)
+                        .await;
+                    match read {
+                        Ok(v) => batch.extend(read_entries(&v).into_iter().map(|e| (e, 1))),
+                        Err(e) => {
+                            tracing::warn!(error = %e, stream = %key, "XREADGROUP failed; retrying");
+                            tokio::time::sleep(Duration::from_millis(500)).await;
+                        }
+                    }
+                    for ((id, raw), attempt) in batch {
+                        let delivery = Delivery {
+                            envelope: decode_message(&key, &raw),
+                            attempt,
+                            acker: Box::new(StreamAcker {
+                                conn: acker_conn.clone(),
+                                key: key.clone(),
+                                group: group.clone(),
+                                id,
+                                raw,
+                            }),
+                        };
+                        if tx.send(delivery).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+            Ok(Subscription::new(rx))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_envelope_round_trips() {
+        let e = Envelope::new("ch", b"{\"a\":1}".to_vec())
+            .with_header("x", "y")
+            .with_content_type("application/json")
+            .with_correlation_id("c-1")
+            .with_reply_to("inbox");
+        let bytes = encode_message(&e);
+        assert_eq!(&bytes[..8], MAGIC);
+        assert_eq!(u16::from_be_bytes([bytes[8], bytes[9]]), 1);
+        assert_eq!(decode_message("ch", &bytes), e);
+    }
+
+    #[test]
+    fn json_envelope_and_bare_payloads_are_accepted() {
+        let legacy = br#"{"data":"hello","headers":{"correlation_id":"7","x":"y"}}"#;
+        let e = decode_message("ch", legacy);
+        assert_eq!(e.payload, b"hello");
+        assert_eq!(e.correlation_id.as_deref(), Some("7"));
+        assert_eq!(e.headers.get("x").map(String::as_str), Some("y"));
+        let bare = decode_message("ch", b"{\"plain\":true}");
+        assert_eq!(bare.payload, b"{\"plain\":true}");
+    }
+
+    #[test]
+    fn patterns_and_redaction() {
+        assert_eq!(pattern_of("orders.{id}.new"), "orders.*.new");
+        assert_eq!(pattern_of("a*b.{x}"), "a\\*b.*");
+        assert_eq!(
+            redact("redis://user:secret@host:6379"),
+            "redis://***@host:6379"
+        );
+    }
+}
