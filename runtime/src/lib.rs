@@ -13,6 +13,8 @@
 //! user's `Cargo.toml` needs `faststream` (and `tokio` for `main`).
 
 pub mod address;
+#[cfg(feature = "amqp")]
+pub mod amqp;
 pub mod app;
 pub mod broker;
 pub mod bytes;

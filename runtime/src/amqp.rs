@@ -1,0 +1,396 @@
+//! RabbitMQ (AMQP 0.9.1) on lapin: a topic exchange routes addresses
+//! (`{param}` tokens become `*`), each subscriber consumes a queue (a
+//! group shares one durable queue: competing consumers; without a group a
+//! subscriber gets an exclusive queue of its own), publisher confirms make
+//! publishing durable, and every queue dead-letters rejected messages to
+//! `<queue>.dead`. Ack, nack (requeue, after the delay) and reject map
+//! onto `basic.ack`, `basic.nack` and `basic.reject`.
+//!
+//! Wire compatible with FastStream: content type, correlation id and
+//! reply-to are AMQP properties; replies go to the default exchange with
+//! the reply-to as routing key.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
+    BasicRejectOptions, ConfirmSelectOptions, QueueBindOptions, QueueDeclareOptions,
+    QueueDeleteOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{BasicProperties, Connection, ConnectionProperties};
+use tokio::sync::mpsc;
+
+use crate::address::match_address;
+use crate::broker::{
+    Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec, Subscription,
+};
+use crate::envelope::Envelope;
+
+fn err(kind: BrokerErrorKind, e: impl std::fmt::Display) -> BrokerError {
+    BrokerError::new(kind, e.to_string())
+}
+
+/// A RabbitMQ broker.
+#[derive(Clone)]
+pub struct AmqpBroker {
+    connection: Arc<Connection>,
+    publish: lapin::Channel,
+    exchange: String,
+    /// Queues this broker declared (for [`AmqpBroker::delete_declared`]).
+    declared: Arc<Mutex<Vec<String>>>,
+}
+
+impl std::fmt::Debug for AmqpBroker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AmqpBroker")
+            .field("exchange", &self.exchange)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `a.{x}.b` -> `a.*.b`.
+fn routing_pattern(address: &str) -> String {
+    address
+        .split('.')
+        .map(|t| if t.contains('{') { "*" } else { t })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn is_inbox(address: &str) -> bool {
+    address.starts_with("_INBOX.") || address.starts_with("amq.")
+}
+
+impl AmqpBroker {
+    /// Connects to `amqp://user:password@host:port/vhost` and routes
+    /// through `exchange` (a topic exchange; `amq.topic` exists on every
+    /// RabbitMQ).
+    pub async fn connect(
+        url: &str,
+        exchange: impl Into<String>,
+    ) -> Result<AmqpBroker, BrokerError> {
+        let connection = tokio::time::timeout(
+            Duration::from_secs(10),
+            Connection::connect(url, ConnectionProperties::default()),
+        )
+        .await
+        .map_err(|_| {
+            err(
+                BrokerErrorKind::Connection,
+                "RabbitMQ did not answer within 10 s",
+            )
+        })?
+        .map_err(|e| err(BrokerErrorKind::Connection, format!("RabbitMQ: {e}")))?;
+        let publish = connection
+            .create_channel()
+            .await
+            .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+        publish
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+        Ok(AmqpBroker {
+            connection: Arc::new(connection),
+            publish,
+            exchange: exchange.into(),
+            declared: Arc::default(),
+        })
+    }
+
+    /// Messages waiting in the dead-letter queues of every queue this
+    /// broker declared.
+    pub async fn dead_letters(&self) -> Result<u32, BrokerError> {
+        let ch = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+        let mut total = 0;
+        let queues = lock(&self.declared).clone();
+        for q in queues.iter().filter(|q| q.ends_with(".dead")) {
+            let info = ch
+                .queue_declare(
+                    ShortString::from(q.as_str()),
+                    QueueDeclareOptions {
+                        passive: true,
+                        ..QueueDeclareOptions::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await
+                .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+            total += info.message_count();
+        }
+        Ok(total)
+    }
+
+    /// Deletes every queue this broker declared (tests clean up with it).
+    pub async fn delete_declared(&self) -> Result<(), BrokerError> {
+        let ch = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+        let queues = std::mem::take(&mut *lock(&self.declared));
+        for q in queues {
+            let _ = ch
+                .queue_delete(ShortString::from(q.as_str()), QueueDeleteOptions::default())
+                .await;
+        }
+        Ok(())
+    }
+
+    async fn declare(
+        &self,
+        ch: &lapin::Channel,
+        name: &str,
+        exclusive: bool,
+        dead_letter: bool,
+    ) -> Result<(), BrokerError> {
+        let mut args = FieldTable::default();
+        if dead_letter {
+            let dead = format!("{name}.dead");
+            ch.queue_declare(
+                ShortString::from(dead.as_str()),
+                QueueDeclareOptions {
+                    durable: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+            lock(&self.declared).push(dead.clone());
+            args.insert(
+                ShortString::from("x-dead-letter-exchange"),
+                AMQPValue::LongString(LongString::from("")),
+            );
+            args.insert(
+                ShortString::from("x-dead-letter-routing-key"),
+                AMQPValue::LongString(LongString::from(dead.as_str())),
+            );
+        }
+        ch.queue_declare(
+            ShortString::from(name),
+            QueueDeclareOptions {
+                durable: !exclusive,
+                exclusive,
+                auto_delete: exclusive,
+                ..QueueDeclareOptions::default()
+            },
+            args,
+        )
+        .await
+        .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+        if !exclusive {
+            lock(&self.declared).push(name.to_owned());
+        }
+        Ok(())
+    }
+}
+
+struct AmqpAcker(lapin::Acker);
+
+impl Acker for AmqpAcker {
+    fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async move {
+            self.0
+                .ack(BasicAckOptions::default())
+                .await
+                .map(|_| ())
+                .map_err(|e| err(BrokerErrorKind::Connection, e))
+        })
+    }
+
+    fn nack(
+        self: Box<Self>,
+        delay: Option<Duration>,
+    ) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async move {
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
+            self.0
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    ..BasicNackOptions::default()
+                })
+                .await
+                .map(|_| ())
+                .map_err(|e| err(BrokerErrorKind::Connection, e))
+        })
+    }
+
+    fn reject(self: Box<Self>, reason: String) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async move {
+            tracing::warn!(reason = %reason, "message rejected to the dead-letter queue");
+            self.0
+                .reject(BasicRejectOptions { requeue: false })
+                .await
+                .map(|_| ())
+                .map_err(|e| err(BrokerErrorKind::Connection, e))
+        })
+    }
+}
+
+fn envelope_of(d: &lapin::message::Delivery) -> Envelope {
+    let p = &d.properties;
+    let mut headers = BTreeMap::new();
+    if let Some(table) = p.headers() {
+        for (k, v) in table {
+            let value = match v {
+                AMQPValue::LongString(s) => s.to_string(),
+                AMQPValue::ShortString(s) => s.as_str().to_owned(),
+                other => format!("{other:?}"),
+            };
+            headers.insert(k.as_str().to_owned(), value);
+        }
+    }
+    Envelope {
+        channel: d.routing_key.as_str().to_owned(),
+        payload: d.data.clone(),
+        headers,
+        content_type: p.content_type().as_ref().map(|s| s.as_str().to_owned()),
+        correlation_id: p.correlation_id().as_ref().map(|s| s.as_str().to_owned()),
+        reply_to: p.reply_to().as_ref().map(|s| s.as_str().to_owned()),
+        meta: BTreeMap::new(),
+    }
+}
+
+impl Broker for AmqpBroker {
+    fn name(&self) -> &'static str {
+        "amqp"
+    }
+
+    fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(async move {
+            let exchange = if is_inbox(&envelope.channel) {
+                ""
+            } else {
+                self.exchange.as_str()
+            };
+            let mut table = FieldTable::default();
+            for (k, v) in &envelope.headers {
+                table.insert(
+                    ShortString::from(k.as_str()),
+                    AMQPValue::LongString(LongString::from(v.as_str())),
+                );
+            }
+            let mut props = BasicProperties::default()
+                .with_headers(table)
+                .with_delivery_mode(2);
+            if let Some(ct) = &envelope.content_type {
+                props = props.with_content_type(ShortString::from(ct.as_str()));
+            }
+            if let Some(id) = &envelope.correlation_id {
+                props = props.with_correlation_id(ShortString::from(id.as_str()));
+            }
+            if let Some(r) = &envelope.reply_to {
+                props = props.with_reply_to(ShortString::from(r.as_str()));
+            }
+            let confirm = self
+                .publish
+                .basic_publish(
+                    ShortString::from(exchange),
+                    ShortString::from(envelope.channel.as_str()),
+                    BasicPublishOptions::default(),
+                    &envelope.payload,
+                    props,
+                )
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+            confirm
+                .await
+                .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+            Ok(())
+        })
+    }
+
+    fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
+        Box::pin(async move {
+            let ch = self
+                .connection
+                .create_channel()
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+            ch.basic_qos(
+                u16::try_from(spec.prefetch.max(1)).unwrap_or(u16::MAX),
+                BasicQosOptions::default(),
+            )
+            .await
+            .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+            let queue = if is_inbox(&spec.address) {
+                self.declare(&ch, &spec.address, true, false).await?;
+                spec.address.clone()
+            } else {
+                let pattern = routing_pattern(&spec.address);
+                let (queue, exclusive) = match &spec.group {
+                    Some(g) => (format!("{g}.{pattern}"), false),
+                    None => (format!("{pattern}.{}", uuid::Uuid::new_v4().simple()), true),
+                };
+                self.declare(&ch, &queue, exclusive, true).await?;
+                ch.queue_bind(
+                    ShortString::from(queue.as_str()),
+                    ShortString::from(self.exchange.as_str()),
+                    ShortString::from(pattern.as_str()),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+                queue
+            };
+            let mut consumer = ch
+                .basic_consume(
+                    ShortString::from(queue.as_str()),
+                    ShortString::from(""),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+            let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
+            let template = spec.address.clone();
+            tokio::spawn(async move {
+                // Keep the channel open as long as the consumer runs.
+                let _channel = ch;
+                while let Some(next) = consumer.next().await {
+                    let Ok(d) = next else { continue };
+                    let envelope = envelope_of(&d);
+                    if template.contains('{')
+                        && match_address(&template, &envelope.channel).is_none()
+                    {
+                        let _ = d.acker.ack(BasicAckOptions::default()).await;
+                        continue;
+                    }
+                    let delivery = Delivery {
+                        envelope,
+                        attempt: if d.redelivered { 2 } else { 1 },
+                        acker: Box::new(AmqpAcker(d.acker)),
+                    };
+                    if tx.send(delivery).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            Ok(Subscription::new(rx))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn routing_keys() {
+        assert_eq!(super::routing_pattern("orders.{id}.new"), "orders.*.new");
+        assert!(super::is_inbox("_INBOX.abc"));
+    }
+}
