@@ -60,26 +60,22 @@ fn run(mut cmd: Command) -> Result<(), String> {
 /// The local services the tests need: name, address, and how to start it
 /// when it is installed but not running (the machines start these before
 /// CI; this is the fallback).
-const SERVICES: &[(&str, &str, &[&str])] = &[(
-    "NATS",
-    "127.0.0.1:4222",
-    &[
-        "start-stop-daemon",
-        "--start",
-        "--oknodo",
-        "--background",
-        "--exec",
-        "/usr/sbin/nats-server",
-        "--",
-        "-a",
-        "127.0.0.1",
-        "-p",
-        "4222",
-        "-js",
-        "-sd",
-        "/var/lib/nats-server",
-    ],
-)];
+#[rustfmt::skip]
+const SERVICES: &[(&str, &str, &[&str])] = &[
+    (
+        "NATS (with JetStream)",
+        "127.0.0.1:4222",
+        &["start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/nats-server", "--",
+          "-a", "127.0.0.1", "-p", "4222", "-js", "-sd", "/var/lib/nats-server"],
+    ),
+    ("RabbitMQ", "127.0.0.1:5672", &["rabbitmq-server", "-detached"]),
+    (
+        "Redis",
+        "127.0.0.1:6379",
+        &["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379", "--save", "",
+          "--appendonly", "no"],
+    ),
+];
 
 fn up(addr: &SocketAddr) -> bool {
     TcpStream::connect_timeout(addr, Duration::from_secs(2)).is_ok()
