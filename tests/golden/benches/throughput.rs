@@ -1,0 +1,257 @@
+//! End-to-end throughput: the generated, typed order handler on the
+//! runtime vs. a plain publish/consume loop on the same client crate, in
+//! the same process, with the same ~100-byte JSON message, printed side by
+//! side with the ratio.
+//!
+//! `cargo bench -p golden --bench throughput` (the brokers must run
+//! locally). `--test` runs a small count, to keep the benchmark compiling
+//! and working in CI.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use faststream::{App, Broker, Context, Envelope, HandlerError};
+use futures_util::StreamExt;
+use golden::orders::channels::OrderRequests;
+use golden::orders::messages::HandleOrderMessage;
+use golden::orders::models::OrderAccepted;
+
+struct Counter(Arc<AtomicU64>);
+
+impl golden::orders::Handler for Counter {
+    async fn handle_order(
+        &self,
+        message: HandleOrderMessage,
+        _: OrderRequests,
+        _: Context,
+    ) -> Result<OrderAccepted, HandlerError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        let order_id = match message {
+            HandleOrderMessage::PlaceOrder(o) => o.order_id,
+            HandleOrderMessage::CancelOrder(c) => c.order_id,
+        };
+        Ok(OrderAccepted {
+            order_id,
+            total: 1.0,
+            additional_properties: Default::default(),
+        })
+    }
+}
+
+fn payload() -> Vec<u8> {
+    br#"{"kind":"place","orderId":"6a2f41a3-c54c-fce8-32d2-0324e1c32e22","lines":[{"sku":"SKU-1","quantity":2}]}"#.to_vec()
+}
+
+fn id() -> String {
+    faststream::__codegen::uuid::Uuid::new_v4()
+        .simple()
+        .to_string()
+}
+
+async fn wait(counter: &AtomicU64, n: u64, started: Instant, what: &str) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while counter.load(Ordering::Relaxed) < n {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: only {} of {n} arrived",
+            counter.load(Ordering::Relaxed)
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Messages per second through the generated handler on `broker`.
+async fn typed(broker: Arc<dyn Broker>, n: u64) -> f64 {
+    let count = Arc::new(AtomicU64::new(0));
+    let router =
+        golden::orders::router(Counter(count.clone())).map_options(|o| o.max_in_flight = 256);
+    let app = App::with_broker(broker)
+        .include(router)
+        .start()
+        .await
+        .expect("starts");
+    let store = id();
+    let channel = format!("stores.{store}.orders");
+    let started = Instant::now();
+    let publisher = app.publisher().clone();
+    for _ in 0..n {
+        publisher
+            .publish(
+                Envelope::new(channel.clone(), payload()).with_content_type("application/json"),
+            )
+            .await
+            .expect("publishes");
+    }
+    let rate = wait(&count, n, started, "typed").await;
+    app.shutdown().await;
+    rate
+}
+
+async fn raw_nats(url: &str, n: u64) -> f64 {
+    let client = async_nats::connect(url).await.expect("NATS");
+    let subject = format!("bench.{}", id());
+    let mut sub = client.subscribe(subject.clone()).await.unwrap();
+    let count = Arc::new(AtomicU64::new(0));
+    let c = count.clone();
+    tokio::spawn(async move {
+        while let Some(m) = sub.next().await {
+            let _: serde_json::Value = serde_json::from_slice(&m.payload).unwrap();
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    client.flush().await.unwrap();
+    let started = Instant::now();
+    for _ in 0..n {
+        client
+            .publish(subject.clone(), payload().into())
+            .await
+            .unwrap();
+    }
+    wait(&count, n, started, "raw nats").await
+}
+
+async fn raw_redis(url: &str, n: u64) -> f64 {
+    use redis::AsyncCommands;
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let channel = format!("bench.{}", id());
+    let mut pubsub = client.get_async_pubsub().await.unwrap();
+    pubsub.subscribe(&channel).await.unwrap();
+    let count = Arc::new(AtomicU64::new(0));
+    let c = count.clone();
+    tokio::spawn(async move {
+        let mut stream = pubsub.into_on_message();
+        while let Some(m) = stream.next().await {
+            let _: serde_json::Value = serde_json::from_slice(m.get_payload_bytes()).unwrap();
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let started = Instant::now();
+    for _ in 0..n {
+        let _: i64 = conn.publish(&channel, payload()).await.unwrap();
+    }
+    wait(&count, n, started, "raw redis").await
+}
+
+async fn raw_amqp(url: &str, n: u64) -> f64 {
+    use lapin::options::*;
+    use lapin::types::{FieldTable, ShortString};
+    let conn = lapin::Connection::connect(url, lapin::ConnectionProperties::default())
+        .await
+        .unwrap();
+    let publish = conn.create_channel().await.unwrap();
+    publish
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
+    let consume = conn.create_channel().await.unwrap();
+    consume
+        .basic_qos(256, BasicQosOptions::default())
+        .await
+        .unwrap();
+    let queue = format!("bench.{}", id());
+    consume
+        .queue_declare(
+            ShortString::from(queue.as_str()),
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let mut consumer = consume
+        .basic_consume(
+            ShortString::from(queue.as_str()),
+            ShortString::from(""),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let count = Arc::new(AtomicU64::new(0));
+    let c = count.clone();
+    tokio::spawn(async move {
+        while let Some(Ok(d)) = consumer.next().await {
+            let _: serde_json::Value = serde_json::from_slice(&d.data).unwrap();
+            d.acker.ack(BasicAckOptions::default()).await.unwrap();
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let started = Instant::now();
+    for _ in 0..n {
+        publish
+            .basic_publish(
+                ShortString::from(""),
+                ShortString::from(queue.as_str()),
+                BasicPublishOptions::default(),
+                &payload(),
+                Default::default(),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    wait(&count, n, started, "raw amqp").await
+}
+
+#[tokio::main]
+async fn main() {
+    let quick = std::env::args().any(|a| a == "--test");
+    let scale = |n: u64| if quick { n / 100 } else { n };
+    let nats_url =
+        std::env::var("FASTSTREAM_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    let redis_url =
+        std::env::var("FASTSTREAM_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let amqp_url = std::env::var("FASTSTREAM_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+    let mut rows = Vec::new();
+
+    let n = scale(50_000);
+    let memory = typed(Arc::new(faststream::MemoryBroker::new()), n).await;
+    rows.push(("memory", n, None, memory));
+
+    let n = scale(50_000);
+    let raw = raw_nats(&nats_url, n).await;
+    let broker = faststream::nats::NatsBroker::connect(&nats_url)
+        .await
+        .expect("NATS");
+    let t = typed(Arc::new(broker), n).await;
+    rows.push(("NATS core", n, Some(raw), t));
+
+    let n = scale(50_000);
+    let raw = raw_redis(&redis_url, n).await;
+    let broker = faststream::redis::RedisBroker::connect(&redis_url)
+        .await
+        .expect("Redis");
+    let t = typed(Arc::new(broker), n).await;
+    rows.push(("Redis pub/sub", n, Some(raw), t));
+
+    let n = scale(10_000);
+    let raw = raw_amqp(&amqp_url, n).await;
+    let broker = faststream::amqp::AmqpBroker::connect(&amqp_url, "amq.topic")
+        .await
+        .expect("RabbitMQ");
+    let t = typed(Arc::new(broker.clone()), n).await;
+    broker.delete_declared().await.expect("cleanup");
+    rows.push(("RabbitMQ (confirms, acks)", n, Some(raw), t));
+
+    println!(
+        "{:<28} {:>9} {:>14} {:>16} {:>7}",
+        "broker", "messages", "raw msg/s", "typed msg/s", "ratio"
+    );
+    for (name, n, raw, typed) in rows {
+        match raw {
+            Some(r) => println!(
+                "{name:<28} {n:>9} {r:>14.0} {typed:>16.0} {:>7.2}",
+                typed / r
+            ),
+            None => println!("{name:<28} {n:>9} {:>14} {typed:>16.0} {:>7}", "-", "-"),
+        }
+    }
+}
