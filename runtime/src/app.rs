@@ -840,33 +840,23 @@ impl Worker {
         m.finished.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Runs the handler once, isolated: a panic becomes an error.
-    async fn attempt(
-        &self,
-        envelope: Arc<Envelope>,
-        ctx: Context,
-    ) -> Result<Option<Reply>, Failure> {
+    /// Runs the handler once, isolated: a panic becomes an error (and the
+    /// subscriber goes on).
+    async fn attempt(&self, envelope: Arc<Envelope>, ctx: Context) -> Result<Option<Reply>, Failure> {
+        use futures_util::FutureExt;
         let handler = self.route.handler.clone();
-        // A task of its own: a panic is caught by tokio, not propagated.
-        let task = tokio::spawn(async move { handler(envelope, ctx).await });
-        match task.await {
+        match std::panic::AssertUnwindSafe(handler(envelope, ctx)).catch_unwind().await {
             Ok(r) => r,
-            Err(e) if e.is_panic() => {
+            Err(panic) => {
                 self.metrics.panics.fetch_add(1, Ordering::SeqCst);
-                let what = e
-                    .into_panic()
+                let what = panic
                     .downcast::<String>()
                     .map(|s| *s)
                     .or_else(|p| p.downcast::<&str>().map(|s| (*s).to_owned()))
                     .unwrap_or_else(|_| "a panic".to_owned());
                 tracing::error!(panic = %what, "handler panicked");
-                Err(Failure::Handler(HandlerError::new(format!(
-                    "handler panicked: {what}"
-                ))))
+                Err(Failure::Handler(HandlerError::new(format!("handler panicked: {what}"))))
             }
-            Err(_) => Err(Failure::Handler(HandlerError::new(
-                "handler task was cancelled",
-            ))),
         }
     }
 
