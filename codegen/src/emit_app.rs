@@ -106,15 +106,19 @@ fn message_enum(
             name: field,
             values,
         } => {
-            let arms = values.iter().zip(&variants).zip(&tys).map(|((v, var), ty)| {
-                quote!(Some(#v) => __rt::decode_value::<#ty>(value).map(Self::#var),)
-            });
+            let arms = values
+                .iter()
+                .zip(&variants)
+                .zip(&tys)
+                .zip(&content_types)
+                .map(|(((v, var), ty), ct)| {
+                    quote!(Some(#v) => __rt::decode_payload_as::<#ty>(#ct, &envelope.payload).map(Self::#var),)
+                });
             let expected = values.join(", ");
+            // Only the discriminating field is read before the payload is
+            // decoded, once, into the right type.
             quote! {
-                let value: __rt::Value = __rt::serde_json::from_slice(&envelope.payload)
-                    .map_err(|e| format!("malformed payload: {e}"))?;
-                let tag = value.get(#field).and_then(|v| v.as_str()).map(str::to_owned);
-                match tag.as_deref() {
+                match __rt::peek_field(&envelope.payload, #field)?.as_deref() {
                     #(#arms)*
                     other => Err(format!("`{}` is {:?}; expected one of: {}", #field, other, #expected)),
                 }

@@ -842,10 +842,17 @@ impl Worker {
 
     /// Runs the handler once, isolated: a panic becomes an error (and the
     /// subscriber goes on).
-    async fn attempt(&self, envelope: Arc<Envelope>, ctx: Context) -> Result<Option<Reply>, Failure> {
+    async fn attempt(
+        &self,
+        envelope: Arc<Envelope>,
+        ctx: Context,
+    ) -> Result<Option<Reply>, Failure> {
         use futures_util::FutureExt;
         let handler = self.route.handler.clone();
-        match std::panic::AssertUnwindSafe(handler(envelope, ctx)).catch_unwind().await {
+        match std::panic::AssertUnwindSafe(handler(envelope, ctx))
+            .catch_unwind()
+            .await
+        {
             Ok(r) => r,
             Err(panic) => {
                 self.metrics.panics.fetch_add(1, Ordering::SeqCst);
@@ -855,7 +862,9 @@ impl Worker {
                     .or_else(|p| p.downcast::<&str>().map(|s| (*s).to_owned()))
                     .unwrap_or_else(|_| "a panic".to_owned());
                 tracing::error!(panic = %what, "handler panicked");
-                Err(Failure::Handler(HandlerError::new(format!("handler panicked: {what}"))))
+                Err(Failure::Handler(HandlerError::new(format!(
+                    "handler panicked: {what}"
+                ))))
             }
         }
     }

@@ -212,3 +212,109 @@ mod tests {
         assert!(decode_payload_as::<String>("text/plain", &[0xff]).is_err());
     }
 }
+
+/// The string value of one top-level field of a JSON object, read without
+/// decoding the rest (for telling messages apart by a discriminating
+/// field). `None` when the field is absent or not a string.
+#[doc(hidden)]
+pub fn peek_field<'a>(
+    bytes: &'a [u8],
+    field: &str,
+) -> Result<Option<std::borrow::Cow<'a, str>>, String> {
+    use std::borrow::Cow;
+
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    struct Text<'a>(Option<Cow<'a, str>>);
+    impl<'de> serde::Deserialize<'de> for Text<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Text<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("any value")
+                }
+                fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                    Ok(Text(Some(Cow::Borrowed(v))))
+                }
+                fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                    Ok(Text(Some(Cow::Owned(v.to_owned()))))
+                }
+                fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+                    Ok(Text(Some(Cow::Owned(v))))
+                }
+                fn visit_bool<E>(self, _: bool) -> Result<Text<'de>, E> {
+                    Ok(Text(None))
+                }
+                fn visit_i64<E>(self, _: i64) -> Result<Text<'de>, E> {
+                    Ok(Text(None))
+                }
+                fn visit_u64<E>(self, _: u64) -> Result<Text<'de>, E> {
+                    Ok(Text(None))
+                }
+                fn visit_f64<E>(self, _: f64) -> Result<Text<'de>, E> {
+                    Ok(Text(None))
+                }
+                fn visit_unit<E>(self) -> Result<Text<'de>, E> {
+                    Ok(Text(None))
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut s: A,
+                ) -> Result<Text<'de>, A::Error> {
+                    while s.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Text(None))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Text<'de>, A::Error> {
+                    while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(Text(None))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    struct Find<'f>(&'f str);
+    impl<'de> Visitor<'de> for Find<'_> {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+            let mut found = None;
+            while let Some(key) = m.next_key::<Text<'de>>()? {
+                if key.0.as_deref() == Some(self.0) {
+                    found = m.next_value::<Text<'de>>()?.0;
+                } else {
+                    m.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    de.deserialize_map(Find(field))
+        .map_err(|e| format!("malformed payload: {e}"))
+}
+
+#[cfg(test)]
+mod peek_tests {
+    #[test]
+    fn peeks_one_field() {
+        let b = br#"{"lines":[{"a":1}],"kind":"place","x":{"kind":"nested"}}"#;
+        assert_eq!(
+            super::peek_field(b, "kind").unwrap().as_deref(),
+            Some("place")
+        );
+        assert_eq!(
+            super::peek_field(br#"{"kind":"pl\u0061ce"}"#, "kind")
+                .unwrap()
+                .as_deref(),
+            Some("place")
+        );
+        assert_eq!(super::peek_field(br#"{"kind":3}"#, "kind").unwrap(), None);
+        assert_eq!(super::peek_field(br#"{"other":1}"#, "kind").unwrap(), None);
+        assert!(super::peek_field(b"not json", "kind").is_err());
+    }
+}

@@ -57,7 +57,7 @@ pub mod __codegen {
     pub use crate::bytes::Base64;
     pub use crate::codec::{
         decode_headers, decode_payload, decode_payload_as, decode_value, encode_headers,
-        encode_payload, encode_payload_as,
+        encode_payload, encode_payload_as, peek_field,
     };
     pub use crate::envelope::Envelope;
     pub use crate::validate::{LazyRegex, Path, Validate, ValidationError, rules};

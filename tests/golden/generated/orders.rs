@@ -178,16 +178,17 @@ pub mod messages {
     impl HandleOrderMessage {
         /// Decodes (and validates) a received envelope.
         pub fn decode(envelope: &__rt::Envelope) -> Result<Self, String> {
-            let value: __rt::Value = __rt::serde_json::from_slice(&envelope.payload)
-                .map_err(|e| format!("malformed payload: {e}"))?;
-            let tag = value.get("kind").and_then(|v| v.as_str()).map(str::to_owned);
-            match tag.as_deref() {
+            match __rt::peek_field(&envelope.payload, "kind")?.as_deref() {
                 Some("place") => {
-                    __rt::decode_value::<super::models::Order>(value)
+                    __rt::decode_payload_as::<
+                        super::models::Order,
+                    >("application/json", &envelope.payload)
                         .map(Self::PlaceOrder)
                 }
                 Some("cancel") => {
-                    __rt::decode_value::<super::models::CancelOrder>(value)
+                    __rt::decode_payload_as::<
+                        super::models::CancelOrder,
+                    >("application/json", &envelope.payload)
                         .map(Self::CancelOrder)
                 }
                 other => {
