@@ -146,16 +146,20 @@ fn ci() -> Result<(), String> {
     run(example)?;
     // The benchmarks must keep compiling (and run once, quickly).
     let mut bench = cargo();
-    bench.args([
+    bench.args(["bench", "-p", "faststream-gen", "--benches", "--", "--test"]);
+    run(bench)?;
+    // The broker throughput benchmark, on a small count.
+    let mut throughput = cargo();
+    throughput.args([
         "bench",
         "-p",
-        "faststream-gen",
+        "golden",
         "--bench",
-        "load",
+        "throughput",
         "--",
         "--test",
     ]);
-    run(bench)?;
+    run(throughput)?;
     Ok(())
 }
 
