@@ -11,25 +11,9 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use faststream_gen::{LoadOptions, Settings, check_file, generate};
 
-fn corpus() -> PathBuf {
-    std::env::var_os("FASTSTREAM_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"))
-}
-
-fn options(corpus: &Path) -> LoadOptions {
-    let mut options = LoadOptions::default().ref_root(corpus);
-    for entry in std::fs::read_dir(corpus.join("remote-refs"))
-        .expect("remote-refs")
-        .flatten()
-    {
-        if entry.path().is_dir() {
-            let host = entry.file_name().to_string_lossy().into_owned();
-            options = options.map_url(format!("https://{host}/"), entry.path());
-        }
-    }
-    options
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{corpus_dir as corpus, corpus_options as options};
 
 /// (path, lines) of every document the official parser calls valid.
 fn documents(corpus: &Path) -> Vec<(PathBuf, usize)> {

@@ -3,16 +3,13 @@
 //! files. Target: each under 20 ms in release builds.
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use faststream_gen::{LoadOptions, check_file};
 
-fn corpus() -> PathBuf {
-    std::env::var_os("FASTSTREAM_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"))
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::corpus_dir as corpus;
 
 fn bench(c: &mut Criterion) {
     let corpus = corpus();

@@ -156,25 +156,21 @@ fn message_enum(
         }
     };
     let doc = format!(" {doc}");
-    let from_impls = variants
-        .iter()
-        .zip(&tys)
-        .enumerate()
-        .filter_map(|(n, (var, ty))| {
-            // `From` only where the payload type is unique in the enum.
-            let unique = tys
-                .iter()
-                .filter(|t| t.to_string() == ty.to_string())
-                .count()
-                == 1;
-            (unique && n < usize::MAX).then(|| {
-                quote! {
-                    impl From<#ty> for #name {
-                        fn from(value: #ty) -> Self { Self::#var(value) }
-                    }
+    let from_impls = variants.iter().zip(&tys).filter_map(|(var, ty)| {
+        // `From` only where the payload type is unique in the enum.
+        let unique = tys
+            .iter()
+            .filter(|t| t.to_string() == ty.to_string())
+            .count()
+            == 1;
+        unique.then(|| {
+            quote! {
+                impl From<#ty> for #name {
+                    fn from(value: #ty) -> Self { Self::#var(value) }
                 }
-            })
-        });
+            }
+        })
+    });
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, PartialEq)]

@@ -1,19 +1,16 @@
 //! The `faststream-gen` binary as a user runs it: exit statuses, output
 //! formats, written files.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
+
+mod common;
+use common::corpus_dir as corpus;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_faststream-gen"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"));
     c
-}
-
-fn corpus() -> PathBuf {
-    std::env::var_os("FASTSTREAM_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"))
 }
 
 fn scratch(name: &str) -> PathBuf {

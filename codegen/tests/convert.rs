@@ -10,11 +10,8 @@ use faststream_gen::asyncapi::{self, AsyncApi, RefOr};
 use faststream_gen::{LoadOptions, check_file};
 use serde_json::Value;
 
-fn corpus() -> PathBuf {
-    std::env::var_os("FASTSTREAM_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"))
-}
+mod common;
+use common::corpus_dir as corpus;
 
 fn model(path: &Path, options: &LoadOptions) -> (AsyncApi, Value) {
     let checked = check_file(path, options);

@@ -5,35 +5,14 @@
 //! load -> serialize -> load round trip.
 
 use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use faststream_gen::asyncapi::{self, emit};
 use faststream_gen::{LoadOptions, check_file, check_str};
 
-fn corpus_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("FASTSTREAM_CORPUS") {
-        return PathBuf::from(dir);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus")
-}
-
-/// Options for corpus documents: refs may reach anywhere in the corpus, and
-/// http(s) refs are served from the offline copies in `remote-refs/`.
-fn corpus_options(corpus: &Path) -> LoadOptions {
-    let mut options = LoadOptions::default().ref_root(corpus);
-    let remote = corpus.join("remote-refs");
-    for entry in std::fs::read_dir(&remote).expect("corpus remote-refs folder") {
-        let entry = entry.expect("readable corpus folder");
-        if entry.path().is_dir() {
-            let host = entry.file_name().to_string_lossy().into_owned();
-            options = options
-                .map_url(format!("https://{host}/"), entry.path())
-                .map_url(format!("http://{host}/"), entry.path());
-        }
-    }
-    options
-}
+mod common;
+use common::{corpus_dir, corpus_options};
 
 struct Row {
     path: String,

@@ -10,28 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use faststream_gen::emit::type_path;
-use faststream_gen::{LoadOptions, Settings, check_file, generate};
+use faststream_gen::{Settings, check_file, generate};
 use serde_json::Value;
 
-fn corpus_dir() -> PathBuf {
-    std::env::var_os("FASTSTREAM_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"))
-}
-
-fn corpus_options(corpus: &Path) -> LoadOptions {
-    let mut options = LoadOptions::default().ref_root(corpus);
-    for entry in std::fs::read_dir(corpus.join("remote-refs")).expect("remote-refs") {
-        let entry = entry.unwrap();
-        if entry.path().is_dir() {
-            let host = entry.file_name().to_string_lossy().into_owned();
-            options = options
-                .map_url(format!("https://{host}/"), entry.path())
-                .map_url(format!("http://{host}/"), entry.path());
-        }
-    }
-    options
-}
+mod common;
+use common::{corpus_dir, corpus_options};
 
 struct Doc {
     path: String,
