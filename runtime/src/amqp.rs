@@ -42,6 +42,9 @@ pub struct AmqpBroker {
     exchange: String,
     /// Queues this broker declared (for [`AmqpBroker::delete_declared`]).
     declared: Arc<Mutex<Vec<String>>>,
+    /// How long a publish may wait for a lost connection to come back
+    /// (30 s unless set).
+    pub publish_timeout: Duration,
 }
 
 impl std::fmt::Debug for AmqpBroker {
@@ -79,7 +82,19 @@ impl AmqpBroker {
     ) -> Result<AmqpBroker, BrokerError> {
         let connection = tokio::time::timeout(
             Duration::from_secs(10),
-            Connection::connect(url, ConnectionProperties::default()),
+            Connection::connect(
+                url,
+                // Reconnect after a lost connection (100 ms doubling to 5 s,
+                // without giving up) and declare the exchanges, queues,
+                // bindings and consumers again.
+                ConnectionProperties::default()
+                    .configure_backoff(|b| {
+                        b.with_min_delay(Duration::from_millis(100))
+                            .with_max_delay(Duration::from_secs(5))
+                            .with_max_times(usize::MAX)
+                    })
+                    .enable_auto_recover(),
+            ),
         )
         .await
         .map_err(|_| {
@@ -102,6 +117,7 @@ impl AmqpBroker {
             publish,
             exchange: exchange.into(),
             declared: Arc::default(),
+            publish_timeout: Duration::from_secs(30),
         })
     }
 
@@ -296,21 +312,47 @@ impl Broker for AmqpBroker {
             if let Some(r) = &envelope.reply_to {
                 props = props.with_reply_to(ShortString::from(r.as_str()));
             }
-            let confirm = self
-                .publish
-                .basic_publish(
-                    ShortString::from(exchange),
-                    ShortString::from(envelope.channel.as_str()),
-                    BasicPublishOptions::default(),
-                    &envelope.payload,
-                    props,
-                )
-                .await
-                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
-            confirm
-                .await
-                .map_err(|e| err(BrokerErrorKind::Refused, e))?;
-            Ok(())
+            // A publish that fails because the connection broke waits for
+            // the reconnection and goes again, for up to `publish_timeout`.
+            let deadline = tokio::time::Instant::now() + self.publish_timeout;
+            loop {
+                let attempt = async {
+                    self.publish
+                        .basic_publish(
+                            ShortString::from(exchange),
+                            ShortString::from(envelope.channel.as_str()),
+                            BasicPublishOptions::default(),
+                            &envelope.payload,
+                            props.clone(),
+                        )
+                        .await?
+                        .await
+                };
+                match attempt.await {
+                    Ok(confirmation) if confirmation.is_nack() => {
+                        return Err(err(
+                            BrokerErrorKind::Refused,
+                            "RabbitMQ did not take the message (negative publisher confirm)",
+                        ));
+                    }
+                    Ok(_) => return Ok(()),
+                    Err(e) if e.can_be_recovered() && tokio::time::Instant::now() < deadline => {
+                        tracing::warn!(error = %e, "RabbitMQ publish failed; waiting for the connection to recover");
+                        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                        match tokio::time::timeout(left, self.publish.wait_for_recovery(e)).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => return Err(err(BrokerErrorKind::Connection, e)),
+                            Err(_) => {
+                                return Err(err(
+                                    BrokerErrorKind::Timeout,
+                                    "RabbitMQ did not come back in time",
+                                ));
+                            }
+                        }
+                    }
+                    Err(e) => return Err(err(BrokerErrorKind::Connection, e)),
+                }
+            }
         })
     }
 

@@ -503,6 +503,9 @@ pub struct Metrics {
     pub in_flight: AtomicU64,
     /// Deliveries whose handling is over (settled one way or another).
     pub finished: AtomicU64,
+    /// Subscriptions still consuming (one per route while the app runs;
+    /// fewer means a subscription ended without a shutdown).
+    pub subscribers: AtomicU64,
 }
 
 impl Metrics {
@@ -522,6 +525,7 @@ impl Metrics {
             replies: g(&self.replies),
             in_flight: g(&self.in_flight),
             finished: g(&self.finished),
+            subscribers: g(&self.subscribers),
         }
     }
 }
@@ -541,6 +545,7 @@ pub struct MetricsSnapshot {
     pub replies: u64,
     pub in_flight: u64,
     pub finished: u64,
+    pub subscribers: u64,
 }
 
 type Hook = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
@@ -784,6 +789,7 @@ impl Worker {
         let permits = Arc::new(Semaphore::new(self.route.options.max_in_flight.max(1)));
         let mut in_flight = JoinSet::new();
         let this = Arc::new(self);
+        this.metrics.subscribers.fetch_add(1, Ordering::SeqCst);
         loop {
             // Backpressure: take no delivery without a free slot.
             let permit = tokio::select! {
@@ -791,7 +797,13 @@ impl Worker {
                 _ = stop.changed() => break,
             };
             let delivery = tokio::select! {
-                d = sub.next() => match d { Some(d) => d, None => break },
+                d = sub.next() => match d {
+                    Some(d) => d,
+                    None => {
+                        tracing::error!(operation = %this.route.operation, address = %this.route.address, "the subscription ended: no more messages for this route");
+                        break;
+                    }
+                },
                 _ = stop.changed() => break,
             };
             while in_flight.try_join_next().is_some() {}
@@ -810,6 +822,7 @@ impl Worker {
             tracing::warn!(operation = %this.route.operation, "shutdown timeout: abandoning in-flight messages (they will be redelivered where the broker supports it)");
             in_flight.abort_all();
         }
+        this.metrics.subscribers.fetch_sub(1, Ordering::SeqCst);
     }
 
     async fn handle(self: &Arc<Self>, delivery: Delivery) {

@@ -152,3 +152,31 @@ pub trait Broker: Send + Sync + 'static {
         format!("_INBOX.{}", uuid::Uuid::new_v4().simple())
     }
 }
+
+/// Exponential backoff for reconnect loops: 100 ms doubling up to 5 s,
+/// back to the start after a success.
+#[cfg_attr(not(any(feature = "nats", feature = "redis")), allow(dead_code))]
+#[derive(Debug, Clone)]
+pub(crate) struct Backoff {
+    next: Duration,
+}
+
+#[cfg_attr(not(any(feature = "nats", feature = "redis")), allow(dead_code))]
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(100);
+    const MAX: Duration = Duration::from_secs(5);
+
+    pub(crate) fn new() -> Backoff {
+        Backoff { next: Self::FIRST }
+    }
+
+    /// Sleeps for the current delay and doubles the next one.
+    pub(crate) async fn wait(&mut self) {
+        tokio::time::sleep(self.next).await;
+        self.next = (self.next * 2).min(Self::MAX);
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.next = Self::FIRST;
+    }
+}

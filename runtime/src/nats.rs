@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 
 use crate::address::match_address;
 use crate::broker::{
-    BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, NoAck, SubscribeSpec, Subscription,
+    Backoff, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, NoAck, SubscribeSpec,
+    Subscription,
 };
 use crate::envelope::Envelope;
 
@@ -457,31 +458,58 @@ impl Broker for JetStreamBroker {
             let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
             let template = spec.address.clone();
             tokio::spawn(async move {
-                while let Some(next) = messages.next().await {
-                    let Ok(msg) = next else { continue };
-                    let attempt = msg
-                        .info()
-                        .map(|i| u32::try_from(i.delivered).unwrap_or(1))
-                        .unwrap_or(1);
-                    // JetStream's reply subject is the ack subject: the
-                    // application's reply address is the `reply_to` header.
-                    let mut core = msg.message.clone();
-                    core.reply = None;
-                    let envelope = envelope_of(core);
-                    if template.contains('{')
-                        && match_address(&template, &envelope.channel).is_none()
-                    {
-                        let _ = msg.ack().await;
-                        continue;
+                let mut backoff = Backoff::new();
+                loop {
+                    // The client reconnects by itself and the pull stream
+                    // survives it; errors in between (missed heartbeats,
+                    // failed pulls) are reported and the stream goes on.
+                    while let Some(next) = messages.next().await {
+                        let msg = match next {
+                            Ok(msg) => msg,
+                            Err(e) => {
+                                tracing::debug!(error = %e, subject = %template, "JetStream pull");
+                                continue;
+                            }
+                        };
+                        backoff.reset();
+                        let attempt = msg
+                            .info()
+                            .map(|i| u32::try_from(i.delivered).unwrap_or(1))
+                            .unwrap_or(1);
+                        // JetStream's reply subject is the ack subject: the
+                        // application's reply address is the `reply_to` header.
+                        let mut core = msg.message.clone();
+                        core.reply = None;
+                        let envelope = envelope_of(core);
+                        if template.contains('{')
+                            && match_address(&template, &envelope.channel).is_none()
+                        {
+                            let _ = msg.ack().await;
+                            continue;
+                        }
+                        let delivery = Delivery {
+                            envelope,
+                            attempt,
+                            acker: Box::new(JetStreamAcker(msg)),
+                        };
+                        if tx.send(delivery).await.is_err() {
+                            return;
+                        }
                     }
-                    let delivery = Delivery {
-                        envelope,
-                        attempt,
-                        acker: Box::new(JetStreamAcker(msg)),
+                    // The stream ended (the consumer was deleted, or the
+                    // client gave up a pull): open it again.
+                    messages = loop {
+                        if tx.is_closed() {
+                            return;
+                        }
+                        backoff.wait().await;
+                        match consumer.messages().await {
+                            Ok(m) => break m,
+                            Err(e) => {
+                                tracing::warn!(error = %e, subject = %template, "JetStream consumer unavailable; retrying");
+                            }
+                        }
                     };
-                    if tx.send(delivery).await.is_err() {
-                        break;
-                    }
                 }
             });
             Ok(Subscription::new(rx))

@@ -18,8 +18,8 @@ use tokio::sync::mpsc;
 
 use crate::address::match_address;
 use crate::broker::{
-    Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, NoAck, SubscribeSpec,
-    Subscription,
+    Acker, Backoff, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, NoAck,
+    SubscribeSpec, Subscription,
 };
 use crate::envelope::Envelope;
 
@@ -194,10 +194,31 @@ fn glob_escape(s: &str) -> String {
 
 /// Redis pub/sub: at most once, every subscriber gets every message
 /// (Redis has no groups for pub/sub: a group is ignored, with a warning).
-#[derive(Debug, Clone)]
+///
+/// Commands go through a connection that reconnects by itself (with
+/// backoff) after Redis restarts; subscriptions are made again on a new
+/// connection. What was published while no subscriber was connected is
+/// lost: that is pub/sub.
+#[derive(Clone)]
 pub struct RedisBroker {
     client: redis::Client,
-    conn: redis::aio::MultiplexedConnection,
+    conn: redis::aio::ConnectionManager,
+}
+
+impl std::fmt::Debug for RedisBroker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisBroker").finish_non_exhaustive()
+    }
+}
+
+/// A connection that reconnects with backoff (100 ms doubling to 5 s).
+async fn managed(client: &redis::Client) -> redis::RedisResult<redis::aio::ConnectionManager> {
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_min_delay(Duration::from_millis(100))
+        .set_max_delay(Duration::from_secs(5))
+        .set_number_of_retries(3)
+        .set_connection_timeout(Some(Duration::from_secs(5)));
+    client.get_connection_manager_with_config(config).await
 }
 
 impl RedisBroker {
@@ -205,23 +226,20 @@ impl RedisBroker {
     /// `rediss://` for TLS). The connection reconnects by itself.
     pub async fn connect(url: &str) -> Result<RedisBroker, BrokerError> {
         let client = redis::Client::open(url).map_err(|e| err(BrokerErrorKind::Refused, e))?;
-        let conn = tokio::time::timeout(
-            Duration::from_secs(10),
-            client.get_multiplexed_async_connection(),
-        )
-        .await
-        .map_err(|_| {
-            err(
-                BrokerErrorKind::Connection,
-                format!("Redis at {} did not answer within 10 s", redact(url)),
-            )
-        })?
-        .map_err(|e| {
-            err(
-                BrokerErrorKind::Connection,
-                format!("Redis at {}: {e}", redact(url)),
-            )
-        })?;
+        let conn = tokio::time::timeout(Duration::from_secs(10), managed(&client))
+            .await
+            .map_err(|_| {
+                err(
+                    BrokerErrorKind::Connection,
+                    format!("Redis at {} did not answer within 10 s", redact(url)),
+                )
+            })?
+            .map_err(|e| {
+                err(
+                    BrokerErrorKind::Connection,
+                    format!("Redis at {}: {e}", redact(url)),
+                )
+            })?;
         Ok(RedisBroker { client, conn })
     }
 }
@@ -256,40 +274,91 @@ impl Broker for RedisBroker {
             if spec.group.is_some() {
                 tracing::warn!(address = %spec.address, "Redis pub/sub has no groups: every subscriber gets every message (use streams to share work)");
             }
-            let mut pubsub = self
-                .client
-                .get_async_pubsub()
-                .await
-                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
             let template = spec.address.clone();
             let exact = !template.contains('{');
-            if exact {
-                pubsub.subscribe(&template).await
-            } else {
-                pubsub.psubscribe(pattern_of(&template)).await
-            }
-            .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+            // The first subscription is made here, so that a refusal
+            // reaches the caller; later ones after a lost connection.
+            let mut pubsub = pubsub_on(&self.client, &template, exact).await?;
             let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
+            let client = self.client.clone();
             tokio::spawn(async move {
-                let mut messages = pubsub.into_on_message();
-                while let Some(msg) = messages.next().await {
-                    let channel = msg.get_channel_name().to_owned();
-                    if !exact && match_address(&template, &channel).is_none() {
-                        continue;
+                let mut backoff = Backoff::new();
+                loop {
+                    let mut messages = pubsub.into_on_message();
+                    while let Some(msg) = messages.next().await {
+                        let channel = msg.get_channel_name().to_owned();
+                        if !exact && match_address(&template, &channel).is_none() {
+                            continue;
+                        }
+                        let delivery = Delivery {
+                            envelope: decode_message(&channel, msg.get_payload_bytes()),
+                            attempt: 1,
+                            acker: Box::new(NoAck),
+                        };
+                        if tx.send(delivery).await.is_err() {
+                            return;
+                        }
                     }
-                    let delivery = Delivery {
-                        envelope: decode_message(&channel, msg.get_payload_bytes()),
-                        attempt: 1,
-                        acker: Box::new(NoAck),
+                    drop(messages);
+                    tracing::warn!(address = %template, "Redis pub/sub connection lost; subscribing again");
+                    pubsub = loop {
+                        if tx.is_closed() {
+                            return;
+                        }
+                        backoff.wait().await;
+                        match pubsub_on(&client, &template, exact).await {
+                            Ok(p) => break p,
+                            Err(e) => {
+                                tracing::warn!(address = %template, error = %e, "Redis pub/sub: subscribing failed; retrying");
+                            }
+                        }
                     };
-                    if tx.send(delivery).await.is_err() {
-                        break;
-                    }
+                    backoff.reset();
                 }
             });
             Ok(Subscription::new(rx))
         })
     }
+}
+
+/// Creates the consumer group (and the stream) unless it exists.
+async fn create_group(
+    conn: &mut redis::aio::ConnectionManager,
+    key: &str,
+    group: &str,
+) -> Result<(), BrokerError> {
+    let created: redis::RedisResult<()> = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(key)
+        .arg(group)
+        .arg("0")
+        .arg("MKSTREAM")
+        .query_async(conn)
+        .await;
+    match created {
+        Err(e) if !e.to_string().contains("BUSYGROUP") => Err(err(BrokerErrorKind::Refused, e)),
+        _ => Ok(()),
+    }
+}
+
+/// A pub/sub connection subscribed to `template` (a pattern when it has
+/// parameters).
+async fn pubsub_on(
+    client: &redis::Client,
+    template: &str,
+    exact: bool,
+) -> Result<redis::aio::PubSub, BrokerError> {
+    let mut pubsub = tokio::time::timeout(Duration::from_secs(5), client.get_async_pubsub())
+        .await
+        .map_err(|_| err(BrokerErrorKind::Timeout, "Redis did not answer within 5 s"))?
+        .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+    if exact {
+        pubsub.subscribe(template).await
+    } else {
+        pubsub.psubscribe(pattern_of(template)).await
+    }
+    .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+    Ok(pubsub)
 }
 
 /// Redis streams with consumer groups: at least once. Each subscriber is a
@@ -360,7 +429,7 @@ impl RedisStreamBroker {
 }
 
 struct StreamAcker {
-    conn: redis::aio::MultiplexedConnection,
+    conn: redis::aio::ConnectionManager,
     key: String,
     group: String,
     id: String,
@@ -519,24 +588,10 @@ impl Broker for RedisStreamBroker {
             let group = spec.group.clone().unwrap_or_else(|| key.clone());
             let consumer = uuid::Uuid::new_v4().simple().to_string();
             let mut conn = self.pubsub.conn.clone();
-            let created: redis::RedisResult<()> = redis::cmd("XGROUP")
-                .arg("CREATE")
-                .arg(&key)
-                .arg(&group)
-                .arg("0")
-                .arg("MKSTREAM")
-                .query_async(&mut conn)
-                .await;
-            if let Err(e) = created
-                && !e.to_string().contains("BUSYGROUP")
-            {
-                return Err(err(BrokerErrorKind::Refused, e));
-            }
-            // Blocking reads get a connection of their own.
-            let mut reader = self
-                .pubsub
-                .client
-                .get_multiplexed_async_connection()
+            create_group(&mut conn, &key, &group).await?;
+            // Blocking reads get a connection of their own (it reconnects
+            // by itself too).
+            let mut reader = managed(&self.pubsub.client)
                 .await
                 .map_err(|e| err(BrokerErrorKind::Connection, e))?;
             let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
@@ -545,13 +600,18 @@ impl Broker for RedisStreamBroker {
             let acker_conn = conn.clone();
             tokio::spawn(async move {
                 let mut last_claim = tokio::time::Instant::now();
+                let mut backoff = Backoff::new();
+                // After a lost connection this consumer first reads its own
+                // pending entries again (from id 0): deliveries whose ack did
+                // not reach Redis are redelivered, not stranded.
+                let mut pending_from: Option<String> = None;
                 loop {
                     if tx.is_closed() {
                         break;
                     }
                     let mut batch = Vec::new();
                     // Entries a crashed consumer left pending.
-                    if last_claim.elapsed() >= claim_idle / 2 {
+                    if pending_from.is_none() && last_claim.elapsed() >= claim_idle / 2 {
                         last_claim = tokio::time::Instant::now();
                         let claimed: redis::RedisResult<redis::Value> = redis::cmd("XAUTOCLAIM")
                             .arg(&key)
@@ -567,24 +627,37 @@ impl Broker for RedisStreamBroker {
                             batch.extend(claimed_entries(&v).into_iter().map(|e| (e, 2)));
                         }
                     }
-                    let read: redis::RedisResult<redis::Value> = redis::cmd("XREADGROUP")
-                        .arg("GROUP")
+                    let mut read = redis::cmd("XREADGROUP");
+                    read.arg("GROUP")
                         .arg(&group)
                         .arg(&consumer)
                         .arg("COUNT")
-                        .arg(count)
-                        .arg("BLOCK")
-                        .arg(200)
-                        .arg("STREAMS")
-                        .arg(&key)
-                        .arg(">")
-                        .query_async(&mut reader)
-                        .await;
+                        .arg(count);
+                    match &pending_from {
+                        Some(from) => read.arg("STREAMS").arg(&key).arg(from),
+                        None => read.arg("BLOCK").arg(200).arg("STREAMS").arg(&key).arg(">"),
+                    };
+                    let read: redis::RedisResult<redis::Value> =
+                        read.query_async(&mut reader).await;
                     match read {
-                        Ok(v) => batch.extend(read_entries(&v).into_iter().map(|e| (e, 1))),
+                        Ok(v) => {
+                            backoff.reset();
+                            let entries = read_entries(&v);
+                            if pending_from.is_some() {
+                                pending_from = entries.last().map(|(id, _)| id.clone());
+                                batch.extend(entries.into_iter().map(|e| (e, 2)));
+                            } else {
+                                batch.extend(entries.into_iter().map(|e| (e, 1)));
+                            }
+                        }
                         Err(e) => {
                             tracing::warn!(error = %e, stream = %key, "XREADGROUP failed; retrying");
-                            tokio::time::sleep(Duration::from_millis(500)).await;
+                            backoff.wait().await;
+                            if e.to_string().contains("NOGROUP") {
+                                // The stream went away with the server's data.
+                                let _ = create_group(&mut reader, &key, &group).await;
+                            }
+                            pending_from = Some("0".into());
                         }
                     }
                     for ((id, raw), attempt) in batch {

@@ -1,0 +1,340 @@
+//! Fault tests: a broker this test starts itself, on a spare port and a
+//! data directory of its own (the shared brokers are not disturbed), is
+//! killed with SIGKILL while 10,000 messages are being published, and
+//! started again on the same port and data. Every message must have been
+//! handled at least once afterwards, and the service must still be
+//! consuming.
+//!
+//! Durable consumption only: JetStream (file storage), Redis streams (AOF,
+//! fsync on every write) and RabbitMQ durable queues (persistent messages,
+//! publisher confirms). The publisher in the test retries a publish that
+//! failed, as an application that wants at-least-once must.
+
+#![cfg(any(feature = "nats", feature = "redis", feature = "amqp"))]
+
+use std::collections::HashSet;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use faststream::__codegen::{ErasedHandler, Failure, decode_payload};
+use faststream::{App, Broker, Envelope, Route, Router, SubscriberOptions};
+
+const MESSAGES: u32 = 10_000;
+/// The broker is killed once this many messages were published.
+const KILL_AT: u32 = 3_000;
+const DEADLINE: Duration = Duration::from_secs(180);
+
+fn spare_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a spare port")
+        .port()
+}
+
+/// A broker process of the test's own.
+struct Server {
+    name: &'static str,
+    port: u16,
+    dir: PathBuf,
+    command: Box<dyn Fn(&Path) -> Command + Send>,
+    child: Option<Child>,
+}
+
+impl Server {
+    fn new(
+        name: &'static str,
+        port: u16,
+        command: impl Fn(&Path) -> Command + Send + 'static,
+    ) -> Server {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("faults")
+            .join(format!("{name}-{port}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("the server's data directory");
+        Server {
+            name,
+            port,
+            dir,
+            command: Box::new(command),
+            child: None,
+        }
+    }
+
+    /// Starts the server (in a process group of its own) and waits until it
+    /// accepts connections.
+    fn start(&mut self) {
+        let mut command = (self.command)(&self.dir);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("server.log"))
+            .expect("the server log");
+        command
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .process_group(0);
+        let child = command.spawn().unwrap_or_else(|e| {
+            panic!(
+                "cannot start {} ({e}): the fault tests need it installed",
+                self.name
+            )
+        });
+        self.child = Some(child);
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(90),
+                "{} did not listen on port {} within 90 s; see {}",
+                self.name,
+                self.port,
+                self.dir.join("server.log").display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// SIGKILL to the whole process group: no chance to flush or say goodbye.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let status = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status()
+                .expect("kill runs");
+            assert!(status.success(), "kill -KILL of {} failed", self.name);
+            let _ = child.wait();
+            // The group's other processes die a moment later.
+            let killed = Instant::now();
+            while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                assert!(
+                    killed.elapsed() < Duration::from_secs(10),
+                    "{} still answers on port {} 10 s after SIGKILL",
+                    self.name,
+                    self.port
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A handler that records which message numbers it saw.
+fn counting(seen: Arc<Mutex<HashSet<u32>>>, calls: Arc<Mutex<u64>>) -> ErasedHandler {
+    Arc::new(move |envelope: Arc<Envelope>, _ctx| {
+        let (seen, calls) = (seen.clone(), calls.clone());
+        Box::pin(async move {
+            let value: faststream::__codegen::Value =
+                decode_payload(&envelope.payload).map_err(Failure::Decode)?;
+            let n = value["n"].as_u64().and_then(|n| u32::try_from(n).ok());
+            let n = n.expect("every test message has a number");
+            seen.lock().unwrap().insert(n);
+            *calls.lock().unwrap() += 1;
+            Ok(None)
+        })
+    })
+}
+
+/// Publishes 10,000 messages to `address` through `broker`, kills the
+/// server after the first 3,000 and starts it again, then waits until the
+/// service handled every message.
+async fn survives_a_restart(broker: Arc<dyn Broker>, address: &str, mut server: Server) {
+    let seen = Arc::new(Mutex::new(HashSet::new()));
+    let calls = Arc::new(Mutex::new(0u64));
+    let router = Router::new().route(Route {
+        operation: "faults".into(),
+        address: address.to_owned(),
+        options: SubscriberOptions {
+            group: Some("faults".into()),
+            ..SubscriberOptions::default()
+        },
+        handler: counting(seen.clone(), calls.clone()),
+    });
+    let app = App::with_broker(broker.clone())
+        .include(router)
+        .start()
+        .await
+        .expect("the service starts");
+
+    let started = Instant::now();
+    let mut failed_publishes = 0u32;
+    for n in 0..MESSAGES {
+        if n == KILL_AT {
+            server.kill();
+            // Publishing goes on while the broker is down, then it comes
+            // back on the same port with the same data.
+            let restart = tokio::task::spawn_blocking(move || {
+                std::thread::sleep(Duration::from_millis(500));
+                server.start();
+                server
+            });
+            publish_retrying(&*broker, address, n, &mut failed_publishes, started).await;
+            server = restart.await.expect("the server restarts");
+            continue;
+        }
+        publish_retrying(&*broker, address, n, &mut failed_publishes, started).await;
+    }
+    let published_in = started.elapsed();
+
+    while seen.lock().unwrap().len() < MESSAGES as usize {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "{}: only {} of {MESSAGES} messages handled within {DEADLINE:?} (metrics: {:?})",
+            server.name,
+            seen.lock().unwrap().len(),
+            app.metrics()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let metrics = app.metrics();
+    assert_eq!(
+        metrics.subscribers, 1,
+        "{}: the service stopped consuming",
+        server.name
+    );
+    let calls = *calls.lock().unwrap();
+    eprintln!(
+        "{}: {MESSAGES} distinct messages handled ({calls} handler calls, {} redelivered) in {:.1} s; \
+         {failed_publishes} publish attempts failed while the broker was down; all published after {:.1} s",
+        server.name,
+        calls - u64::from(MESSAGES),
+        started.elapsed().as_secs_f64(),
+        published_in.as_secs_f64()
+    );
+    assert!(calls >= u64::from(MESSAGES));
+    app.shutdown().await;
+}
+
+async fn publish_retrying(
+    broker: &dyn Broker,
+    address: &str,
+    n: u32,
+    failures: &mut u32,
+    started: Instant,
+) {
+    loop {
+        let envelope = Envelope::new(address, format!("{{\"n\":{n}}}").into_bytes())
+            .with_content_type("application/json");
+        match broker.publish(envelope).await {
+            Ok(()) => return,
+            Err(e) => {
+                *failures += 1;
+                assert!(
+                    started.elapsed() < DEADLINE,
+                    "message {n} could not be published within {DEADLINE:?}: {e}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+#[cfg(feature = "nats")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jetstream_survives_a_broker_restart() {
+    use faststream::nats::{JetStreamBroker, StreamSettings};
+    let port = spare_port();
+    let mut server = Server::new("nats-server", port, move |dir| {
+        let mut c = Command::new("nats-server");
+        c.args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(dir.join("jetstream"));
+        c
+    });
+    server.start();
+    let broker = JetStreamBroker::connect(
+        &format!("nats://127.0.0.1:{port}"),
+        vec![StreamSettings {
+            name: "faults".into(),
+            subjects: vec!["faults.>".into()],
+        }],
+    )
+    .await
+    .expect("connects to the test's own nats-server");
+    survives_a_restart(Arc::new(broker), "faults.orders", server).await;
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_streams_survive_a_broker_restart() {
+    use faststream::redis::RedisStreamBroker;
+    let port = spare_port();
+    let mut server = Server::new("redis-server", port, move |dir| {
+        let mut c = Command::new("redis-server");
+        c.args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--dir",
+        ])
+        .arg(dir);
+        c
+    });
+    server.start();
+    let mut broker =
+        RedisStreamBroker::connect(&format!("redis://127.0.0.1:{port}"), vec!["faults.".into()])
+            .await
+            .expect("connects to the test's own redis-server");
+    broker.claim_idle = Duration::from_secs(5);
+    survives_a_restart(Arc::new(broker), "faults.orders", server).await;
+}
+
+#[cfg(feature = "amqp")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rabbitmq_durable_queues_survive_a_broker_restart() {
+    use faststream::amqp::AmqpBroker;
+    let port = spare_port();
+    let dist_port = spare_port();
+    let mut server = Server::new("rabbitmq-server", port, move |dir| {
+        // The node of the test: its own name, ports, config and data; the
+        // Debian wrapper in /usr/sbin would switch users and read the
+        // system node's environment file.
+        std::fs::write(
+            dir.join("rabbitmq.conf"),
+            format!("listeners.tcp.local = 127.0.0.1:{port}\n"),
+        )
+        .expect("config");
+        std::fs::write(dir.join("enabled_plugins"), "[].\n").expect("plugins");
+        let script = ["/usr/lib/rabbitmq/bin/rabbitmq-server", "rabbitmq-server"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .unwrap_or("rabbitmq-server");
+        let mut c = Command::new(script);
+        c.env(
+            "RABBITMQ_NODENAME",
+            format!("faststream-faults-{port}@localhost"),
+        )
+        .env("RABBITMQ_NODE_PORT", port.to_string())
+        .env("RABBITMQ_DIST_PORT", dist_port.to_string())
+        .env("RABBITMQ_CONFIG_FILE", dir.join("rabbitmq.conf"))
+        .env("RABBITMQ_CONF_ENV_FILE", "/dev/null")
+        .env("RABBITMQ_ENABLED_PLUGINS_FILE", dir.join("enabled_plugins"))
+        .env("RABBITMQ_MNESIA_BASE", dir.join("mnesia"))
+        .env("RABBITMQ_LOG_BASE", dir.join("log"));
+        c
+    });
+    server.start();
+    let broker = AmqpBroker::connect(
+        &format!("amqp://guest:guest@127.0.0.1:{port}/%2f"),
+        "amq.topic",
+    )
+    .await
+    .expect("connects to the test's own rabbitmq-server");
+    survives_a_restart(Arc::new(broker), "faults.orders", server).await;
+}
