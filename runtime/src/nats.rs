@@ -228,6 +228,9 @@ impl Broker for NatsBroker {
                 None => self.client.subscribe(subject).await,
             }
             .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+            // Subscribed means the server has the subscription: core NATS
+            // drops what arrives before it does.
+            self.flush().await?;
             let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
             let template = spec.address.clone();
             let exact = !template.contains('{');

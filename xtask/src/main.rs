@@ -6,6 +6,8 @@
 //! - `cargo xtask services`: check the local brokers and report each one.
 //! - `cargo xtask demo`: validate, convert and generate Rust for the
 //!   project's example specs (the README's main command).
+//! - `cargo xtask interop-setup`: make the Python virtualenv with
+//!   FastStream 0.7 that the interop test talks to (`ci` does it too).
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -18,8 +20,11 @@ fn main() -> ExitCode {
         "ci" => ci(),
         "services" => services(),
         "demo" => demo(),
+        "interop-setup" => {
+            interop_setup().map(|python| eprintln!("FastStream: {}", python.display()))
+        }
         _ => {
-            eprintln!("usage: cargo xtask <ci|services|demo>");
+            eprintln!("usage: cargo xtask <ci|services|demo|interop-setup>");
             return ExitCode::from(2);
         }
     };
@@ -114,8 +119,48 @@ fn corpus_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("../shared/corpus"))
 }
 
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root().join(p) })
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// Makes `<target>/faststream-venv` with the FastStream that
+/// tests/golden/interop/requirements.txt pins (from PyPI), unless it is
+/// there already; returns its interpreter.
+fn interop_setup() -> Result<PathBuf, String> {
+    let venv = target_dir().join("faststream-venv");
+    let python = venv.join("bin").join("python");
+    let requirements = root().join("tests/golden/interop/requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements)
+        .map_err(|e| format!("{}: {e}", requirements.display()))?;
+    let stamp = venv.join("requirements.installed");
+    if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(python);
+    }
+    let mut make = Command::new("python3");
+    make.args(["-m", "venv", "--clear"]).arg(&venv);
+    run(make).map_err(|e| format!("{e} (the interop test needs Python 3 with venv)"))?;
+    let mut install = Command::new(&python);
+    install
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements);
+    run(install)?;
+    std::fs::write(&stamp, wanted).map_err(|e| format!("{}: {e}", stamp.display()))?;
+    Ok(python)
+}
+
 fn ci() -> Result<(), String> {
     services()?;
+    let python = interop_setup()?;
     let corpus = corpus_dir();
     if !corpus.join("INDEX.tsv").is_file() {
         return Err(format!(
@@ -138,7 +183,8 @@ fn ci() -> Result<(), String> {
     ]);
     run(clippy)?;
     let mut test = cargo();
-    test.args(["test", "--workspace", "--all-features"]);
+    test.args(["test", "--workspace", "--all-features"])
+        .env("FASTSTREAM_PYTHON", &python);
     run(test)?;
     // The README's main command: the example service runs and exits cleanly.
     let mut example = cargo();
