@@ -10,21 +10,22 @@
 //! reply-to are AMQP properties; replies go to the default exchange with
 //! the reply-to as routing key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
-    BasicRejectOptions, ConfirmSelectOptions, QueueBindOptions, QueueDeclareOptions,
-    QueueDeleteOptions,
+    BasicRejectOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
+    QueueDeclareOptions, QueueDeleteOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use tokio::sync::mpsc;
 
 use crate::address::match_address;
+use crate::bindings::{AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, Bindings};
 use crate::broker::{
     Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec, Subscription,
 };
@@ -45,6 +46,10 @@ pub struct AmqpBroker {
     /// How long a publish may wait for a lost connection to come back
     /// (30 s unless set).
     pub publish_timeout: Duration,
+    /// The connection's virtual host.
+    vhost: String,
+    /// Exchanges of the spec declared so far.
+    exchanges: Arc<Mutex<HashSet<String>>>,
 }
 
 impl std::fmt::Debug for AmqpBroker {
@@ -66,6 +71,49 @@ fn routing_pattern(address: &str) -> String {
         .map(|t| if t.contains('{') { "*" } else { t })
         .collect::<Vec<_>>()
         .join(".")
+}
+
+/// A queue of one subscriber, gone with its connection.
+fn exclusive_queue() -> AmqpQueue {
+    AmqpQueue {
+        name: None,
+        durable: false,
+        exclusive: true,
+        auto_delete: true,
+        vhost: None,
+    }
+}
+
+static NO_BINDINGS: Bindings = Bindings {
+    amqp: None,
+    redis: None,
+};
+
+/// The virtual host of an `amqp://` URL (`/` when it names none).
+fn vhost_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.split_once('/').map_or("", |(_, p)| p);
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    if path.is_empty() {
+        return "/".into();
+    }
+    // Percent-decoding (`%2f` is `/`).
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(h) = path.get(i + 1..i + 3)
+            && let Ok(v) = u8::from_str_radix(h, 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn is_inbox(address: &str) -> bool {
@@ -118,6 +166,8 @@ impl AmqpBroker {
             exchange: exchange.into(),
             declared: Arc::default(),
             publish_timeout: Duration::from_secs(30),
+            vhost: vhost_of(url),
+            exchanges: Arc::default(),
         })
     }
 
@@ -164,11 +214,152 @@ impl AmqpBroker {
         Ok(())
     }
 
+    /// Refuses a binding for another virtual host than the connection's.
+    fn check_vhost(&self, address: &str, b: &AmqpBindings) -> Result<(), BrokerError> {
+        let wanted = b
+            .exchange
+            .as_ref()
+            .and_then(|x| x.vhost.as_deref())
+            .or_else(|| b.queue.as_ref().and_then(|q| q.vhost.as_deref()));
+        match wanted {
+            Some(v) if v != self.vhost => Err(err(
+                BrokerErrorKind::Refused,
+                format!(
+                    "`{address}`: the spec binds it to virtual host `{v}`, but this connection is to `{}` (connect to a URL ending in /{})",
+                    self.vhost,
+                    v.replace('/', "%2f")
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Declares an exchange of the spec once per broker (RabbitMQ's own
+    /// `amq.*` exchanges and the default exchange exist already).
+    async fn ensure_exchange(&self, x: &AmqpExchange) -> Result<(), BrokerError> {
+        if x.name.is_empty()
+            || x.name.starts_with("amq.")
+            || x.kind == AmqpExchangeKind::Default
+            || lock(&self.exchanges).contains(&x.name)
+        {
+            return Ok(());
+        }
+        let kind = match x.kind {
+            AmqpExchangeKind::Direct => lapin::ExchangeKind::Direct,
+            AmqpExchangeKind::Fanout => lapin::ExchangeKind::Fanout,
+            AmqpExchangeKind::Headers => lapin::ExchangeKind::Headers,
+            AmqpExchangeKind::Topic | AmqpExchangeKind::Default => lapin::ExchangeKind::Topic,
+        };
+        let ch = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+        ch.exchange_declare(
+            ShortString::from(x.name.as_str()),
+            kind,
+            ExchangeDeclareOptions {
+                durable: x.durable,
+                auto_delete: x.auto_delete,
+                ..ExchangeDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| {
+            err(
+                BrokerErrorKind::Refused,
+                format!("exchange `{}` ({}): {e}", x.name, x.kind.as_str()),
+            )
+        })?;
+        let _ = ch.close(200, ShortString::from("declared")).await;
+        lock(&self.exchanges).insert(x.name.clone());
+        Ok(())
+    }
+
+    /// Declares (and binds) the queue a subscription consumes, as the
+    /// bindings say; returns its name.
+    async fn subscribe_queue(
+        &self,
+        ch: &lapin::Channel,
+        spec: &SubscribeSpec,
+    ) -> Result<String, BrokerError> {
+        let b = spec.bindings.amqp.clone().unwrap_or_default();
+        self.check_vhost(&spec.address, &b)?;
+        let pattern = routing_pattern(&spec.address);
+        if b.is_queue {
+            // The channel is a queue: consume it by name.
+            let props = b.queue.clone().unwrap_or_default();
+            let name = props.name.clone().unwrap_or_else(|| spec.address.clone());
+            if name.contains('{') {
+                return Err(err(
+                    BrokerErrorKind::Refused,
+                    format!("`{}`: a queue's name cannot hold parameters", spec.address),
+                ));
+            }
+            self.declare(ch, &name, &props, true).await?;
+            return Ok(name);
+        }
+        let (exchange, kind) = match &b.exchange {
+            Some(x) => {
+                self.ensure_exchange(x).await?;
+                (x.name.clone(), x.kind)
+            }
+            None => (self.exchange.clone(), AmqpExchangeKind::Topic),
+        };
+        let key = match kind {
+            AmqpExchangeKind::Fanout | AmqpExchangeKind::Headers => String::new(),
+            AmqpExchangeKind::Direct if spec.address.contains('{') => {
+                return Err(err(
+                    BrokerErrorKind::Refused,
+                    format!(
+                        "`{}`: a direct exchange routes exact keys; a parameterized address needs a topic exchange",
+                        spec.address
+                    ),
+                ));
+            }
+            _ => pattern.clone(),
+        };
+        let props = match (&b.queue, &spec.group) {
+            (Some(q), _) => AmqpQueue {
+                name: Some(q.name.clone().unwrap_or_else(|| match &spec.group {
+                    Some(g) => format!("{g}.{pattern}"),
+                    None => format!("{pattern}.{}", uuid::Uuid::new_v4().simple()),
+                })),
+                ..q.clone()
+            },
+            // A group shares one durable queue: competing consumers.
+            (None, Some(g)) => AmqpQueue {
+                name: Some(format!("{g}.{pattern}")),
+                ..AmqpQueue::default()
+            },
+            // Without a group every subscriber gets every message.
+            (None, None) => AmqpQueue {
+                name: Some(format!("{pattern}.{}", uuid::Uuid::new_v4().simple())),
+                ..exclusive_queue()
+            },
+        };
+        let name = props.name.clone().unwrap_or_default();
+        self.declare(ch, &name, &props, true).await?;
+        if !exchange.is_empty() && kind != AmqpExchangeKind::Default {
+            ch.queue_bind(
+                ShortString::from(name.as_str()),
+                ShortString::from(exchange.as_str()),
+                ShortString::from(key.as_str()),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+        }
+        Ok(name)
+    }
+
     async fn declare(
         &self,
         ch: &lapin::Channel,
         name: &str,
-        exclusive: bool,
+        props: &AmqpQueue,
         dead_letter: bool,
     ) -> Result<(), BrokerError> {
         let mut args = FieldTable::default();
@@ -197,16 +388,16 @@ impl AmqpBroker {
         ch.queue_declare(
             ShortString::from(name),
             QueueDeclareOptions {
-                durable: !exclusive,
-                exclusive,
-                auto_delete: exclusive,
+                durable: props.durable,
+                exclusive: props.exclusive,
+                auto_delete: props.auto_delete,
                 ..QueueDeclareOptions::default()
             },
             args,
         )
         .await
-        .map_err(|e| err(BrokerErrorKind::Refused, e))?;
-        if !exclusive {
+        .map_err(|e| err(BrokerErrorKind::Refused, format!("queue `{name}`: {e}")))?;
+        if !props.exclusive && !props.auto_delete {
             lock(&self.declared).push(name.to_owned());
         }
         Ok(())
@@ -287,11 +478,41 @@ impl Broker for AmqpBroker {
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
+        self.publish_with(envelope, &NO_BINDINGS)
+    }
+
+    fn publish_with<'a>(
+        &'a self,
+        envelope: Envelope,
+        bindings: &'a Bindings,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
         Box::pin(async move {
-            let exchange = if is_inbox(&envelope.channel) {
-                ""
-            } else {
-                self.exchange.as_str()
+            let b = bindings
+                .amqp
+                .as_ref()
+                .filter(|_| !is_inbox(&envelope.channel));
+            let (exchange, routing_key) = match b {
+                None if is_inbox(&envelope.channel) => (String::new(), envelope.channel.clone()),
+                None => (self.exchange.clone(), envelope.channel.clone()),
+                Some(b) => {
+                    self.check_vhost(&envelope.channel, b)?;
+                    if b.is_queue {
+                        let queue = b
+                            .queue
+                            .as_ref()
+                            .and_then(|q| q.name.clone())
+                            .unwrap_or_else(|| envelope.channel.clone());
+                        (String::new(), queue)
+                    } else {
+                        match &b.exchange {
+                            Some(x) => {
+                                self.ensure_exchange(x).await?;
+                                (x.name.clone(), envelope.channel.clone())
+                            }
+                            None => (self.exchange.clone(), envelope.channel.clone()),
+                        }
+                    }
+                }
             };
             let mut table = FieldTable::default();
             for (k, v) in &envelope.headers {
@@ -300,9 +521,24 @@ impl Broker for AmqpBroker {
                     AMQPValue::LongString(LongString::from(v.as_str())),
                 );
             }
+            if let Some(b) = b
+                && !b.cc.is_empty()
+            {
+                let keys =
+                    b.cc.iter()
+                        .map(|k| AMQPValue::LongString(LongString::from(k.as_str())))
+                        .collect::<Vec<_>>();
+                table.insert(ShortString::from("CC"), AMQPValue::FieldArray(keys.into()));
+            }
             let mut props = BasicProperties::default()
                 .with_headers(table)
-                .with_delivery_mode(2);
+                .with_delivery_mode(b.and_then(|b| b.delivery_mode).unwrap_or(2));
+            if let Some(p) = b.and_then(|b| b.priority) {
+                props = props.with_priority(p);
+            }
+            if let Some(ms) = b.and_then(|b| b.expiration_ms) {
+                props = props.with_expiration(ShortString::from(ms.to_string()));
+            }
             if let Some(ct) = &envelope.content_type {
                 props = props.with_content_type(ShortString::from(ct.as_str()));
             }
@@ -319,8 +555,8 @@ impl Broker for AmqpBroker {
                 let attempt = async {
                     self.publish
                         .basic_publish(
-                            ShortString::from(exchange),
-                            ShortString::from(envelope.channel.as_str()),
+                            ShortString::from(exchange.as_str()),
+                            ShortString::from(routing_key.as_str()),
                             BasicPublishOptions::default(),
                             &envelope.payload,
                             props.clone(),
@@ -370,25 +606,11 @@ impl Broker for AmqpBroker {
             .await
             .map_err(|e| err(BrokerErrorKind::Refused, e))?;
             let queue = if is_inbox(&spec.address) {
-                self.declare(&ch, &spec.address, true, false).await?;
+                self.declare(&ch, &spec.address, &exclusive_queue(), false)
+                    .await?;
                 spec.address.clone()
             } else {
-                let pattern = routing_pattern(&spec.address);
-                let (queue, exclusive) = match &spec.group {
-                    Some(g) => (format!("{g}.{pattern}"), false),
-                    None => (format!("{pattern}.{}", uuid::Uuid::new_v4().simple()), true),
-                };
-                self.declare(&ch, &queue, exclusive, true).await?;
-                ch.queue_bind(
-                    ShortString::from(queue.as_str()),
-                    ShortString::from(self.exchange.as_str()),
-                    ShortString::from(pattern.as_str()),
-                    QueueBindOptions::default(),
-                    FieldTable::default(),
-                )
-                .await
-                .map_err(|e| err(BrokerErrorKind::Refused, e))?;
-                queue
+                self.subscribe_queue(&ch, &spec).await?
             };
             let mut consumer = ch
                 .basic_consume(
@@ -406,10 +628,12 @@ impl Broker for AmqpBroker {
                 let _channel = ch;
                 while let Some(next) = consumer.next().await {
                     let Ok(d) = next else { continue };
-                    let envelope = envelope_of(&d);
-                    if template.contains('{')
-                        && match_address(&template, &envelope.channel).is_none()
-                    {
+                    let mut envelope = envelope_of(&d);
+                    if !template.contains('{') {
+                        // The channel, whatever the routing key (a queue
+                        // channel, a fanout exchange, `cc` copies).
+                        envelope.channel.clone_from(&template);
+                    } else if match_address(&template, &envelope.channel).is_none() {
                         let _ = d.acker.ack(BasicAckOptions::default()).await;
                         continue;
                     }
@@ -434,5 +658,14 @@ mod tests {
     fn routing_keys() {
         assert_eq!(super::routing_pattern("orders.{id}.new"), "orders.*.new");
         assert!(super::is_inbox("_INBOX.abc"));
+        assert_eq!(
+            super::vhost_of("amqp://guest:guest@127.0.0.1:5672/%2f"),
+            "/"
+        );
+        assert_eq!(super::vhost_of("amqp://h:5672"), "/");
+        assert_eq!(
+            super::vhost_of("amqp://h/shop%2Feu?heartbeat=10"),
+            "shop/eu"
+        );
     }
 }

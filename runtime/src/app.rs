@@ -13,6 +13,7 @@ use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use crate::bindings::Bindings;
 use crate::broker::{
     Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec,
 };
@@ -147,6 +148,8 @@ pub struct SubscriberOptions {
     pub retry: Retry,
     /// Messages handled at once by this route (backpressure beyond).
     pub max_in_flight: usize,
+    /// The spec's bindings for the channel (queue, exchange, Redis kind).
+    pub bindings: Bindings,
 }
 
 impl Default for SubscriberOptions {
@@ -156,6 +159,7 @@ impl Default for SubscriberOptions {
             ack: AckPolicy::default(),
             retry: Retry::default(),
             max_in_flight: 16,
+            bindings: Bindings::default(),
         }
     }
 }
@@ -299,6 +303,11 @@ struct Replies {
     pending: Mutex<HashMap<String, oneshot::Sender<Envelope>>>,
 }
 
+static NO_BINDINGS: Bindings = Bindings {
+    amqp: None,
+    redis: None,
+};
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -324,7 +333,17 @@ impl Publisher {
     }
 
     /// Publishes one envelope.
-    pub async fn publish(&self, mut envelope: Envelope) -> Result<(), PublishError> {
+    pub async fn publish(&self, envelope: Envelope) -> Result<(), PublishError> {
+        self.publish_with(envelope, &NO_BINDINGS).await
+    }
+
+    /// Publishes one envelope as the channel's bindings say (generated
+    /// publishers pass the spec's).
+    pub async fn publish_with(
+        &self,
+        mut envelope: Envelope,
+        bindings: &Bindings,
+    ) -> Result<(), PublishError> {
         for m in self.middleware.iter() {
             m.before_publish(&mut envelope);
         }
@@ -334,7 +353,10 @@ impl Publisher {
             messaging.destination.name = %envelope.channel,
             messaging.operation = "publish",
         );
-        self.broker.publish(envelope).instrument(span).await?;
+        self.broker
+            .publish_with(envelope, bindings)
+            .instrument(span)
+            .await?;
         Ok(())
     }
 
@@ -342,7 +364,17 @@ impl Publisher {
     /// id on this process's reply inbox). Many requests may be in flight.
     pub async fn request(
         &self,
+        envelope: Envelope,
+        timeout: Duration,
+    ) -> Result<Envelope, PublishError> {
+        self.request_with(envelope, &NO_BINDINGS, timeout).await
+    }
+
+    /// [`Publisher::request`] with the channel's bindings.
+    pub async fn request_with(
+        &self,
         mut envelope: Envelope,
+        bindings: &Bindings,
         timeout: Duration,
     ) -> Result<Envelope, PublishError> {
         let inbox = self.inbox().await?;
@@ -354,7 +386,7 @@ impl Publisher {
         envelope.reply_to = Some(inbox);
         let (tx, rx) = oneshot::channel();
         lock(&self.replies.pending).insert(id.clone(), tx);
-        if let Err(e) = self.publish(envelope).await {
+        if let Err(e) = self.publish_with(envelope, bindings).await {
             lock(&self.replies.pending).remove(&id);
             return Err(e);
         }
@@ -674,6 +706,7 @@ impl App {
                 address: route.address.clone(),
                 group: route.options.group.clone(),
                 prefetch: route.options.max_in_flight.max(1),
+                bindings: route.options.bindings.clone(),
             };
             let sub = self
                 .broker

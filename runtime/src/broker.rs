@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use crate::bindings::Bindings;
 use crate::envelope::Envelope;
 
 /// A boxed, sendable future (the traits here are object safe).
@@ -62,6 +63,8 @@ pub struct SubscribeSpec {
     pub group: Option<String>,
     /// How many deliveries the broker may hand out before acks come back.
     pub prefetch: usize,
+    /// What the spec's bindings say about the channel.
+    pub bindings: Bindings,
 }
 
 impl SubscribeSpec {
@@ -70,6 +73,7 @@ impl SubscribeSpec {
             address: address.into(),
             group: None,
             prefetch: 64,
+            bindings: Bindings::default(),
         }
     }
 }
@@ -144,6 +148,18 @@ pub trait Broker: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>>;
+
+    /// Publishes as the spec's bindings for the channel say (exchange,
+    /// routing keys, delivery mode, Redis list or stream...). Adapters
+    /// without bindings of their own publish as [`Broker::publish`] does.
+    fn publish_with<'a>(
+        &'a self,
+        envelope: Envelope,
+        bindings: &'a Bindings,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        let _ = bindings;
+        self.publish(envelope)
+    }
 
     fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>>;
 

@@ -16,6 +16,7 @@ pub mod address;
 #[cfg(feature = "amqp")]
 pub mod amqp;
 pub mod app;
+pub mod bindings;
 pub mod broker;
 pub mod bytes;
 pub mod codec;
@@ -31,6 +32,9 @@ pub mod validate;
 pub use app::{
     AckPolicy, App, AppError, Context, HandlerError, Middleware, Outcome, PublishError, Publisher,
     Retry, Route, Router, RunningApp, SubscriberOptions,
+};
+pub use bindings::{
+    AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, Bindings, RedisBindings, RedisKind,
 };
 pub use broker::{Broker, BrokerError};
 pub use codec::{DecodeError, decode_json, encode_json};
@@ -53,6 +57,9 @@ pub mod __codegen {
         Context, ErasedHandler, Failure, HandlerError, Reply, Route, Router, SubscriberOptions,
     };
     pub use crate::app::{PublishError, Publisher};
+    pub use crate::bindings::{
+        AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, Bindings, RedisBindings, RedisKind,
+    };
     pub use crate::broker::BoxFuture;
     pub use crate::bytes::Base64;
     pub use crate::codec::{

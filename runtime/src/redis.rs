@@ -1,5 +1,8 @@
-//! Redis: pub/sub ([`RedisBroker`], at most once) and streams with
-//! consumer groups ([`RedisStreamBroker`], at least once).
+//! Redis: pub/sub (at most once), lists (each entry to one consumer) and
+//! streams with consumer groups (at least once), on one [`RedisBroker`];
+//! a channel's redis binding chooses (see [`crate::bindings::RedisBindings`]),
+//! pub/sub being the default. [`RedisStreamBroker`] makes every address
+//! under some prefixes a stream without bindings.
 //!
 //! Wire compatible with FastStream 0.7: a message is FastStream's binary
 //! envelope (magic `\x89BIN\r\n\x1a\n`, u16 version 1, u32 offset of the
@@ -7,7 +10,8 @@
 //! prefixed key/value pairs, then the payload; big-endian), carrying
 //! `content-type`, `correlation_id` and `reply_to` as headers. The older
 //! JSON envelope (`{"data": ..., "headers": {...}}`) is accepted on input.
-//! In streams the envelope is the `__data__` field of each entry.
+//! In streams the envelope is the `__data__` field of each entry; in lists
+//! it is the entry.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -17,6 +21,7 @@ use redis::AsyncCommands;
 use tokio::sync::mpsc;
 
 use crate::address::match_address;
+use crate::bindings::{Bindings, RedisKind};
 use crate::broker::{
     Acker, Backoff, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, NoAck,
     SubscribeSpec, Subscription,
@@ -203,6 +208,9 @@ fn glob_escape(s: &str) -> String {
 pub struct RedisBroker {
     client: redis::Client,
     conn: redis::aio::ConnectionManager,
+    /// How long a stream entry stays pending before another consumer
+    /// claims it (for channels bound as streams; 30 s unless set).
+    pub claim_idle: Duration,
 }
 
 impl std::fmt::Debug for RedisBroker {
@@ -217,7 +225,8 @@ async fn managed(client: &redis::Client) -> redis::RedisResult<redis::aio::Conne
         .set_min_delay(Duration::from_millis(100))
         .set_max_delay(Duration::from_secs(5))
         .set_number_of_retries(3)
-        .set_connection_timeout(Some(Duration::from_secs(5)));
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_response_timeout(Some(Duration::from_secs(5)));
     client.get_connection_manager_with_config(config).await
 }
 
@@ -240,7 +249,11 @@ impl RedisBroker {
                     format!("Redis at {}: {e}", redact(url)),
                 )
             })?;
-        Ok(RedisBroker { client, conn })
+        Ok(RedisBroker {
+            client,
+            conn,
+            claim_idle: Duration::from_secs(30),
+        })
     }
 }
 
@@ -258,66 +271,346 @@ impl Broker for RedisBroker {
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
+        self.publish_with(envelope, &NO_BINDINGS)
+    }
+
+    fn publish_with<'a>(
+        &'a self,
+        envelope: Envelope,
+        bindings: &'a Bindings,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
             let bytes = encode_message(&envelope);
-            let _: i64 = conn
-                .publish(&envelope.channel, bytes)
+            match kind_of(bindings) {
+                RedisKind::PubSub => {
+                    let _: i64 = conn
+                        .publish(&envelope.channel, bytes)
+                        .await
+                        .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+                }
+                RedisKind::List => {
+                    let _: i64 = conn
+                        .rpush(&envelope.channel, bytes)
+                        .await
+                        .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+                }
+                RedisKind::Stream => self.xadd(&envelope).await?,
+            }
+            Ok(())
+        })
+    }
+
+    fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
+        Box::pin(self.subscribe_as_bound(spec, self.claim_idle))
+    }
+}
+
+fn kind_of(bindings: &Bindings) -> RedisKind {
+    bindings.redis.as_ref().map(|r| r.kind).unwrap_or_default()
+}
+
+static NO_BINDINGS: Bindings = Bindings {
+    amqp: None,
+    redis: None,
+};
+
+impl RedisBroker {
+    /// Subscribes as the bindings say: pub/sub (the default), list or
+    /// stream.
+    async fn subscribe_as_bound(
+        &self,
+        spec: SubscribeSpec,
+        claim_idle: Duration,
+    ) -> Result<Subscription, BrokerError> {
+        match kind_of(&spec.bindings) {
+            RedisKind::PubSub => self.subscribe_pubsub(spec).await,
+            RedisKind::List => self.subscribe_list(spec).await,
+            RedisKind::Stream => self.subscribe_stream(spec, claim_idle).await,
+        }
+    }
+
+    /// Appends an envelope to the stream named by its channel.
+    async fn xadd(&self, envelope: &Envelope) -> Result<(), BrokerError> {
+        let mut conn = self.conn.clone();
+        let _: String = conn
+            .xadd(
+                &envelope.channel,
+                "*",
+                &[(DATA_FIELD, encode_message(envelope))],
+            )
+            .await
+            .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+        Ok(())
+    }
+
+    /// A consumer of a list: `BLPOP` hands each entry to one consumer.
+    /// Nack pushes the entry back to the head of the list (after the
+    /// delay), reject appends it to `<list>:dead` with the reason; a
+    /// consumer that dies holding an entry loses it (lists have no
+    /// pending entries: use a stream for at-least-once).
+    async fn subscribe_list(&self, spec: SubscribeSpec) -> Result<Subscription, BrokerError> {
+        if spec.address.contains('{') {
+            return Err(err(
+                BrokerErrorKind::Refused,
+                format!(
+                    "`{}`: a Redis list is one key; subscribe to a concrete list, not a template",
+                    spec.address
+                ),
+            ));
+        }
+        let key = spec.address.clone();
+        let mut reader = managed(&self.client)
+            .await
+            .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+        let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
+        let conn = self.conn.clone();
+        tokio::spawn(async move {
+            let mut backoff = Backoff::new();
+            loop {
+                if tx.is_closed() {
+                    break;
+                }
+                let popped: redis::RedisResult<Option<(String, Vec<u8>)>> = redis::cmd("BLPOP")
+                    .arg(&key)
+                    .arg(0.2)
+                    .query_async(&mut reader)
+                    .await;
+                match popped {
+                    Ok(Some((_, raw))) => {
+                        backoff.reset();
+                        let delivery = Delivery {
+                            envelope: decode_message(&key, &raw),
+                            attempt: 1,
+                            acker: Box::new(ListAcker {
+                                conn: conn.clone(),
+                                key: key.clone(),
+                                raw,
+                            }),
+                        };
+                        if tx.send(delivery).await.is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, list = %key, "BLPOP failed; retrying");
+                        backoff.wait().await;
+                    }
+                }
+            }
+        });
+        Ok(Subscription::new(rx))
+    }
+
+    /// A consumer of `spec.address` as a stream in a consumer group.
+    async fn subscribe_stream(
+        &self,
+        spec: SubscribeSpec,
+        claim_idle: Duration,
+    ) -> Result<Subscription, BrokerError> {
+        if spec.address.contains('{') {
+            return Err(err(
+                BrokerErrorKind::Refused,
+                format!(
+                    "`{}`: a Redis stream is one key; subscribe to a concrete stream, not a template",
+                    spec.address
+                ),
+            ));
+        }
+        let key = spec.address.clone();
+        let binding = spec.bindings.redis.clone().unwrap_or_default();
+        let group = binding
+            .group
+            .or_else(|| spec.group.clone())
+            .unwrap_or_else(|| key.clone());
+        let consumer = binding
+            .consumer
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        let mut conn = self.conn.clone();
+        create_group(&mut conn, &key, &group).await?;
+        // Blocking reads get a connection of their own (it reconnects
+        // by itself too).
+        let mut reader = managed(&self.client)
+            .await
+            .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+        let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
+        let count = spec.prefetch.max(1);
+
+        let acker_conn = conn.clone();
+        tokio::spawn(async move {
+            let mut last_claim = tokio::time::Instant::now();
+            let mut backoff = Backoff::new();
+            // After a lost connection this consumer first reads its own
+            // pending entries again (from id 0): deliveries whose ack did
+            // not reach Redis are redelivered, not stranded.
+            let mut pending_from: Option<String> = None;
+            loop {
+                if tx.is_closed() {
+                    break;
+                }
+                let mut batch = Vec::new();
+                // Entries a crashed consumer left pending.
+                if pending_from.is_none() && last_claim.elapsed() >= claim_idle / 2 {
+                    last_claim = tokio::time::Instant::now();
+                    let claimed: redis::RedisResult<redis::Value> = redis::cmd("XAUTOCLAIM")
+                        .arg(&key)
+                        .arg(&group)
+                        .arg(&consumer)
+                        .arg(u64::try_from(claim_idle.as_millis()).unwrap_or(u64::MAX))
+                        .arg("0")
+                        .arg("COUNT")
+                        .arg(count)
+                        .query_async(&mut reader)
+                        .await;
+                    if let Ok(v) = claimed {
+                        batch.extend(claimed_entries(&v).into_iter().map(|e| (e, 2)));
+                    }
+                }
+                let mut read = redis::cmd("XREADGROUP");
+                read.arg("GROUP")
+                    .arg(&group)
+                    .arg(&consumer)
+                    .arg("COUNT")
+                    .arg(count);
+                match &pending_from {
+                    Some(from) => read.arg("STREAMS").arg(&key).arg(from),
+                    None => read.arg("BLOCK").arg(200).arg("STREAMS").arg(&key).arg(">"),
+                };
+                let read: redis::RedisResult<redis::Value> = read.query_async(&mut reader).await;
+                match read {
+                    Ok(v) => {
+                        backoff.reset();
+                        let entries = read_entries(&v);
+                        if pending_from.is_some() {
+                            pending_from = entries.last().map(|(id, _)| id.clone());
+                            batch.extend(entries.into_iter().map(|e| (e, 2)));
+                        } else {
+                            batch.extend(entries.into_iter().map(|e| (e, 1)));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, stream = %key, "XREADGROUP failed; retrying");
+                        backoff.wait().await;
+                        if e.to_string().contains("NOGROUP") {
+                            // The stream went away with the server's data.
+                            let _ = create_group(&mut reader, &key, &group).await;
+                        }
+                        pending_from = Some("0".into());
+                    }
+                }
+                for ((id, raw), attempt) in batch {
+                    let delivery = Delivery {
+                        envelope: decode_message(&key, &raw),
+                        attempt,
+                        acker: Box::new(StreamAcker {
+                            conn: acker_conn.clone(),
+                            key: key.clone(),
+                            group: group.clone(),
+                            id,
+                            raw,
+                        }),
+                    };
+                    if tx.send(delivery).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Subscription::new(rx))
+    }
+}
+
+struct ListAcker {
+    conn: redis::aio::ConnectionManager,
+    key: String,
+    raw: Vec<u8>,
+}
+
+impl Acker for ListAcker {
+    fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn nack(
+        mut self: Box<Self>,
+        delay: Option<Duration>,
+    ) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async move {
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
+            let _: i64 = self
+                .conn
+                .lpush(&self.key, std::mem::take(&mut self.raw))
                 .await
                 .map_err(|e| err(BrokerErrorKind::Connection, e))?;
             Ok(())
         })
     }
 
-    fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
+    fn reject(mut self: Box<Self>, reason: String) -> BoxFuture<'static, Result<(), BrokerError>> {
         Box::pin(async move {
-            if spec.group.is_some() {
-                tracing::warn!(address = %spec.address, "Redis pub/sub has no groups: every subscriber gets every message (use streams to share work)");
-            }
-            let template = spec.address.clone();
-            let exact = !template.contains('{');
-            // The first subscription is made here, so that a refusal
-            // reaches the caller; later ones after a lost connection.
-            let mut pubsub = pubsub_on(&self.client, &template, exact).await?;
-            let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
-            let client = self.client.clone();
-            tokio::spawn(async move {
-                let mut backoff = Backoff::new();
-                loop {
-                    let mut messages = pubsub.into_on_message();
-                    while let Some(msg) = messages.next().await {
-                        let channel = msg.get_channel_name().to_owned();
-                        if !exact && match_address(&template, &channel).is_none() {
-                            continue;
-                        }
-                        let delivery = Delivery {
-                            envelope: decode_message(&channel, msg.get_payload_bytes()),
-                            attempt: 1,
-                            acker: Box::new(NoAck),
-                        };
-                        if tx.send(delivery).await.is_err() {
-                            return;
+            tracing::warn!(reason = %reason, list = %self.key, "message moved to the dead-letter list");
+            let dead = format!("{}:dead", self.key);
+            let _: i64 = self
+                .conn
+                .rpush(&dead, std::mem::take(&mut self.raw))
+                .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+            Ok(())
+        })
+    }
+}
+
+impl RedisBroker {
+    async fn subscribe_pubsub(&self, spec: SubscribeSpec) -> Result<Subscription, BrokerError> {
+        if spec.group.is_some() {
+            tracing::warn!(address = %spec.address, "Redis pub/sub has no groups: every subscriber gets every message (use streams to share work)");
+        }
+        let template = spec.address.clone();
+        let exact = !template.contains('{');
+        // The first subscription is made here, so that a refusal
+        // reaches the caller; later ones after a lost connection.
+        let mut pubsub = pubsub_on(&self.client, &template, exact).await?;
+        let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let mut backoff = Backoff::new();
+            loop {
+                let mut messages = pubsub.into_on_message();
+                while let Some(msg) = messages.next().await {
+                    let channel = msg.get_channel_name().to_owned();
+                    if !exact && match_address(&template, &channel).is_none() {
+                        continue;
+                    }
+                    let delivery = Delivery {
+                        envelope: decode_message(&channel, msg.get_payload_bytes()),
+                        attempt: 1,
+                        acker: Box::new(NoAck),
+                    };
+                    if tx.send(delivery).await.is_err() {
+                        return;
+                    }
+                }
+                drop(messages);
+                tracing::warn!(address = %template, "Redis pub/sub connection lost; subscribing again");
+                pubsub = loop {
+                    if tx.is_closed() {
+                        return;
+                    }
+                    backoff.wait().await;
+                    match pubsub_on(&client, &template, exact).await {
+                        Ok(p) => break p,
+                        Err(e) => {
+                            tracing::warn!(address = %template, error = %e, "Redis pub/sub: subscribing failed; retrying");
                         }
                     }
-                    drop(messages);
-                    tracing::warn!(address = %template, "Redis pub/sub connection lost; subscribing again");
-                    pubsub = loop {
-                        if tx.is_closed() {
-                            return;
-                        }
-                        backoff.wait().await;
-                        match pubsub_on(&client, &template, exact).await {
-                            Ok(p) => break p,
-                            Err(e) => {
-                                tracing::warn!(address = %template, error = %e, "Redis pub/sub: subscribing failed; retrying");
-                            }
-                        }
-                    };
-                    backoff.reset();
-                }
-            });
-            Ok(Subscription::new(rx))
-        })
+                };
+                backoff.reset();
+            }
+        });
+        Ok(Subscription::new(rx))
     }
 }
 
@@ -553,132 +846,30 @@ impl Broker for RedisStreamBroker {
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
+        self.publish_with(envelope, &NO_BINDINGS)
+    }
+
+    fn publish_with<'a>(
+        &'a self,
+        envelope: Envelope,
+        bindings: &'a Bindings,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
         Box::pin(async move {
-            if !self.is_stream(&envelope.channel) {
-                return self.pubsub.publish(envelope).await;
+            if bindings.redis.is_none() && self.is_stream(&envelope.channel) {
+                self.pubsub.xadd(&envelope).await
+            } else {
+                self.pubsub.publish_with(envelope, bindings).await
             }
-            let mut conn = self.pubsub.conn.clone();
-            let _: String = conn
-                .xadd(
-                    &envelope.channel,
-                    "*",
-                    &[(DATA_FIELD, encode_message(&envelope))],
-                )
-                .await
-                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
-            Ok(())
         })
     }
 
     fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
         Box::pin(async move {
-            if !self.is_stream(&spec.address) {
-                return self.pubsub.subscribe(spec).await;
+            if spec.bindings.redis.is_none() && self.is_stream(&spec.address) {
+                self.pubsub.subscribe_stream(spec, self.claim_idle).await
+            } else {
+                self.pubsub.subscribe_as_bound(spec, self.claim_idle).await
             }
-            if spec.address.contains('{') {
-                return Err(err(
-                    BrokerErrorKind::Refused,
-                    format!(
-                        "`{}`: a Redis stream is one key; subscribe to a concrete stream, not a template",
-                        spec.address
-                    ),
-                ));
-            }
-            let key = spec.address.clone();
-            let group = spec.group.clone().unwrap_or_else(|| key.clone());
-            let consumer = uuid::Uuid::new_v4().simple().to_string();
-            let mut conn = self.pubsub.conn.clone();
-            create_group(&mut conn, &key, &group).await?;
-            // Blocking reads get a connection of their own (it reconnects
-            // by itself too).
-            let mut reader = managed(&self.pubsub.client)
-                .await
-                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
-            let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
-            let count = spec.prefetch.max(1);
-            let claim_idle = self.claim_idle;
-            let acker_conn = conn.clone();
-            tokio::spawn(async move {
-                let mut last_claim = tokio::time::Instant::now();
-                let mut backoff = Backoff::new();
-                // After a lost connection this consumer first reads its own
-                // pending entries again (from id 0): deliveries whose ack did
-                // not reach Redis are redelivered, not stranded.
-                let mut pending_from: Option<String> = None;
-                loop {
-                    if tx.is_closed() {
-                        break;
-                    }
-                    let mut batch = Vec::new();
-                    // Entries a crashed consumer left pending.
-                    if pending_from.is_none() && last_claim.elapsed() >= claim_idle / 2 {
-                        last_claim = tokio::time::Instant::now();
-                        let claimed: redis::RedisResult<redis::Value> = redis::cmd("XAUTOCLAIM")
-                            .arg(&key)
-                            .arg(&group)
-                            .arg(&consumer)
-                            .arg(u64::try_from(claim_idle.as_millis()).unwrap_or(u64::MAX))
-                            .arg("0")
-                            .arg("COUNT")
-                            .arg(count)
-                            .query_async(&mut reader)
-                            .await;
-                        if let Ok(v) = claimed {
-                            batch.extend(claimed_entries(&v).into_iter().map(|e| (e, 2)));
-                        }
-                    }
-                    let mut read = redis::cmd("XREADGROUP");
-                    read.arg("GROUP")
-                        .arg(&group)
-                        .arg(&consumer)
-                        .arg("COUNT")
-                        .arg(count);
-                    match &pending_from {
-                        Some(from) => read.arg("STREAMS").arg(&key).arg(from),
-                        None => read.arg("BLOCK").arg(200).arg("STREAMS").arg(&key).arg(">"),
-                    };
-                    let read: redis::RedisResult<redis::Value> =
-                        read.query_async(&mut reader).await;
-                    match read {
-                        Ok(v) => {
-                            backoff.reset();
-                            let entries = read_entries(&v);
-                            if pending_from.is_some() {
-                                pending_from = entries.last().map(|(id, _)| id.clone());
-                                batch.extend(entries.into_iter().map(|e| (e, 2)));
-                            } else {
-                                batch.extend(entries.into_iter().map(|e| (e, 1)));
-                            }
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, stream = %key, "XREADGROUP failed; retrying");
-                            backoff.wait().await;
-                            if e.to_string().contains("NOGROUP") {
-                                // The stream went away with the server's data.
-                                let _ = create_group(&mut reader, &key, &group).await;
-                            }
-                            pending_from = Some("0".into());
-                        }
-                    }
-                    for ((id, raw), attempt) in batch {
-                        let delivery = Delivery {
-                            envelope: decode_message(&key, &raw),
-                            attempt,
-                            acker: Box::new(StreamAcker {
-                                conn: acker_conn.clone(),
-                                key: key.clone(),
-                                group: group.clone(),
-                                id,
-                                raw,
-                            }),
-                        };
-                        if tx.send(delivery).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-            });
-            Ok(Subscription::new(rx))
         })
     }
 }

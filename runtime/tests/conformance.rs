@@ -547,6 +547,88 @@ async fn redis_streams() -> Fixture {
 #[cfg(feature = "redis")]
 suite!(redis_streams_broker, redis_streams());
 
+/// A broker whose every subscription and publish (but replies) carries the
+/// given bindings, as generated code passes the spec's.
+#[cfg(feature = "redis")]
+struct Bound<B> {
+    inner: B,
+    bindings: faststream::Bindings,
+}
+
+#[cfg(feature = "redis")]
+impl<B: Broker> Broker for Bound<B> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn publish(
+        &self,
+        envelope: Envelope,
+    ) -> faststream::__codegen::BoxFuture<'_, Result<(), faststream::BrokerError>> {
+        if envelope.channel.starts_with("_INBOX") {
+            self.inner.publish(envelope)
+        } else {
+            self.inner.publish_with(envelope, &self.bindings)
+        }
+    }
+
+    fn subscribe(
+        &self,
+        mut spec: faststream::broker::SubscribeSpec,
+    ) -> faststream::__codegen::BoxFuture<
+        '_,
+        Result<faststream::broker::Subscription, faststream::BrokerError>,
+    > {
+        if !spec.address.starts_with("_INBOX") {
+            spec.bindings = self.bindings.clone();
+        }
+        self.inner.subscribe(spec)
+    }
+}
+
+/// Redis lists, chosen by the channel's redis binding on the plain
+/// broker; the keys are deleted when the test ends.
+#[cfg(feature = "redis")]
+async fn redis_lists() -> Fixture {
+    use faststream::{RedisBindings, RedisKind};
+    let url = redis_url();
+    let root = format!("rlconf.{}", new_id());
+    let broker = match faststream::redis::RedisStreamBroker::connect(&url, Vec::new()).await {
+        Ok(b) => b,
+        Err(e) => panic!(
+            "Redis is not reachable at {url} ({e}); these tests need it (`cargo xtask ci` checks it first)"
+        ),
+    };
+    let (cleaner, prefix) = (broker.clone(), format!("{root}."));
+    let bound = Bound {
+        inner: broker,
+        bindings: faststream::Bindings {
+            redis: Some(RedisBindings {
+                kind: RedisKind::List,
+                ..RedisBindings::default()
+            }),
+            ..faststream::Bindings::default()
+        },
+    };
+    Fixture {
+        root,
+        params: false,
+        cleanup: Some(Arc::new(move || {
+            let b = cleaner.clone();
+            let prefix = prefix.clone();
+            Box::pin(async move {
+                b.delete_prefix(&prefix)
+                    .await
+                    .expect("the test lists are deleted");
+            })
+        })),
+        ..Fixture::new(Arc::new(bound))
+    }
+}
+
+#[cfg(feature = "redis")]
+suite!(redis_lists_broker, redis_lists());
+
 /// RabbitMQ through the `amq.topic` exchange; the queues a test declared
 /// are deleted when it ends.
 #[cfg(feature = "amqp")]

@@ -1,0 +1,187 @@
+//! What a spec's protocol bindings say about a channel, in the form the
+//! adapters read. Generated code fills these from the channel's and the
+//! operation's bindings; each adapter reads its own part and ignores the
+//! others, so one generated service runs on any broker.
+//!
+//! NATS needs nothing here: the `queue` binding becomes the subscriber's
+//! group ([`crate::SubscriberOptions::group`]).
+
+/// The bindings of one operation on its channel.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bindings {
+    pub amqp: Option<AmqpBindings>,
+    pub redis: Option<RedisBindings>,
+}
+
+impl Bindings {
+    /// No bindings: every adapter uses its defaults.
+    pub fn is_empty(&self) -> bool {
+        self.amqp.is_none() && self.redis.is_none()
+    }
+}
+
+/// AMQP 0.9.1 (RabbitMQ): the channel binding's `is`, `exchange` and
+/// `queue`, and the operation binding's publishing properties.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AmqpBindings {
+    /// `is: queue`: the channel is a queue, published to through the
+    /// default exchange with the queue's name as routing key. Otherwise
+    /// (`is: routingKey`, the default) the channel's address is a routing
+    /// key on [`AmqpBindings::exchange`].
+    pub is_queue: bool,
+    /// The exchange (the adapter's own when absent).
+    pub exchange: Option<AmqpExchange>,
+    /// The queue subscribers consume (declared with these properties).
+    pub queue: Option<AmqpQueue>,
+    /// More routing keys for each published message (the `CC` header:
+    /// RabbitMQ's sender-selected distribution).
+    pub cc: Vec<String>,
+    /// 1 transient, 2 persistent (the default).
+    pub delivery_mode: Option<u8>,
+    pub priority: Option<u8>,
+    /// Time to live of a published message, in milliseconds.
+    pub expiration_ms: Option<u64>,
+}
+
+/// An exchange (AsyncAPI amqp channel binding `exchange`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmqpExchange {
+    /// Empty: the default exchange.
+    pub name: String,
+    pub kind: AmqpExchangeKind,
+    /// Declared durable (the default: `true`).
+    pub durable: bool,
+    pub auto_delete: bool,
+    /// The virtual host the spec expects (it must be the connection's).
+    pub vhost: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AmqpExchangeKind {
+    #[default]
+    Topic,
+    Direct,
+    Fanout,
+    Headers,
+    /// The nameless default exchange (routing key = queue name).
+    Default,
+}
+
+impl AmqpExchangeKind {
+    /// From the binding's `type` (unknown types are topic exchanges).
+    pub fn parse(kind: &str) -> AmqpExchangeKind {
+        match kind {
+            "direct" => AmqpExchangeKind::Direct,
+            "fanout" => AmqpExchangeKind::Fanout,
+            "headers" => AmqpExchangeKind::Headers,
+            "default" => AmqpExchangeKind::Default,
+            _ => AmqpExchangeKind::Topic,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AmqpExchangeKind::Topic => "topic",
+            AmqpExchangeKind::Direct => "direct",
+            AmqpExchangeKind::Fanout => "fanout",
+            AmqpExchangeKind::Headers => "headers",
+            AmqpExchangeKind::Default => "default",
+        }
+    }
+}
+
+/// A queue (AsyncAPI amqp channel binding `queue`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmqpQueue {
+    /// The queue's name (the adapter names it when absent).
+    pub name: Option<String>,
+    /// Survives a broker restart (the default: `true`).
+    pub durable: bool,
+    pub exclusive: bool,
+    pub auto_delete: bool,
+    pub vhost: Option<String>,
+}
+
+impl Default for AmqpQueue {
+    fn default() -> AmqpQueue {
+        AmqpQueue {
+            name: None,
+            durable: true,
+            exclusive: false,
+            auto_delete: false,
+            vhost: None,
+        }
+    }
+}
+
+/// Redis: which of its three messaging structures a channel is.
+///
+/// AsyncAPI's redis binding defines no fields; these come from FastStream's
+/// own redis binding (`method`, `groupName`, `consumerName`, with
+/// `bindingVersion: custom`, as FastStream 0.7 writes them in the documents
+/// it exports) or from the extensions `x-method`, `x-group-name` and
+/// `x-consumer-name` on the redis binding.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RedisBindings {
+    pub kind: RedisKind,
+    /// A stream's consumer group (the subscriber's group when absent).
+    pub group: Option<String>,
+    /// A stream consumer's name (unique per subscriber when absent).
+    pub consumer: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RedisKind {
+    /// `PUBLISH`/`SUBSCRIBE` (or `PSUBSCRIBE` for a template): at most once.
+    #[default]
+    PubSub,
+    /// `RPUSH`/`BLPOP`: each message to one consumer.
+    List,
+    /// `XADD`/`XREADGROUP`: consumer groups, acks, at least once.
+    Stream,
+}
+
+impl RedisKind {
+    /// From a FastStream binding `method`: `publish`, `subscribe`,
+    /// `psubscribe`; `rpush`, `lpop`, `blpop`; `xadd`, `xread`,
+    /// `xreadgroup`. Unknown methods give `None`.
+    pub fn from_method(method: &str) -> Option<RedisKind> {
+        match method.to_ascii_lowercase().as_str() {
+            "publish" | "subscribe" | "psubscribe" | "ssubscribe" | "pubsub" => {
+                Some(RedisKind::PubSub)
+            }
+            "rpush" | "lpush" | "lpop" | "blpop" | "rpop" | "brpop" | "list" => {
+                Some(RedisKind::List)
+            }
+            "xadd" | "xread" | "xreadgroup" | "stream" => Some(RedisKind::Stream),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redis_methods() {
+        assert_eq!(
+            RedisKind::from_method("psubscribe"),
+            Some(RedisKind::PubSub)
+        );
+        assert_eq!(RedisKind::from_method("lpop"), Some(RedisKind::List));
+        assert_eq!(
+            RedisKind::from_method("XREADGROUP"),
+            Some(RedisKind::Stream)
+        );
+        assert_eq!(RedisKind::from_method("carrier-pigeon"), None);
+    }
+
+    #[test]
+    fn exchange_kinds() {
+        for k in ["topic", "direct", "fanout", "headers", "default"] {
+            assert_eq!(AmqpExchangeKind::parse(k).as_str(), k);
+        }
+        assert!(Bindings::default().is_empty());
+    }
+}
