@@ -71,6 +71,7 @@ pub enum Code {
     SchemaConflict,
     UnsupportedSchemaFormat,
     UnsupportedProtocol,
+    UnsupportedBinding,
 }
 
 impl Code {
@@ -112,6 +113,7 @@ impl Code {
         Code::SchemaConflict,
         Code::UnsupportedSchemaFormat,
         Code::UnsupportedProtocol,
+        Code::UnsupportedBinding,
     ];
 
     /// The codes only code generation reports (not `validate`).
@@ -121,6 +123,7 @@ impl Code {
         Code::SchemaConflict,
         Code::UnsupportedSchemaFormat,
         Code::UnsupportedProtocol,
+        Code::UnsupportedBinding,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -160,6 +163,7 @@ impl Code {
             Code::SchemaConflict => "schema-conflict",
             Code::UnsupportedSchemaFormat => "unsupported-schema-format",
             Code::UnsupportedProtocol => "unsupported-protocol",
+            Code::UnsupportedBinding => "unsupported-binding",
         }
     }
 }

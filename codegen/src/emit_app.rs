@@ -5,7 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::lower::{Dispatch, Ir, OperationIr};
+use crate::lower::{BindingsIr, Dispatch, Ir, OperationIr};
 use crate::settings::Side;
 use crate::types::Ty;
 
@@ -193,6 +193,95 @@ fn message_enum(
     }
 }
 
+fn opt_string(s: Option<&String>) -> TokenStream {
+    match s {
+        Some(s) => quote!(Some(String::from(#s))),
+        None => quote!(None),
+    }
+}
+
+fn opt_num<T: quote::ToTokens>(n: Option<T>) -> TokenStream {
+    match n {
+        Some(n) => quote!(Some(#n)),
+        None => quote!(None),
+    }
+}
+
+/// A `__rt::Bindings` value, unless the operation has none.
+fn bindings_expr(b: &BindingsIr) -> Option<TokenStream> {
+    if b.amqp.is_none() && b.redis.is_none() {
+        return None;
+    }
+    let amqp = match &b.amqp {
+        None => quote!(None),
+        Some(a) => {
+            let is_queue = a.is_queue;
+            let exchange = match &a.exchange {
+                None => quote!(None),
+                Some(x) => {
+                    let (name, durable, auto_delete) = (&x.name, x.durable, x.auto_delete);
+                    let kind = format_ident!("{}", x.kind);
+                    let vhost = opt_string(x.vhost.as_ref());
+                    quote!(Some(__rt::AmqpExchange {
+                        name: String::from(#name),
+                        kind: __rt::AmqpExchangeKind::#kind,
+                        durable: #durable,
+                        auto_delete: #auto_delete,
+                        vhost: #vhost,
+                    }))
+                }
+            };
+            let queue = match &a.queue {
+                None => quote!(None),
+                Some(q) => {
+                    let name = opt_string(q.name.as_ref());
+                    let (durable, exclusive, auto_delete) = (q.durable, q.exclusive, q.auto_delete);
+                    let vhost = opt_string(q.vhost.as_ref());
+                    quote!(Some(__rt::AmqpQueue {
+                        name: #name,
+                        durable: #durable,
+                        exclusive: #exclusive,
+                        auto_delete: #auto_delete,
+                        vhost: #vhost,
+                    }))
+                }
+            };
+            let cc = if a.cc.is_empty() {
+                quote!(Vec::new())
+            } else {
+                let keys = &a.cc;
+                quote!(vec![#(String::from(#keys)),*])
+            };
+            let delivery_mode = opt_num(a.delivery_mode);
+            let priority = opt_num(a.priority);
+            let expiration = opt_num(a.expiration_ms);
+            quote!(Some(__rt::AmqpBindings {
+                is_queue: #is_queue,
+                exchange: #exchange,
+                queue: #queue,
+                cc: #cc,
+                delivery_mode: #delivery_mode,
+                priority: #priority,
+                expiration_ms: #expiration,
+            }))
+        }
+    };
+    let redis = match &b.redis {
+        None => quote!(None),
+        Some(r) => {
+            let kind = format_ident!("{}", r.kind);
+            let group = opt_string(r.group.as_ref());
+            let consumer = opt_string(r.consumer.as_ref());
+            quote!(Some(__rt::RedisBindings {
+                kind: __rt::RedisKind::#kind,
+                group: #group,
+                consumer: #consumer,
+            }))
+        }
+    };
+    Some(quote!(__rt::Bindings { amqp: #amqp, redis: #redis }))
+}
+
 fn channel_parts(ir: &Ir, op: &OperationIr) -> (bool, TokenStream, Option<String>) {
     match op.channel.map(|c| &ir.channels[c]) {
         Some(ch) => {
@@ -327,11 +416,12 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
             Some(g) => quote!(Some(String::from(#g))),
             None => quote!(None),
         };
+        let bindings = bindings_expr(&op.bindings).map(|b| quote!(bindings: #b,));
         quote! {
             .route(__rt::Route {
                 operation: String::from(#operation),
                 address: String::from(#address),
-                options: __rt::SubscriberOptions { group: #group, ..Default::default() },
+                options: __rt::SubscriberOptions { group: #group, #bindings ..Default::default() },
                 handler: {
                     let handler = handler.clone();
                     ::std::sync::Arc::new(move |envelope: ::std::sync::Arc<__rt::Envelope>, ctx: __rt::Context| {
@@ -390,6 +480,24 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
             #headers_stmt
         };
         let doc = format!(" `{}`{}", op.key, op.doc.as_deref().map(|d| format!(": {d}")).unwrap_or_default());
+        // The spec's bindings, built once.
+        let bindings = bindings_expr(&op.bindings);
+        let bindings_static = bindings.as_ref().map(|b| {
+            quote! {
+                static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(|| #b);
+            }
+        });
+        let (request, publish) = if bindings.is_some() {
+            (
+                quote!(self.inner.request_with(envelope, &BINDINGS, timeout).await?),
+                quote!(self.inner.publish_with(envelope, &BINDINGS).await),
+            )
+        } else {
+            (
+                quote!(self.inner.request(envelope, timeout).await?),
+                quote!(self.inner.publish(envelope).await),
+            )
+        };
         match &op.reply {
             Some(r) => {
                 let reply_enum = format_ident!("{}Reply", op.type_name);
@@ -399,8 +507,9 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
                     #[doc = #doc]
                     /// Sends the request and waits (up to `timeout`) for the typed reply.
                     pub async fn #method(&self, #params message: &#message, #headers_param timeout: ::std::time::Duration) -> Result<#reply_ty, __rt::PublishError> {
+                        #bindings_static
                         #build
-                        let reply = self.inner.request(envelope, timeout).await?;
+                        let reply = #request;
                         #decode.map_err(__rt::PublishError::Reply)
                     }
                 }
@@ -408,8 +517,9 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
             None => quote! {
                 #[doc = #doc]
                 pub async fn #method(&self, #params message: &#message, #headers_param) -> Result<(), __rt::PublishError> {
+                    #bindings_static
                     #build
-                    self.inner.publish(envelope).await
+                    #publish
                 }
             },
         }

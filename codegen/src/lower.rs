@@ -70,7 +70,55 @@ pub struct OperationIr {
     pub reply: Option<ReplyIr>,
     /// Subscribers sharing the work (a NATS `queue` binding, ...).
     pub group: Option<String>,
+    /// The channel's and the operation's amqp and redis bindings.
+    pub bindings: BindingsIr,
     pub doc: Option<String>,
+}
+
+/// What the bindings of an operation and its channel tell the runtime
+/// (mirrors `faststream::Bindings`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BindingsIr {
+    pub amqp: Option<AmqpIr>,
+    pub redis: Option<RedisIr>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AmqpIr {
+    pub is_queue: bool,
+    pub exchange: Option<AmqpExchangeIr>,
+    pub queue: Option<AmqpQueueIr>,
+    pub cc: Vec<String>,
+    pub delivery_mode: Option<u8>,
+    pub priority: Option<u8>,
+    pub expiration_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AmqpExchangeIr {
+    pub name: String,
+    /// `Topic`, `Direct`, `Fanout`, `Headers` or `Default`.
+    pub kind: &'static str,
+    pub durable: bool,
+    pub auto_delete: bool,
+    pub vhost: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AmqpQueueIr {
+    pub name: Option<String>,
+    pub durable: bool,
+    pub exclusive: bool,
+    pub auto_delete: bool,
+    pub vhost: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedisIr {
+    /// `PubSub`, `List` or `Stream`.
+    pub kind: &'static str,
+    pub group: Option<String>,
+    pub consumer: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -296,6 +344,11 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
             .pointer("/bindings/nats/queue")
             .and_then(Value::as_str)
             .map(str::to_owned);
+        let channel_value = op
+            .get("channel")
+            .map(|c| l.deref_value(c))
+            .unwrap_or(Value::Null);
+        let bindings = l.bindings(&channel_value, channel_ptr.as_deref(), &op, &op_ptr);
         operations.push(OperationIr {
             key: key.clone(),
             method: op_methods.unique(&ident::field_name(key, "operation")),
@@ -306,6 +359,7 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
             dispatch,
             reply,
             group,
+            bindings,
             doc: str_of(&op, "description")
                 .or_else(|| str_of(&op, "summary"))
                 .map(crate::types::doc_of_text),
@@ -387,6 +441,133 @@ impl<'d> Lowerer<'d> {
             Some(p) => self.deref(p).0.cloned().unwrap_or(Value::Null),
             None => v.clone(),
         }
+    }
+
+    fn binding_note(&mut self, pointer: String, message: String) {
+        self.notes.push(TypeNote {
+            severity: Severity::Warning,
+            code: Code::UnsupportedBinding,
+            pointer,
+            message,
+        });
+    }
+
+    /// The amqp and redis bindings of an operation and its channel.
+    fn bindings(
+        &mut self,
+        channel: &Value,
+        channel_ptr: Option<&str>,
+        op: &Value,
+        op_ptr: &str,
+    ) -> BindingsIr {
+        use faststream_asyncapi::bindings::{AmqpChannelBinding, AmqpOperationBinding};
+        let channel_ptr = channel_ptr.unwrap_or_default();
+        let typed = |v: Option<&Value>| v.map(|v| self.deref_value(v));
+        let amqp_channel = typed(channel.pointer("/bindings/amqp"))
+            .and_then(|v| serde_json::from_value::<AmqpChannelBinding>(v).ok());
+        let amqp_op = typed(op.pointer("/bindings/amqp"))
+            .and_then(|v| serde_json::from_value::<AmqpOperationBinding>(v).ok());
+        let amqp = if amqp_channel.is_some() || amqp_op.is_some() {
+            let c = amqp_channel.unwrap_or_default();
+            let o = amqp_op.unwrap_or_default();
+            let is_queue = match c.is.as_deref() {
+                None | Some("routingKey") => false,
+                Some("queue") => true,
+                Some(other) => {
+                    self.binding_note(
+                        format!("{channel_ptr}/bindings/amqp/is"),
+                        format!("amqp `is: {other}` is neither `routingKey` nor `queue`; the channel is taken as a routing key"),
+                    );
+                    false
+                }
+            };
+            let exchange = c.exchange.as_ref().and_then(|x| {
+                let name = x.name.clone()?;
+                let kind = match x.exchange_type.as_deref() {
+                    None | Some("topic") => "Topic",
+                    Some("direct") => "Direct",
+                    Some("fanout") => "Fanout",
+                    Some("headers") => "Headers",
+                    Some("default") => "Default",
+                    Some(other) => {
+                        self.binding_note(
+                            format!("{channel_ptr}/bindings/amqp/exchange/type"),
+                            format!("amqp exchange type `{other}` is unknown; a topic exchange is declared"),
+                        );
+                        "Topic"
+                    }
+                };
+                Some(AmqpExchangeIr {
+                    name,
+                    kind,
+                    durable: x.durable.unwrap_or(true),
+                    auto_delete: x.auto_delete.unwrap_or(false),
+                    vhost: x.vhost.clone(),
+                })
+            });
+            let queue = c.queue.as_ref().map(|q| AmqpQueueIr {
+                name: q.name.clone(),
+                durable: q.durable.unwrap_or(true),
+                exclusive: q.exclusive.unwrap_or(false),
+                auto_delete: q.auto_delete.unwrap_or(false),
+                vhost: q.vhost.clone(),
+            });
+            Some(AmqpIr {
+                is_queue,
+                exchange,
+                queue,
+                cc: o.cc.unwrap_or_default(),
+                delivery_mode: o.delivery_mode.filter(|m| matches!(m, 1 | 2)),
+                priority: o.priority,
+                expiration_ms: o.expiration,
+            })
+        } else {
+            None
+        };
+        // Redis: FastStream's own binding fields, or `x-` extensions.
+        let mut redis = None;
+        for (at, v) in [
+            (
+                format!("{op_ptr}/bindings/redis"),
+                op.pointer("/bindings/redis"),
+            ),
+            (
+                format!("{channel_ptr}/bindings/redis"),
+                channel.pointer("/bindings/redis"),
+            ),
+        ] {
+            let Some(v) = v.map(|v| self.deref_value(v)) else {
+                continue;
+            };
+            let field =
+                |a: &str, b: &str| str_of(&v, a).or_else(|| str_of(&v, b)).map(str::to_owned);
+            let method = field("method", "x-method");
+            let group = field("groupName", "x-group-name");
+            let consumer = field("consumerName", "x-consumer-name");
+            if method.is_none() && group.is_none() && consumer.is_none() {
+                continue;
+            }
+            let kind = match method.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None if group.is_some() => "Stream",
+                None | Some("publish" | "subscribe" | "psubscribe" | "ssubscribe") => "PubSub",
+                Some("rpush" | "lpush" | "lpop" | "blpop" | "rpop" | "brpop") => "List",
+                Some("xadd" | "xread" | "xreadgroup") => "Stream",
+                Some(other) => {
+                    self.binding_note(
+                        format!("{at}/method"),
+                        format!("redis method `{other}` is unknown (pub/sub: publish, subscribe, psubscribe; lists: rpush, lpop; streams: xadd, xreadgroup); the channel uses pub/sub"),
+                    );
+                    "PubSub"
+                }
+            };
+            redis = Some(RedisIr {
+                kind,
+                group,
+                consumer,
+            });
+            break;
+        }
+        BindingsIr { amqp, redis }
     }
 
     /// How to tell the messages of one operation apart.

@@ -336,3 +336,42 @@ fn generate_writes_a_file_or_a_module_tree_and_checks_staleness() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn bindings_the_runtime_cannot_apply_are_warned_about_at_their_position() {
+    let dir = scratch("bindings");
+    let spec = dir.join("spec.yaml");
+    std::fs::write(
+        &spec,
+        "asyncapi: 3.0.0
+info: {title: t, version: '1'}
+channels:
+  jobs:
+    address: jobs
+    bindings:
+      amqp:
+        is: stream
+      redis:
+        method: carrier-pigeon
+operations:
+  onJob:
+    action: receive
+    channel: {$ref: '#/channels/jobs'}
+",
+    )
+    .unwrap();
+    let out = bin().arg("generate").arg(&spec).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning[unsupported-binding]: amqp `is: stream` is neither")
+            && err.contains("spec.yaml:8:13"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning[unsupported-binding]: redis method `carrier-pigeon` is unknown")
+            && err.contains("spec.yaml:10:17"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

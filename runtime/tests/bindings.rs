@@ -241,9 +241,9 @@ mod amqp_bindings {
 #[cfg(feature = "redis")]
 mod redis_bindings {
     use super::*;
+    use ::redis::AsyncCommands;
     use faststream::redis::RedisBroker;
     use faststream::{RedisBindings, RedisKind};
-    use ::redis::AsyncCommands;
 
     fn url() -> String {
         std::env::var("FASTSTREAM_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())

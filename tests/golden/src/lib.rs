@@ -8,6 +8,12 @@
 #[path = "../generated/avro.rs"]
 pub mod avro;
 #[rustfmt::skip]
+#[path = "../generated/bindings.rs"]
+pub mod bindings;
+#[rustfmt::skip]
+#[path = "../generated/bindings_both.rs"]
+pub mod bindings_both;
+#[rustfmt::skip]
 #[path = "../generated/content-types.rs"]
 pub mod content_types;
 #[rustfmt::skip]
