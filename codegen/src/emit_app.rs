@@ -403,6 +403,10 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
                 let encode = encode_expr(ir, &r.messages, quote!(reply));
                 let ct = content_type_of(ir, &r.messages);
                 quote! {
+                    // Nobody waits for a reply: do not encode one.
+                    if envelope.reply_to.is_none() {
+                        return Ok(None);
+                    }
                     let payload = #encode.map_err(|e| __rt::Failure::Handler(__rt::HandlerError::new(format!("cannot encode the reply: {e}"))))?;
                     Ok(Some(__rt::Reply { payload, content_type: Some(String::from(#ct)), ..Default::default() }))
                 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
@@ -444,8 +444,20 @@ impl Publisher {
 pub struct Context {
     envelope: Arc<Envelope>,
     publisher: Publisher,
-    acker: Arc<tokio::sync::Mutex<Option<Box<dyn Acker>>>>,
+    /// The delivery's acker, with [`AckPolicy::Manual`] only.
+    acker: Option<SharedAcker>,
     attempt: u32,
+}
+
+type SharedAcker = Arc<tokio::sync::Mutex<Option<Box<dyn Acker>>>>;
+
+impl Context {
+    async fn take_acker(&self) -> Option<Box<dyn Acker>> {
+        match &self.acker {
+            Some(a) => a.lock().await.take(),
+            None => None,
+        }
+    }
 }
 
 impl fmt::Debug for Context {
@@ -463,7 +475,7 @@ impl Context {
         Context {
             envelope: Arc::new(envelope),
             publisher,
-            acker: Arc::default(),
+            acker: None,
             attempt: 1,
         }
     }
@@ -496,7 +508,7 @@ impl Context {
 
     /// With [`AckPolicy::Manual`]: acknowledge now.
     pub async fn ack(&self) -> Result<(), BrokerError> {
-        match self.acker.lock().await.take() {
+        match self.take_acker().await {
             Some(a) => a.ack().await,
             None => Ok(()),
         }
@@ -504,7 +516,7 @@ impl Context {
 
     /// With [`AckPolicy::Manual`]: hand the message back for redelivery.
     pub async fn nack(&self, delay: Option<Duration>) -> Result<(), BrokerError> {
-        match self.acker.lock().await.take() {
+        match self.take_acker().await {
             Some(a) => a.nack(delay).await,
             None => Ok(()),
         }
@@ -512,7 +524,7 @@ impl Context {
 
     /// With [`AckPolicy::Manual`]: dead-letter the message.
     pub async fn reject(&self, reason: impl Into<String>) -> Result<(), BrokerError> {
-        match self.acker.lock().await.take() {
+        match self.take_acker().await {
             Some(a) => a.reject(reason.into()).await,
             None => Ok(()),
         }
@@ -543,7 +555,7 @@ pub struct Metrics {
 impl Metrics {
     /// A plain copy of the counters.
     pub fn snapshot(&self) -> MetricsSnapshot {
-        let g = |a: &AtomicU64| a.load(Ordering::SeqCst);
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         MetricsSnapshot {
             received: g(&self.received),
             handled: g(&self.handled),
@@ -819,49 +831,57 @@ impl Worker {
         mut stop: watch::Receiver<bool>,
         grace: Duration,
     ) {
-        let permits = Arc::new(Semaphore::new(self.route.options.max_in_flight.max(1)));
-        let mut in_flight = JoinSet::new();
+        use futures_util::StreamExt;
+        // The messages in flight are futures of this task (no task per
+        // message): they interleave at their await points, up to
+        // `max_in_flight` at once; beyond, no delivery is taken
+        // (backpressure to the broker).
+        let max_in_flight = self.route.options.max_in_flight.max(1);
+        let mut in_flight = futures_util::stream::FuturesUnordered::new();
         let this = Arc::new(self);
-        this.metrics.subscribers.fetch_add(1, Ordering::SeqCst);
+        this.metrics.subscribers.fetch_add(1, Ordering::Relaxed);
         loop {
-            // Backpressure: take no delivery without a free slot.
-            let permit = tokio::select! {
-                p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            tokio::select! {
+                biased;
                 _ = stop.changed() => break,
-            };
-            let delivery = tokio::select! {
-                d = sub.next() => match d {
-                    Some(d) => d,
+                Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
+                d = sub.next(), if in_flight.len() < max_in_flight => match d {
+                    Some(d) => in_flight.push(Worker::handle_isolated(this.clone(), d)),
                     None => {
                         tracing::error!(operation = %this.route.operation, address = %this.route.address, "the subscription ended: no more messages for this route");
                         break;
                     }
                 },
-                _ = stop.changed() => break,
-            };
-            while in_flight.try_join_next().is_some() {}
-            let this = this.clone();
-            in_flight.spawn(async move {
-                this.handle(delivery).await;
-                drop(permit);
-            });
+            }
         }
         // Graceful: the in-flight messages finish and settle.
-        let drained = tokio::time::timeout(grace, async {
-            while in_flight.join_next().await.is_some() {}
-        })
-        .await;
+        let drained =
+            tokio::time::timeout(grace, async { while in_flight.next().await.is_some() {} }).await;
         if drained.is_err() {
-            tracing::warn!(operation = %this.route.operation, "shutdown timeout: abandoning in-flight messages (they will be redelivered where the broker supports it)");
-            in_flight.abort_all();
+            tracing::warn!(operation = %this.route.operation, abandoned = in_flight.len(), "shutdown timeout: abandoning in-flight messages (they will be redelivered where the broker supports it)");
         }
-        this.metrics.subscribers.fetch_sub(1, Ordering::SeqCst);
+        drop(in_flight);
+        this.metrics.subscribers.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Handles one delivery; a panic outside the handler (the handler's
+    /// own are caught in [`Worker::attempt`]) is logged, not spread to the
+    /// route's loop.
+    async fn handle_isolated(this: Arc<Self>, delivery: Delivery) {
+        use futures_util::FutureExt;
+        if std::panic::AssertUnwindSafe(this.handle(delivery))
+            .catch_unwind()
+            .await
+            .is_err()
+        {
+            tracing::error!(operation = %this.route.operation, "a panic while settling a message");
+        }
     }
 
     async fn handle(self: &Arc<Self>, delivery: Delivery) {
         let m = &self.metrics;
-        m.received.fetch_add(1, Ordering::SeqCst);
-        m.in_flight.fetch_add(1, Ordering::SeqCst);
+        m.received.fetch_add(1, Ordering::Relaxed);
+        m.in_flight.fetch_add(1, Ordering::Relaxed);
         let envelope = Arc::new(delivery.envelope);
         let span = tracing::info_span!(
             "process",
@@ -882,8 +902,8 @@ impl Worker {
         for mw in self.middleware.iter() {
             mw.after_consume(&envelope, outcome);
         }
-        m.in_flight.fetch_sub(1, Ordering::SeqCst);
-        m.finished.fetch_add(1, Ordering::SeqCst);
+        m.in_flight.fetch_sub(1, Ordering::Relaxed);
+        m.finished.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Runs the handler once, isolated: a panic becomes an error (and the
@@ -901,7 +921,7 @@ impl Worker {
         {
             Ok(r) => r,
             Err(panic) => {
-                self.metrics.panics.fetch_add(1, Ordering::SeqCst);
+                self.metrics.panics.fetch_add(1, Ordering::Relaxed);
                 let what = panic
                     .downcast::<String>()
                     .map(|s| *s)
@@ -924,16 +944,17 @@ impl Worker {
         let m = &self.metrics;
         let options = &self.route.options;
         let policy = options.ack;
-        let shared_acker = Arc::new(tokio::sync::Mutex::new(None::<Box<dyn Acker>>));
+        // Shared with the handler's context only when it settles itself.
+        let shared_acker: Option<SharedAcker> = (policy == AckPolicy::Manual).then(Arc::default);
         let mut acker = Some(acker);
         if policy == AckPolicy::AckFirst
             && let Some(a) = acker.take()
         {
             let _ = a.ack().await;
-            m.acked.fetch_add(1, Ordering::SeqCst);
+            m.acked.fetch_add(1, Ordering::Relaxed);
         }
-        if policy == AckPolicy::Manual {
-            *shared_acker.lock().await = acker.take();
+        if let Some(shared) = &shared_acker {
+            *shared.lock().await = acker.take();
         }
         // In-process retries only where the policy asks for them.
         let tries = match policy {
@@ -952,10 +973,10 @@ impl Worker {
             match &result {
                 Ok(_) | Err(Failure::Decode(_)) => break,
                 Err(Failure::Handler(e)) => {
-                    m.handler_failures.fetch_add(1, Ordering::SeqCst);
+                    m.handler_failures.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(error = %e, attempt = n, "handler failed");
                     if n < tries {
-                        m.retries.fetch_add(1, Ordering::SeqCst);
+                        m.retries.fetch_add(1, Ordering::Relaxed);
                         tokio::time::sleep(options.retry.backoff(n)).await;
                     }
                 }
@@ -963,7 +984,7 @@ impl Worker {
         }
         match result {
             Ok(reply) => {
-                m.handled.fetch_add(1, Ordering::SeqCst);
+                m.handled.fetch_add(1, Ordering::Relaxed);
                 if let (Some(reply), Some(to)) = (reply, envelope.reply_to.as_deref()) {
                     let out = Envelope {
                         channel: to.to_owned(),
@@ -976,7 +997,7 @@ impl Worker {
                     };
                     match self.publisher.publish(out).await {
                         Ok(()) => {
-                            m.replies.fetch_add(1, Ordering::SeqCst);
+                            m.replies.fetch_add(1, Ordering::Relaxed);
                         }
                         Err(e) => tracing::error!(error = %e, "could not publish the reply"),
                     }
@@ -984,7 +1005,7 @@ impl Worker {
                 match acker.take() {
                     Some(a) => {
                         let _ = a.ack().await;
-                        m.acked.fetch_add(1, Ordering::SeqCst);
+                        m.acked.fetch_add(1, Ordering::Relaxed);
                         Outcome::Acked
                     }
                     None if policy == AckPolicy::Manual => Outcome::Manual,
@@ -992,15 +1013,19 @@ impl Worker {
                 }
             }
             Err(Failure::Decode(reason)) => {
-                m.decode_failures.fetch_add(1, Ordering::SeqCst);
+                m.decode_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(reason = %reason, channel = %envelope.channel, "refused a message that does not decode; the handler was not called");
-                let acker = acker.take().or(shared_acker.lock().await.take());
+                let acker = match (acker.take(), &shared_acker) {
+                    (Some(a), _) => Some(a),
+                    (None, Some(shared)) => shared.lock().await.take(),
+                    (None, None) => None,
+                };
                 self.reject(acker, format!("undecodable: {reason}")).await
             }
             Err(Failure::Handler(e)) => match (policy, acker.take()) {
                 (AckPolicy::NackOnError, Some(a)) if attempt < options.retry.max_attempts => {
                     let _ = a.nack(Some(options.retry.backoff(attempt))).await;
-                    m.nacked.fetch_add(1, Ordering::SeqCst);
+                    m.nacked.fetch_add(1, Ordering::Relaxed);
                     Outcome::Nacked
                 }
                 (_, Some(a)) => self.reject(Some(a), format!("handler failed: {e}")).await,
@@ -1014,7 +1039,7 @@ impl Worker {
         match acker {
             Some(a) => {
                 let _ = a.reject(reason).await;
-                self.metrics.rejected.fetch_add(1, Ordering::SeqCst);
+                self.metrics.rejected.fetch_add(1, Ordering::Relaxed);
                 Outcome::Rejected
             }
             // Acked first: nothing left to settle.

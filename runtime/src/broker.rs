@@ -125,20 +125,45 @@ impl fmt::Debug for Delivery {
     }
 }
 
-/// A stream of deliveries.
-#[derive(Debug)]
+/// A stream of deliveries: a channel an adapter's task feeds, or (cheaper:
+/// no task and no hand-over per message) a stream the worker polls itself.
 pub struct Subscription {
-    rx: mpsc::Receiver<Delivery>,
+    inner: SubscriptionInner,
+}
+
+enum SubscriptionInner {
+    Channel(mpsc::Receiver<Delivery>),
+    Stream(futures_util::stream::BoxStream<'static, Delivery>),
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription").finish_non_exhaustive()
+    }
 }
 
 impl Subscription {
     pub fn new(rx: mpsc::Receiver<Delivery>) -> Subscription {
-        Subscription { rx }
+        Subscription {
+            inner: SubscriptionInner::Channel(rx),
+        }
+    }
+
+    /// A subscription read straight from a stream of deliveries.
+    pub fn from_stream(
+        stream: impl futures_util::Stream<Item = Delivery> + Send + 'static,
+    ) -> Subscription {
+        Subscription {
+            inner: SubscriptionInner::Stream(Box::pin(stream)),
+        }
     }
 
     /// The next delivery; `None` when the subscription ended.
     pub async fn next(&mut self) -> Option<Delivery> {
-        self.rx.recv().await
+        match &mut self.inner {
+            SubscriptionInner::Channel(rx) => rx.recv().await,
+            SubscriptionInner::Stream(s) => futures_util::StreamExt::next(s).await,
+        }
     }
 }
 

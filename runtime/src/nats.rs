@@ -127,6 +127,14 @@ impl NatsBroker {
     }
 }
 
+/// Whether every `{parameter}` of an address is a whole `.`-separated
+/// token (so the `*` it becomes matches exactly what the parameter does).
+pub(crate) fn tokens_are_whole_parameters(address: &str) -> bool {
+    address.split('.').all(|t| {
+        !t.contains('{') || (t.starts_with('{') && t.ends_with('}') && t.matches('{').count() == 1)
+    })
+}
+
 /// `a.{x}.b` -> `a.*.b`: a token holding a parameter becomes `*`.
 pub(crate) fn subject_of(address: &str) -> String {
     address
@@ -223,7 +231,7 @@ impl Broker for NatsBroker {
     fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
         Box::pin(async move {
             let subject = subject_of(&spec.address);
-            let mut sub = match &spec.group {
+            let sub = match &spec.group {
                 Some(g) => self.client.queue_subscribe(subject, g.clone()).await,
                 None => self.client.subscribe(subject).await,
             }
@@ -231,28 +239,21 @@ impl Broker for NatsBroker {
             // Subscribed means the server has the subscription: core NATS
             // drops what arrives before it does.
             self.flush().await?;
-            let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
             let template = spec.address.clone();
-            let exact = !template.contains('{');
-            tokio::spawn(async move {
-                while let Some(msg) = sub.next().await {
-                    let envelope = envelope_of(msg);
-                    // `*` is coarser than a parameter inside a token.
-                    if !exact && match_address(&template, &envelope.channel).is_none() {
-                        continue;
-                    }
-                    let delivery = Delivery {
-                        envelope,
-                        attempt: 1,
-                        acker: Box::new(NoAck),
-                    };
-                    if tx.send(delivery).await.is_err() {
-                        break;
-                    }
-                }
-                let _ = sub.unsubscribe().await;
-            });
-            Ok(Subscription::new(rx))
+            // `*` matches a whole token: exact unless a parameter shares a
+            // token with text (`a.b-{x}.c`), which is checked here.
+            let check = !tokens_are_whole_parameters(&template);
+            // The worker polls the client's subscriber itself (no task and
+            // no hand-over per message). Dropping it unsubscribes.
+            Ok(Subscription::from_stream(sub.filter_map(move |msg| {
+                let envelope = envelope_of(msg);
+                let keep = !check || match_address(&template, &envelope.channel).is_some();
+                std::future::ready(keep.then_some(Delivery {
+                    envelope,
+                    attempt: 1,
+                    acker: Box::new(NoAck),
+                }))
+            })))
         })
     }
 
@@ -268,6 +269,10 @@ mod tests {
         assert_eq!(super::subject_of("stores.{id}.orders"), "stores.*.orders");
         assert_eq!(super::subject_of("a.b-{x}.c"), "a.*.c");
         assert_eq!(super::subject_of("plain.subject"), "plain.subject");
+        assert!(super::tokens_are_whole_parameters("stores.{id}.orders"));
+        assert!(super::tokens_are_whole_parameters("plain"));
+        assert!(!super::tokens_are_whole_parameters("a.b-{x}.c"));
+        assert!(!super::tokens_are_whole_parameters("a.{x}{y}.c"));
     }
 }
 

@@ -282,6 +282,9 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                             .handle_order(message, params, ctx)
                             .await
                             .map_err(__rt::Failure::Handler)?;
+                        if envelope.reply_to.is_none() {
+                            return Ok(None);
+                        }
                         let payload = __rt::encode_payload_as("application/json", &reply)
                             .map_err(|e| __rt::Failure::Handler(
                                 __rt::HandlerError::new(
