@@ -626,12 +626,51 @@ pub(crate) fn render(
     let messages = quote! {
         #(#enums)*
     };
+    let servers = (!ir.servers.is_empty()).then(|| {
+        let consts = ir.servers.iter().map(|s| {
+            let name = format_ident!("{}", s.const_name);
+            let (key, protocol, host, pathname) = (&s.key, &s.protocol, &s.host, &s.pathname);
+            let vars = s.variables.iter().map(|(n, d)| quote!((#n, #d)));
+            let doc = format!(
+                " `{}`: {} {}{}{}",
+                s.key,
+                s.protocol,
+                s.host,
+                s.pathname,
+                s.doc
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            );
+            quote! {
+                #[doc = #doc]
+                pub const #name: __rt::Server = __rt::Server {
+                    name: #key,
+                    protocol: #protocol,
+                    host: #host,
+                    pathname: #pathname,
+                    variables: &[#(#vars),*],
+                };
+            }
+        });
+        quote! {
+            /// The document's servers: `faststream::connect(&servers::NAME)`
+            /// connects with the adapter for the server's protocol
+            /// (`FASTSTREAM_SERVER_<NAME>_URL` overrides the address).
+            pub mod servers {
+                use super::__rt;
+                #(#consts)*
+            }
+        }
+    });
     let root = quote! {
         /// The AsyncAPI document this module was generated from (bundled,
         /// 3.x), for docs and export.
         pub const ASYNCAPI: &str = #document_json;
 
         #(#sides)*
+
+        #servers
     };
     (messages, root)
 }

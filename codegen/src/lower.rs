@@ -20,6 +20,22 @@ pub struct Ir {
     pub messages: Vec<MessageIr>,
     pub channels: Vec<ChannelIr>,
     pub operations: Vec<OperationIr>,
+    pub servers: Vec<ServerIr>,
+}
+
+/// A server of the document, for `faststream::connect`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerIr {
+    pub key: String,
+    /// `SCREAMING_SNAKE_CASE` constant name.
+    pub const_name: String,
+    pub protocol: String,
+    pub host: String,
+    pub pathname: String,
+    /// Each variable with its default (else its first enum value, else
+    /// empty: it must then come from the environment).
+    pub variables: Vec<(String, String)>,
+    pub doc: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -164,6 +180,50 @@ pub fn address_segments(address: &str) -> Vec<Segment> {
     }
     if !rest.is_empty() {
         out.push(Segment::Text(rest.to_owned()));
+    }
+    out
+}
+
+fn lower_servers(doc: &Value) -> Vec<ServerIr> {
+    let mut names = Namespace::new();
+    let mut out = Vec::new();
+    for (key, server) in doc
+        .get("servers")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let text = |k: &str| str_of(server, k).unwrap_or_default().to_owned();
+        let variables = server
+            .get("variables")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(name, v)| {
+                let default = str_of(v, "default")
+                    .or_else(|| {
+                        v.get("enum")
+                            .and_then(Value::as_array)
+                            .and_then(|e| e.first())
+                            .and_then(Value::as_str)
+                    })
+                    .unwrap_or_default();
+                (name.clone(), default.to_owned())
+            })
+            .collect();
+        out.push(ServerIr {
+            key: key.clone(),
+            const_name: names
+                .unique(&ident::field_name(key, "server"))
+                .to_ascii_uppercase(),
+            protocol: text("protocol"),
+            host: text("host"),
+            pathname: text("pathname"),
+            variables,
+            doc: str_of(server, "description")
+                .or_else(|| str_of(server, "summary"))
+                .map(str::to_owned),
+        });
     }
     out
 }
@@ -383,6 +443,7 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
         messages: l.messages,
         channels,
         operations,
+        servers: lower_servers(doc),
     };
     (ir, l.types, notes)
 }

@@ -29,6 +29,7 @@ use crate::bindings::{AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, B
 use crate::broker::{
     Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec, Subscription,
 };
+use crate::connect::{ConnectOptions, redact, with_credentials};
 use crate::envelope::Envelope;
 
 fn err(kind: BrokerErrorKind, e: impl std::fmt::Display) -> BrokerError {
@@ -121,37 +122,86 @@ fn is_inbox(address: &str) -> bool {
 }
 
 impl AmqpBroker {
-    /// Connects to `amqp://user:password@host:port/vhost` and routes
-    /// through `exchange` (a topic exchange; `amq.topic` exists on every
-    /// RabbitMQ).
+    /// Connects to `amqp://user:password@host:port/vhost` (`amqps://` for
+    /// TLS) and routes through `exchange` (a topic exchange; `amq.topic`
+    /// exists on every RabbitMQ), with credentials and TLS settings from
+    /// the environment (`AMQP_USER`/`AMQP_PASSWORD`, `AMQP_CA_FILE`,
+    /// `AMQP_CERT_FILE`/`AMQP_KEY_FILE`, `AMQP_TLS`).
     pub async fn connect(
         url: &str,
         exchange: impl Into<String>,
     ) -> Result<AmqpBroker, BrokerError> {
+        AmqpBroker::connect_with(url, exchange, ConnectOptions::from_env("AMQP")).await
+    }
+
+    /// Connects with the given credentials and TLS settings.
+    pub async fn connect_with(
+        url: &str,
+        exchange: impl Into<String>,
+        options: ConnectOptions,
+    ) -> Result<AmqpBroker, BrokerError> {
+        let mut full = with_credentials(url, &options);
+        if options.tls && full.starts_with("amqp://") {
+            full = full.replacen("amqp://", "amqps://", 1);
+        }
+        // Reconnect after a lost connection (100 ms doubling to 5 s,
+        // without giving up) and declare the exchanges, queues, bindings
+        // and consumers again.
+        let mut properties = ConnectionProperties::default()
+            .configure_backoff(|b| {
+                b.with_min_delay(Duration::from_millis(100))
+                    .with_max_delay(Duration::from_secs(5))
+                    .with_max_times(usize::MAX)
+            })
+            .enable_auto_recover();
+        if let Some(name) = &options.name {
+            properties = properties.with_connection_name(LongString::from(name.as_str()));
+        }
+        let tls = lapin::tcp::OwnedTLSConfig {
+            identity: match (&options.cert_file, &options.key_file) {
+                (Some(c), Some(k)) => Some(lapin::tcp::OwnedIdentity::PKCS8 {
+                    pem: ConnectOptions::read("client certificate", c)?,
+                    key: ConnectOptions::read("client key", k)?,
+                }),
+                (None, None) => None,
+                _ => {
+                    return Err(err(
+                        BrokerErrorKind::Refused,
+                        "a client certificate needs both a certificate and a key file",
+                    ));
+                }
+            },
+            cert_chain: match &options.ca_file {
+                Some(p) => Some(
+                    String::from_utf8(ConnectOptions::read("CA file", p)?).map_err(|_| {
+                        err(
+                            BrokerErrorKind::Refused,
+                            format!("the CA file `{}` is not PEM text", p.display()),
+                        )
+                    })?,
+                ),
+                None => None,
+            },
+        };
+        let runtime =
+            lapin::runtime::default_runtime().map_err(|e| err(BrokerErrorKind::Refused, e))?;
         let connection = tokio::time::timeout(
             Duration::from_secs(10),
-            Connection::connect(
-                url,
-                // Reconnect after a lost connection (100 ms doubling to 5 s,
-                // without giving up) and declare the exchanges, queues,
-                // bindings and consumers again.
-                ConnectionProperties::default()
-                    .configure_backoff(|b| {
-                        b.with_min_delay(Duration::from_millis(100))
-                            .with_max_delay(Duration::from_secs(5))
-                            .with_max_times(usize::MAX)
-                    })
-                    .enable_auto_recover(),
-            ),
+            Connection::connect_with_config(&full, properties, tls, runtime),
         )
         .await
         .map_err(|_| {
             err(
                 BrokerErrorKind::Connection,
-                "RabbitMQ did not answer within 10 s",
+                format!("RabbitMQ at {} did not answer within 10 s", redact(&full)),
             )
         })?
-        .map_err(|e| err(BrokerErrorKind::Connection, format!("RabbitMQ: {e}")))?;
+        .map_err(|e| {
+            err(
+                BrokerErrorKind::Connection,
+                format!("RabbitMQ at {}: {e}", redact(&full)),
+            )
+        })?;
         let publish = connection
             .create_channel()
             .await
@@ -166,7 +216,7 @@ impl AmqpBroker {
             exchange: exchange.into(),
             declared: Arc::default(),
             publish_timeout: Duration::from_secs(30),
-            vhost: vhost_of(url),
+            vhost: vhost_of(&full),
             exchanges: Arc::default(),
         })
     }

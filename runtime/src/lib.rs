@@ -20,6 +20,7 @@ pub mod bindings;
 pub mod broker;
 pub mod bytes;
 pub mod codec;
+pub mod connect;
 pub mod envelope;
 pub mod memory;
 #[cfg(feature = "nats")]
@@ -38,6 +39,7 @@ pub use bindings::{
 };
 pub use broker::{Broker, BrokerError};
 pub use codec::{DecodeError, decode_json, encode_json};
+pub use connect::{ConnectOptions, Server, connect};
 pub use envelope::Envelope;
 pub use memory::MemoryBroker;
 pub use testing::TestApp;
@@ -66,6 +68,7 @@ pub mod __codegen {
         decode_headers, decode_payload, decode_payload_as, decode_value, encode_headers,
         encode_payload, encode_payload_as, peek_field,
     };
+    pub use crate::connect::Server;
     pub use crate::envelope::Envelope;
     pub use crate::validate::{LazyRegex, Path, Validate, ValidationError, rules};
 

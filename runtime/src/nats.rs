@@ -17,47 +17,8 @@ use crate::broker::{
     Backoff, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, NoAck, SubscribeSpec,
     Subscription,
 };
+use crate::connect::ConnectOptions;
 use crate::envelope::Envelope;
-
-/// How to connect. Credentials are read from here or from the
-/// environment (`NATS_USER`/`NATS_PASSWORD`, `NATS_TOKEN`, `NATS_CREDS`);
-/// they are never logged.
-#[derive(Clone, Default)]
-pub struct NatsOptions {
-    pub user: Option<String>,
-    pub password: Option<String>,
-    pub token: Option<String>,
-    /// Path of a `.creds` file (JWT + nkey).
-    pub creds_file: Option<String>,
-    /// The connection name the server shows.
-    pub name: Option<String>,
-}
-
-impl std::fmt::Debug for NatsOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NatsOptions")
-            .field("user", &self.user)
-            .field("password", &self.password.as_ref().map(|_| "***"))
-            .field("token", &self.token.as_ref().map(|_| "***"))
-            .field("creds_file", &self.creds_file)
-            .field("name", &self.name)
-            .finish()
-    }
-}
-
-impl NatsOptions {
-    /// Options from the environment.
-    pub fn from_env() -> NatsOptions {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        NatsOptions {
-            user: var("NATS_USER"),
-            password: var("NATS_PASSWORD"),
-            token: var("NATS_TOKEN"),
-            creds_file: var("NATS_CREDS"),
-            name: None,
-        }
-    }
-}
 
 /// A NATS core broker.
 #[derive(Debug, Clone)]
@@ -70,15 +31,25 @@ fn err(kind: BrokerErrorKind, e: impl std::fmt::Display) -> BrokerError {
 }
 
 impl NatsBroker {
-    /// Connects to `url` (`nats://host:port`, several comma-separated),
-    /// with credentials from the environment. The client reconnects by
-    /// itself after the server restarts, and resubscribes.
+    /// Connects to `url` (`nats://host:port`, several comma-separated;
+    /// `tls://` for TLS), with credentials and TLS settings from the
+    /// environment (`NATS_USER`/`NATS_PASSWORD`, `NATS_TOKEN`, `NATS_CREDS`,
+    /// `NATS_CA_FILE`, `NATS_CERT_FILE`/`NATS_KEY_FILE`, `NATS_TLS`). The
+    /// client reconnects by itself after the server restarts, and
+    /// resubscribes.
     pub async fn connect(url: &str) -> Result<NatsBroker, BrokerError> {
-        NatsBroker::connect_with(url, NatsOptions::from_env()).await
+        NatsBroker::connect_with(url, ConnectOptions::from_env("NATS")).await
     }
 
-    pub async fn connect_with(url: &str, options: NatsOptions) -> Result<NatsBroker, BrokerError> {
-        let mut o = async_nats::ConnectOptions::new().retry_on_initial_connect();
+    /// Connects with the given credentials and TLS settings.
+    pub async fn connect_with(
+        url: &str,
+        options: ConnectOptions,
+    ) -> Result<NatsBroker, BrokerError> {
+        // The first connection fails fast with the server's reason (a
+        // wrong password, an unknown certificate authority); once
+        // connected, the client reconnects by itself.
+        let mut o = async_nats::ConnectOptions::new();
         if let (Some(u), Some(p)) = (options.user, options.password) {
             o = o.user_and_password(u, p);
         }
@@ -94,8 +65,23 @@ impl NatsBroker {
         if let Some(n) = options.name {
             o = o.name(n);
         }
-        // `retry_on_initial_connect` would wait forever for a server that
-        // is not there: bound the first connection.
+        if options.tls || url.starts_with("tls://") {
+            o = o.require_tls(true);
+        }
+        if let Some(ca) = options.ca_file {
+            o = o.add_root_certificates(ca);
+        }
+        match (options.cert_file, options.key_file) {
+            (Some(cert), Some(key)) => o = o.add_client_certificate(cert, key),
+            (None, None) => {}
+            _ => {
+                return Err(err(
+                    BrokerErrorKind::Refused,
+                    "a client certificate needs both a certificate and a key file",
+                ));
+            }
+        }
+        // Bound the first connection (a server that does not answer).
         let client = tokio::time::timeout(std::time::Duration::from_secs(10), o.connect(url))
             .await
             .map_err(|_| {

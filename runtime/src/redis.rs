@@ -26,6 +26,7 @@ use crate::broker::{
     Acker, Backoff, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, NoAck,
     SubscribeSpec, Subscription,
 };
+use crate::connect::{ConnectOptions, redact, with_credentials};
 use crate::envelope::Envelope;
 
 const MAGIC: &[u8; 8] = b"\x89BIN\r\n\x1a\n";
@@ -232,9 +233,57 @@ async fn managed(client: &redis::Client) -> redis::RedisResult<redis::aio::Conne
 
 impl RedisBroker {
     /// Connects to `redis://[user:password@]host:port[/db]` (or
-    /// `rediss://` for TLS). The connection reconnects by itself.
+    /// `rediss://` for TLS), with credentials and TLS settings from the
+    /// environment (`REDIS_USER`/`REDIS_PASSWORD`, `REDIS_CA_FILE`,
+    /// `REDIS_CERT_FILE`/`REDIS_KEY_FILE`, `REDIS_TLS`). The connection
+    /// reconnects by itself.
     pub async fn connect(url: &str) -> Result<RedisBroker, BrokerError> {
-        let client = redis::Client::open(url).map_err(|e| err(BrokerErrorKind::Refused, e))?;
+        RedisBroker::connect_with(url, ConnectOptions::from_env("REDIS")).await
+    }
+
+    /// Connects with the given credentials and TLS settings.
+    pub async fn connect_with(
+        url: &str,
+        options: ConnectOptions,
+    ) -> Result<RedisBroker, BrokerError> {
+        let mut full = with_credentials(url, &options);
+        if options.tls && full.starts_with("redis://") {
+            full = full.replacen("redis://", "rediss://", 1);
+        }
+        let client = if options.ca_file.is_some() || options.cert_file.is_some() {
+            let root_cert = match &options.ca_file {
+                Some(p) => Some(ConnectOptions::read("CA file", p)?),
+                None => None,
+            };
+            let client_tls = match (&options.cert_file, &options.key_file) {
+                (Some(c), Some(k)) => Some(redis::ClientTlsConfig {
+                    client_cert: ConnectOptions::read("client certificate", c)?,
+                    client_key: ConnectOptions::read("client key", k)?,
+                }),
+                (None, None) => None,
+                _ => {
+                    return Err(err(
+                        BrokerErrorKind::Refused,
+                        "a client certificate needs both a certificate and a key file",
+                    ));
+                }
+            };
+            redis::Client::build_with_tls(
+                full.as_str(),
+                redis::TlsCertificates {
+                    client_tls,
+                    root_cert,
+                },
+            )
+        } else {
+            redis::Client::open(full.as_str())
+        }
+        .map_err(|e| {
+            err(
+                BrokerErrorKind::Refused,
+                format!("Redis at {}: {e}", redact(url)),
+            )
+        })?;
         let conn = tokio::time::timeout(Duration::from_secs(10), managed(&client))
             .await
             .map_err(|_| {
@@ -254,14 +303,6 @@ impl RedisBroker {
             conn,
             claim_idle: Duration::from_secs(30),
         })
-    }
-}
-
-/// A URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
-        _ => url.to_owned(),
     }
 }
 

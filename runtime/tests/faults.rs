@@ -12,13 +12,14 @@
 
 #![cfg(any(feature = "nats", feature = "redis", feature = "amqp"))]
 
+mod common;
+
 use std::collections::HashSet;
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use common::{Server, spare_port};
 
 use faststream::__codegen::{ErasedHandler, Failure, decode_payload};
 use faststream::{App, Broker, Envelope, Route, Router, SubscriberOptions};
@@ -27,107 +28,6 @@ const MESSAGES: u32 = 10_000;
 /// The broker is killed once this many messages were published.
 const KILL_AT: u32 = 3_000;
 const DEADLINE: Duration = Duration::from_secs(180);
-
-fn spare_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a spare port")
-        .port()
-}
-
-/// A broker process of the test's own.
-struct Server {
-    name: &'static str,
-    port: u16,
-    dir: PathBuf,
-    command: Box<dyn Fn(&Path) -> Command + Send>,
-    child: Option<Child>,
-}
-
-impl Server {
-    fn new(
-        name: &'static str,
-        port: u16,
-        command: impl Fn(&Path) -> Command + Send + 'static,
-    ) -> Server {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join("faults")
-            .join(format!("{name}-{port}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("the server's data directory");
-        Server {
-            name,
-            port,
-            dir,
-            command: Box::new(command),
-            child: None,
-        }
-    }
-
-    /// Starts the server (in a process group of its own) and waits until it
-    /// accepts connections.
-    fn start(&mut self) {
-        let mut command = (self.command)(&self.dir);
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join("server.log"))
-            .expect("the server log");
-        command
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .process_group(0);
-        let child = command.spawn().unwrap_or_else(|e| {
-            panic!(
-                "cannot start {} ({e}): the fault tests need it installed",
-                self.name
-            )
-        });
-        self.child = Some(child);
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(90),
-                "{} did not listen on port {} within 90 s; see {}",
-                self.name,
-                self.port,
-                self.dir.join("server.log").display()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// SIGKILL to the whole process group: no chance to flush or say goodbye.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let status = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", child.id())])
-                .status()
-                .expect("kill runs");
-            assert!(status.success(), "kill -KILL of {} failed", self.name);
-            let _ = child.wait();
-            // The group's other processes die a moment later.
-            let killed = Instant::now();
-            while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                assert!(
-                    killed.elapsed() < Duration::from_secs(10),
-                    "{} still answers on port {} 10 s after SIGKILL",
-                    self.name,
-                    self.port
-                );
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// A handler that records which message numbers it saw.
 fn counting(seen: Arc<Mutex<HashSet<u32>>>, calls: Arc<Mutex<u64>>) -> ErasedHandler {
@@ -300,34 +200,8 @@ async fn redis_streams_survive_a_broker_restart() {
 async fn rabbitmq_durable_queues_survive_a_broker_restart() {
     use faststream::amqp::AmqpBroker;
     let port = spare_port();
-    let dist_port = spare_port();
-    let mut server = Server::new("rabbitmq-server", port, move |dir| {
-        // The node of the test: its own name, ports, config and data; the
-        // Debian wrapper in /usr/sbin would switch users and read the
-        // system node's environment file.
-        std::fs::write(
-            dir.join("rabbitmq.conf"),
-            format!("listeners.tcp.local = 127.0.0.1:{port}\n"),
-        )
-        .expect("config");
-        std::fs::write(dir.join("enabled_plugins"), "[].\n").expect("plugins");
-        let script = ["/usr/lib/rabbitmq/bin/rabbitmq-server", "rabbitmq-server"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .unwrap_or("rabbitmq-server");
-        let mut c = Command::new(script);
-        c.env(
-            "RABBITMQ_NODENAME",
-            format!("faststream-faults-{port}@localhost"),
-        )
-        .env("RABBITMQ_NODE_PORT", port.to_string())
-        .env("RABBITMQ_DIST_PORT", dist_port.to_string())
-        .env("RABBITMQ_CONFIG_FILE", dir.join("rabbitmq.conf"))
-        .env("RABBITMQ_CONF_ENV_FILE", "/dev/null")
-        .env("RABBITMQ_ENABLED_PLUGINS_FILE", dir.join("enabled_plugins"))
-        .env("RABBITMQ_MNESIA_BASE", dir.join("mnesia"))
-        .env("RABBITMQ_LOG_BASE", dir.join("log"));
-        c
+    let mut server = common::rabbitmq(port, move |_| {
+        format!("listeners.tcp.local = 127.0.0.1:{port}\n")
     });
     server.start();
     let broker = AmqpBroker::connect(

@@ -180,3 +180,17 @@ impl Publisher {
         Self { inner }
     }
 }
+/// The document's servers: `faststream::connect(&servers::NAME)`
+/// connects with the adapter for the server's protocol
+/// (`FASTSTREAM_SERVER_<NAME>_URL` overrides the address).
+pub mod servers {
+    use super::__rt;
+    /// `local`: kafka 127.0.0.1:9092
+    pub const LOCAL: __rt::Server = __rt::Server {
+        name: "local",
+        protocol: "kafka",
+        host: "127.0.0.1:9092",
+        pathname: "",
+        variables: &[],
+    };
+}

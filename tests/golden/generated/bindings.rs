@@ -365,3 +365,25 @@ impl Publisher {
         self.inner.publish_with(envelope, &BINDINGS).await
     }
 }
+/// The document's servers: `faststream::connect(&servers::NAME)`
+/// connects with the adapter for the server's protocol
+/// (`FASTSTREAM_SERVER_<NAME>_URL` overrides the address).
+pub mod servers {
+    use super::__rt;
+    /// `rabbitmq`: amqp 127.0.0.1:5672
+    pub const RABBITMQ: __rt::Server = __rt::Server {
+        name: "rabbitmq",
+        protocol: "amqp",
+        host: "127.0.0.1:5672",
+        pathname: "",
+        variables: &[],
+    };
+    /// `redis`: redis 127.0.0.1:6379
+    pub const REDIS: __rt::Server = __rt::Server {
+        name: "redis",
+        protocol: "redis",
+        host: "127.0.0.1:6379",
+        pathname: "",
+        variables: &[],
+    };
+}

@@ -317,3 +317,17 @@ impl Publisher {
         Self { inner }
     }
 }
+/// The document's servers: `faststream::connect(&servers::NAME)`
+/// connects with the adapter for the server's protocol
+/// (`FASTSTREAM_SERVER_<NAME>_URL` overrides the address).
+pub mod servers {
+    use super::__rt;
+    /// `local`: nats 127.0.0.1:4222
+    pub const LOCAL: __rt::Server = __rt::Server {
+        name: "local",
+        protocol: "nats",
+        host: "127.0.0.1:4222",
+        pathname: "",
+        variables: &[],
+    };
+}

@@ -85,13 +85,13 @@ async fn rabbitmq_gets_the_exchange_queue_cc_and_delivery_mode_of_the_spec() {
     };
     use lapin::types::{FieldTable, ShortString};
 
-    let url = std::env::var("FASTSTREAM_AMQP_URL")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
-    let broker = Arc::new(
-        faststream::amqp::AmqpBroker::connect(&url, "amq.topic")
-            .await
-            .unwrap_or_else(|e| panic!("RabbitMQ is not reachable at {url}: {e}")),
-    );
+    // Connected as the spec's `servers` entry says (an environment
+    // variable may override the address).
+    let server = golden::bindings::servers::RABBITMQ;
+    let url = server.url();
+    let broker = faststream::connect(&server)
+        .await
+        .unwrap_or_else(|e| panic!("RabbitMQ is not reachable at {url}: {e}"));
     let raw = lapin::Connection::connect(&url, lapin::ConnectionProperties::default())
         .await
         .unwrap()
@@ -210,18 +210,16 @@ async fn rabbitmq_gets_the_exchange_queue_cc_and_delivery_mode_of_the_spec() {
 async fn redis_gets_the_stream_group_and_list_of_the_spec() {
     use redis::AsyncCommands;
 
-    let url =
-        std::env::var("FASTSTREAM_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let server = golden::bindings::servers::REDIS;
+    let url = server.url();
     let (payments, reminders) = ("golden.billing.payments", "golden.billing.reminders");
     let raw = redis::Client::open(url.as_str()).unwrap();
     let mut conn = raw.get_multiplexed_async_connection().await.unwrap();
     let _: i64 = conn.del(&[payments, reminders]).await.unwrap();
 
-    let broker = Arc::new(
-        faststream::redis::RedisBroker::connect(&url)
-            .await
-            .unwrap_or_else(|e| panic!("Redis is not reachable at {url}: {e}")),
-    );
+    let broker = faststream::connect(&server)
+        .await
+        .unwrap_or_else(|e| panic!("Redis is not reachable at {url}: {e}"));
     let billing = Arc::new(Billing::default());
     let app = App::with_broker(broker.clone())
         .include(router(Shared(billing.clone())))

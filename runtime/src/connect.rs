@@ -1,0 +1,354 @@
+//! How to reach a broker: credentials and TLS ([`ConnectOptions`], from
+//! code or the environment, never logged), and the servers a spec names
+//! ([`Server`], which generated code lists in its `servers` module, and
+//! [`connect`], which picks the adapter by the server's protocol).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::broker::{Broker, BrokerError, BrokerErrorKind};
+
+/// Credentials and TLS settings shared by the adapters. Each adapter reads
+/// what applies to it. `Debug` shows which secrets are set, not their
+/// values; error messages never carry them either.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// User name (NATS, RabbitMQ, Redis ACL user). A user in the URL wins.
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// NATS token.
+    pub token: Option<String>,
+    /// NATS `.creds` file (JWT and nkey seed).
+    pub creds_file: Option<PathBuf>,
+    /// PEM file of the certificate authority that signed the server's
+    /// certificate (else the system's roots are trusted).
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate and key, for servers that ask for one.
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    /// Require TLS even when the URL does not say so (`tls://`,
+    /// `rediss://`, `amqps://` always do).
+    pub tls: bool,
+    /// The connection's name, where the broker shows one.
+    pub name: Option<String>,
+}
+
+impl fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secret = |s: &Option<String>| s.as_ref().map(|_| "***");
+        f.debug_struct("ConnectOptions")
+            .field("user", &self.user)
+            .field("password", &secret(&self.password))
+            .field("token", &secret(&self.token))
+            .field("creds_file", &self.creds_file)
+            .field("ca_file", &self.ca_file)
+            .field("cert_file", &self.cert_file)
+            .field("key_file", &self.key_file)
+            .field("tls", &self.tls)
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl ConnectOptions {
+    /// Options from the environment variables `<PREFIX>_USER`,
+    /// `_PASSWORD`, `_TOKEN`, `_CREDS`, `_CA_FILE`, `_CERT_FILE`,
+    /// `_KEY_FILE` and `_TLS` (`1` or `true`), for the prefixes `NATS`,
+    /// `REDIS` and `AMQP`. Empty values count as unset.
+    pub fn from_env(prefix: &str) -> ConnectOptions {
+        ConnectOptions::from_lookup(prefix, |k| std::env::var(k).ok())
+    }
+
+    /// [`ConnectOptions::from_env`] over any lookup (tests use a map).
+    pub fn from_lookup(prefix: &str, lookup: impl Fn(&str) -> Option<String>) -> ConnectOptions {
+        let var = |k: &str| lookup(&format!("{prefix}_{k}")).filter(|v| !v.is_empty());
+        ConnectOptions {
+            user: var("USER"),
+            password: var("PASSWORD"),
+            token: var("TOKEN"),
+            creds_file: var("CREDS").map(PathBuf::from),
+            ca_file: var("CA_FILE").map(PathBuf::from),
+            cert_file: var("CERT_FILE").map(PathBuf::from),
+            key_file: var("KEY_FILE").map(PathBuf::from),
+            tls: var("TLS").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
+            name: None,
+        }
+    }
+
+    /// Reads a PEM file named by these options, with an error naming the
+    /// setting.
+    #[cfg_attr(not(any(feature = "redis", feature = "amqp")), allow(dead_code))]
+    pub(crate) fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, BrokerError> {
+        std::fs::read(path).map_err(|e| {
+            BrokerError::new(
+                BrokerErrorKind::Refused,
+                format!("cannot read the {what} `{}`: {e}", path.display()),
+            )
+        })
+    }
+}
+
+/// A URL without its password, for messages.
+#[cfg_attr(not(any(feature = "redis", feature = "amqp")), allow(dead_code))]
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// Puts `user:password` (or only one of them) into a URL that has no user
+/// information, percent-encoding them.
+#[cfg_attr(not(any(feature = "redis", feature = "amqp")), allow(dead_code))]
+pub(crate) fn with_credentials(url: &str, options: &ConnectOptions) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    if options.user.is_none() && options.password.is_none() {
+        return url.to_owned();
+    }
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    if rest[..authority_end].contains('@') {
+        return url.to_owned();
+    }
+    let encode = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    let user = encode(options.user.as_deref().unwrap_or_default());
+    let userinfo = match options.password.as_deref() {
+        Some(p) => format!("{user}:{}", encode(p)),
+        None => user,
+    };
+    format!("{scheme}://{userinfo}@{rest}")
+}
+
+/// A server of an AsyncAPI document (generated code lists them as
+/// constants in its `servers` module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Server {
+    /// The key under `servers`.
+    pub name: &'static str,
+    /// `nats`, `redis`, `rediss`, `amqp`, `amqps`, ...
+    pub protocol: &'static str,
+    /// `host[:port]`, possibly with `{variables}`.
+    pub host: &'static str,
+    /// A path (`/vhost` for AMQP, `/0` for a Redis database); may be empty.
+    pub pathname: &'static str,
+    /// Each variable's default value.
+    pub variables: &'static [(&'static str, &'static str)],
+}
+
+impl Server {
+    /// The environment variable name for this server and `what`
+    /// (`FASTSTREAM_SERVER_<NAME>_<WHAT>`, upper-cased, other characters
+    /// as `_`).
+    pub fn env_name(&self, what: &str) -> String {
+        format!(
+            "FASTSTREAM_SERVER_{}_{}",
+            env_part(self.name),
+            env_part(what)
+        )
+    }
+
+    /// The URL to connect to: `FASTSTREAM_SERVER_<NAME>_URL` when set;
+    /// otherwise the protocol's scheme, the host and the pathname, each
+    /// `{variable}` replaced by `FASTSTREAM_SERVER_<NAME>_<VARIABLE>` or
+    /// else its default.
+    pub fn url(&self) -> String {
+        self.url_from(|k| std::env::var(k).ok())
+    }
+
+    /// [`Server::url`] over any lookup.
+    pub fn url_from(&self, lookup: impl Fn(&str) -> Option<String>) -> String {
+        if let Some(url) = lookup(&self.env_name("url")).filter(|u| !u.is_empty()) {
+            return url;
+        }
+        let fill = |template: &str| {
+            let mut out = template.to_owned();
+            for (name, default) in self.variables {
+                let value = lookup(&self.env_name(name))
+                    .filter(|v| !v.is_empty())
+                    .or_else(|| (!default.is_empty()).then(|| (*default).to_owned()));
+                // A variable without a value stays `{name}`: `connect`
+                // refuses it, naming the environment variable.
+                if let Some(value) = value {
+                    out = out.replace(&format!("{{{name}}}"), &value);
+                }
+            }
+            out
+        };
+        let host = fill(self.host);
+        // A host written as a URL keeps its scheme.
+        if host.contains("://") {
+            return format!("{host}{}", fill(self.pathname));
+        }
+        let pathname = fill(self.pathname);
+        let scheme = match self.protocol.to_ascii_lowercase().as_str() {
+            "secure-mqtt" | "mqtts" => "mqtts".to_owned(),
+            other => other.to_owned(),
+        };
+        format!("{scheme}://{host}{pathname}")
+    }
+}
+
+fn env_part(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Connects to `server` with the adapter for its protocol, credentials and
+/// TLS settings from the environment (`NATS_*`, `REDIS_*`, `AMQP_*`: see
+/// [`ConnectOptions::from_env`]). RabbitMQ routes through `amq.topic`
+/// unless the spec's bindings name an exchange. A protocol whose adapter
+/// is not compiled in (a cargo feature of this crate) is an error saying
+/// which feature to enable.
+pub async fn connect(server: &Server) -> Result<Arc<dyn Broker>, BrokerError> {
+    #[allow(unused_variables)]
+    let url = server.url();
+    if let Some((name, _)) = server
+        .variables
+        .iter()
+        .find(|(name, _)| url.contains(&format!("{{{name}}}")))
+    {
+        return Err(BrokerError::new(
+            BrokerErrorKind::Refused,
+            format!(
+                "server `{}`: the variable `{name}` has no default; set {}",
+                server.name,
+                server.env_name(name)
+            ),
+        ));
+    }
+    let protocol = server.protocol.to_ascii_lowercase();
+    #[allow(unused_variables)]
+    let missing = |feature: &str| -> Result<Arc<dyn Broker>, BrokerError> {
+        Err(BrokerError::new(
+            BrokerErrorKind::Refused,
+            format!(
+                "server `{}` speaks {protocol}: enable the `{feature}` feature of the `faststream` crate",
+                server.name
+            ),
+        ))
+    };
+    match protocol.as_str() {
+        "nats" | "tls" => {
+            #[cfg(feature = "nats")]
+            {
+                let mut options = ConnectOptions::from_env("NATS");
+                options.name.get_or_insert_with(|| server.name.to_owned());
+                let broker = crate::nats::NatsBroker::connect_with(&url, options).await?;
+                Ok(Arc::new(broker))
+            }
+            #[cfg(not(feature = "nats"))]
+            missing("nats")
+        }
+        "redis" | "rediss" => {
+            #[cfg(feature = "redis")]
+            {
+                let options = ConnectOptions::from_env("REDIS");
+                let broker = crate::redis::RedisBroker::connect_with(&url, options).await?;
+                Ok(Arc::new(broker))
+            }
+            #[cfg(not(feature = "redis"))]
+            missing("redis")
+        }
+        "amqp" | "amqps" => {
+            #[cfg(feature = "amqp")]
+            {
+                let mut options = ConnectOptions::from_env("AMQP");
+                options.name.get_or_insert_with(|| server.name.to_owned());
+                let broker =
+                    crate::amqp::AmqpBroker::connect_with(&url, "amq.topic", options).await?;
+                Ok(Arc::new(broker))
+            }
+            #[cfg(not(feature = "amqp"))]
+            missing("amqp")
+        }
+        _ => Err(BrokerError::new(
+            BrokerErrorKind::Refused,
+            format!(
+                "server `{}` speaks {protocol}, which has no adapter yet (NATS, Redis and RabbitMQ do)",
+                server.name
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const LOCAL: Server = Server {
+        name: "eu-west.main",
+        protocol: "amqp",
+        host: "{host}:{port}",
+        pathname: "/shop",
+        variables: &[("host", "rabbit.internal"), ("port", "5672")],
+    };
+
+    #[test]
+    fn urls_from_the_spec_and_the_environment() {
+        let env: HashMap<&str, &str> = HashMap::new();
+        assert_eq!(
+            LOCAL.url_from(|k| env.get(k).map(|v| (*v).to_owned())),
+            "amqp://rabbit.internal:5672/shop"
+        );
+        let env = HashMap::from([("FASTSTREAM_SERVER_EU_WEST_MAIN_PORT", "5673")]);
+        assert_eq!(
+            LOCAL.url_from(|k| env.get(k).map(|v| (*v).to_owned())),
+            "amqp://rabbit.internal:5673/shop"
+        );
+        let env = HashMap::from([("FASTSTREAM_SERVER_EU_WEST_MAIN_URL", "amqps://h/")]);
+        assert_eq!(
+            LOCAL.url_from(|k| env.get(k).map(|v| (*v).to_owned())),
+            "amqps://h/"
+        );
+    }
+
+    #[test]
+    fn credentials_go_into_the_url_and_never_into_debug_output() {
+        let env = HashMap::from([
+            ("AMQP_USER", "shop"),
+            ("AMQP_PASSWORD", "p@ss:word"),
+            ("AMQP_TLS", "true"),
+        ]);
+        let o = ConnectOptions::from_lookup("AMQP", |k| env.get(k).map(|v| (*v).to_owned()));
+        assert!(o.tls);
+        assert_eq!(
+            with_credentials("amqp://h:5672/%2f", &o),
+            "amqp://shop:p%40ss%3Aword@h:5672/%2f"
+        );
+        assert_eq!(
+            with_credentials("amqp://a:b@h/", &o),
+            "amqp://a:b@h/",
+            "credentials in the URL win"
+        );
+        let shown = format!("{o:?}");
+        assert!(!shown.contains("p@ss") && shown.contains("***"), "{shown}");
+        assert_eq!(redact("amqp://shop:secret@h/"), "amqp://***@h/");
+        let password_only = ConnectOptions {
+            password: Some("pw".into()),
+            ..ConnectOptions::default()
+        };
+        assert_eq!(
+            with_credentials("redis://h:6379/0", &password_only),
+            "redis://:pw@h:6379/0"
+        );
+    }
+}
