@@ -215,6 +215,7 @@ fn lower_servers(doc: &Value) -> Vec<ServerIr> {
             key: key.clone(),
             const_name: names
                 .unique(&ident::field_name(key, "server"))
+                .trim_start_matches("r#")
                 .to_ascii_uppercase(),
             protocol: text("protocol"),
             host: text("host"),
