@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use async_nats::HeaderMap;
+use async_nats::header::HeaderName;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
@@ -172,14 +173,18 @@ fn headers_of(envelope: &Envelope) -> HeaderMap {
     for (k, v) in &envelope.headers {
         headers.insert(k.as_str(), v.as_str());
     }
+    // Static names: no parsing or allocation per message.
+    const CONTENT_TYPE_NAME: HeaderName = HeaderName::from_static(CONTENT_TYPE);
+    const CORRELATION_ID_NAME: HeaderName = HeaderName::from_static(CORRELATION_ID);
+    const REPLY_TO_NAME: HeaderName = HeaderName::from_static(REPLY_TO);
     if let Some(ct) = &envelope.content_type {
-        headers.insert(CONTENT_TYPE, ct.as_str());
+        headers.insert(CONTENT_TYPE_NAME, ct.as_str());
     }
     if let Some(id) = &envelope.correlation_id {
-        headers.insert(CORRELATION_ID, id.as_str());
+        headers.insert(CORRELATION_ID_NAME, id.as_str());
     }
     if let Some(r) = &envelope.reply_to {
-        headers.insert(REPLY_TO, r.as_str());
+        headers.insert(REPLY_TO_NAME, r.as_str());
     }
     headers
 }
@@ -191,10 +196,11 @@ impl Broker for NatsBroker {
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
         Box::pin(async move {
-            let mut headers = headers_of(&envelope);
+            // `headers_of` carries the reply address as FastStream's
+            // `reply_to` header too.
+            let headers = headers_of(&envelope);
             let result = match &envelope.reply_to {
                 Some(reply) => {
-                    headers.insert(REPLY_TO, reply.as_str());
                     self.client
                         .publish_with_reply_and_headers(
                             envelope.channel,
