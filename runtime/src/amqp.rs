@@ -157,32 +157,18 @@ impl AmqpBroker {
         if let Some(name) = &options.name {
             properties = properties.with_connection_name(LongString::from(name.as_str()));
         }
-        let tls = lapin::tcp::OwnedTLSConfig {
-            identity: match (&options.cert_file, &options.key_file) {
-                (Some(c), Some(k)) => Some(lapin::tcp::OwnedIdentity::PKCS8 {
-                    pem: ConnectOptions::read("client certificate", c)?,
-                    key: ConnectOptions::read("client key", k)?,
-                }),
-                (None, None) => None,
-                _ => {
-                    return Err(err(
-                        BrokerErrorKind::Refused,
-                        "a client certificate needs both a certificate and a key file",
-                    ));
-                }
-            },
-            cert_chain: match &options.ca_file {
-                Some(p) => Some(
-                    String::from_utf8(ConnectOptions::read("CA file", p)?).map_err(|_| {
-                        err(
-                            BrokerErrorKind::Refused,
-                            format!("the CA file `{}` is not PEM text", p.display()),
-                        )
-                    })?,
-                ),
-                None => None,
-            },
-        };
+        let tls =
+            lapin::tcp::OwnedTLSConfig {
+                identity: options
+                    .client_identity()?
+                    .map(|(pem, key)| lapin::tcp::OwnedIdentity::PKCS8 { pem, key }),
+                cert_chain: match options.ca_pem()? {
+                    Some(pem) => Some(String::from_utf8(pem).map_err(|_| {
+                        err(BrokerErrorKind::Refused, "the CA file is not PEM text")
+                    })?),
+                    None => None,
+                },
+            };
         let runtime =
             lapin::runtime::default_runtime().map_err(|e| err(BrokerErrorKind::Refused, e))?;
         let connection = tokio::time::timeout(

@@ -76,17 +76,41 @@ impl ConnectOptions {
         }
     }
 
-    /// Reads a PEM file named by these options, with an error naming the
-    /// setting.
+    /// The CA file's PEM bytes, when one is set.
     #[cfg_attr(not(any(feature = "redis", feature = "amqp")), allow(dead_code))]
-    pub(crate) fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, BrokerError> {
-        std::fs::read(path).map_err(|e| {
-            BrokerError::new(
-                BrokerErrorKind::Refused,
-                format!("cannot read the {what} `{}`: {e}", path.display()),
-            )
-        })
+    pub(crate) fn ca_pem(&self) -> Result<Option<Vec<u8>>, BrokerError> {
+        self.ca_file
+            .as_ref()
+            .map(|p| read("CA file", p))
+            .transpose()
     }
+
+    /// The client certificate and key (PEM bytes), when both are set; one
+    /// without the other is an error.
+    #[cfg_attr(not(any(feature = "redis", feature = "amqp")), allow(dead_code))]
+    pub(crate) fn client_identity(&self) -> Result<Option<(Vec<u8>, Vec<u8>)>, BrokerError> {
+        match (&self.cert_file, &self.key_file) {
+            (Some(c), Some(k)) => Ok(Some((
+                read("client certificate", c)?,
+                read("client key", k)?,
+            ))),
+            (None, None) => Ok(None),
+            _ => Err(BrokerError::new(
+                BrokerErrorKind::Refused,
+                "a client certificate needs both a certificate and a key file",
+            )),
+        }
+    }
+}
+
+/// Reads a PEM file of the options, with an error naming the setting.
+fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, BrokerError> {
+    std::fs::read(path).map_err(|e| {
+        BrokerError::new(
+            BrokerErrorKind::Refused,
+            format!("cannot read the {what} `{}`: {e}", path.display()),
+        )
+    })
 }
 
 /// A URL without its password, for messages.

@@ -251,23 +251,13 @@ impl RedisBroker {
             full = full.replacen("redis://", "rediss://", 1);
         }
         let client = if options.ca_file.is_some() || options.cert_file.is_some() {
-            let root_cert = match &options.ca_file {
-                Some(p) => Some(ConnectOptions::read("CA file", p)?),
-                None => None,
-            };
-            let client_tls = match (&options.cert_file, &options.key_file) {
-                (Some(c), Some(k)) => Some(redis::ClientTlsConfig {
-                    client_cert: ConnectOptions::read("client certificate", c)?,
-                    client_key: ConnectOptions::read("client key", k)?,
-                }),
-                (None, None) => None,
-                _ => {
-                    return Err(err(
-                        BrokerErrorKind::Refused,
-                        "a client certificate needs both a certificate and a key file",
-                    ));
+            let root_cert = options.ca_pem()?;
+            let client_tls = options.client_identity()?.map(|(client_cert, client_key)| {
+                redis::ClientTlsConfig {
+                    client_cert,
+                    client_key,
                 }
-            };
+            });
             redis::Client::build_with_tls(
                 full.as_str(),
                 redis::TlsCertificates {
@@ -347,6 +337,21 @@ impl Broker for RedisBroker {
     }
 }
 
+/// A list's or stream's key: the subscription's address, which must not
+/// be a template.
+fn concrete_key(spec: &SubscribeSpec, what: &str) -> Result<String, BrokerError> {
+    if spec.address.contains('{') {
+        return Err(err(
+            BrokerErrorKind::Refused,
+            format!(
+                "`{}`: a Redis {what} is one key; subscribe to a concrete {what}, not a template",
+                spec.address
+            ),
+        ));
+    }
+    Ok(spec.address.clone())
+}
+
 fn kind_of(bindings: &Bindings) -> RedisKind {
     bindings.redis.as_ref().map(|r| r.kind).unwrap_or_default()
 }
@@ -391,16 +396,7 @@ impl RedisBroker {
     /// consumer that dies holding an entry loses it (lists have no
     /// pending entries: use a stream for at-least-once).
     async fn subscribe_list(&self, spec: SubscribeSpec) -> Result<Subscription, BrokerError> {
-        if spec.address.contains('{') {
-            return Err(err(
-                BrokerErrorKind::Refused,
-                format!(
-                    "`{}`: a Redis list is one key; subscribe to a concrete list, not a template",
-                    spec.address
-                ),
-            ));
-        }
-        let key = spec.address.clone();
+        let key = concrete_key(&spec, "list")?;
         let mut reader = managed(&self.client)
             .await
             .map_err(|e| err(BrokerErrorKind::Connection, e))?;
@@ -450,16 +446,7 @@ impl RedisBroker {
         spec: SubscribeSpec,
         claim_idle: Duration,
     ) -> Result<Subscription, BrokerError> {
-        if spec.address.contains('{') {
-            return Err(err(
-                BrokerErrorKind::Refused,
-                format!(
-                    "`{}`: a Redis stream is one key; subscribe to a concrete stream, not a template",
-                    spec.address
-                ),
-            ));
-        }
-        let key = spec.address.clone();
+        let key = concrete_key(&spec, "stream")?;
         let binding = spec.bindings.redis.clone().unwrap_or_default();
         let group = binding
             .group
