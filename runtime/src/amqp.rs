@@ -161,7 +161,10 @@ impl AmqpBroker {
             lapin::tcp::OwnedTLSConfig {
                 identity: options
                     .client_identity()?
-                    .map(|(pem, key)| lapin::tcp::OwnedIdentity::PKCS8 { pem, key }),
+                    .map(|id| lapin::tcp::OwnedIdentity::PKCS8 {
+                        pem: id.cert,
+                        key: id.key,
+                    }),
                 cert_chain: match options.ca_pem()? {
                     Some(pem) => Some(String::from_utf8(pem).map_err(|_| {
                         err(BrokerErrorKind::Refused, "the CA file is not PEM text")

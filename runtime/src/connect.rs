@@ -88,12 +88,12 @@ impl ConnectOptions {
     /// The client certificate and key (PEM bytes), when both are set; one
     /// without the other is an error.
     #[cfg_attr(not(any(feature = "redis", feature = "amqp")), allow(dead_code))]
-    pub(crate) fn client_identity(&self) -> Result<Option<(Vec<u8>, Vec<u8>)>, BrokerError> {
+    pub(crate) fn client_identity(&self) -> Result<Option<ClientIdentity>, BrokerError> {
         match (&self.cert_file, &self.key_file) {
-            (Some(c), Some(k)) => Ok(Some((
-                read("client certificate", c)?,
-                read("client key", k)?,
-            ))),
+            (Some(c), Some(k)) => Ok(Some(ClientIdentity {
+                cert: read("client certificate", c)?,
+                key: read("client key", k)?,
+            })),
             (None, None) => Ok(None),
             _ => Err(BrokerError::new(
                 BrokerErrorKind::Refused,
@@ -101,6 +101,13 @@ impl ConnectOptions {
             )),
         }
     }
+}
+
+/// A client certificate and its key, PEM.
+#[cfg_attr(not(any(feature = "redis", feature = "amqp")), allow(dead_code))]
+pub(crate) struct ClientIdentity {
+    pub(crate) cert: Vec<u8>,
+    pub(crate) key: Vec<u8>,
 }
 
 /// Reads a PEM file of the options, with an error naming the setting.

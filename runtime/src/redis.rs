@@ -252,11 +252,9 @@ impl RedisBroker {
         }
         let client = if options.ca_file.is_some() || options.cert_file.is_some() {
             let root_cert = options.ca_pem()?;
-            let client_tls = options.client_identity()?.map(|(client_cert, client_key)| {
-                redis::ClientTlsConfig {
-                    client_cert,
-                    client_key,
-                }
+            let client_tls = options.client_identity()?.map(|id| redis::ClientTlsConfig {
+                client_cert: id.cert,
+                client_key: id.key,
             });
             redis::Client::build_with_tls(
                 full.as_str(),
