@@ -443,12 +443,65 @@ impl AmqpBroker {
     }
 }
 
-struct AmqpAcker(lapin::Acker);
+/// The header that carries how many times a message was delivered, when
+/// a nack sends it round again (RabbitMQ's classic queues count nothing
+/// but `redelivered`).
+const ATTEMPT: &str = "x-faststream-attempt";
+/// The routing key a message had before a nack sent it round again
+/// through its queue.
+const ROUTING_KEY: &str = "x-faststream-routing-key";
+
+struct AmqpAcker {
+    acker: lapin::Acker,
+    /// To send a nacked message round again, with its attempt count.
+    publish: lapin::Channel,
+    queue: Arc<str>,
+    routing_key: String,
+    data: Vec<u8>,
+    properties: BasicProperties,
+    attempt: u32,
+}
+
+impl AmqpAcker {
+    /// Publishes the message to the back of its queue with the next
+    /// attempt number (confirmed), so the count survives the round.
+    async fn requeue_counted(&self) -> Result<(), lapin::Error> {
+        let mut headers = self.properties.headers().clone().unwrap_or_default();
+        headers.insert(
+            ShortString::from(ATTEMPT),
+            AMQPValue::LongString(LongString::from((self.attempt + 1).to_string())),
+        );
+        headers.insert(
+            ShortString::from(ROUTING_KEY),
+            AMQPValue::LongString(LongString::from(self.routing_key.as_str())),
+        );
+        let properties = self.properties.clone().with_headers(headers);
+        let confirm = self
+            .publish
+            .basic_publish(
+                ShortString::from(""),
+                ShortString::from(&*self.queue),
+                BasicPublishOptions::default(),
+                &self.data,
+                properties,
+            )
+            .await?
+            .await?;
+        if confirm.is_nack() {
+            return Err(lapin::ErrorKind::InvalidChannelState(
+                lapin::ChannelState::Error,
+                "negative publisher confirm",
+            )
+            .into());
+        }
+        Ok(())
+    }
+}
 
 impl Acker for AmqpAcker {
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
         Box::pin(async move {
-            self.0
+            self.acker
                 .ack(BasicAckOptions::default())
                 .await
                 .map(|_| ())
@@ -464,21 +517,33 @@ impl Acker for AmqpAcker {
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
             }
-            self.0
-                .nack(BasicNackOptions {
-                    requeue: true,
-                    ..BasicNackOptions::default()
-                })
-                .await
-                .map(|_| ())
-                .map_err(|e| err(BrokerErrorKind::Connection, e))
+            match self.requeue_counted().await {
+                Ok(()) => self
+                    .acker
+                    .ack(BasicAckOptions::default())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| err(BrokerErrorKind::Connection, e)),
+                // Without the counted copy, plain redelivery.
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not requeue with an attempt count; nacking");
+                    self.acker
+                        .nack(BasicNackOptions {
+                            requeue: true,
+                            ..BasicNackOptions::default()
+                        })
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| err(BrokerErrorKind::Connection, e))
+                }
+            }
         })
     }
 
     fn reject(self: Box<Self>, reason: String) -> BoxFuture<'static, Result<(), BrokerError>> {
         Box::pin(async move {
             tracing::warn!(reason = %reason, "message rejected to the dead-letter queue");
-            self.0
+            self.acker
                 .reject(BasicRejectOptions { requeue: false })
                 .await
                 .map(|_| ())
@@ -487,9 +552,13 @@ impl Acker for AmqpAcker {
     }
 }
 
-fn envelope_of(d: &lapin::message::Delivery) -> Envelope {
+/// The envelope of a delivery and its attempt number (our attempt header
+/// when a nack sent it round, else 2 when redelivered, else 1).
+fn envelope_of(d: &lapin::message::Delivery) -> (Envelope, u32) {
     let p = &d.properties;
     let mut headers = BTreeMap::new();
+    let mut attempt = if d.redelivered { 2 } else { 1 };
+    let mut channel = d.routing_key.as_str().to_owned();
     if let Some(table) = p.headers() {
         for (k, v) in table {
             let value = match v {
@@ -497,18 +566,25 @@ fn envelope_of(d: &lapin::message::Delivery) -> Envelope {
                 AMQPValue::ShortString(s) => s.as_str().to_owned(),
                 other => format!("{other:?}"),
             };
-            headers.insert(k.as_str().to_owned(), value);
+            match k.as_str() {
+                ATTEMPT => attempt = value.parse().unwrap_or(attempt),
+                ROUTING_KEY => channel = value,
+                k => {
+                    headers.insert(k.to_owned(), value);
+                }
+            }
         }
     }
-    Envelope {
-        channel: d.routing_key.as_str().to_owned(),
+    let envelope = Envelope {
+        channel,
         payload: d.data.clone(),
         headers,
         content_type: p.content_type().as_ref().map(|s| s.as_str().to_owned()),
         correlation_id: p.correlation_id().as_ref().map(|s| s.as_str().to_owned()),
         reply_to: p.reply_to().as_ref().map(|s| s.as_str().to_owned()),
         meta: BTreeMap::new(),
-    }
+    };
+    (envelope, attempt)
 }
 
 impl Broker for AmqpBroker {
@@ -662,12 +738,15 @@ impl Broker for AmqpBroker {
                 .map_err(|e| err(BrokerErrorKind::Refused, e))?;
             let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
             let template = spec.address.clone();
+            let publish = self.publish.clone();
+            let queue: Arc<str> = Arc::from(queue.as_str());
             tokio::spawn(async move {
                 // Keep the channel open as long as the consumer runs.
                 let _channel = ch;
                 while let Some(next) = consumer.next().await {
                     let Ok(d) = next else { continue };
-                    let mut envelope = envelope_of(&d);
+                    let (mut envelope, attempt) = envelope_of(&d);
+                    let routing_key = envelope.channel.clone();
                     if !template.contains('{') {
                         // The channel, whatever the routing key (a queue
                         // channel, a fanout exchange, `cc` copies).
@@ -678,8 +757,16 @@ impl Broker for AmqpBroker {
                     }
                     let delivery = Delivery {
                         envelope,
-                        attempt: if d.redelivered { 2 } else { 1 },
-                        acker: Box::new(AmqpAcker(d.acker)),
+                        attempt,
+                        acker: Box::new(AmqpAcker {
+                            acker: d.acker,
+                            publish: publish.clone(),
+                            queue: queue.clone(),
+                            routing_key,
+                            data: d.data,
+                            properties: d.properties,
+                            attempt,
+                        }),
                     };
                     if tx.send(delivery).await.is_err() {
                         break;

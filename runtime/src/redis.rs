@@ -34,6 +34,8 @@ const CONTENT_TYPE: &str = "content-type";
 const CORRELATION_ID: &str = "correlation_id";
 const REPLY_TO: &str = "reply_to";
 const DATA_FIELD: &str = "__data__";
+/// The attempt a re-added (nacked) stream entry stands for.
+const ATTEMPT_FIELD: &str = "__attempt__";
 
 fn err(kind: BrokerErrorKind, e: impl std::fmt::Display) -> BrokerError {
     BrokerError::new(kind, e.to_string())
@@ -414,13 +416,21 @@ impl RedisBroker {
                 match popped {
                     Ok(Some((_, raw))) => {
                         backoff.reset();
+                        let mut envelope = decode_message(&key, &raw);
+                        // A nacked entry comes back with its attempt count.
+                        let attempt = envelope
+                            .headers
+                            .remove(LIST_ATTEMPT)
+                            .and_then(|a| a.parse().ok())
+                            .unwrap_or(1);
                         let delivery = Delivery {
-                            envelope: decode_message(&key, &raw),
-                            attempt: 1,
+                            envelope,
+                            attempt,
                             acker: Box::new(ListAcker {
                                 conn: conn.clone(),
                                 key: key.clone(),
                                 raw,
+                                attempt,
                             }),
                         };
                         if tx.send(delivery).await.is_err() {
@@ -490,7 +500,7 @@ impl RedisBroker {
                         .query_async(&mut reader)
                         .await;
                     if let Ok(v) = claimed {
-                        batch.extend(claimed_entries(&v).into_iter().map(|e| (e, 2)));
+                        batch.extend(claimed_entries(&v).into_iter().map(|e| (e, true)));
                     }
                 }
                 let mut read = redis::cmd("XREADGROUP");
@@ -509,10 +519,10 @@ impl RedisBroker {
                         backoff.reset();
                         let entries = read_entries(&v);
                         if pending_from.is_some() {
-                            pending_from = entries.last().map(|(id, _)| id.clone());
-                            batch.extend(entries.into_iter().map(|e| (e, 2)));
+                            pending_from = entries.last().map(|e| e.id.clone());
+                            batch.extend(entries.into_iter().map(|e| (e, true)));
                         } else {
-                            batch.extend(entries.into_iter().map(|e| (e, 1)));
+                            batch.extend(entries.into_iter().map(|e| (e, false)));
                         }
                     }
                     Err(e) => {
@@ -525,16 +535,18 @@ impl RedisBroker {
                         pending_from = Some("0".into());
                     }
                 }
-                for ((id, raw), attempt) in batch {
+                for (entry, delivered_before) in batch {
+                    let attempt = entry.attempt(delivered_before);
                     let delivery = Delivery {
-                        envelope: decode_message(&key, &raw),
+                        envelope: decode_message(&key, &entry.data),
                         attempt,
                         acker: Box::new(StreamAcker {
                             conn: acker_conn.clone(),
                             key: key.clone(),
                             group: group.clone(),
-                            id,
-                            raw,
+                            id: entry.id,
+                            raw: entry.data,
+                            attempt,
                         }),
                     };
                     if tx.send(delivery).await.is_err() {
@@ -547,10 +559,14 @@ impl RedisBroker {
     }
 }
 
+/// The envelope header a nacked list entry carries its next attempt in.
+const LIST_ATTEMPT: &str = "x-faststream-attempt";
+
 struct ListAcker {
     conn: redis::aio::ConnectionManager,
     key: String,
     raw: Vec<u8>,
+    attempt: u32,
 }
 
 impl Acker for ListAcker {
@@ -566,9 +582,14 @@ impl Acker for ListAcker {
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
             }
+            // Back to the head of the list, with the next attempt number.
+            let mut envelope = decode_message(&self.key, &self.raw);
+            envelope
+                .headers
+                .insert(LIST_ATTEMPT.to_owned(), (self.attempt + 1).to_string());
             let _: i64 = self
                 .conn
-                .lpush(&self.key, std::mem::take(&mut self.raw))
+                .lpush(&self.key, encode_message(&envelope))
                 .await
                 .map_err(|e| err(BrokerErrorKind::Connection, e))?;
             Ok(())
@@ -753,6 +774,7 @@ struct StreamAcker {
     group: String,
     id: String,
     raw: Vec<u8>,
+    attempt: u32,
 }
 
 impl StreamAcker {
@@ -779,10 +801,16 @@ impl Acker for StreamAcker {
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
             }
-            // Re-add, then ack the old entry: redelivered to the group.
+            // Re-add with the next attempt number, then ack the old
+            // entry: redelivered to the group, the count kept.
+            let next = (self.attempt + 1).to_string().into_bytes();
             let _: String = self
                 .conn
-                .xadd(&self.key, "*", &[(DATA_FIELD, self.raw.clone())])
+                .xadd(
+                    &self.key,
+                    "*",
+                    &[(DATA_FIELD, self.raw.clone()), (ATTEMPT_FIELD, next)],
+                )
                 .await
                 .map_err(|e| err(BrokerErrorKind::Connection, e))?;
             self.xack().await
@@ -817,8 +845,25 @@ fn text(v: &redis::Value) -> Option<String> {
     }
 }
 
-/// One stream entry `[id, [field, value, ...]]` -> (id, `__data__`).
-fn entry(v: &redis::Value) -> Option<(String, Vec<u8>)> {
+/// One stream entry: its id, its `__data__`, and the attempt a nack
+/// recorded when it added the entry again (`__attempt__`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    id: String,
+    data: Vec<u8>,
+    attempt: Option<u32>,
+}
+
+impl Entry {
+    /// The delivery's attempt number: the recorded one (else 1), one more
+    /// when the entry was delivered before (pending, claimed).
+    fn attempt(&self, delivered_before: bool) -> u32 {
+        self.attempt.unwrap_or(1) + u32::from(delivered_before)
+    }
+}
+
+/// `[id, [field, value, ...]]` -> [`Entry`].
+fn entry(v: &redis::Value) -> Option<Entry> {
     let redis::Value::Array(parts) = v else {
         return None;
     };
@@ -826,17 +871,30 @@ fn entry(v: &redis::Value) -> Option<(String, Vec<u8>)> {
     let redis::Value::Array(fields) = parts.get(1)? else {
         return None;
     };
-    let data = fields.chunks(2).find_map(|pair| match pair {
-        [k, redis::Value::BulkString(v)] if text(k).as_deref() == Some(DATA_FIELD) => {
-            Some(v.clone())
+    let mut data = None;
+    let mut attempt = None;
+    for pair in fields.chunks(2) {
+        if let [k, v] = pair {
+            match text(k).as_deref() {
+                Some(DATA_FIELD) => {
+                    if let redis::Value::BulkString(b) = v {
+                        data = Some(b.clone());
+                    }
+                }
+                Some(ATTEMPT_FIELD) => attempt = text(v).and_then(|t| t.parse().ok()),
+                _ => {}
+            }
         }
-        _ => None,
-    });
-    Some((id, data.unwrap_or_default()))
+    }
+    Some(Entry {
+        id,
+        data: data.unwrap_or_default(),
+        attempt,
+    })
 }
 
 /// `XREADGROUP` reply: `[[key, [entry, ...]], ...]` (nil on timeout).
-fn read_entries(v: &redis::Value) -> Vec<(String, Vec<u8>)> {
+fn read_entries(v: &redis::Value) -> Vec<Entry> {
     let redis::Value::Array(streams) = v else {
         return Vec::new();
     };
@@ -856,7 +914,7 @@ fn read_entries(v: &redis::Value) -> Vec<(String, Vec<u8>)> {
 }
 
 /// `XAUTOCLAIM` reply: `[cursor, [entry, ...], [deleted id, ...]]`.
-fn claimed_entries(v: &redis::Value) -> Vec<(String, Vec<u8>)> {
+fn claimed_entries(v: &redis::Value) -> Vec<Entry> {
     match v {
         redis::Value::Array(parts) => match parts.get(1) {
             Some(redis::Value::Array(list)) => list.iter().filter_map(entry).collect(),

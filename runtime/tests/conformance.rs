@@ -43,6 +43,8 @@ struct Fixture {
     groups: bool,
     /// Addresses with `{parameters}` can be subscribed to.
     params: bool,
+    /// A nacked message comes back (else the broker is at most once).
+    redelivers: bool,
 }
 
 impl Fixture {
@@ -54,6 +56,7 @@ impl Fixture {
             cleanup: None,
             groups: true,
             params: true,
+            redelivers: true,
         }
     }
 
@@ -285,6 +288,32 @@ async fn retries_then_gives_up(broker: Arc<dyn Broker>, fixture: Fixture) {
     assert_eq!((m.handler_failures, m.retries, m.rejected), (3, 2, 1));
 }
 
+/// With `NackOnError` the broker redelivers: the attempt count travels with
+/// the message, and after the last attempt it is dead-lettered instead of
+/// coming back for ever.
+async fn broker_redelivery_then_gives_up(broker: Arc<dyn Broker>, fixture: Fixture) {
+    let address = unique(&fixture, "nack");
+    let seen = Arc::new(Seen::default());
+    let options = SubscriberOptions {
+        ack: faststream::AckPolicy::NackOnError,
+        ..quick_retry(3)
+    };
+    let app = start(broker, &address, seen.clone(), options, None).await;
+    app.publisher()
+        .publish(Envelope::new(&address, b"\"fail\"".to_vec()))
+        .await
+        .unwrap();
+    let expected = if fixture.redelivers { 3 } else { 1 };
+    until("the attempts", || app.metrics().finished == expected).await;
+    // Nothing more comes.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let m = app.shutdown().await;
+    assert_eq!(seen.calls.load(Ordering::SeqCst), expected);
+    if fixture.redelivers {
+        assert_eq!((m.nacked, m.rejected), (2, 1), "{m:?}");
+    }
+}
+
 async fn a_panic_does_not_stop_the_subscriber(broker: Arc<dyn Broker>, fixture: Fixture) {
     let address = unique(&fixture, "panic");
     let seen = Arc::new(Seen::default());
@@ -415,6 +444,7 @@ macro_rules! suite {
             case!(thousand_concurrent_requests);
             case!(poison_never_reaches_the_handler);
             case!(retries_then_gives_up);
+            case!(broker_redelivery_then_gives_up);
             case!(a_panic_does_not_stop_the_subscriber);
             case!(shutdown_finishes_in_flight);
             case!(a_group_splits_the_work);
@@ -442,7 +472,10 @@ async fn nats_core() -> Fixture {
     let url =
         std::env::var("FASTSTREAM_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
     match faststream::nats::NatsBroker::connect(&url).await {
-        Ok(b) => Fixture::new(Arc::new(b)),
+        Ok(b) => Fixture {
+            redelivers: false,
+            ..Fixture::new(Arc::new(b))
+        },
         Err(e) => panic!(
             "NATS is not reachable at {url} ({e}); these tests need it (`cargo xtask ci` checks it first)"
         ),
@@ -502,6 +535,7 @@ async fn redis_pubsub() -> Fixture {
     match faststream::redis::RedisBroker::connect(&url).await {
         Ok(b) => Fixture {
             groups: false,
+            redelivers: false,
             ..Fixture::new(Arc::new(b))
         },
         Err(e) => panic!(
