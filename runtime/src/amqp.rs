@@ -454,7 +454,7 @@ const ROUTING_KEY: &str = "x-faststream-routing-key";
 struct AmqpAcker {
     acker: lapin::Acker,
     /// To send a nacked message round again, with its attempt count.
-    publish: lapin::Channel,
+    publish: Arc<lapin::Channel>,
     queue: Arc<str>,
     routing_key: String,
     data: Vec<u8>,
@@ -738,7 +738,7 @@ impl Broker for AmqpBroker {
                 .map_err(|e| err(BrokerErrorKind::Refused, e))?;
             let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
             let template = spec.address.clone();
-            let publish = self.publish.clone();
+            let publish = Arc::new(self.publish.clone());
             let queue: Arc<str> = Arc::from(queue.as_str());
             tokio::spawn(async move {
                 // Keep the channel open as long as the consumer runs.
