@@ -457,7 +457,7 @@ struct AmqpAcker {
     publish: Arc<lapin::Channel>,
     queue: Arc<str>,
     routing_key: String,
-    data: Vec<u8>,
+    data: bytes::Bytes,
     properties: BasicProperties,
     attempt: u32,
 }
@@ -554,7 +554,7 @@ impl Acker for AmqpAcker {
 
 /// The envelope of a delivery and its attempt number (our attempt header
 /// when a nack sent it round, else 2 when redelivered, else 1).
-fn envelope_of(d: &lapin::message::Delivery) -> (Envelope, u32) {
+fn envelope_of(d: &lapin::message::Delivery, payload: bytes::Bytes) -> (Envelope, u32) {
     let p = &d.properties;
     let mut headers = BTreeMap::new();
     let mut attempt = if d.redelivered { 2 } else { 1 };
@@ -577,7 +577,7 @@ fn envelope_of(d: &lapin::message::Delivery) -> (Envelope, u32) {
     }
     let envelope = Envelope {
         channel,
-        payload: d.data.clone(),
+        payload,
         headers,
         content_type: p.content_type().as_ref().map(|s| s.as_str().to_owned()),
         correlation_id: p.correlation_id().as_ref().map(|s| s.as_str().to_owned()),
@@ -744,8 +744,10 @@ impl Broker for AmqpBroker {
                 // Keep the channel open as long as the consumer runs.
                 let _channel = ch;
                 while let Some(next) = consumer.next().await {
-                    let Ok(d) = next else { continue };
-                    let (mut envelope, attempt) = envelope_of(&d);
+                    let Ok(mut d) = next else { continue };
+                    // One buffer for the envelope and the acker (no copy).
+                    let data = bytes::Bytes::from(std::mem::take(&mut d.data));
+                    let (mut envelope, attempt) = envelope_of(&d, data.clone());
                     let routing_key = envelope.channel.clone();
                     if !template.contains('{') {
                         // The channel, whatever the routing key (a queue
@@ -763,7 +765,7 @@ impl Broker for AmqpBroker {
                             publish: publish.clone(),
                             queue: queue.clone(),
                             routing_key,
-                            data: d.data,
+                            data,
                             properties: d.properties,
                             attempt,
                         }),

@@ -988,7 +988,7 @@ impl Worker {
                 if let (Some(reply), Some(to)) = (reply, envelope.reply_to.as_deref()) {
                     let out = Envelope {
                         channel: to.to_owned(),
-                        payload: reply.payload,
+                        payload: reply.payload.into(),
                         headers: reply.headers,
                         content_type: reply.content_type,
                         correlation_id: envelope.correlation_id.clone(),

@@ -2,12 +2,16 @@
 
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
+
 /// A message on the wire: payload bytes plus everything around them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Envelope {
     /// The concrete address (subject, topic, routing key, channel).
     pub channel: String,
-    pub payload: Vec<u8>,
+    /// Shared, so adapters hand over what the client received without a
+    /// copy (and clones are cheap).
+    pub payload: Bytes,
     /// Application headers.
     pub headers: BTreeMap<String, String>,
     pub content_type: Option<String>,
@@ -21,7 +25,7 @@ pub struct Envelope {
 
 impl Envelope {
     /// A message for `channel` with a payload.
-    pub fn new(channel: impl Into<String>, payload: impl Into<Vec<u8>>) -> Envelope {
+    pub fn new(channel: impl Into<String>, payload: impl Into<Bytes>) -> Envelope {
         Envelope {
             channel: channel.into(),
             payload: payload.into(),

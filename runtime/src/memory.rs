@@ -315,19 +315,19 @@ mod tests {
         let a = g1.next().await.unwrap();
         let c = g2.next().await.unwrap();
         assert_eq!(
-            (a.envelope.payload.clone(), c.envelope.payload.clone()),
+            (a.envelope.payload.to_vec(), c.envelope.payload.to_vec()),
             (vec![0], vec![1])
         );
         // Nack: redelivered to the group (round-robin: to g1) as attempt 2.
         a.acker.nack(None).await.unwrap();
         let two = g1.next().await.unwrap();
-        assert_eq!((two.envelope.payload.clone(), two.attempt), (vec![2], 1));
+        assert_eq!((two.envelope.payload.to_vec(), two.attempt), (vec![2], 1));
         let redelivered = tokio::time::timeout(Duration::from_secs(1), g1.next())
             .await
             .unwrap()
             .unwrap();
         assert_eq!(
-            (redelivered.envelope.payload.clone(), redelivered.attempt),
+            (redelivered.envelope.payload.to_vec(), redelivered.attempt),
             (vec![0], 2)
         );
         // Reject: kept as a dead letter with the reason.

@@ -158,7 +158,7 @@ fn envelope_of(msg: async_nats::Message) -> Envelope {
     }
     Envelope {
         channel: msg.subject.to_string(),
-        payload: msg.payload.to_vec(),
+        payload: msg.payload,
         headers,
         content_type,
         correlation_id,
@@ -206,13 +206,13 @@ impl Broker for NatsBroker {
                             envelope.channel,
                             reply.clone(),
                             headers,
-                            envelope.payload.into(),
+                            envelope.payload,
                         )
                         .await
                 }
                 None => {
                     self.client
-                        .publish_with_headers(envelope.channel, headers, envelope.payload.into())
+                        .publish_with_headers(envelope.channel, headers, envelope.payload)
                         .await
                 }
             };
@@ -417,7 +417,7 @@ impl Broker for JetStreamBroker {
             // Wait for the stream's acknowledgement: the message is stored.
             let ack = self
                 .js
-                .publish_with_headers(envelope.channel, headers, envelope.payload.into())
+                .publish_with_headers(envelope.channel, headers, envelope.payload)
                 .await
                 .map_err(|e| err(BrokerErrorKind::Connection, e))?;
             ack.await.map_err(|e| err(BrokerErrorKind::Refused, e))?;

@@ -88,16 +88,16 @@ pub fn decode_message(channel: &str, bytes: &[u8]) -> Envelope {
     let mut envelope = Envelope::new(channel, Vec::new());
     let headers = match parse_binary(bytes) {
         Some((headers, payload)) => {
-            envelope.payload = payload.to_vec();
+            envelope.payload = bytes::Bytes::copy_from_slice(payload);
             headers
         }
         None => match parse_json(bytes) {
             Some((headers, payload)) => {
-                envelope.payload = payload;
+                envelope.payload = payload.into();
                 headers
             }
             None => {
-                envelope.payload = bytes.to_vec();
+                envelope.payload = bytes::Bytes::copy_from_slice(bytes);
                 BTreeMap::new()
             }
         },
@@ -979,11 +979,11 @@ mod tests {
     fn json_envelope_and_bare_payloads_are_accepted() {
         let legacy = br#"{"data":"hello","headers":{"correlation_id":"7","x":"y"}}"#;
         let e = decode_message("ch", legacy);
-        assert_eq!(e.payload, b"hello");
+        assert_eq!(&e.payload[..], b"hello");
         assert_eq!(e.correlation_id.as_deref(), Some("7"));
         assert_eq!(e.headers.get("x").map(String::as_str), Some("y"));
         let bare = decode_message("ch", b"{\"plain\":true}");
-        assert_eq!(bare.payload, b"{\"plain\":true}");
+        assert_eq!(&bare.payload[..], b"{\"plain\":true}");
     }
 
     #[test]

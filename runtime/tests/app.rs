@@ -12,13 +12,13 @@ use faststream::{
 fn echo() -> ErasedHandler {
     Arc::new(|envelope, ctx| {
         Box::pin(async move {
-            if envelope.payload == b"manual" {
+            if envelope.payload[..] == b"manual"[..] {
                 ctx.reject("the handler said no")
                     .await
                     .map_err(|e| Failure::Handler(e.into()))?;
             }
             Ok(Some(Reply {
-                payload: envelope.payload.clone(),
+                payload: envelope.payload.to_vec(),
                 ..Reply::default()
             }))
         })
@@ -73,7 +73,7 @@ async fn hooks_run_in_order_and_middleware_wraps_consume_and_publish() {
         .request(Envelope::new("echo.1", "ping"), Duration::from_secs(5))
         .await
         .unwrap();
-    assert_eq!(reply.payload, b"ping");
+    assert_eq!(&reply.payload[..], b"ping");
     assert_eq!(
         reply.headers.get("x-app").map(String::as_str),
         Some("test"),

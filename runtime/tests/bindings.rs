@@ -131,7 +131,7 @@ mod amqp_bindings {
             .await
             .expect("publishes");
         let d = next(&mut sub).await;
-        assert_eq!(d.envelope.payload, b"{\"n\":1}");
+        assert_eq!(&d.envelope.payload[..], b"{\"n\":1}");
         assert_eq!(d.envelope.channel, address, "routed by the address");
         d.acker.ack().await.unwrap();
 
@@ -199,7 +199,7 @@ mod amqp_bindings {
             .await
             .unwrap();
         let d = next(&mut sub).await;
-        assert_eq!(d.envelope.payload, b"\"work\"");
+        assert_eq!(&d.envelope.payload[..], b"\"work\"");
         assert_eq!(d.envelope.channel, "jobs", "the channel's address");
         d.acker.ack().await.unwrap();
         drop(sub);
@@ -298,7 +298,7 @@ mod redis_bindings {
             })
             .await
             .unwrap();
-        assert_eq!(next(&mut sub).await.envelope.payload, b"1");
+        assert_eq!(&next(&mut sub).await.envelope.payload[..], b"1");
         drop(sub);
 
         // A stream, in the consumer group the binding names.
@@ -316,7 +316,7 @@ mod redis_bindings {
             .await
             .unwrap();
         let d = next(&mut sub).await;
-        assert_eq!(d.envelope.payload, b"2");
+        assert_eq!(&d.envelope.payload[..], b"2");
         d.acker.ack().await.unwrap();
         assert_eq!(key_type(&stream).await, "stream");
         let client = redis::Client::open(url()).unwrap();

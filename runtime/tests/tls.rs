@@ -33,7 +33,7 @@ async fn round_trip(broker: Arc<dyn Broker>) {
         .await
         .expect("a delivery in time")
         .expect("the subscription is open");
-    assert_eq!(d.envelope.payload, b"{\"over\":\"tls\"}");
+    assert_eq!(&d.envelope.payload[..], b"{\"over\":\"tls\"}");
 }
 
 fn options(ca: &std::path::Path, user: Option<&str>, password: &str) -> ConnectOptions {

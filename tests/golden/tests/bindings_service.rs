@@ -259,7 +259,7 @@ async fn redis_gets_the_stream_group_and_list_of_the_spec() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     let envelope = faststream::redis::decode_message(reminders, &reminder);
-    assert_eq!(envelope.payload, br#"{"invoiceId":"inv-2"}"#);
+    assert_eq!(&envelope.payload[..], br#"{"invoiceId":"inv-2"}"#);
 
     app.shutdown().await;
     let _: i64 = conn.del(&[payments, reminders]).await.unwrap();
