@@ -121,7 +121,10 @@ fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, BrokerError> {
 }
 
 /// A URL without its password, for messages.
-#[cfg_attr(not(any(feature = "redis", feature = "amqp")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "nats", feature = "redis", feature = "amqp")),
+    allow(dead_code)
+)]
 pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),

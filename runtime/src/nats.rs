@@ -18,7 +18,7 @@ use crate::broker::{
     Backoff, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, NoAck, SubscribeSpec,
     Subscription,
 };
-use crate::connect::ConnectOptions;
+use crate::connect::{ConnectOptions, redact};
 use crate::envelope::Envelope;
 
 /// A NATS core broker.
@@ -82,26 +82,24 @@ impl NatsBroker {
                 ));
             }
         }
-        // Bound the first connection (a server that does not answer).
-        let client = tokio::time::timeout(std::time::Duration::from_secs(10), o.connect(url))
+        // Bound the first connection (a server that does not answer), and
+        // make sure the server really answered. The URL shown in errors has
+        // no password.
+        let shown = redact(url);
+        let connect = async {
+            let client = o.connect(url).await.map_err(|e| e.to_string())?;
+            client.flush().await.map_err(|e| e.to_string())?;
+            Ok::<_, String>(client)
+        };
+        let client = tokio::time::timeout(std::time::Duration::from_secs(10), connect)
             .await
             .map_err(|_| {
                 err(
                     BrokerErrorKind::Connection,
-                    format!("NATS at {url} did not answer within 10 s"),
+                    format!("NATS at {shown} did not answer within 10 s"),
                 )
             })?
-            .map_err(|e| err(BrokerErrorKind::Connection, format!("NATS at {url}: {e}")))?;
-        // Make sure the server really answered.
-        tokio::time::timeout(std::time::Duration::from_secs(10), client.flush())
-            .await
-            .map_err(|_| {
-                err(
-                    BrokerErrorKind::Connection,
-                    format!("NATS at {url} did not answer within 10 s"),
-                )
-            })?
-            .map_err(|e| err(BrokerErrorKind::Connection, format!("NATS at {url}: {e}")))?;
+            .map_err(|e| err(BrokerErrorKind::Connection, format!("NATS at {shown}: {e}")))?;
         Ok(NatsBroker { client })
     }
 

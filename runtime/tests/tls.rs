@@ -89,6 +89,15 @@ async fn nats_over_tls_with_a_password() {
     .await
     .expect_err("a server certificate from an unknown CA is refused");
     no_secret(&e);
+    // Credentials in the URL are not shown either.
+    let e = NatsBroker::connect_with(
+        &format!("tls://shop:{SECRET}@127.0.0.1:{port}"),
+        ConnectOptions::default(),
+    )
+    .await
+    .expect_err("a server certificate from an unknown CA is refused");
+    no_secret(&e);
+    assert!(e.message.contains("tls://***@127.0.0.1"), "{e}");
 }
 
 #[cfg(feature = "redis")]
