@@ -25,7 +25,9 @@ use lapin::{BasicProperties, Connection, ConnectionProperties};
 use tokio::sync::mpsc;
 
 use crate::address::match_address;
-use crate::bindings::{AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, Bindings};
+use crate::bindings::{
+    AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, Bindings, NO_BINDINGS,
+};
 use crate::broker::{
     Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec, Subscription,
 };
@@ -84,11 +86,6 @@ fn exclusive_queue() -> AmqpQueue {
         vhost: None,
     }
 }
-
-static NO_BINDINGS: Bindings = Bindings {
-    amqp: None,
-    redis: None,
-};
 
 /// The virtual host of an `amqp://` URL (`/` when it names none).
 fn vhost_of(url: &str) -> String {

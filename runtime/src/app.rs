@@ -13,7 +13,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::bindings::Bindings;
+use crate::bindings::{Bindings, NO_BINDINGS};
 use crate::broker::{
     Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec,
 };
@@ -302,11 +302,6 @@ struct Replies {
     inbox: tokio::sync::OnceCell<String>,
     pending: Mutex<HashMap<String, oneshot::Sender<Envelope>>>,
 }
-
-static NO_BINDINGS: Bindings = Bindings {
-    amqp: None,
-    redis: None,
-};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

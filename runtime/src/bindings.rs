@@ -13,12 +13,11 @@ pub struct Bindings {
     pub redis: Option<RedisBindings>,
 }
 
-impl Bindings {
-    /// No bindings: every adapter uses its defaults.
-    pub fn is_empty(&self) -> bool {
-        self.amqp.is_none() && self.redis.is_none()
-    }
-}
+/// No bindings: every adapter uses its defaults.
+pub(crate) static NO_BINDINGS: Bindings = Bindings {
+    amqp: None,
+    redis: None,
+};
 
 /// AMQP 0.9.1 (RabbitMQ): the channel binding's `is`, `exchange` and
 /// `queue`, and the operation binding's publishing properties.
@@ -68,17 +67,6 @@ pub enum AmqpExchangeKind {
 }
 
 impl AmqpExchangeKind {
-    /// From the binding's `type` (unknown types are topic exchanges).
-    pub fn parse(kind: &str) -> AmqpExchangeKind {
-        match kind {
-            "direct" => AmqpExchangeKind::Direct,
-            "fanout" => AmqpExchangeKind::Fanout,
-            "headers" => AmqpExchangeKind::Headers,
-            "default" => AmqpExchangeKind::Default,
-            _ => AmqpExchangeKind::Topic,
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             AmqpExchangeKind::Topic => "topic",
@@ -139,49 +127,4 @@ pub enum RedisKind {
     List,
     /// `XADD`/`XREADGROUP`: consumer groups, acks, at least once.
     Stream,
-}
-
-impl RedisKind {
-    /// From a FastStream binding `method`: `publish`, `subscribe`,
-    /// `psubscribe`; `rpush`, `lpop`, `blpop`; `xadd`, `xread`,
-    /// `xreadgroup`. Unknown methods give `None`.
-    pub fn from_method(method: &str) -> Option<RedisKind> {
-        match method.to_ascii_lowercase().as_str() {
-            "publish" | "subscribe" | "psubscribe" | "ssubscribe" | "pubsub" => {
-                Some(RedisKind::PubSub)
-            }
-            "rpush" | "lpush" | "lpop" | "blpop" | "rpop" | "brpop" | "list" => {
-                Some(RedisKind::List)
-            }
-            "xadd" | "xread" | "xreadgroup" | "stream" => Some(RedisKind::Stream),
-            _ => None,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redis_methods() {
-        assert_eq!(
-            RedisKind::from_method("psubscribe"),
-            Some(RedisKind::PubSub)
-        );
-        assert_eq!(RedisKind::from_method("lpop"), Some(RedisKind::List));
-        assert_eq!(
-            RedisKind::from_method("XREADGROUP"),
-            Some(RedisKind::Stream)
-        );
-        assert_eq!(RedisKind::from_method("carrier-pigeon"), None);
-    }
-
-    #[test]
-    fn exchange_kinds() {
-        for k in ["topic", "direct", "fanout", "headers", "default"] {
-            assert_eq!(AmqpExchangeKind::parse(k).as_str(), k);
-        }
-        assert!(Bindings::default().is_empty());
-    }
 }

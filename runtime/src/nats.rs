@@ -455,6 +455,9 @@ impl Broker for JetStreamBroker {
                 .map_err(|e| err(BrokerErrorKind::Refused, e))?;
             let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
             let template = spec.address.clone();
+            // As on core NATS: `*` is exact unless a parameter shares a
+            // token with text.
+            let check = !tokens_are_whole_parameters(&template);
             tokio::spawn(async move {
                 let mut backoff = Backoff::new();
                 loop {
@@ -479,9 +482,7 @@ impl Broker for JetStreamBroker {
                         let mut core = msg.message.clone();
                         core.reply = None;
                         let envelope = envelope_of(core);
-                        if template.contains('{')
-                            && match_address(&template, &envelope.channel).is_none()
-                        {
+                        if check && match_address(&template, &envelope.channel).is_none() {
                             let _ = msg.ack().await;
                             continue;
                         }

@@ -21,7 +21,7 @@ use redis::AsyncCommands;
 use tokio::sync::mpsc;
 
 use crate::address::match_address;
-use crate::bindings::{Bindings, RedisKind};
+use crate::bindings::{Bindings, NO_BINDINGS, RedisKind};
 use crate::broker::{
     Acker, Backoff, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, NoAck,
     SubscribeSpec, Subscription,
@@ -355,11 +355,6 @@ fn concrete_key(spec: &SubscribeSpec, what: &str) -> Result<String, BrokerError>
 fn kind_of(bindings: &Bindings) -> RedisKind {
     bindings.redis.as_ref().map(|r| r.kind).unwrap_or_default()
 }
-
-static NO_BINDINGS: Bindings = Bindings {
-    amqp: None,
-    redis: None,
-};
 
 impl RedisBroker {
     /// Subscribes as the bindings say: pub/sub (the default), list or
