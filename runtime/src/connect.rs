@@ -252,7 +252,6 @@ fn env_part(s: &str) -> String {
 /// is not compiled in (a cargo feature of this crate) is an error saying
 /// which feature to enable.
 pub async fn connect(server: &Server) -> Result<Arc<dyn Broker>, BrokerError> {
-    #[allow(unused_variables)]
     let url = server.url();
     if let Some((name, _)) = server
         .variables
@@ -269,6 +268,7 @@ pub async fn connect(server: &Server) -> Result<Arc<dyn Broker>, BrokerError> {
         ));
     }
     let protocol = server.protocol.to_ascii_lowercase();
+    // Unused when every adapter is compiled in.
     #[allow(unused_variables)]
     let missing = |feature: &str| -> Result<Arc<dyn Broker>, BrokerError> {
         Err(BrokerError::new(
