@@ -284,15 +284,21 @@ pub enum Outcome {
 /// Sends messages, and requests that wait for a reply.
 #[derive(Clone)]
 pub struct Publisher {
+    /// One allocation shared by every clone (a handler's context holds a
+    /// clone per message).
+    inner: Arc<PublisherInner>,
+}
+
+struct PublisherInner {
     broker: Arc<dyn Broker>,
-    replies: Arc<Replies>,
+    replies: Replies,
     middleware: Arc<Vec<Arc<dyn Middleware>>>,
 }
 
 impl fmt::Debug for Publisher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Publisher")
-            .field("broker", &self.broker.name())
+            .field("broker", &self.inner.broker.name())
             .finish_non_exhaustive()
     }
 }
@@ -309,11 +315,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Publisher {
     pub fn new(broker: Arc<dyn Broker>) -> Publisher {
-        Publisher {
-            broker,
-            replies: Arc::default(),
-            middleware: Arc::default(),
-        }
+        Publisher::with_middleware(broker, Arc::default())
     }
 
     fn with_middleware(
@@ -321,9 +323,11 @@ impl Publisher {
         middleware: Arc<Vec<Arc<dyn Middleware>>>,
     ) -> Publisher {
         Publisher {
-            broker,
-            replies: Arc::default(),
-            middleware,
+            inner: Arc::new(PublisherInner {
+                broker,
+                replies: Replies::default(),
+                middleware,
+            }),
         }
     }
 
@@ -339,16 +343,18 @@ impl Publisher {
         mut envelope: Envelope,
         bindings: &Bindings,
     ) -> Result<(), PublishError> {
-        for m in self.middleware.iter() {
+        let inner = &*self.inner;
+        for m in inner.middleware.iter() {
             m.before_publish(&mut envelope);
         }
         let span = tracing::debug_span!(
             "publish",
-            messaging.system = self.broker.name(),
+            messaging.system = inner.broker.name(),
             messaging.destination.name = %envelope.channel,
             messaging.operation = "publish",
         );
-        self.broker
+        inner
+            .broker
             .publish_with(envelope, bindings)
             .instrument(span)
             .await?;
@@ -380,9 +386,9 @@ impl Publisher {
         envelope.correlation_id = Some(id.clone());
         envelope.reply_to = Some(inbox);
         let (tx, rx) = oneshot::channel();
-        lock(&self.replies.pending).insert(id.clone(), tx);
+        lock(&self.inner.replies.pending).insert(id.clone(), tx);
         if let Err(e) = self.publish_with(envelope, bindings).await {
-            lock(&self.replies.pending).remove(&id);
+            lock(&self.inner.replies.pending).remove(&id);
             return Err(e);
         }
         match tokio::time::timeout(timeout, rx).await {
@@ -392,7 +398,7 @@ impl Publisher {
                 "reply inbox closed",
             ))),
             Err(_) => {
-                lock(&self.replies.pending).remove(&id);
+                lock(&self.inner.replies.pending).remove(&id);
                 Err(PublishError::Timeout)
             }
         }
@@ -400,9 +406,10 @@ impl Publisher {
 
     /// The reply inbox, subscribed on first use.
     async fn inbox(&self) -> Result<String, PublishError> {
-        let broker = self.broker.clone();
-        let replies = Arc::downgrade(&self.replies);
+        let broker = self.inner.broker.clone();
+        let inner = Arc::downgrade(&self.inner);
         let inbox = self
+            .inner
             .replies
             .inbox
             .get_or_try_init(|| async move {
@@ -411,13 +418,13 @@ impl Publisher {
                 tokio::spawn(async move {
                     while let Some(d) = sub.next().await {
                         let _ = d.acker.ack().await;
-                        let Some(replies) = replies.upgrade() else {
+                        let Some(inner) = inner.upgrade() else {
                             break;
                         };
                         let Some(id) = d.envelope.correlation_id.clone() else {
                             continue;
                         };
-                        if let Some(tx) = lock(&replies.pending).remove(&id) {
+                        if let Some(tx) = lock(&inner.replies.pending).remove(&id) {
                             let _ = tx.send(d.envelope);
                         }
                     }
@@ -430,7 +437,7 @@ impl Publisher {
 
     /// The broker this publisher sends through.
     pub fn broker(&self) -> &Arc<dyn Broker> {
-        &self.broker
+        &self.inner.broker
     }
 }
 
@@ -835,13 +842,18 @@ impl Worker {
         let mut in_flight = futures_util::stream::FuturesUnordered::new();
         let this = Arc::new(self);
         this.metrics.subscribers.fetch_add(1, Ordering::Relaxed);
+        // One wait for the stop signal, not a new one per message.
+        let stopped = stop.changed();
+        tokio::pin!(stopped);
         loop {
             tokio::select! {
                 biased;
-                _ = stop.changed() => break,
+                _ = &mut stopped => break,
                 Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
                 d = sub.next(), if in_flight.len() < max_in_flight => match d {
-                    Some(d) => in_flight.push(Worker::handle_isolated(this.clone(), d)),
+                    Some(Delivery { envelope, attempt, acker }) => {
+                        in_flight.push(Worker::handle(this.clone(), Arc::new(envelope), acker, attempt));
+                    }
                     None => {
                         tracing::error!(operation = %this.route.operation, address = %this.route.address, "the subscription ended: no more messages for this route");
                         break;
@@ -859,25 +871,28 @@ impl Worker {
         this.metrics.subscribers.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// Handles one delivery; a panic outside the handler (the handler's
-    /// own are caught in [`Worker::attempt`]) is logged, not spread to the
-    /// route's loop.
-    async fn handle_isolated(this: Arc<Self>, delivery: Delivery) {
+    /// Handles one delivery. This future is allocated and moved once per
+    /// message, so it holds only what every message needs: the rare paths
+    /// (retries, replies, failures) are boxed when they are taken. A panic
+    /// outside the handler (the handler's own are caught in
+    /// [`Worker::call`]) is logged, not spread to the route's loop.
+    async fn handle(this: Arc<Self>, envelope: Arc<Envelope>, acker: Box<dyn Acker>, attempt: u32) {
         use futures_util::FutureExt;
-        if std::panic::AssertUnwindSafe(this.handle(delivery))
+        let m = &this.metrics;
+        m.received.fetch_add(1, Ordering::Relaxed);
+        m.in_flight.fetch_add(1, Ordering::Relaxed);
+        if std::panic::AssertUnwindSafe(this.process(&envelope, acker, attempt))
             .catch_unwind()
             .await
             .is_err()
         {
             tracing::error!(operation = %this.route.operation, "a panic while settling a message");
         }
+        m.in_flight.fetch_sub(1, Ordering::Relaxed);
+        m.finished.fetch_add(1, Ordering::Relaxed);
     }
 
-    async fn handle(self: &Arc<Self>, delivery: Delivery) {
-        let m = &self.metrics;
-        m.received.fetch_add(1, Ordering::Relaxed);
-        m.in_flight.fetch_add(1, Ordering::Relaxed);
-        let envelope = Arc::new(delivery.envelope);
+    async fn process(&self, envelope: &Arc<Envelope>, acker: Box<dyn Acker>, attempt: u32) {
         let span = tracing::info_span!(
             "process",
             messaging.system = self.broker_name,
@@ -885,62 +900,68 @@ impl Worker {
             messaging.operation = "process",
             messaging.message.conversation_id = envelope.correlation_id.as_deref().unwrap_or(""),
             operation = %self.route.operation,
-            attempt = delivery.attempt,
+            attempt = attempt,
         );
         for mw in self.middleware.iter() {
-            mw.before_consume(&envelope);
+            mw.before_consume(envelope);
         }
-        let outcome = self
-            .settle(envelope.clone(), delivery.acker, delivery.attempt)
-            .instrument(span)
-            .await;
+        let outcome = self.settle(envelope, acker, attempt).instrument(span).await;
         for mw in self.middleware.iter() {
-            mw.after_consume(&envelope, outcome);
+            mw.after_consume(envelope, outcome);
         }
-        m.in_flight.fetch_sub(1, Ordering::Relaxed);
-        m.finished.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Runs the handler once, isolated: a panic becomes an error (and the
     /// subscriber goes on).
-    async fn attempt(
+    async fn call(
         &self,
-        envelope: Arc<Envelope>,
-        ctx: Context,
+        envelope: &Arc<Envelope>,
+        acker: Option<SharedAcker>,
+        attempt: u32,
     ) -> Result<Option<Reply>, Failure> {
         use futures_util::FutureExt;
-        let handler = self.route.handler.clone();
-        match std::panic::AssertUnwindSafe(handler(envelope, ctx))
+        let ctx = Context {
+            envelope: envelope.clone(),
+            publisher: self.publisher.clone(),
+            acker,
+            attempt,
+        };
+        match std::panic::AssertUnwindSafe((self.route.handler)(envelope.clone(), ctx))
             .catch_unwind()
             .await
         {
             Ok(r) => r,
-            Err(panic) => {
-                self.metrics.panics.fetch_add(1, Ordering::Relaxed);
-                let what = panic
-                    .downcast::<String>()
-                    .map(|s| *s)
-                    .or_else(|p| p.downcast::<&str>().map(|s| (*s).to_owned()))
-                    .unwrap_or_else(|_| "a panic".to_owned());
-                tracing::error!(panic = %what, "handler panicked");
-                Err(Failure::Handler(HandlerError::new(format!(
-                    "handler panicked: {what}"
-                ))))
-            }
+            Err(panic) => Err(self.panicked(panic)),
         }
+    }
+
+    fn panicked(&self, panic: Box<dyn std::any::Any + Send>) -> Failure {
+        self.metrics.panics.fetch_add(1, Ordering::Relaxed);
+        let what = panic
+            .downcast::<String>()
+            .map(|s| *s)
+            .or_else(|p| p.downcast::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|_| "a panic".to_owned());
+        tracing::error!(panic = %what, "handler panicked");
+        Failure::Handler(HandlerError::new(format!("handler panicked: {what}")))
+    }
+
+    fn handler_failed(&self, e: &HandlerError, attempt: u32) {
+        self.metrics
+            .handler_failures
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(error = %e, attempt, "handler failed");
     }
 
     async fn settle(
         &self,
-        envelope: Arc<Envelope>,
+        envelope: &Arc<Envelope>,
         acker: Box<dyn Acker>,
         attempt: u32,
     ) -> Outcome {
         let m = &self.metrics;
         let options = &self.route.options;
         let policy = options.ack;
-        // Shared with the handler's context only when it settles itself.
-        let shared_acker: Option<SharedAcker> = (policy == AckPolicy::Manual).then(Arc::default);
         let mut acker = Some(acker);
         if policy == AckPolicy::AckFirst
             && let Some(a) = acker.take()
@@ -948,76 +969,107 @@ impl Worker {
             let _ = a.ack().await;
             m.acked.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(shared) = &shared_acker {
-            *shared.lock().await = acker.take();
+        // Shared with the handler's context only when it settles itself.
+        let shared: Option<SharedAcker> =
+            (policy == AckPolicy::Manual).then(|| Arc::new(tokio::sync::Mutex::new(acker.take())));
+        let mut result = self.call(envelope, shared.clone(), attempt).await;
+        if let Err(Failure::Handler(e)) = &result {
+            self.handler_failed(e, 1);
+            // In-process retries only where the policy asks for them.
+            if policy == AckPolicy::AckAfterSuccess && options.retry.max_attempts > 1 {
+                result = Box::pin(self.retry(envelope, attempt)).await;
+            }
         }
-        // In-process retries only where the policy asks for them.
-        let tries = match policy {
-            AckPolicy::AckAfterSuccess => options.retry.max_attempts.max(1),
-            _ => 1,
+        let reply = match result {
+            Ok(reply) => reply,
+            Err(failure) => {
+                return Box::pin(self.failed(envelope, failure, acker, shared, attempt)).await;
+            }
         };
-        let mut result = Err(Failure::Handler(HandlerError::new("not run")));
-        for n in 1..=tries {
-            let ctx = Context {
-                envelope: envelope.clone(),
-                publisher: self.publisher.clone(),
-                acker: shared_acker.clone(),
-                attempt: attempt.max(n),
+        m.handled.fetch_add(1, Ordering::Relaxed);
+        if let Some(reply) = reply
+            && envelope.reply_to.is_some()
+        {
+            Box::pin(self.send_reply(envelope, reply)).await;
+        }
+        match acker.take() {
+            Some(a) => {
+                let _ = a.ack().await;
+                m.acked.fetch_add(1, Ordering::Relaxed);
+                Outcome::Acked
+            }
+            None if policy == AckPolicy::Manual => Outcome::Manual,
+            None => Outcome::Acked,
+        }
+    }
+
+    /// The in-process retries after a failed first attempt, with backoff.
+    async fn retry(
+        &self,
+        envelope: &Arc<Envelope>,
+        attempt: u32,
+    ) -> Result<Option<Reply>, Failure> {
+        let retry = &self.route.options.retry;
+        let mut n = 1;
+        loop {
+            self.metrics.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(retry.backoff(n)).await;
+            n += 1;
+            let result = self.call(envelope, None, attempt.max(n)).await;
+            let Err(Failure::Handler(e)) = &result else {
+                return result;
             };
-            result = self.attempt(envelope.clone(), ctx).await;
-            match &result {
-                Ok(_) | Err(Failure::Decode(_)) => break,
-                Err(Failure::Handler(e)) => {
-                    m.handler_failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(error = %e, attempt = n, "handler failed");
-                    if n < tries {
-                        m.retries.fetch_add(1, Ordering::Relaxed);
-                        tokio::time::sleep(options.retry.backoff(n)).await;
-                    }
-                }
+            self.handler_failed(e, n);
+            if n >= retry.max_attempts {
+                return result;
             }
         }
-        match result {
-            Ok(reply) => {
-                m.handled.fetch_add(1, Ordering::Relaxed);
-                if let (Some(reply), Some(to)) = (reply, envelope.reply_to.as_deref()) {
-                    let out = Envelope {
-                        channel: to.to_owned(),
-                        payload: reply.payload.into(),
-                        headers: reply.headers,
-                        content_type: reply.content_type,
-                        correlation_id: envelope.correlation_id.clone(),
-                        reply_to: None,
-                        meta: Default::default(),
-                    };
-                    match self.publisher.publish(out).await {
-                        Ok(()) => {
-                            m.replies.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(e) => tracing::error!(error = %e, "could not publish the reply"),
-                    }
-                }
-                match acker.take() {
-                    Some(a) => {
-                        let _ = a.ack().await;
-                        m.acked.fetch_add(1, Ordering::Relaxed);
-                        Outcome::Acked
-                    }
-                    None if policy == AckPolicy::Manual => Outcome::Manual,
-                    None => Outcome::Acked,
-                }
+    }
+
+    async fn send_reply(&self, envelope: &Envelope, reply: Reply) {
+        let Some(to) = envelope.reply_to.as_deref() else {
+            return;
+        };
+        let out = Envelope {
+            channel: to.to_owned(),
+            payload: reply.payload.into(),
+            headers: reply.headers,
+            content_type: reply.content_type,
+            correlation_id: envelope.correlation_id.clone(),
+            reply_to: None,
+            meta: Default::default(),
+        };
+        match self.publisher.publish(out).await {
+            Ok(()) => {
+                self.metrics.replies.fetch_add(1, Ordering::Relaxed);
             }
-            Err(Failure::Decode(reason)) => {
+            Err(e) => tracing::error!(error = %e, "could not publish the reply"),
+        }
+    }
+
+    /// Settles a message that was not handled.
+    async fn failed(
+        &self,
+        envelope: &Envelope,
+        failure: Failure,
+        acker: Option<Box<dyn Acker>>,
+        shared: Option<SharedAcker>,
+        attempt: u32,
+    ) -> Outcome {
+        let m = &self.metrics;
+        let options = &self.route.options;
+        match failure {
+            Failure::Decode(reason) => {
                 m.decode_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(reason = %reason, channel = %envelope.channel, "refused a message that does not decode; the handler was not called");
-                let acker = match (acker.take(), &shared_acker) {
+                let acker = match (acker, &shared) {
                     (Some(a), _) => Some(a),
                     (None, Some(shared)) => shared.lock().await.take(),
                     (None, None) => None,
                 };
                 self.reject(acker, format!("undecodable: {reason}")).await
             }
-            Err(Failure::Handler(e)) => match (policy, acker.take()) {
+            Failure::Handler(e) => match (options.ack, acker) {
                 (AckPolicy::NackOnError, Some(a)) if attempt < options.retry.max_attempts => {
                     let _ = a.nack(Some(options.retry.backoff(attempt))).await;
                     m.nacked.fetch_add(1, Ordering::Relaxed);
