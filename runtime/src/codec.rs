@@ -123,29 +123,32 @@ pub fn encode_headers<T: Serialize>(
     }
 }
 
-/// How a content type carries a payload.
+/// The media type of a content type, without parameters or spaces.
+fn media_type(content_type: &str) -> &str {
+    content_type.split(';').next().unwrap_or("").trim()
+}
+
+/// How a content type carries a payload (compared without allocating:
+/// this runs for every message).
 fn is_json(content_type: &str) -> bool {
-    let ct = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    ct.is_empty() || ct == "application/json" || ct.ends_with("+json") || ct == "json"
+    let ct = media_type(content_type);
+    ct.is_empty()
+        || ct.eq_ignore_ascii_case("application/json")
+        || ct.eq_ignore_ascii_case("json")
+        || ct.len() >= 5 && ct.as_bytes()[ct.len() - 5..].eq_ignore_ascii_case(b"+json")
+}
+
+fn has_prefix(content_type: &str, prefix: &str) -> bool {
+    let ct = media_type(content_type).as_bytes();
+    ct.len() >= prefix.len() && ct[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 fn is_text(content_type: &str) -> bool {
-    content_type
-        .trim()
-        .to_ascii_lowercase()
-        .starts_with("text/")
+    has_prefix(content_type, "text/")
 }
 
 fn is_bytes(content_type: &str) -> bool {
-    content_type
-        .trim()
-        .to_ascii_lowercase()
-        .starts_with("application/octet-stream")
+    has_prefix(content_type, "application/octet-stream")
 }
 
 /// Decodes a payload by content type: JSON (the default); `text/*` as a
@@ -210,14 +213,107 @@ mod tests {
             br#"{"a":1}"#
         );
         assert!(decode_payload_as::<String>("text/plain", &[0xff]).is_err());
+        assert!(is_json("Application/JSON; charset=utf-8"));
+        assert!(is_json("application/vnd.api+JSON"));
+        assert!(is_json(""));
+        assert!(!is_json("application/xml"));
+        assert!(!is_json("applicatión/ä"));
+        assert!(is_text(" Text/Plain"));
+        assert!(is_bytes("application/octet-stream; x=1"));
+        assert!(!is_bytes("text/plain"));
     }
 }
 
 /// The string value of one top-level field of a JSON object, read without
 /// decoding the rest (for telling messages apart by a discriminating
-/// field). `None` when the field is absent or not a string.
+/// field). `None` when the field is absent or not a string; the first
+/// occurrence counts. Not a validation: values before the field are
+/// skipped unchecked and what follows it is not read (the full decode that
+/// comes next checks the whole payload).
 #[doc(hidden)]
 pub fn peek_field<'a>(
+    bytes: &'a [u8],
+    field: &str,
+) -> Result<Option<std::borrow::Cow<'a, str>>, String> {
+    match scan_field(bytes, field.as_bytes()) {
+        Some(value) => Ok(Some(std::borrow::Cow::Borrowed(value))),
+        None => peek_field_parsed(bytes, field),
+    }
+}
+
+/// The common case of [`peek_field`], without a parser: the field is there
+/// before anything unusual, and key and value have no escapes. `None`
+/// means "not that simple" (the parser decides), never "absent".
+fn scan_field<'a>(bytes: &'a [u8], field: &[u8]) -> Option<&'a str> {
+    let ws = |i: &mut usize| {
+        while bytes
+            .get(*i)
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            *i += 1;
+        }
+    };
+    // The plain string starting at `i` (after its quote): its end.
+    let plain = |i: usize| {
+        let len = bytes[i..].iter().position(|&b| b == b'"' || b == b'\\')?;
+        (bytes[i + len] == b'"').then_some(i + len)
+    };
+    let mut i = 0;
+    ws(&mut i);
+    if bytes.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    loop {
+        ws(&mut i);
+        if bytes.get(i) != Some(&b'"') {
+            return None;
+        }
+        let end = plain(i + 1)?;
+        let key = &bytes[i + 1..end];
+        i = end + 1;
+        ws(&mut i);
+        if bytes.get(i) != Some(&b':') {
+            return None;
+        }
+        i += 1;
+        ws(&mut i);
+        if key == field {
+            if bytes.get(i) != Some(&b'"') {
+                return None;
+            }
+            let end = plain(i + 1)?;
+            return std::str::from_utf8(&bytes[i + 1..end]).ok();
+        }
+        // Skip the value: a string, or anything up to the next `,` at this
+        // level (nested strings, objects and arrays included).
+        let mut depth = 0usize;
+        loop {
+            match *bytes.get(i)? {
+                b'"' => {
+                    i += 1;
+                    loop {
+                        match *bytes.get(i)? {
+                            b'\\' => i += 2,
+                            b'"' => break,
+                            _ => i += 1,
+                        }
+                    }
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth == 0 => return None,
+                b'}' | b']' => depth -= 1,
+                b',' if depth == 0 => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        i += 1;
+    }
+}
+
+/// [`peek_field`] by the JSON parser: exact for any input, with its errors.
+fn peek_field_parsed<'a>(
     bytes: &'a [u8],
     field: &str,
 ) -> Result<Option<std::borrow::Cow<'a, str>>, String> {
@@ -283,13 +379,13 @@ pub fn peek_field<'a>(
         fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
             let mut found = None;
             while let Some(key) = m.next_key::<Text<'de>>()? {
-                if key.0.as_deref() == Some(self.0) {
-                    found = m.next_value::<Text<'de>>()?.0;
+                if found.is_none() && key.0.as_deref() == Some(self.0) {
+                    found = Some(m.next_value::<Text<'de>>()?.0);
                 } else {
                     m.next_value::<IgnoredAny>()?;
                 }
             }
-            Ok(found)
+            Ok(found.flatten())
         }
     }
 
@@ -314,6 +410,55 @@ mod peek_tests {
             Some("place")
         );
         assert_eq!(super::peek_field(br#"{"kind":3}"#, "kind").unwrap(), None);
+        // Reading stops at the field; the full decode reads the rest.
+        assert_eq!(
+            super::peek_field(br#"{"kind":"place","x":}"#, "kind")
+                .unwrap()
+                .as_deref(),
+            Some("place")
+        );
+        assert!(super::peek_field(br#"{"x":1}"#, "kind").unwrap().is_none());
+        assert!(super::peek_field(br#"{"x":1"#, "kind").is_err());
+    }
+
+    #[test]
+    fn the_scan_agrees_with_the_parser() {
+        let docs: &[&str] = &[
+            r#"{"kind":"place"}"#,
+            r#" { "kind" : "place" , "x" : 1 } "#,
+            r#"{"a":"x\"}{[","b":[1,{"c":"]"}],"kind":"place"}"#,
+            r#"{"a":{"kind":"nested"},"kind":"top"}"#,
+            r#"{"a":[[],{}],"b":null,"c":true,"d":-1.5e3,"kind":"ünï"}"#,
+            r#"{"kind":"pl\u0061ce"}"#,
+            r#"{"k\u0069nd":"escaped key"}"#,
+            r#"{"kind":1,"kind":"second"}"#,
+            r#"{"kind":"first","kind":"second"}"#,
+            r#"{"other":"x"}"#,
+            "{}",
+            "[]",
+        ];
+        for doc in docs.iter().map(|d| d.as_bytes()) {
+            let parsed = super::peek_field_parsed(doc, "kind");
+            assert_eq!(
+                super::peek_field(doc, "kind"),
+                parsed,
+                "{}",
+                String::from_utf8_lossy(doc)
+            );
+            if let Some(v) = super::scan_field(doc, b"kind") {
+                assert_eq!(parsed.unwrap().as_deref(), Some(v));
+            }
+        }
+        assert_eq!(
+            super::scan_field(br#"{"a":"x\"}{[","kind":"place"}"#, b"kind"),
+            Some("place")
+        );
+        assert_eq!(
+            super::peek_field(br#"{"kind":"first","kind":"second"}"#, "kind")
+                .unwrap()
+                .as_deref(),
+            Some("first")
+        );
         assert_eq!(super::peek_field(br#"{"other":1}"#, "kind").unwrap(), None);
         assert!(super::peek_field(b"not json", "kind").is_err());
     }
