@@ -581,7 +581,7 @@ fn emit_channel(ch: &ChannelIr) -> TokenStream {
                 });
                 let take = match next {
                     Some(t) => {
-                        quote!(let end = rest.find(#t)?; let (value, rest) = rest.split_at(end);)
+                        quote!(let end = __rt::find_text(rest, #t)?; let (value, rest) = rest.split_at(end);)
                     }
                     None => quote!(let (value, rest) = (rest, "");),
                 };
@@ -737,6 +737,7 @@ pub fn render(
 
             #[doc = #channels_doc]
             pub mod channels {
+                #use_rt
                 #(#channels)*
             }
 
@@ -780,7 +781,7 @@ pub fn render(
         ),
         (
             "channels.rs",
-            format_file(quote! { #allows #(#channels)* }, source_name)?,
+            format_file(quote! { #allows #use_rt #(#channels)* }, source_name)?,
         ),
     ];
     Ok(Rendered { single, tree })

@@ -54,7 +54,7 @@ pub mod __codegen {
     pub use serde_json;
     pub use uuid;
 
-    pub use crate::address::match_address;
+    pub use crate::address::{find_text, match_address};
     pub use crate::app::{
         Context, ErasedHandler, Failure, HandlerError, Reply, Route, Router, SubscriberOptions,
     };

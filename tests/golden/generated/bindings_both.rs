@@ -87,6 +87,7 @@ pub mod models {
 }
 /// Channel addresses: typed parameters, formatting and parsing.
 pub mod channels {
+    use ::faststream::__codegen as __rt;
     #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub struct Invoices {
         /// The sales region.

@@ -34,6 +34,7 @@ pub mod models {
 }
 /// Channel addresses: typed parameters, formatting and parsing.
 pub mod channels {
+    use ::faststream::__codegen as __rt;
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
     pub struct Greetings;
     impl Greetings {

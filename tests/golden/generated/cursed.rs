@@ -198,6 +198,7 @@ pub mod models {
 }
 /// Channel addresses: typed parameters, formatting and parsing.
 pub mod channels {
+    use ::faststream::__codegen as __rt;
     #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub struct Type {
         /// A parameter named like a keyword.
@@ -216,7 +217,7 @@ pub mod channels {
         pub fn parse(address: &str) -> Option<Self> {
             let rest = address;
             let rest = rest.strip_prefix("cursed.")?;
-            let end = rest.find(".")?;
+            let end = __rt::find_text(rest, ".")?;
             let (value, rest) = rest.split_at(end);
             if value.is_empty() {
                 return None;

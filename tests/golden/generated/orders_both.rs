@@ -133,6 +133,7 @@ pub mod models {
 }
 /// Channel addresses: typed parameters, formatting and parsing.
 pub mod channels {
+    use ::faststream::__codegen as __rt;
     #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub struct OrderRequests {
         /// The store the order is placed in.
@@ -149,7 +150,7 @@ pub mod channels {
         pub fn parse(address: &str) -> Option<Self> {
             let rest = address;
             let rest = rest.strip_prefix("stores.")?;
-            let end = rest.find(".orders")?;
+            let end = __rt::find_text(rest, ".orders")?;
             let (value, rest) = rest.split_at(end);
             if value.is_empty() {
                 return None;

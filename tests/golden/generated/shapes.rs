@@ -594,6 +594,7 @@ pub mod models {
 }
 /// Channel addresses: typed parameters, formatting and parsing.
 pub mod channels {
+    use ::faststream::__codegen as __rt;
     /// Shipment events for one tenant and region.
     #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub struct Shipments {
@@ -613,14 +614,14 @@ pub mod channels {
         pub fn parse(address: &str) -> Option<Self> {
             let rest = address;
             let rest = rest.strip_prefix("tenants.")?;
-            let end = rest.find(".regions.")?;
+            let end = __rt::find_text(rest, ".regions.")?;
             let (value, rest) = rest.split_at(end);
             if value.is_empty() {
                 return None;
             }
             let tenant = String::from(value);
             let rest = rest.strip_prefix(".regions.")?;
-            let end = rest.find(".shipments")?;
+            let end = __rt::find_text(rest, ".shipments")?;
             let (value, rest) = rest.split_at(end);
             if value.is_empty() {
                 return None;
