@@ -155,12 +155,12 @@ fn envelope_of(msg: async_nats::Message) -> Envelope {
         }
     }
     Envelope {
-        channel: msg.subject.to_string(),
+        channel: String::from(msg.subject.as_str()),
         payload: msg.payload,
         headers,
         content_type,
         correlation_id,
-        reply_to: msg.reply.map(|r| r.to_string()).or(reply_to),
+        reply_to: msg.reply.map(|r| String::from(r.as_str())).or(reply_to),
         meta: BTreeMap::new(),
     }
 }
