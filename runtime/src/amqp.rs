@@ -22,7 +22,6 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Connection, ConnectionProperties};
-use tokio::sync::mpsc;
 
 use crate::address::match_address;
 use crate::bindings::{
@@ -724,7 +723,7 @@ impl Broker for AmqpBroker {
             } else {
                 self.subscribe_queue(&ch, &spec).await?
             };
-            let mut consumer = ch
+            let consumer = ch
                 .basic_consume(
                     ShortString::from(queue.as_str()),
                     ShortString::from(""),
@@ -733,15 +732,14 @@ impl Broker for AmqpBroker {
                 )
                 .await
                 .map_err(|e| err(BrokerErrorKind::Refused, e))?;
-            let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
             let template = spec.address.clone();
             let publish = Arc::new(self.publish.clone());
             let queue: Arc<str> = Arc::from(queue.as_str());
-            tokio::spawn(async move {
-                // Keep the channel open as long as the consumer runs.
-                let _channel = ch;
-                while let Some(next) = consumer.next().await {
-                    let Ok(mut d) = next else { continue };
+            // The worker polls the consumer itself (no task and no hand-over
+            // per message); the stream keeps the channel open.
+            let deliveries = consumer.filter_map(move |next| {
+                let _channel = &ch;
+                let delivery = next.ok().and_then(|mut d| {
                     // One buffer for the envelope and the acker (no copy).
                     let data = bytes::Bytes::from(std::mem::take(&mut d.data));
                     let (mut envelope, attempt) = envelope_of(&d, data.clone());
@@ -751,10 +749,13 @@ impl Broker for AmqpBroker {
                         // channel, a fanout exchange, `cc` copies).
                         envelope.channel.clone_from(&template);
                     } else if match_address(&template, &envelope.channel).is_none() {
-                        let _ = d.acker.ack(BasicAckOptions::default()).await;
-                        continue;
+                        // Not this channel's (a pattern wider than the
+                        // address): settled, never handled.
+                        let acker = d.acker;
+                        tokio::spawn(async move { acker.ack(BasicAckOptions::default()).await });
+                        return None;
                     }
-                    let delivery = Delivery {
+                    Some(Delivery {
                         envelope,
                         attempt,
                         acker: Box::new(AmqpAcker {
@@ -766,13 +767,11 @@ impl Broker for AmqpBroker {
                             properties: d.properties,
                             attempt,
                         }),
-                    };
-                    if tx.send(delivery).await.is_err() {
-                        break;
-                    }
-                }
+                    })
+                });
+                std::future::ready(delivery)
             });
-            Ok(Subscription::new(rx))
+            Ok(Subscription::from_stream(deliveries))
         })
     }
 }
