@@ -400,10 +400,14 @@ impl AmqpBroker {
         let mut args = FieldTable::default();
         if dead_letter {
             let dead = format!("{name}.dead");
+            // The dead letters of an exclusive queue (a subscriber's own,
+            // named afresh by each run) go with the connection as the
+            // queue does; else every run would leave a durable queue.
             ch.queue_declare(
                 ShortString::from(dead.as_str()),
                 QueueDeclareOptions {
-                    durable: true,
+                    durable: !props.exclusive,
+                    exclusive: props.exclusive,
                     ..QueueDeclareOptions::default()
                 },
                 FieldTable::default(),
