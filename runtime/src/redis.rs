@@ -614,45 +614,64 @@ impl RedisBroker {
         let exact = !template.contains('{');
         // The first subscription is made here, so that a refusal
         // reaches the caller; later ones after a lost connection.
-        let mut pubsub = pubsub_on(&self.client, &template, exact).await?;
-        let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
-        let client = self.client.clone();
-        tokio::spawn(async move {
-            let mut backoff = Backoff::new();
+        let pubsub = pubsub_on(&self.client, &template, exact).await?;
+        let state = PubSubState {
+            messages: Box::pin(pubsub.into_on_message()),
+            client: self.client.clone(),
+            template,
+            exact,
+            backoff: Backoff::new(),
+        };
+        // The worker polls the connection's messages itself (no task and
+        // no hand-over per message).
+        let deliveries = futures_util::stream::unfold(state, |mut st| async move {
             loop {
-                let mut messages = pubsub.into_on_message();
-                while let Some(msg) = messages.next().await {
-                    let channel = msg.get_channel_name().to_owned();
-                    if !exact && match_address(&template, &channel).is_none() {
-                        continue;
-                    }
-                    let delivery = Delivery {
-                        envelope: decode_message(&channel, msg.get_payload_bytes()),
-                        attempt: 1,
-                        acker: Box::new(NoAck),
-                    };
-                    if tx.send(delivery).await.is_err() {
-                        return;
-                    }
-                }
-                drop(messages);
-                tracing::warn!(address = %template, "Redis pub/sub connection lost; subscribing again");
-                pubsub = loop {
-                    if tx.is_closed() {
-                        return;
-                    }
-                    backoff.wait().await;
-                    match pubsub_on(&client, &template, exact).await {
-                        Ok(p) => break p,
-                        Err(e) => {
-                            tracing::warn!(address = %template, error = %e, "Redis pub/sub: subscribing failed; retrying");
-                        }
-                    }
+                let Some(msg) = st.messages.next().await else {
+                    tracing::warn!(address = %st.template, "Redis pub/sub connection lost; subscribing again");
+                    st.messages = Box::pin(st.resubscribe()).await;
+                    continue;
                 };
-                backoff.reset();
+                let channel = msg.get_channel_name();
+                if !st.exact && match_address(&st.template, channel).is_none() {
+                    continue;
+                }
+                let delivery = Delivery {
+                    envelope: decode_message(channel, msg.get_payload_bytes()),
+                    attempt: 1,
+                    acker: Box::new(NoAck),
+                };
+                return Some((delivery, st));
             }
         });
-        Ok(Subscription::new(rx))
+        Ok(Subscription::from_stream(deliveries))
+    }
+}
+
+/// A pub/sub subscription as the worker reads it: the messages of the
+/// current connection, and what it takes to subscribe again on a new one.
+struct PubSubState {
+    messages: futures_util::stream::BoxStream<'static, redis::Msg>,
+    client: redis::Client,
+    template: String,
+    exact: bool,
+    backoff: Backoff,
+}
+
+impl PubSubState {
+    /// Subscribes on a new connection, with backoff, until it works.
+    async fn resubscribe(&mut self) -> futures_util::stream::BoxStream<'static, redis::Msg> {
+        loop {
+            self.backoff.wait().await;
+            match pubsub_on(&self.client, &self.template, self.exact).await {
+                Ok(p) => {
+                    self.backoff.reset();
+                    return Box::pin(p.into_on_message());
+                }
+                Err(e) => {
+                    tracing::warn!(address = %self.template, error = %e, "Redis pub/sub: subscribing failed; retrying");
+                }
+            }
+        }
     }
 }
 

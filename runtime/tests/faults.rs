@@ -9,6 +9,9 @@
 //! fsync on every write) and RabbitMQ durable queues (persistent messages,
 //! publisher confirms). The publisher in the test retries a publish that
 //! failed, as an application that wants at-least-once must.
+//!
+//! Redis pub/sub, at most once, is checked for what it promises: the
+//! subscriber subscribes again after the restart.
 
 #![cfg(any(feature = "nats", feature = "redis", feature = "amqp"))]
 
@@ -210,4 +213,78 @@ async fn rabbitmq_durable_queues_survive_a_broker_restart() {
     .await
     .expect("connects to the test's own rabbitmq-server");
     survives_a_restart(Arc::new(broker), "faults.orders", server).await;
+}
+
+/// Redis pub/sub is at most once: what is published while the server is
+/// down is lost, but the subscriber must subscribe again on a new
+/// connection and handle what comes after.
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_pubsub_subscribes_again_after_a_restart() {
+    use faststream::redis::RedisBroker;
+    let port = spare_port();
+    let mut server = Server::new("redis-server", port, move |dir| {
+        let mut c = Command::new("redis-server");
+        c.args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--dir",
+        ])
+        .arg(dir);
+        c
+    });
+    server.start();
+    let broker = Arc::new(
+        RedisBroker::connect(&format!("redis://127.0.0.1:{port}"))
+            .await
+            .expect("connects to the test's own redis-server"),
+    );
+    let seen = Arc::new(Mutex::new(HashSet::new()));
+    let calls = Arc::new(Mutex::new(0u64));
+    let app = App::with_broker(broker.clone())
+        .include(Router::new().route(Route {
+            operation: "resubscribe".into(),
+            address: "resub.{id}".into(),
+            options: SubscriberOptions::default(),
+            handler: counting(seen.clone(), calls.clone()),
+        }))
+        .start()
+        .await
+        .expect("the service starts");
+
+    // Publishes numbers from `from` until one of them is handled.
+    let until_handled = |from: u32| {
+        let (broker, seen) = (broker.clone(), seen.clone());
+        async move {
+            let started = Instant::now();
+            let mut failures = 0;
+            for n in from.. {
+                publish_retrying(&*broker, &format!("resub.{n}"), n, &mut failures, started).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if let Some(&n) = seen.lock().unwrap().iter().find(|&&s| s >= from) {
+                    return n;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(30),
+                    "nothing published since message {from} was handled within 30 s"
+                );
+            }
+            unreachable!()
+        }
+    };
+    until_handled(0).await;
+    server.kill();
+    server.start();
+    let after = until_handled(1_000).await;
+    assert!(after >= 1_000);
+    assert_eq!(
+        app.metrics().subscribers,
+        1,
+        "the service stopped consuming"
+    );
+    app.shutdown().await;
 }
