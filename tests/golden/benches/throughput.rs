@@ -252,7 +252,7 @@ async fn main() {
     let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
     // Raw and typed alternate, `rounds` times each; the medians are
     // reported (this machine's runs vary by tens of percent).
-    let rounds = if quick { 1 } else { 5 };
+    let rounds = if quick { 1 } else { 7 };
     let mut rows = Vec::new();
 
     if run("memory") {
