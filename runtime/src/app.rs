@@ -842,24 +842,43 @@ impl Worker {
         let mut in_flight = futures_util::stream::FuturesUnordered::new();
         let this = Arc::new(self);
         this.metrics.subscribers.fetch_add(1, Ordering::Relaxed);
-        // One wait for the stop signal, not a new one per message.
-        let stopped = stop.changed();
-        tokio::pin!(stopped);
-        loop {
-            tokio::select! {
-                biased;
-                _ = &mut stopped => break,
-                Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
-                d = sub.next(), if in_flight.len() < max_in_flight => match d {
-                    Some(Delivery { envelope, attempt, acker }) => {
-                        in_flight.push(Worker::handle(this.clone(), Arc::new(envelope), acker, attempt));
-                    }
-                    None => {
-                        tracing::error!(operation = %this.route.operation, address = %this.route.address, "the subscription ended: no more messages for this route");
-                        break;
-                    }
-                },
+        let mut stopped = std::pin::pin!(stop.changed());
+        // One poll takes every delivery that is ready (up to a limit, then
+        // it yields so that the other tasks of the thread run) and starts
+        // it at once, instead of a round of `select!` per message.
+        const PER_POLL: usize = 64;
+        let ended = std::future::poll_fn(|cx| {
+            use std::task::Poll;
+            if stopped.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(false);
             }
+            for _ in 0..PER_POLL {
+                // Runs what was started and settles what is done.
+                while let Poll::Ready(Some(())) = in_flight.poll_next_unpin(cx) {}
+                if in_flight.len() >= max_in_flight {
+                    return Poll::Pending;
+                }
+                match sub.poll_next(cx) {
+                    Poll::Ready(Some(Delivery {
+                        envelope,
+                        attempt,
+                        acker,
+                    })) => in_flight.push(Worker::handle(
+                        this.clone(),
+                        Arc::new(envelope),
+                        acker,
+                        attempt,
+                    )),
+                    Poll::Ready(None) => return Poll::Ready(true),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+        .await;
+        if ended {
+            tracing::error!(operation = %this.route.operation, address = %this.route.address, "the subscription ended: no more messages for this route");
         }
         // Graceful: the in-flight messages finish and settle.
         let drained =

@@ -160,9 +160,17 @@ impl Subscription {
 
     /// The next delivery; `None` when the subscription ended.
     pub async fn next(&mut self) -> Option<Delivery> {
+        std::future::poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    /// Polls for the next delivery; `None` when the subscription ended.
+    pub fn poll_next(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Delivery>> {
         match &mut self.inner {
-            SubscriptionInner::Channel(rx) => rx.recv().await,
-            SubscriptionInner::Stream(s) => futures_util::StreamExt::next(s).await,
+            SubscriptionInner::Channel(rx) => rx.poll_recv(cx),
+            SubscriptionInner::Stream(s) => s.as_mut().poll_next(cx),
         }
     }
 }
