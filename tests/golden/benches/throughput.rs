@@ -5,7 +5,9 @@
 //! (NATS: payload plus the content-type header; RabbitMQ: a persistent
 //! message with its content type, through the topic exchange to an
 //! exclusive queue bound by pattern), so the ratio measures the runtime,
-//! not a difference in broker work.
+//! not a difference in broker work. Each broker runs 7 rounds, a raw and
+//! a typed run next to each other in each (in alternating order); the
+//! ratio is the median of the rounds' ratios, with their range.
 //!
 //! `cargo bench -p golden --bench throughput` (the brokers must run
 //! locally). `--test` runs a small count, to keep the benchmark compiling
@@ -237,6 +239,40 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// One row of the table: the raw and typed rates of each round.
+struct Row {
+    name: &'static str,
+    messages: u64,
+    raw: Vec<f64>,
+    typed: Vec<f64>,
+}
+
+/// Runs raw and typed `rounds` times each, as pairs next to each other in
+/// time, the raw one first in even rounds and second in odd ones (this
+/// machine's speed drifts by tens of percent within a minute; a pair sees
+/// the same conditions).
+async fn paired<R, T>(
+    rounds: usize,
+    mut raw: impl FnMut() -> R,
+    mut typed: impl FnMut() -> T,
+) -> (Vec<f64>, Vec<f64>)
+where
+    R: std::future::Future<Output = f64>,
+    T: std::future::Future<Output = f64>,
+{
+    let (mut r, mut t) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        if round % 2 == 0 {
+            r.push(raw().await);
+            t.push(typed().await);
+        } else {
+            t.push(typed().await);
+            r.push(raw().await);
+        }
+    }
+    (r, t)
+}
+
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--test");
@@ -261,7 +297,12 @@ async fn main() {
         for _ in 0..rounds {
             t.push(typed(Arc::new(faststream::MemoryBroker::new()), n).await);
         }
-        rows.push(("memory", n, None, median(t)));
+        rows.push(Row {
+            name: "memory",
+            messages: n,
+            raw: Vec::new(),
+            typed: t,
+        });
     }
 
     if run("nats") {
@@ -273,12 +314,18 @@ async fn main() {
                 .await
                 .expect("NATS"),
         );
-        let (mut r, mut t) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            r.push(raw_nats(&nats_url, n).await);
-            t.push(typed(broker.clone(), n).await);
-        }
-        rows.push(("NATS core", n, Some(median(r)), median(t)));
+        let (raw, t) = paired(
+            rounds,
+            || raw_nats(&nats_url, n),
+            || typed(broker.clone(), n),
+        )
+        .await;
+        rows.push(Row {
+            name: "NATS core",
+            messages: n,
+            raw,
+            typed: t,
+        });
     }
 
     if run("redis") {
@@ -288,12 +335,18 @@ async fn main() {
                 .await
                 .expect("Redis"),
         );
-        let (mut r, mut t) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            r.push(raw_redis(&redis_url, n).await);
-            t.push(typed(broker.clone(), n).await);
-        }
-        rows.push(("Redis pub/sub", n, Some(median(r)), median(t)));
+        let (raw, t) = paired(
+            rounds,
+            || raw_redis(&redis_url, n),
+            || typed(broker.clone(), n),
+        )
+        .await;
+        rows.push(Row {
+            name: "Redis pub/sub",
+            messages: n,
+            raw,
+            typed: t,
+        });
     }
 
     if run("amqp") {
@@ -301,29 +354,48 @@ async fn main() {
         let broker = faststream::amqp::AmqpBroker::connect(&amqp_url, "amq.topic")
             .await
             .expect("RabbitMQ");
-        let (mut r, mut t) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            r.push(raw_amqp(&amqp_url, n).await);
-            t.push(typed(Arc::new(broker.clone()), n).await);
-        }
+        let (raw, t) = paired(
+            rounds,
+            || raw_amqp(&amqp_url, n),
+            || typed(Arc::new(broker.clone()), n),
+        )
+        .await;
         broker.delete_declared().await.expect("cleanup");
-        rows.push(("RabbitMQ (confirms, acks)", n, Some(median(r)), median(t)));
+        rows.push(Row {
+            name: "RabbitMQ (confirms, acks)",
+            messages: n,
+            raw,
+            typed: t,
+        });
     }
 
     println!(
-        "{:<28} {:>9} {:>14} {:>16} {:>7}",
-        "broker", "messages", "raw msg/s", "typed msg/s", "ratio"
+        "{:<28} {:>9} {:>12} {:>12} {:>7} {:>11}",
+        "broker", "messages", "raw msg/s", "typed msg/s", "ratio", "range"
     );
     if rounds > 1 {
-        println!("(medians of {rounds} alternating runs each)");
+        println!(
+            "(rates: medians of {rounds} rounds; ratio: the median of the rounds' typed/raw, each round a raw and a typed run next to each other; range: the lowest and highest of those)"
+        );
     }
-    for (name, n, raw, typed) in rows {
-        match raw {
-            Some(r) => println!(
-                "{name:<28} {n:>9} {r:>14.0} {typed:>16.0} {:>7.2}",
-                typed / r
-            ),
-            None => println!("{name:<28} {n:>9} {:>14} {typed:>16.0} {:>7}", "-", "-"),
+    for row in rows {
+        let (name, n) = (row.name, row.messages);
+        let typed = median(row.typed.clone());
+        if row.raw.is_empty() {
+            println!(
+                "{name:<28} {n:>9} {:>12} {typed:>12.0} {:>7} {:>11}",
+                "-", "-", "-"
+            );
+            continue;
         }
+        let ratios: Vec<f64> = row.typed.iter().zip(&row.raw).map(|(t, r)| t / r).collect();
+        let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = ratios.iter().copied().fold(0.0, f64::max);
+        let raw = median(row.raw);
+        println!(
+            "{name:<28} {n:>9} {raw:>12.0} {typed:>12.0} {:>7.2} {:>11}",
+            median(ratios),
+            format!("{lo:.2}-{hi:.2}")
+        );
     }
 }
