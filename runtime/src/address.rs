@@ -78,6 +78,40 @@ pub fn match_address<'a>(template: &'a str, address: &'a str) -> Option<Vec<(&'a
     rest.is_empty().then_some(params)
 }
 
+/// Whether `address` matches `template`: [`match_address`] without
+/// collecting the parameters or allocating (adapters check every delivery
+/// of a pattern subscription with it).
+pub fn matches_address(template: &str, address: &str) -> bool {
+    // The next parameter of `t`: (text before it, what follows it), where
+    // a `{` without a `}` after it is text, as in `pieces`.
+    fn next_param(t: &str) -> Option<(&str, &str)> {
+        let start = t.find('{')?;
+        let len = t[start..].find('}')?;
+        Some((&t[..start], &t[start + len + 1..]))
+    }
+    let (mut t, mut rest) = (template, address);
+    loop {
+        let Some((text, after)) = next_param(t) else {
+            return rest == t;
+        };
+        let Some(r) = rest.strip_prefix(text) else {
+            return false;
+        };
+        t = after;
+        // The parameter runs to the next literal text, or to the end.
+        let end = match next_param(t) {
+            Some(("", _)) => return false,
+            Some((next, _)) => find_text(r, next),
+            None if t.is_empty() => Some(r.len()),
+            None => find_text(r, t),
+        };
+        match end {
+            Some(end) if end > 0 => rest = &r[end..],
+            _ => return false,
+        }
+    }
+}
+
 /// Whether a template has parameters (needs a pattern subscription).
 pub fn has_params(template: &str) -> bool {
     pieces(template)
@@ -108,6 +142,56 @@ mod tests {
         );
         assert_eq!(match_address("plain", "plain"), Some(vec![]));
         assert!(has_params(t) && !has_params("plain"));
+    }
+
+    #[test]
+    fn matching_agrees_with_extracting() {
+        let templates = [
+            "stores.{storeId}.orders",
+            "a/{x}/{y}",
+            "a/{x}/b/{y}",
+            "{x}.tail",
+            "head.{x}",
+            "{x}",
+            "{a}{b}.x",
+            "a{b",
+            "a.{x}.b{c",
+            "plain",
+            "",
+        ];
+        let addresses = [
+            "stores.s1.orders",
+            "stores..orders",
+            "stores.s1.orders.x",
+            "stores.a.b.orders",
+            "a/1/2",
+            "a/1/b/2",
+            "a/1/b/",
+            "a//2",
+            "x.tail",
+            ".tail",
+            "head.x",
+            "head.",
+            "anything",
+            "1.x",
+            "a{b",
+            "a.1.b{c",
+            "plain",
+            "",
+        ];
+        for t in templates {
+            for a in addresses {
+                assert_eq!(
+                    matches_address(t, a),
+                    match_address(t, a).is_some(),
+                    "{t:?} {a:?}"
+                );
+            }
+        }
+        assert!(matches_address(
+            "stores.{storeId}.orders",
+            "stores.s1.orders"
+        ));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 
-use crate::address::match_address;
+use crate::address::matches_address;
 use crate::bindings::{
     AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, Bindings, NO_BINDINGS,
 };
@@ -752,7 +752,7 @@ impl Broker for AmqpBroker {
                         // The channel, whatever the routing key (a queue
                         // channel, a fanout exchange, `cc` copies).
                         envelope.channel.clone_from(&template);
-                    } else if match_address(&template, &envelope.channel).is_none() {
+                    } else if !matches_address(&template, &envelope.channel) {
                         // Not this channel's (a pattern wider than the
                         // address): settled, never handled.
                         let acker = d.acker;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::address::match_address;
+use crate::address::matches_address;
 use crate::broker::{
     Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec, Subscription,
 };
@@ -100,7 +100,7 @@ impl MemoryBroker {
 
 impl Inner {
     fn matches(sub: &Sub, address: &str) -> bool {
-        sub.address == address || match_address(&sub.address, address).is_some()
+        sub.address == address || matches_address(&sub.address, address)
     }
 
     /// The senders a published envelope goes to: every ungrouped matching

@@ -13,7 +13,7 @@ use async_nats::header::HeaderName;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::address::match_address;
+use crate::address::matches_address;
 use crate::broker::{
     Backoff, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, NoAck, SubscribeSpec,
     Subscription,
@@ -237,7 +237,7 @@ impl Broker for NatsBroker {
             // no hand-over per message). Dropping it unsubscribes.
             Ok(Subscription::from_stream(sub.filter_map(move |msg| {
                 let envelope = envelope_of(msg);
-                let keep = !check || match_address(&template, &envelope.channel).is_some();
+                let keep = !check || matches_address(&template, &envelope.channel);
                 std::future::ready(keep.then_some(Delivery {
                     envelope,
                     attempt: 1,
@@ -482,7 +482,7 @@ impl Broker for JetStreamBroker {
                         let mut core = msg.message.clone();
                         core.reply = None;
                         let envelope = envelope_of(core);
-                        if check && match_address(&template, &envelope.channel).is_none() {
+                        if check && !matches_address(&template, &envelope.channel) {
                             let _ = msg.ack().await;
                             continue;
                         }

@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 use redis::AsyncCommands;
 use tokio::sync::mpsc;
 
-use crate::address::match_address;
+use crate::address::matches_address;
 use crate::bindings::{Bindings, NO_BINDINGS, RedisKind};
 use crate::broker::{
     Acker, Backoff, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, NoAck,
@@ -632,7 +632,7 @@ impl RedisBroker {
                     continue;
                 };
                 let channel = msg.get_channel_name();
-                if !st.exact && match_address(&st.template, channel).is_none() {
+                if !st.exact && !matches_address(&st.template, channel) {
                     continue;
                 }
                 let delivery = Delivery {

@@ -18,6 +18,7 @@
 mod common;
 
 use std::collections::HashSet;
+#[cfg(any(feature = "nats", feature = "redis"))]
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

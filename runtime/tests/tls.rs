@@ -9,11 +9,14 @@
 
 mod common;
 
+#[cfg(any(feature = "nats", feature = "redis"))]
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Server, certificates, spare_port};
+#[cfg(any(feature = "nats", feature = "redis"))]
+use common::Server;
+use common::{certificates, spare_port};
 use faststream::broker::SubscribeSpec;
 use faststream::{Broker, ConnectOptions, Envelope};
 
