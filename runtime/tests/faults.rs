@@ -18,7 +18,7 @@
 mod common;
 
 use std::collections::HashSet;
-#[cfg(any(feature = "nats", feature = "redis"))]
+#[cfg(feature = "nats")]
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -171,24 +171,7 @@ async fn jetstream_survives_a_broker_restart() {
 async fn redis_streams_survive_a_broker_restart() {
     use faststream::redis::RedisStreamBroker;
     let port = spare_port();
-    let mut server = Server::new("redis-server", port, move |dir| {
-        let mut c = Command::new("redis-server");
-        c.args([
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-            "--dir",
-        ])
-        .arg(dir);
-        c
-    });
+    let mut server = common::redis(port, &["--appendonly", "yes", "--appendfsync", "always"]);
     server.start();
     let mut broker =
         RedisStreamBroker::connect(&format!("redis://127.0.0.1:{port}"), vec!["faults.".into()])
@@ -224,20 +207,7 @@ async fn rabbitmq_durable_queues_survive_a_broker_restart() {
 async fn redis_pubsub_subscribes_again_after_a_restart() {
     use faststream::redis::RedisBroker;
     let port = spare_port();
-    let mut server = Server::new("redis-server", port, move |dir| {
-        let mut c = Command::new("redis-server");
-        c.args([
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--dir",
-        ])
-        .arg(dir);
-        c
-    });
+    let mut server = common::redis(port, &[]);
     server.start();
     let broker = Arc::new(
         RedisBroker::connect(&format!("redis://127.0.0.1:{port}"))

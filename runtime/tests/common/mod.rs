@@ -184,6 +184,26 @@ pub fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     )
 }
 
+/// A redis-server of the test's own on `port`, without snapshots, with its
+/// data in the server's directory and `extra` arguments (persistence).
+pub fn redis(port: u16, extra: &'static [&'static str]) -> Server {
+    Server::new("redis-server", port, move |dir| {
+        let mut c = Command::new("redis-server");
+        c.args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+        ])
+        .args(extra)
+        .arg("--dir")
+        .arg(dir);
+        c
+    })
+}
+
 /// A RabbitMQ node of the test's own: its own name, ports, config (the
 /// `rabbitmq.conf` text `config` writes for its directory) and data. The Debian wrapper in /usr/sbin
 /// would switch users and read the system node's environment file, so the
