@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -332,8 +333,12 @@ impl Publisher {
     }
 
     /// Publishes one envelope.
-    pub async fn publish(&self, envelope: Envelope) -> Result<(), PublishError> {
-        self.publish_with(envelope, &NO_BINDINGS).await
+    pub fn publish(
+        &self,
+        envelope: Envelope,
+    ) -> impl Future<Output = Result<(), PublishError>> + Send + '_ {
+        // No async wrapper of its own: the envelope is moved once less.
+        self.publish_with(envelope, &NO_BINDINGS)
     }
 
     /// Publishes one envelope as the channel's bindings say (generated
@@ -818,6 +823,21 @@ impl RunningApp {
     }
 }
 
+/// A message's future that did not finish at its first poll (see
+/// [`Worker::run`]).
+struct InFlight<F>(Pin<Box<Option<F>>>);
+
+impl<F: Future<Output = ()>> Future for InFlight<F> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        match self.0.as_mut().as_pin_mut() {
+            Some(f) => f.poll(cx),
+            None => std::task::Poll::Ready(()),
+        }
+    }
+}
+
 struct Worker {
     route: Arc<Route>,
     publisher: Publisher,
@@ -843,6 +863,14 @@ impl Worker {
         let this = Arc::new(self);
         this.metrics.subscribers.fetch_add(1, Ordering::Relaxed);
         let mut stopped = std::pin::pin!(stop.changed());
+        // A message's future is first polled in this reusable slot: when it
+        // finishes at once (a handler that does not wait), it costs no
+        // allocation and no bookkeeping in `in_flight`. One that waits moves
+        // to `in_flight`, box and all, and a new slot is made.
+        let start = |envelope, acker, attempt| {
+            Worker::handle(this.clone(), Arc::new(envelope), acker, attempt)
+        };
+        let mut slot = Box::pin(None);
         // One poll takes every delivery that is ready (up to a limit, then
         // it yields so that the other tasks of the thread run) and starts
         // it at once, instead of a round of `select!` per message.
@@ -853,7 +881,7 @@ impl Worker {
                 return Poll::Ready(false);
             }
             for _ in 0..PER_POLL {
-                // Runs what was started and settles what is done.
+                // Runs what waits and settles what is done.
                 while let Poll::Ready(Some(())) = in_flight.poll_next_unpin(cx) {}
                 if in_flight.len() >= max_in_flight {
                     return Poll::Pending;
@@ -863,12 +891,18 @@ impl Worker {
                         envelope,
                         attempt,
                         acker,
-                    })) => in_flight.push(Worker::handle(
-                        this.clone(),
-                        Arc::new(envelope),
-                        acker,
-                        attempt,
-                    )),
+                    })) => {
+                        slot.set(Some(start(envelope, acker, attempt)));
+                        let done = slot
+                            .as_mut()
+                            .as_pin_mut()
+                            .is_some_and(|f| f.poll(cx).is_ready());
+                        if done {
+                            slot.set(None);
+                        } else {
+                            in_flight.push(InFlight(std::mem::replace(&mut slot, Box::pin(None))));
+                        }
+                    }
                     Poll::Ready(None) => return Poll::Ready(true),
                     Poll::Pending => return Poll::Pending,
                 }
