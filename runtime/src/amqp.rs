@@ -14,7 +14,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
     BasicRejectOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
@@ -741,9 +740,9 @@ impl Broker for AmqpBroker {
             let queue: Arc<str> = Arc::from(queue.as_str());
             // The worker polls the consumer itself (no task and no hand-over
             // per message); the stream keeps the channel open.
-            let deliveries = consumer.filter_map(move |next| {
+            let deliveries = Subscription::from_messages(consumer, move |next| {
                 let _channel = &ch;
-                let delivery = next.ok().and_then(|mut d| {
+                next.ok().and_then(|mut d| {
                     // One buffer for the envelope and the acker (no copy).
                     let data = bytes::Bytes::from(std::mem::take(&mut d.data));
                     let (mut envelope, attempt) = envelope_of(&d, data.clone());
@@ -772,10 +771,9 @@ impl Broker for AmqpBroker {
                             attempt,
                         }),
                     })
-                });
-                std::future::ready(delivery)
+                })
             });
-            Ok(Subscription::from_stream(deliveries))
+            Ok(deliveries)
         })
     }
 }

@@ -235,15 +235,15 @@ impl Broker for NatsBroker {
             let check = !tokens_are_whole_parameters(&template);
             // The worker polls the client's subscriber itself (no task and
             // no hand-over per message). Dropping it unsubscribes.
-            Ok(Subscription::from_stream(sub.filter_map(move |msg| {
+            Ok(Subscription::from_messages(sub, move |msg| {
                 let envelope = envelope_of(msg);
                 let keep = !check || matches_address(&template, &envelope.channel);
-                std::future::ready(keep.then_some(Delivery {
+                keep.then(|| Delivery {
                     envelope,
                     attempt: 1,
                     acker: Box::new(NoAck),
-                }))
-            })))
+                })
+            }))
         })
     }
 
