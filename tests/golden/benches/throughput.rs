@@ -5,13 +5,18 @@
 //! (NATS: payload plus the content-type header; RabbitMQ: a persistent
 //! message with its content type, through the topic exchange to an
 //! exclusive queue bound by pattern), so the ratio measures the runtime,
-//! not a difference in broker work. Each broker runs 7 rounds, a raw and
+//! not a difference in broker work. Each broker runs 21 rounds, a raw and
 //! a typed run next to each other in each (in alternating order); the
-//! ratio is the median of the rounds' ratios, with their range.
+//! ratio is the median of the rounds' ratios, printed with the quartiles
+//! and the extremes of those ratios. Many short rounds rather than a few
+//! long ones: this machine's speed drifts within seconds, and a pair sees
+//! the same conditions.
 //!
 //! `cargo bench -p golden --bench throughput` (the brokers must run
 //! locally). `--test` runs a small count, to keep the benchmark compiling
-//! and working in CI.
+//! and working in CI. `THROUGHPUT_ONLY=nats` (memory, nats, redis, amqp)
+//! runs one row, `THROUGHPUT_ROUNDS=N` changes the number of rounds and
+//! `THROUGHPUT_SIDE=raw` or `typed` runs one side only (for profiling).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -101,10 +106,13 @@ async fn raw_nats(url: &str, n: u64) -> f64 {
     let mut sub = client.subscribe(subject.clone()).await.unwrap();
     let count = Arc::new(AtomicU64::new(0));
     let c = count.clone();
+    // Ends after the last message (dropping the subscription unsubscribes).
     tokio::spawn(async move {
         while let Some(m) = sub.next().await {
             let _: serde_json::Value = serde_json::from_slice(&m.payload).unwrap();
-            c.fetch_add(1, Ordering::Relaxed);
+            if c.fetch_add(1, Ordering::Relaxed) + 1 == n {
+                break;
+            }
         }
     });
     client.flush().await.unwrap();
@@ -126,16 +134,22 @@ async fn raw_redis(url: &str, n: u64) -> f64 {
     use redis::AsyncCommands;
     let client = redis::Client::open(url).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let channel = format!("bench.{}", id());
+    // The same broker work as the typed side: a pattern subscription (the
+    // typed route's address has a parameter), unique to this round.
+    let prefix = format!("bench.{}", id());
+    let channel = format!("{prefix}.orders");
     let mut pubsub = client.get_async_pubsub().await.unwrap();
-    pubsub.subscribe(&channel).await.unwrap();
+    pubsub.psubscribe(format!("{prefix}.*")).await.unwrap();
     let count = Arc::new(AtomicU64::new(0));
     let c = count.clone();
+    // Ends after the last message, closing its connection.
     tokio::spawn(async move {
         let mut stream = pubsub.into_on_message();
         while let Some(m) = stream.next().await {
             let _: serde_json::Value = serde_json::from_slice(m.get_payload_bytes()).unwrap();
-            c.fetch_add(1, Ordering::Relaxed);
+            if c.fetch_add(1, Ordering::Relaxed) + 1 == n {
+                break;
+            }
         }
     });
     let started = Instant::now();
@@ -204,7 +218,9 @@ async fn raw_amqp(url: &str, n: u64) -> f64 {
         while let Some(Ok(d)) = consumer.next().await {
             let _: serde_json::Value = serde_json::from_slice(&d.data).unwrap();
             d.acker.ack(BasicAckOptions::default()).await.unwrap();
-            c.fetch_add(1, Ordering::Relaxed);
+            if c.fetch_add(1, Ordering::Relaxed) + 1 == n {
+                break;
+            }
         }
     });
     let started = Instant::now();
@@ -234,9 +250,16 @@ async fn raw_amqp(url: &str, n: u64) -> f64 {
     rate
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// The value below which a share `q` (0 to 1) of `v` lies (nearest rank).
+fn quantile(v: &[f64], q: f64) -> f64 {
+    let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    let i = ((v.len().saturating_sub(1)) as f64 * q).round() as usize;
+    v.get(i).copied().unwrap_or(f64::NAN)
+}
+
+fn median(v: &[f64]) -> f64 {
+    quantile(v, 0.5)
 }
 
 /// One row of the table: the raw and typed rates of each round.
@@ -261,6 +284,22 @@ where
     T: std::future::Future<Output = f64>,
 {
     let (mut r, mut t) = (Vec::new(), Vec::new());
+    // One side only, for profiling (see the module's documentation).
+    match std::env::var("THROUGHPUT_SIDE").as_deref() {
+        Ok("raw") => {
+            for _ in 0..rounds {
+                r.push(raw().await);
+            }
+            return (r, t);
+        }
+        Ok("typed") => {
+            for _ in 0..rounds {
+                t.push(typed().await);
+            }
+            return (r, t);
+        }
+        _ => {}
+    }
     for round in 0..rounds {
         if round % 2 == 0 {
             r.push(raw().await);
@@ -288,7 +327,11 @@ async fn main() {
     let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
     // Raw and typed alternate, `rounds` times each; the medians are
     // reported (this machine's runs vary by tens of percent).
-    let rounds = if quick { 1 } else { 7 };
+    let rounds = match std::env::var("THROUGHPUT_ROUNDS") {
+        Ok(n) => n.parse().expect("THROUGHPUT_ROUNDS: a number"),
+        Err(_) if quick => 1,
+        Err(_) => 21,
+    };
     let mut rows = Vec::new();
 
     if run("memory") {
@@ -329,7 +372,7 @@ async fn main() {
     }
 
     if run("redis") {
-        let n = scale(50_000);
+        let n = scale(20_000);
         let broker = Arc::new(
             faststream::redis::RedisBroker::connect(&redis_url)
                 .await
@@ -350,7 +393,7 @@ async fn main() {
     }
 
     if run("amqp") {
-        let n = scale(20_000);
+        let n = scale(10_000);
         let broker = faststream::amqp::AmqpBroker::connect(&amqp_url, "amq.topic")
             .await
             .expect("RabbitMQ");
@@ -370,32 +413,44 @@ async fn main() {
     }
 
     println!(
-        "{:<28} {:>9} {:>12} {:>12} {:>7} {:>11}",
-        "broker", "messages", "raw msg/s", "typed msg/s", "ratio", "range"
+        "{:<28} {:>9} {:>12} {:>12} {:>7} {:>11} {:>11}",
+        "broker", "messages", "raw msg/s", "typed msg/s", "ratio", "quartiles", "extremes"
     );
     if rounds > 1 {
         println!(
-            "(rates: medians of {rounds} rounds; ratio: the median of the rounds' typed/raw, each round a raw and a typed run next to each other; range: the lowest and highest of those)"
+            "(rates: medians of {rounds} rounds; ratio: the median of the rounds' typed/raw, each round a raw and a typed run next to each other; quartiles and extremes: of those ratios)"
         );
     }
     for row in rows {
         let (name, n) = (row.name, row.messages);
-        let typed = median(row.typed.clone());
-        if row.raw.is_empty() {
+        let typed = median(&row.typed);
+        if row.raw.is_empty() || row.typed.is_empty() {
+            let rate = |v: &[f64]| {
+                if v.is_empty() {
+                    "-".to_owned()
+                } else {
+                    format!("{:.0}", median(v))
+                }
+            };
             println!(
-                "{name:<28} {n:>9} {:>12} {typed:>12.0} {:>7} {:>11}",
-                "-", "-", "-"
+                "{name:<28} {n:>9} {:>12} {:>12} {:>7} {:>11} {:>11}",
+                rate(&row.raw),
+                rate(&row.typed),
+                "-",
+                "-",
+                "-"
             );
             continue;
         }
         let ratios: Vec<f64> = row.typed.iter().zip(&row.raw).map(|(t, r)| t / r).collect();
-        let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = ratios.iter().copied().fold(0.0, f64::max);
-        let raw = median(row.raw);
+        let span =
+            |lo: f64, hi: f64| format!("{:.2}-{:.2}", quantile(&ratios, lo), quantile(&ratios, hi));
         println!(
-            "{name:<28} {n:>9} {raw:>12.0} {typed:>12.0} {:>7.2} {:>11}",
-            median(ratios),
-            format!("{lo:.2}-{hi:.2}")
+            "{name:<28} {n:>9} {:>12.0} {typed:>12.0} {:>7.2} {:>11} {:>11}",
+            median(&row.raw),
+            median(&ratios),
+            span(0.25, 0.75),
+            span(0.0, 1.0),
         );
     }
 }
