@@ -193,29 +193,30 @@ impl Broker for NatsBroker {
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
-        Box::pin(async move {
-            // `headers_of` carries the reply address as FastStream's
-            // `reply_to` header too.
-            let headers = headers_of(&envelope);
-            let result = match &envelope.reply_to {
-                Some(reply) => {
-                    self.client
-                        .publish_with_reply_and_headers(
-                            envelope.channel,
-                            reply.clone(),
-                            headers,
-                            envelope.payload,
-                        )
-                        .await
-                }
-                None => {
-                    self.client
-                        .publish_with_headers(envelope.channel, headers, envelope.payload)
-                        .await
-                }
-            };
-            result.map_err(|e| err(BrokerErrorKind::Connection, e))
-        })
+        use futures_util::TryFutureExt;
+        // `headers_of` carries the reply address as FastStream's `reply_to`
+        // header too. The headers are built here, so the boxed future holds
+        // only the client's (smaller: it is allocated and moved per message).
+        let headers = headers_of(&envelope);
+        let Envelope {
+            channel,
+            payload,
+            reply_to,
+            ..
+        } = envelope;
+        let failed = |e| err(BrokerErrorKind::Connection, e);
+        match reply_to {
+            Some(reply) => Box::pin(
+                self.client
+                    .publish_with_reply_and_headers(channel, reply, headers, payload)
+                    .map_err(failed),
+            ),
+            None => Box::pin(
+                self.client
+                    .publish_with_headers(channel, headers, payload)
+                    .map_err(failed),
+            ),
+        }
     }
 
     fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
