@@ -615,61 +615,83 @@ impl RedisBroker {
         // The first subscription is made here, so that a refusal
         // reaches the caller; later ones after a lost connection.
         let pubsub = pubsub_on(&self.client, &template, exact).await?;
-        let state = PubSubState {
+        // The worker polls the connection's messages itself (no task and
+        // no hand-over per message).
+        Ok(Subscription::from_stream(PubSubStream {
             messages: Box::pin(pubsub.into_on_message()),
+            resubscribing: None,
             client: self.client.clone(),
             template,
             exact,
-            backoff: Backoff::new(),
-        };
-        // The worker polls the connection's messages itself (no task and
-        // no hand-over per message).
-        let deliveries = futures_util::stream::unfold(state, |mut st| async move {
-            loop {
-                let Some(msg) = st.messages.next().await else {
-                    tracing::warn!(address = %st.template, "Redis pub/sub connection lost; subscribing again");
-                    st.messages = Box::pin(st.resubscribe()).await;
-                    continue;
-                };
-                let channel = msg.get_channel_name();
-                if !st.exact && !matches_address(&st.template, channel) {
-                    continue;
-                }
-                let delivery = Delivery {
-                    envelope: decode_message(channel, msg.get_payload_bytes()),
-                    attempt: 1,
-                    acker: Box::new(NoAck),
-                };
-                return Some((delivery, st));
-            }
-        });
-        Ok(Subscription::from_stream(deliveries))
+        }))
     }
 }
 
+type Messages = futures_util::stream::BoxStream<'static, redis::Msg>;
+
 /// A pub/sub subscription as the worker reads it: the messages of the
-/// current connection, and what it takes to subscribe again on a new one.
-struct PubSubState {
-    messages: futures_util::stream::BoxStream<'static, redis::Msg>,
+/// current connection or, after it was lost, the subscription on a new
+/// one under way.
+struct PubSubStream {
+    messages: Messages,
+    resubscribing: Option<BoxFuture<'static, Messages>>,
     client: redis::Client,
     template: String,
     exact: bool,
-    backoff: Backoff,
 }
 
-impl PubSubState {
-    /// Subscribes on a new connection, with backoff, until it works.
-    async fn resubscribe(&mut self) -> futures_util::stream::BoxStream<'static, redis::Msg> {
+impl futures_util::Stream for PubSubStream {
+    type Item = Delivery;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Delivery>> {
+        use std::task::Poll;
+        let this = self.get_mut();
         loop {
-            self.backoff.wait().await;
-            match pubsub_on(&self.client, &self.template, self.exact).await {
-                Ok(p) => {
-                    self.backoff.reset();
-                    return Box::pin(p.into_on_message());
+            if let Some(again) = &mut this.resubscribing {
+                let Poll::Ready(messages) = again.as_mut().poll(cx) else {
+                    return Poll::Pending;
+                };
+                this.messages = messages;
+                this.resubscribing = None;
+            }
+            let msg = match this.messages.poll_next_unpin(cx) {
+                Poll::Ready(Some(msg)) => msg,
+                Poll::Ready(None) => {
+                    tracing::warn!(address = %this.template, "Redis pub/sub connection lost; subscribing again");
+                    this.resubscribing = Some(Box::pin(resubscribe(
+                        this.client.clone(),
+                        this.template.clone(),
+                        this.exact,
+                    )));
+                    continue;
                 }
-                Err(e) => {
-                    tracing::warn!(address = %self.template, error = %e, "Redis pub/sub: subscribing failed; retrying");
-                }
+                Poll::Pending => return Poll::Pending,
+            };
+            let channel = msg.get_channel_name();
+            if !this.exact && !matches_address(&this.template, channel) {
+                continue;
+            }
+            return Poll::Ready(Some(Delivery {
+                envelope: decode_message(channel, msg.get_payload_bytes()),
+                attempt: 1,
+                acker: Box::new(NoAck),
+            }));
+        }
+    }
+}
+
+/// Subscribes on a new connection, with backoff, until it works.
+async fn resubscribe(client: redis::Client, template: String, exact: bool) -> Messages {
+    let mut backoff = Backoff::new();
+    loop {
+        backoff.wait().await;
+        match pubsub_on(&client, &template, exact).await {
+            Ok(p) => return Box::pin(p.into_on_message()),
+            Err(e) => {
+                tracing::warn!(address = %template, error = %e, "Redis pub/sub: subscribing failed; retrying");
             }
         }
     }
