@@ -43,41 +43,40 @@ fn err(kind: BrokerErrorKind, e: impl std::fmt::Display) -> BrokerError {
 
 /// Encodes an envelope in FastStream's binary format.
 pub fn encode_message(envelope: &Envelope) -> Vec<u8> {
-    let mut headers: Vec<(&str, &str)> = envelope
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    if let Some(ct) = &envelope.content_type {
-        headers.push((CONTENT_TYPE, ct));
-    }
-    if let Some(id) = &envelope.correlation_id {
-        headers.push((CORRELATION_ID, id));
-    }
-    if let Some(r) = &envelope.reply_to {
-        headers.push((REPLY_TO, r));
-    }
-    let mut out = Vec::with_capacity(32 + envelope.payload.len());
+    const LIMIT: usize = u16::MAX as usize;
+    let headers = || {
+        let named = [
+            (CONTENT_TYPE, envelope.content_type.as_deref()),
+            (CORRELATION_ID, envelope.correlation_id.as_deref()),
+            (REPLY_TO, envelope.reply_to.as_deref()),
+        ];
+        envelope
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(named.into_iter().filter_map(|(k, v)| Some((k, v?))))
+            .take(LIMIT)
+    };
+    // The exact size, so the buffer is allocated once.
+    let headers_len: usize = headers()
+        .map(|(k, v)| 4 + k.len().min(LIMIT) + v.len().min(LIMIT))
+        .sum();
+    let count = headers().count();
+    let headers_start: u32 = 8 + 2 + 4 + 4;
+    let data_start = headers_start as usize + 2 + headers_len;
+    let mut out = Vec::with_capacity(data_start + envelope.payload.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&1u16.to_be_bytes());
-    let headers_start: u32 = 8 + 2 + 4 + 4;
     out.extend_from_slice(&headers_start.to_be_bytes());
-    let data_start_at = out.len();
-    out.extend_from_slice(&0u32.to_be_bytes());
-    out.extend_from_slice(
-        &u16::try_from(headers.len())
-            .unwrap_or(u16::MAX)
-            .to_be_bytes(),
-    );
-    for (k, v) in headers.iter().take(usize::from(u16::MAX)) {
+    out.extend_from_slice(&u32::try_from(data_start).unwrap_or(u32::MAX).to_be_bytes());
+    out.extend_from_slice(&u16::try_from(count).unwrap_or(u16::MAX).to_be_bytes());
+    for (k, v) in headers() {
         for part in [k.as_bytes(), v.as_bytes()] {
-            let part = &part[..part.len().min(usize::from(u16::MAX))];
+            let part = &part[..part.len().min(LIMIT)];
             out.extend_from_slice(&u16::try_from(part.len()).unwrap_or(u16::MAX).to_be_bytes());
             out.extend_from_slice(part);
         }
     }
-    let data_start = u32::try_from(out.len()).unwrap_or(u32::MAX);
-    out[data_start_at..data_start_at + 4].copy_from_slice(&data_start.to_be_bytes());
     out.extend_from_slice(&envelope.payload);
     out
 }
@@ -86,21 +85,30 @@ pub fn encode_message(envelope: &Envelope) -> Vec<u8> {
 /// messages from other publishers) takes the bytes as a bare payload.
 pub fn decode_message(channel: &str, bytes: &[u8]) -> Envelope {
     let mut envelope = Envelope::new(channel, Vec::new());
-    let headers = match parse_binary(bytes) {
+    // The binary format (what FastStream sends): headers taken straight
+    // from the bytes, no map in between.
+    if let Some(payload) = binary_headers(bytes, |_, _| {}) {
+        envelope.payload = bytes::Bytes::copy_from_slice(payload);
+        binary_headers(bytes, |k, v| match k {
+            CONTENT_TYPE => envelope.content_type = Some(v.to_owned()),
+            CORRELATION_ID => envelope.correlation_id = Some(v.to_owned()),
+            REPLY_TO if !v.is_empty() => envelope.reply_to = Some(v.to_owned()),
+            REPLY_TO => {}
+            _ => {
+                envelope.headers.insert(k.to_owned(), v.to_owned());
+            }
+        });
+        return envelope;
+    }
+    let headers = match parse_json(bytes) {
         Some((headers, payload)) => {
-            envelope.payload = bytes::Bytes::copy_from_slice(payload);
+            envelope.payload = payload.into();
             headers
         }
-        None => match parse_json(bytes) {
-            Some((headers, payload)) => {
-                envelope.payload = payload.into();
-                headers
-            }
-            None => {
-                envelope.payload = bytes::Bytes::copy_from_slice(bytes);
-                BTreeMap::new()
-            }
-        },
+        None => {
+            envelope.payload = bytes::Bytes::copy_from_slice(bytes);
+            BTreeMap::new()
+        }
     };
     for (k, v) in headers {
         match k.as_str() {
@@ -116,7 +124,10 @@ pub fn decode_message(channel: &str, bytes: &[u8]) -> Envelope {
     envelope
 }
 
-fn parse_binary(b: &[u8]) -> Option<(BTreeMap<String, String>, &[u8])> {
+/// Walks the headers of FastStream's binary format, calling `f` with each
+/// pair, and returns the payload; `None` (and no call, when a first walk
+/// with a no-op `f` checked the bytes) unless it is that format.
+fn binary_headers<'a>(b: &'a [u8], mut f: impl FnMut(&'a str, &'a str)) -> Option<&'a [u8]> {
     if b.len() < 20 || &b[..8] != MAGIC {
         return None;
     }
@@ -135,21 +146,16 @@ fn parse_binary(b: &[u8]) -> Option<(BTreeMap<String, String>, &[u8])> {
     let data_start = u32_at(14)?;
     let count = u16_at(headers_start)?;
     let mut at = headers_start + 2;
-    let mut headers = BTreeMap::new();
     for _ in 0..count {
         let kl = u16_at(at)?;
-        let k = std::str::from_utf8(b.get(at + 2..at + 2 + kl)?)
-            .ok()?
-            .to_owned();
+        let k = std::str::from_utf8(b.get(at + 2..at + 2 + kl)?).ok()?;
         at += 2 + kl;
         let vl = u16_at(at)?;
-        let v = std::str::from_utf8(b.get(at + 2..at + 2 + vl)?)
-            .ok()?
-            .to_owned();
+        let v = std::str::from_utf8(b.get(at + 2..at + 2 + vl)?).ok()?;
         at += 2 + vl;
-        headers.insert(k, v);
+        f(k, v);
     }
-    Some((headers, b.get(data_start..)?))
+    b.get(data_start..)
 }
 
 fn parse_json(b: &[u8]) -> Option<(BTreeMap<String, String>, Vec<u8>)> {
@@ -1008,7 +1014,15 @@ mod tests {
         let bytes = encode_message(&e);
         assert_eq!(&bytes[..8], MAGIC);
         assert_eq!(u16::from_be_bytes([bytes[8], bytes[9]]), 1);
+        assert_eq!(bytes.capacity(), bytes.len(), "sized exactly up front");
         assert_eq!(decode_message("ch", &bytes), e);
+        // Cut inside the headers: not the binary format after all, so the
+        // bytes are the payload and no header is taken from them.
+        let cut = &bytes[..30];
+        let d = decode_message("ch", cut);
+        assert_eq!(&d.payload[..], cut);
+        assert_eq!(d.content_type, None);
+        assert!(d.headers.is_empty());
     }
 
     #[test]
