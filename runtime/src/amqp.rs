@@ -742,7 +742,13 @@ impl Broker for AmqpBroker {
             // per message); the stream keeps the channel open.
             let deliveries = Subscription::from_messages(consumer, move |next| {
                 let _channel = &ch;
-                next.ok().and_then(|mut d| {
+                // An error is the connection's (lapin recovers it and the
+                // consumer goes on): said, not handed to the worker.
+                next.inspect_err(|e| {
+                    tracing::warn!(queue = %queue, error = %e, "RabbitMQ consumer error; waiting for the connection to recover");
+                })
+                .ok()
+                .and_then(|mut d| {
                     // One buffer for the envelope and the acker (no copy).
                     let data = bytes::Bytes::from(std::mem::take(&mut d.data));
                     let (mut envelope, attempt) = envelope_of(&d, data.clone());
