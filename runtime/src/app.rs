@@ -882,7 +882,9 @@ impl Worker {
             }
             for _ in 0..PER_POLL {
                 // Runs what waits and settles what is done.
-                while let Poll::Ready(Some(())) = in_flight.poll_next_unpin(cx) {}
+                while !in_flight.is_empty()
+                    && let Poll::Ready(Some(())) = in_flight.poll_next_unpin(cx)
+                {}
                 if in_flight.len() >= max_in_flight {
                     return Poll::Pending;
                 }
