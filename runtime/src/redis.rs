@@ -58,10 +58,9 @@ pub fn encode_message(envelope: &Envelope) -> Vec<u8> {
             .take(LIMIT)
     };
     // The exact size, so the buffer is allocated once.
-    let headers_len: usize = headers()
-        .map(|(k, v)| 4 + k.len().min(LIMIT) + v.len().min(LIMIT))
-        .sum();
-    let count = headers().count();
+    let (count, headers_len) = headers().fold((0usize, 0usize), |(n, len), (k, v)| {
+        (n + 1, len + 4 + k.len().min(LIMIT) + v.len().min(LIMIT))
+    });
     let headers_start: u32 = 8 + 2 + 4 + 4;
     let data_start = headers_start as usize + 2 + headers_len;
     let mut out = Vec::with_capacity(data_start + envelope.payload.len());
@@ -86,20 +85,13 @@ pub fn encode_message(envelope: &Envelope) -> Vec<u8> {
 pub fn decode_message(channel: &str, bytes: &[u8]) -> Envelope {
     let mut envelope = Envelope::new(channel, Vec::new());
     // The binary format (what FastStream sends): headers taken straight
-    // from the bytes, no map in between.
-    if let Some(payload) = binary_headers(bytes, |_, _| {}) {
+    // from the bytes in one pass, no map in between.
+    if let Some(payload) = binary_headers(bytes, |k, v| take_header(&mut envelope, k, v)) {
         envelope.payload = bytes::Bytes::copy_from_slice(payload);
-        binary_headers(bytes, |k, v| match k {
-            CONTENT_TYPE => envelope.content_type = Some(v.to_owned()),
-            CORRELATION_ID => envelope.correlation_id = Some(v.to_owned()),
-            REPLY_TO if !v.is_empty() => envelope.reply_to = Some(v.to_owned()),
-            REPLY_TO => {}
-            _ => {
-                envelope.headers.insert(k.to_owned(), v.to_owned());
-            }
-        });
         return envelope;
     }
+    // Not that format after all: nothing taken from a first part of it.
+    let mut envelope = Envelope::new(channel, Vec::new());
     let headers = match parse_json(bytes) {
         Some((headers, payload)) => {
             envelope.payload = payload.into();
@@ -111,22 +103,29 @@ pub fn decode_message(channel: &str, bytes: &[u8]) -> Envelope {
         }
     };
     for (k, v) in headers {
-        match k.as_str() {
-            CONTENT_TYPE => envelope.content_type = Some(v),
-            CORRELATION_ID => envelope.correlation_id = Some(v),
-            REPLY_TO if !v.is_empty() => envelope.reply_to = Some(v),
-            REPLY_TO => {}
-            _ => {
-                envelope.headers.insert(k, v);
-            }
-        }
+        take_header(&mut envelope, &k, &v);
     }
     envelope
 }
 
+/// One received header: FastStream's own names become the envelope's
+/// fields (an empty `reply_to` means none), the rest stay headers.
+fn take_header(envelope: &mut Envelope, name: &str, value: &str) {
+    match name {
+        CONTENT_TYPE => envelope.content_type = Some(value.to_owned()),
+        CORRELATION_ID => envelope.correlation_id = Some(value.to_owned()),
+        REPLY_TO if !value.is_empty() => envelope.reply_to = Some(value.to_owned()),
+        REPLY_TO => {}
+        _ => {
+            envelope.headers.insert(name.to_owned(), value.to_owned());
+        }
+    }
+}
+
 /// Walks the headers of FastStream's binary format, calling `f` with each
-/// pair, and returns the payload; `None` (and no call, when a first walk
-/// with a no-op `f` checked the bytes) unless it is that format.
+/// pair as it goes, and returns the payload; `None` unless it is that
+/// format (then `f` may have seen a first part of the headers, which the
+/// caller drops).
 fn binary_headers<'a>(b: &'a [u8], mut f: impl FnMut(&'a str, &'a str)) -> Option<&'a [u8]> {
     if b.len() < 20 || &b[..8] != MAGIC {
         return None;
