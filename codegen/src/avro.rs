@@ -227,6 +227,7 @@ impl Avro<'_, '_, '_> {
                 doc: doc(f),
                 constraints: Default::default(),
                 default: None,
+                constant: None,
             });
         }
         if let Ty::Named(id) = ty {

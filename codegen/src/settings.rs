@@ -16,11 +16,13 @@ pub enum DateTimeRepr {
 /// `additionalProperties` is absent or `true`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum UnknownFields {
-    /// Kept in a flattened map, so pass-through services lose nothing.
+    /// Ignored on decode (and so not re-sent), as serde and pydantic do:
+    /// struct literals name only the schema's fields.
     #[default]
-    Keep,
-    /// Ignored on decode (and so not re-sent).
     Ignore,
+    /// Kept in a flattened `additional_properties` map, so pass-through
+    /// services lose nothing.
+    Keep,
 }
 
 /// The map type of generated code.

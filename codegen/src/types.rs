@@ -121,6 +121,10 @@ pub struct Field {
     pub constraints: Constraints,
     /// A default applied on decode (a Rust literal expression's value).
     pub default: Option<Value>,
+    /// The only value a constant property (`const`, or an `enum` of one
+    /// string) may have: not a Rust field; written on encode, checked on
+    /// decode.
+    pub constant: Option<String>,
 }
 
 /// Where unknown object fields go.
@@ -553,6 +557,12 @@ impl<'d> TypeSpace<'d> {
             }
             _ => hint,
         };
+        // `anyOf`/`oneOf` of one schema and `null` (pydantic's
+        // `Optional[T]`) is that schema's type, optional.
+        if let Some((key, index, inner)) = nullable_single(m) {
+            let (ty, constraints) = self.schema(inner, &format!("{at}/{key}/{index}"), hint, top);
+            return (ty.option(), constraints);
+        }
         if needs_def(schema) {
             if let Some(id) = self.by_pointer.get(at).copied() {
                 return (self.use_named(id), Constraints::default());
@@ -571,7 +581,9 @@ impl<'d> TypeSpace<'d> {
             let kind = self.def_kind(schema, at, &Hint::new(name), id);
             self.defs[id.0].kind = kind;
             let ty = self.use_named(id);
-            let nullable = m.get("nullable") == Some(&Value::Bool(true)) || enum_has_null(m);
+            let nullable = m.get("nullable") == Some(&Value::Bool(true))
+                || enum_has_null(m)
+                || union_has_null(m);
             return (
                 if nullable { ty.option() } else { ty },
                 Constraints::default(),
@@ -812,21 +824,21 @@ impl<'d> TypeSpace<'d> {
         hint: &Hint,
         id: TypeId,
     ) -> DefKind {
-        // `oneOf: [X, {type: null}]` is an optional X.
-        let non_null: Vec<(usize, &'d Value)> = variants
+        // `null` variants make the use of the type optional (see
+        // `union_has_null`); the enum holds the others.
+        let variants: Vec<(usize, &'d Value)> = variants
             .iter()
             .enumerate()
-            .filter(|(_, v)| str_of(v, "type") != Some("null"))
+            .filter(|(_, v)| !is_null_schema(v))
             .collect();
-        if non_null.len() == 1 && variants.len() == 2 {
-            let (i, v) = non_null[0];
+        if let [(i, v)] = variants.as_slice() {
             let ty = self.value_ty(v, &format!("{at}/{i}"), hint);
-            return DefKind::Alias(ty.option());
+            return DefKind::Alias(ty);
         }
-        if let Some((tag, values)) = self.find_tag(schema, variants, at) {
+        if let Some((tag, values)) = self.find_tag(schema, &variants, at) {
             let mut names = Namespace::new();
             let mut out = Vec::new();
-            for (i, (v, value)) in variants.iter().zip(&values).enumerate() {
+            for ((i, v), value) in variants.iter().copied().zip(&values) {
                 let vat = format!("{at}/{i}");
                 let name = names.unique(&ident::type_name(value, &format!("Variant{i}")));
                 let ty = match str_of(v, "$ref").and_then(|r| r.strip_prefix('#')) {
@@ -862,7 +874,7 @@ impl<'d> TypeSpace<'d> {
         );
         let mut names = Namespace::new();
         let mut out = Vec::new();
-        for (i, v) in variants.iter().enumerate() {
+        for (i, v) in variants.iter().copied() {
             let vat = format!("{at}/{i}");
             let (target, _) = self.deref(v, &vat);
             let base = str_of(v, "$ref")
@@ -926,12 +938,12 @@ impl<'d> TypeSpace<'d> {
     fn find_tag(
         &self,
         schema: &Value,
-        variants: &'d [Value],
+        variants: &[(usize, &'d Value)],
         at: &str,
     ) -> Option<(String, Vec<String>)> {
         let objects: Vec<(Map<String, Value>, Option<String>)> = variants
             .iter()
-            .enumerate()
+            .copied()
             .map(|(i, v)| {
                 let (props, _) = self.collect_properties(v, &format!("{at}/{i}"));
                 let name = str_of(v, "$ref")
@@ -1137,22 +1149,29 @@ impl<'d> TypeSpace<'d> {
             };
             let (ty, constraints) = self.schema(prop_schema, &ptr, &hint.child(wire), false);
             let is_required = required.contains(wire.as_str());
-            let default = get(prop_schema, "default")
-                .cloned()
-                .filter(|d| literal_default(&ty, d, &self.defs));
-            let ty = if is_required || default.is_some() {
-                ty
-            } else {
-                ty.option()
+            // A default the type can hold makes a plain field filled in on
+            // decode; `default: null` (and no default) an optional one.
+            let (ty, default) = match get(prop_schema, "default") {
+                Some(Value::Null) if is_required => (ty, None),
+                Some(Value::Null) => (ty.option(), None),
+                Some(d) if default_fits(&ty, d, &self.defs) => (ty, Some(d.clone())),
+                _ if is_required => (ty, None),
+                _ => (ty.option(), None),
             };
+            let constant = string_constant(self.deref(prop_schema, &ptr).0);
             fields.push(Field {
                 name: names.unique(&ident::field_name(wire, "field")),
                 wire: wire.clone(),
                 ty,
                 required: is_required,
                 doc: doc_of(prop_schema),
-                constraints,
-                default,
+                constraints: if constant.is_some() {
+                    Constraints::default()
+                } else {
+                    constraints
+                },
+                default: if constant.is_some() { None } else { default },
+                constant,
             });
         }
         let additional = if closed {
@@ -1328,6 +1347,68 @@ fn needs_def(schema: &Value) -> bool {
             || m.get("additionalProperties") == Some(&Value::Bool(false)))
 }
 
+/// The value of a string property that can have only one: `const`, or
+/// an `enum` of one string.
+fn string_constant(v: &Value) -> Option<String> {
+    if let Some(c) = get(v, "const") {
+        return c.as_str().map(str::to_owned);
+    }
+    match get(v, "enum").and_then(Value::as_array).map(Vec::as_slice) {
+        Some([Value::String(s)]) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// `{type: null}`, `{const: null}` or `{enum: [null]}`.
+fn is_null_schema(v: &Value) -> bool {
+    str_of(v, "type") == Some("null")
+        || get(v, "const") == Some(&Value::Null)
+        || get(v, "enum")
+            .and_then(Value::as_array)
+            .is_some_and(|e| !e.is_empty() && e.iter().all(Value::is_null))
+}
+
+/// The union's variants (`oneOf`, else `anyOf`), if it has any.
+fn union_variants(m: &Map<String, Value>) -> Option<(&'static str, &Vec<Value>)> {
+    ["oneOf", "anyOf"]
+        .into_iter()
+        .find_map(|k| m.get(k).and_then(Value::as_array).map(|v| (k, v)))
+}
+
+/// Whether a union admits `null` besides other variants.
+fn union_has_null(m: &Map<String, Value>) -> bool {
+    union_variants(m)
+        .is_some_and(|(_, v)| v.iter().any(is_null_schema) && v.iter().any(|x| !is_null_schema(x)))
+}
+
+/// `anyOf`/`oneOf` of exactly one schema besides `null`s, with nothing
+/// else that shapes the value: (keyword, index of the schema, schema).
+fn nullable_single(m: &Map<String, Value>) -> Option<(&'static str, usize, &Value)> {
+    const SHAPING: &[&str] = &[
+        "type",
+        "properties",
+        "allOf",
+        "items",
+        "additionalProperties",
+        "enum",
+        "const",
+        "patternProperties",
+        "not",
+    ];
+    if SHAPING.iter().any(|k| m.contains_key(*k))
+        || (m.contains_key("oneOf") && m.contains_key("anyOf"))
+    {
+        return None;
+    }
+    let (key, variants) = union_variants(m)?;
+    let mut others = variants
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !is_null_schema(v));
+    let (index, inner) = others.next()?;
+    (others.next().is_none() && variants.len() > 1).then_some((key, index, inner))
+}
+
 fn enum_has_null(m: &Map<String, Value>) -> bool {
     m.get("enum")
         .and_then(Value::as_array)
@@ -1407,18 +1488,61 @@ fn constraints_of(m: &Map<String, Value>) -> Constraints {
     c
 }
 
-/// Whether a default can be written as a literal of the field's type.
-fn literal_default(ty: &Ty, d: &Value, defs: &[TypeDef]) -> bool {
-    match (ty.peel(), d) {
-        (Ty::String, Value::String(_)) | (Ty::Bool, Value::Bool(_)) => true,
-        (Ty::Int(_), Value::Number(n)) => n.is_i64() || n.is_u64(),
+/// Whether a default value decodes into the field's type (checked at
+/// generation time, so the generated default never fails to decode).
+pub fn default_fits(ty: &Ty, d: &Value, defs: &[TypeDef]) -> bool {
+    match (ty, d) {
+        (Ty::Option(_) | Ty::Unit | Ty::Value, Value::Null) => true,
+        (Ty::Option(t) | Ty::Box(t), d) => default_fits(t, d, defs),
+        (Ty::Value, _) | (Ty::String, Value::String(_)) | (Ty::Bool, Value::Bool(_)) => true,
+        (Ty::Int(i), Value::Number(n)) => int_fits(*i, n),
         (Ty::F32 | Ty::F64, Value::Number(_)) => true,
-        (Ty::Named(id), Value::String(s)) => match &defs.get(id.0).map(|d| &d.kind) {
-            Some(DefKind::StringEnum(lits)) => lits.iter().any(|l| l.value.as_str() == Some(s)),
+        (Ty::Vec(t), Value::Array(items)) => items.iter().all(|x| default_fits(t, x, defs)),
+        (Ty::Map(t), Value::Object(m)) => m.values().all(|x| default_fits(t, x, defs)),
+        (Ty::Tuple(ts), Value::Array(items)) => {
+            ts.len() == items.len() && ts.iter().zip(items).all(|(t, x)| default_fits(t, x, defs))
+        }
+        (Ty::Named(id), d) => match defs.get(id.0).map(|def| &def.kind) {
+            Some(DefKind::StringEnum(lits) | DefKind::ValueEnum(lits)) => {
+                lits.iter().any(|l| l.value == *d)
+            }
+            Some(DefKind::Alias(t)) => !matches!(t, Ty::Value) && default_fits(t, d, defs),
+            Some(DefKind::Newtype { inner, constraints }) => {
+                constraints.is_empty() && default_fits(inner, d, defs)
+            }
+            Some(DefKind::Struct { fields, additional }) => {
+                let Value::Object(m) = d else { return false };
+                fields.iter().all(|f| match m.get(&f.wire) {
+                    Some(x) => f.constraints.is_empty() && default_fits(&f.ty, x, defs),
+                    None => !f.required,
+                }) && (!matches!(additional, Additional::Deny)
+                    || m.keys().all(|k| fields.iter().any(|f| f.wire == *k)))
+            }
             _ => false,
         },
         _ => false,
     }
+}
+
+fn int_fits(i: Int, n: &serde_json::Number) -> bool {
+    let Some(x) = n
+        .as_i64()
+        .map(i128::from)
+        .or_else(|| n.as_u64().map(i128::from))
+    else {
+        return false;
+    };
+    let (lo, hi): (i128, i128) = match i {
+        Int::I8 => (i8::MIN.into(), i8::MAX.into()),
+        Int::I16 => (i16::MIN.into(), i16::MAX.into()),
+        Int::I32 => (i32::MIN.into(), i32::MAX.into()),
+        Int::I64 => (i64::MIN.into(), i64::MAX.into()),
+        Int::U8 => (0, u8::MAX.into()),
+        Int::U16 => (0, u16::MAX.into()),
+        Int::U32 => (0, u32::MAX.into()),
+        Int::U64 => (0, u64::MAX.into()),
+    };
+    (lo..=hi).contains(&x)
 }
 
 /// Type definitions by name, for tests and tools.

@@ -592,16 +592,34 @@ impl<'d> Validator<'d> {
             .map(|(k, v)| (k.name.as_str(), v))
             .collect();
         for name in &used {
-            if !declared.iter().any(|(d, _)| d == name) {
-                self.push(
-                    Diagnostic::error(
-                        Code::AddressParameterUndeclared,
-                        format!("the address uses `{{{name}}}` but the channel declares no parameter `{name}`"),
-                    )
+            if declared.iter().any(|(d, _)| d == name) {
+                continue;
+            }
+            // Without any `parameters`, a placeholder is a plain string
+            // parameter (FastStream and other tools export templated
+            // addresses that way, and the official parser accepts them);
+            // a `parameters` object that leaves one out is an error, as
+            // the official parser says.
+            let diagnostic = if parameters.is_none() {
+                Diagnostic::warning(
+                    Code::AddressParameterUndeclared,
+                    format!(
+                        "the address uses `{{{name}}}` but the channel has no `parameters`; `{name}` is taken as a string parameter"
+                    ),
+                )
+            } else {
+                Diagnostic::error(
+                    Code::AddressParameterUndeclared,
+                    format!(
+                        "the address uses `{{{name}}}` but the channel declares no parameter `{name}`"
+                    ),
+                )
+            };
+            self.push(
+                diagnostic
                     .at(address_at, address_node.span)
                     .with_help(format!("add `{name}` under the channel's `parameters`")),
-                );
-            }
+            );
         }
         for (name, node) in &declared {
             if !used.contains(name) {

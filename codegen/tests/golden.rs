@@ -30,7 +30,7 @@ fn variants() -> Vec<(&'static str, &'static str, Settings)> {
             "shapes_options",
             Settings::new()
                 .date_time(DateTimeRepr::String)
-                .unknown_fields(UnknownFields::Ignore)
+                .unknown_fields(UnknownFields::Keep)
                 .map_type(MapType::HashMap),
         ),
         ("orders", "orders_both", Settings::new().side(Side::Both)),

@@ -61,6 +61,44 @@ pub fn decode_value<T: DeserializeOwned + Validate>(value: serde_json::Value) ->
     Ok(v)
 }
 
+/// A field's default, written as JSON by the generator (which checked
+/// that it decodes into the field's type).
+#[doc(hidden)]
+pub fn default_from_json<T: DeserializeOwned>(json: &str) -> T {
+    match serde_json::from_str(json) {
+        Ok(v) => v,
+        Err(e) => panic!("the schema's default {json} does not decode: {e}"),
+    }
+}
+
+/// Decodes the constant property `field`: the string `expected` and
+/// nothing else (without allocating).
+#[doc(hidden)]
+pub fn expect_constant<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    field: &'static str,
+    expected: &'static str,
+) -> Result<(), D::Error> {
+    struct Constant(&'static str, &'static str);
+    impl serde::de::Visitor<'_> for Constant {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "`{}` to be the constant {:?}", self.0, self.1)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+            if v == self.1 {
+                Ok(())
+            } else {
+                Err(E::custom(format_args!(
+                    "`{}` must be {:?}, found {v:?}",
+                    self.0, self.1
+                )))
+            }
+        }
+    }
+    deserializer.deserialize_str(Constant(field, expected))
+}
+
 /// Encodes a payload as JSON; the error is a readable string.
 #[doc(hidden)]
 pub fn encode_payload<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {

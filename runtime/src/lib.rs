@@ -45,6 +45,19 @@ pub use memory::MemoryBroker;
 pub use testing::TestApp;
 pub use validate::{Validate, ValidationError, ValidationErrors};
 
+/// The crates behind generated types, for the code that builds and reads
+/// them: `format: date-time` is a [`chrono::DateTime<chrono::FixedOffset>`],
+/// `date` a [`chrono::NaiveDate`], `time` a [`chrono::NaiveTime`], `uuid` a
+/// [`uuid::Uuid`], `byte` a [`Base64`] (bytes, base64 on the wire), maps are
+/// [`std::collections::BTreeMap`] (or `HashMap`, as generated), and a
+/// schema-less value is a [`serde_json::Value`].
+pub use chrono;
+pub use serde;
+pub use serde_json;
+pub use uuid;
+
+pub use crate::bytes::Base64;
+
 /// Everything generated code refers to. Not a public API: its contents
 /// follow the generator of the same version.
 #[doc(hidden)]
@@ -65,8 +78,8 @@ pub mod __codegen {
     pub use crate::broker::BoxFuture;
     pub use crate::bytes::Base64;
     pub use crate::codec::{
-        decode_headers, decode_payload, decode_payload_as, decode_value, encode_headers,
-        encode_payload, encode_payload_as, peek_field,
+        decode_headers, decode_payload, decode_payload_as, decode_value, default_from_json,
+        encode_headers, encode_payload, encode_payload_as, expect_constant, peek_field,
     };
     pub use crate::connect::Server;
     pub use crate::envelope::Envelope;

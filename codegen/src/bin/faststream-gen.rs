@@ -123,8 +123,9 @@ struct SettingsArgs {
     #[arg(long, value_enum, default_value_t = DateTimeArg::Chrono)]
     date_time: DateTimeArg,
     /// What happens to fields a schema does not name (when
-    /// additionalProperties allows them).
-    #[arg(long, value_enum, default_value_t = UnknownFieldsArg::Keep)]
+    /// additionalProperties allows them): ignored, as serde and pydantic
+    /// do, or kept in an `additional_properties` map (pass-through services).
+    #[arg(long, value_enum, default_value_t = UnknownFieldsArg::Ignore)]
     unknown_fields: UnknownFieldsArg,
     /// The map type of generated code.
     #[arg(long, value_enum, default_value_t = MapArg::Btree)]

@@ -49,11 +49,7 @@ impl orders::Handler for Shop {
                 (cancel.order_id, 0.0)
             }
         };
-        Ok(OrderAccepted {
-            order_id,
-            total,
-            additional_properties: Default::default(),
-        })
+        Ok(OrderAccepted { order_id, total })
     }
 }
 
@@ -77,21 +73,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         store_id: "oslo-1".into(),
     };
     let place = HandleOrderMessage::PlaceOrder(Order {
-        kind: "place".into(),
         order_id: order_id(1),
         lines: vec![
             OrderLine {
                 sku: "COFFEE".into(),
                 quantity: 2,
-                additional_properties: Default::default(),
             },
             OrderLine {
                 sku: "CUP".into(),
                 quantity: 1,
-                additional_properties: Default::default(),
             },
         ],
-        additional_properties: Default::default(),
     });
     println!("[client] placing order {}", order_id(1));
     let reply = client
@@ -103,9 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let cancel = HandleOrderMessage::CancelOrder(CancelOrder {
-        kind: "cancel".into(),
         order_id: order_id(1),
-        additional_properties: Default::default(),
     });
     println!("[client] cancelling order {}", order_id(1));
     let reply = client

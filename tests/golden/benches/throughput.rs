@@ -47,7 +47,6 @@ impl golden::orders::Handler for Counter {
         Ok(OrderAccepted {
             order_id,
             total: 1.0,
-            additional_properties: Default::default(),
         })
     }
 }

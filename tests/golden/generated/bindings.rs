@@ -17,9 +17,6 @@ pub mod models {
         #[serde(rename = "invoiceId")]
         pub invoice_id: String,
         pub amount: f64,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for InvoiceIssued {
         fn validate_at(
@@ -40,9 +37,6 @@ pub mod models {
         #[serde(rename = "invoiceId")]
         pub invoice_id: String,
         pub action: String,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for AuditEntry {
         fn validate_at(
@@ -57,9 +51,6 @@ pub mod models {
         #[serde(rename = "invoiceId")]
         pub invoice_id: String,
         pub amount: f64,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for PaymentReceived {
         fn validate_at(
@@ -73,9 +64,6 @@ pub mod models {
     pub struct Reminder {
         #[serde(rename = "invoiceId")]
         pub invoice_id: String,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for Reminder {
         fn validate_at(

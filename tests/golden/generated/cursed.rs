@@ -40,9 +40,6 @@ pub mod models {
         #[serde(rename = "crate")]
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub crate_: Option<String2>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for Type {
         fn validate_at(
@@ -100,15 +97,19 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
-    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        Default,
+        __rt::serde::Serialize,
+        __rt::serde::Deserialize
+    )]
     #[serde(crate = "__rt::serde")]
     pub struct String2 {
         #[serde(rename = "String")]
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub string: Option<String>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for String2 {
         fn validate_at(
@@ -118,7 +119,14 @@ pub mod models {
         ) {}
     }
     /// Duplicate
-    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        Default,
+        __rt::serde::Serialize,
+        __rt::serde::Deserialize
+    )]
     #[serde(crate = "__rt::serde")]
     pub struct Self_ {
         #[serde(rename = "super")]
@@ -130,9 +138,6 @@ pub mod models {
         /// Duplicate
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub second: Option<Duplicate2>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for Self_ {
         fn validate_at(
@@ -145,14 +150,18 @@ pub mod models {
         }
     }
     /// Duplicate
-    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        Default,
+        __rt::serde::Serialize,
+        __rt::serde::Deserialize
+    )]
     #[serde(crate = "__rt::serde")]
     pub struct Duplicate {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub x: Option<i64>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for Duplicate {
         fn validate_at(
@@ -162,14 +171,18 @@ pub mod models {
         ) {}
     }
     /// Duplicate
-    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        Default,
+        __rt::serde::Serialize,
+        __rt::serde::Deserialize
+    )]
     #[serde(crate = "__rt::serde")]
     pub struct Duplicate2 {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub y: Option<i64>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for Duplicate2 {
         fn validate_at(
@@ -178,15 +191,19 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
-    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        Default,
+        __rt::serde::Serialize,
+        __rt::serde::Deserialize
+    )]
     #[serde(crate = "__rt::serde")]
     pub struct Unicode {
         #[serde(rename = "ünïcode")]
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unicode: Option<String>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for Unicode {
         fn validate_at(

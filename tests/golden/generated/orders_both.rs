@@ -11,14 +11,18 @@
 /// Message payloads, headers and the types they use.
 pub mod models {
     use ::faststream::__codegen as __rt;
-    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        Default,
+        __rt::serde::Serialize,
+        __rt::serde::Deserialize
+    )]
     #[serde(crate = "__rt::serde")]
     pub struct OrderHeaders {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub tenant: Option<String>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for OrderHeaders {
         fn validate_at(
@@ -27,28 +31,74 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
-    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
-    #[serde(crate = "__rt::serde")]
+    #[derive(Debug, Clone, PartialEq)]
     pub struct Order {
-        pub kind: String,
-        #[serde(rename = "orderId")]
         pub order_id: __rt::uuid::Uuid,
         pub lines: Vec<OrderLine>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
+    impl Order {
+        /// `kind` on the wire: always `place` (written on encode, checked on decode).
+        pub const KIND: &'static str = "place";
+    }
+    const _: () = {
+        #[derive(__rt::serde::Deserialize)]
+        #[serde(crate = "__rt::serde")]
+        struct Wire {
+            #[serde(rename = "kind", deserialize_with = "__check_constant_0")]
+            __constant_0: (),
+            #[serde(rename = "orderId")]
+            order_id: __rt::uuid::Uuid,
+            lines: Vec<OrderLine>,
+        }
+        fn __check_constant_0<'de, D: __rt::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<(), D::Error> {
+            __rt::expect_constant(deserializer, "kind", "place")
+        }
+        #[derive(__rt::serde::Serialize)]
+        #[serde(crate = "__rt::serde")]
+        struct WireRef<'a> {
+            #[serde(rename = "kind")]
+            __constant_0: &'static str,
+            #[serde(rename = "orderId")]
+            order_id: &'a __rt::uuid::Uuid,
+            lines: &'a Vec<OrderLine>,
+        }
+        impl<'de> __rt::serde::Deserialize<'de> for Order {
+            fn deserialize<D: __rt::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                let wire = <Wire as __rt::serde::Deserialize>::deserialize(
+                    deserializer,
+                )?;
+                Ok(Self {
+                    order_id: wire.order_id,
+                    lines: wire.lines,
+                })
+            }
+        }
+        impl __rt::serde::Serialize for Order {
+            fn serialize<S: __rt::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> Result<S::Ok, S::Error> {
+                __rt::serde::Serialize::serialize(
+                    &WireRef {
+                        __constant_0: "place",
+                        order_id: &self.order_id,
+                        lines: &self.lines,
+                    },
+                    serializer,
+                )
+            }
+        }
+    };
     impl __rt::Validate for Order {
         fn validate_at(
             &self,
             path: &__rt::Path<'_>,
             errors: &mut Vec<__rt::ValidationError>,
         ) {
-            {
-                let p = &path.field("kind");
-                let v = &self.kind;
-                __rt::rules::constant(&v.as_str(), &"place", p, errors);
-            }
             {
                 let p = &path.field("lines");
                 let v = &self.lines;
@@ -62,9 +112,6 @@ pub mod models {
     pub struct OrderLine {
         pub sku: String,
         pub quantity: i64,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for OrderLine {
         fn validate_at(
@@ -84,28 +131,67 @@ pub mod models {
             }
         }
     }
-    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
-    #[serde(crate = "__rt::serde")]
+    #[derive(Debug, Clone, PartialEq)]
     pub struct CancelOrder {
-        pub kind: String,
-        #[serde(rename = "orderId")]
         pub order_id: __rt::uuid::Uuid,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
+    impl CancelOrder {
+        /// `kind` on the wire: always `cancel` (written on encode, checked on decode).
+        pub const KIND: &'static str = "cancel";
+    }
+    const _: () = {
+        #[derive(__rt::serde::Deserialize)]
+        #[serde(crate = "__rt::serde")]
+        struct Wire {
+            #[serde(rename = "kind", deserialize_with = "__check_constant_0")]
+            __constant_0: (),
+            #[serde(rename = "orderId")]
+            order_id: __rt::uuid::Uuid,
+        }
+        fn __check_constant_0<'de, D: __rt::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<(), D::Error> {
+            __rt::expect_constant(deserializer, "kind", "cancel")
+        }
+        #[derive(__rt::serde::Serialize)]
+        #[serde(crate = "__rt::serde")]
+        struct WireRef<'a> {
+            #[serde(rename = "kind")]
+            __constant_0: &'static str,
+            #[serde(rename = "orderId")]
+            order_id: &'a __rt::uuid::Uuid,
+        }
+        impl<'de> __rt::serde::Deserialize<'de> for CancelOrder {
+            fn deserialize<D: __rt::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                let wire = <Wire as __rt::serde::Deserialize>::deserialize(
+                    deserializer,
+                )?;
+                Ok(Self { order_id: wire.order_id })
+            }
+        }
+        impl __rt::serde::Serialize for CancelOrder {
+            fn serialize<S: __rt::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> Result<S::Ok, S::Error> {
+                __rt::serde::Serialize::serialize(
+                    &WireRef {
+                        __constant_0: "cancel",
+                        order_id: &self.order_id,
+                    },
+                    serializer,
+                )
+            }
+        }
+    };
     impl __rt::Validate for CancelOrder {
         fn validate_at(
             &self,
-            path: &__rt::Path<'_>,
-            errors: &mut Vec<__rt::ValidationError>,
-        ) {
-            {
-                let p = &path.field("kind");
-                let v = &self.kind;
-                __rt::rules::constant(&v.as_str(), &"cancel", p, errors);
-            }
-        }
+            _path: &__rt::Path<'_>,
+            _errors: &mut Vec<__rt::ValidationError>,
+        ) {}
     }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
@@ -113,9 +199,6 @@ pub mod models {
         #[serde(rename = "orderId")]
         pub order_id: __rt::uuid::Uuid,
         pub total: f64,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for OrderAccepted {
         fn validate_at(

@@ -46,9 +46,6 @@ pub mod models {
         pub parcels: Vec<Parcel>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub note: Option<String>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for Created {
         fn validate_at(
@@ -87,9 +84,6 @@ pub mod models {
         pub priority: Option<Priority>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub handling: Option<Handling>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl Parcel {
         #[doc(hidden)]
@@ -304,9 +298,6 @@ pub mod models {
         #[serde(rename = "shipmentId")]
         pub shipment_id: __rt::uuid::Uuid,
         pub reason: CancelReason,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for Cancelled {
         fn validate_at(
@@ -385,9 +376,6 @@ pub mod models {
         pub ratio: Option<f32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub at: Option<__rt::chrono::NaiveTime>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl AuditRecord {
         #[doc(hidden)]
@@ -475,9 +463,6 @@ pub mod models {
         pub street: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for Address {
         fn validate_at(
@@ -495,9 +480,6 @@ pub mod models {
         pub children: Option<Vec<Node>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parent: Option<Box<Node>>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for Node {
         fn validate_at(
@@ -549,9 +531,6 @@ pub mod models {
     pub struct Timestamped {
         #[serde(rename = "recordedAt")]
         pub recorded_at: __rt::chrono::DateTime<__rt::chrono::FixedOffset>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for Timestamped {
         fn validate_at(
@@ -567,9 +546,6 @@ pub mod models {
         pub trace_id: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub retry: Option<i32>,
-        /// Fields the schema does not name, kept as they came.
-        #[serde(flatten)]
-        pub additional_properties: __rt::Map<String, __rt::Value>,
     }
     impl __rt::Validate for ShipmentEventHeaders {
         fn validate_at(

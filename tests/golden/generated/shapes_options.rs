@@ -46,6 +46,9 @@ pub mod models {
         pub parcels: Vec<Parcel>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub note: Option<String>,
+        /// Fields the schema does not name, kept as they came.
+        #[serde(flatten)]
+        pub additional_properties: ::std::collections::HashMap<String, __rt::Value>,
     }
     impl __rt::Validate for Created {
         fn validate_at(
@@ -84,6 +87,9 @@ pub mod models {
         pub priority: Option<Priority>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub handling: Option<Handling>,
+        /// Fields the schema does not name, kept as they came.
+        #[serde(flatten)]
+        pub additional_properties: ::std::collections::HashMap<String, __rt::Value>,
     }
     impl Parcel {
         #[doc(hidden)]
@@ -298,6 +304,9 @@ pub mod models {
         #[serde(rename = "shipmentId")]
         pub shipment_id: __rt::uuid::Uuid,
         pub reason: CancelReason,
+        /// Fields the schema does not name, kept as they came.
+        #[serde(flatten)]
+        pub additional_properties: ::std::collections::HashMap<String, __rt::Value>,
     }
     impl __rt::Validate for Cancelled {
         fn validate_at(
@@ -376,6 +385,9 @@ pub mod models {
         pub ratio: Option<f32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub at: Option<String>,
+        /// Fields the schema does not name, kept as they came.
+        #[serde(flatten)]
+        pub additional_properties: ::std::collections::HashMap<String, __rt::Value>,
     }
     impl AuditRecord {
         #[doc(hidden)]
@@ -463,6 +475,9 @@ pub mod models {
         pub street: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
+        /// Fields the schema does not name, kept as they came.
+        #[serde(flatten)]
+        pub additional_properties: ::std::collections::HashMap<String, __rt::Value>,
     }
     impl __rt::Validate for Address {
         fn validate_at(
@@ -480,6 +495,9 @@ pub mod models {
         pub children: Option<Vec<Node>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parent: Option<Box<Node>>,
+        /// Fields the schema does not name, kept as they came.
+        #[serde(flatten)]
+        pub additional_properties: ::std::collections::HashMap<String, __rt::Value>,
     }
     impl __rt::Validate for Node {
         fn validate_at(
@@ -531,6 +549,9 @@ pub mod models {
     pub struct Timestamped {
         #[serde(rename = "recordedAt")]
         pub recorded_at: String,
+        /// Fields the schema does not name, kept as they came.
+        #[serde(flatten)]
+        pub additional_properties: ::std::collections::HashMap<String, __rt::Value>,
     }
     impl __rt::Validate for Timestamped {
         fn validate_at(
@@ -546,6 +567,9 @@ pub mod models {
         pub trace_id: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub retry: Option<i32>,
+        /// Fields the schema does not name, kept as they came.
+        #[serde(flatten)]
+        pub additional_properties: ::std::collections::HashMap<String, __rt::Value>,
     }
     impl __rt::Validate for ShipmentEventHeaders {
         fn validate_at(

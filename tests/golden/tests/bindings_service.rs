@@ -44,7 +44,6 @@ impl Handler for Shared {
             .record_audit(&AuditEntry {
                 invoice_id: message.invoice_id,
                 action: "issued".into(),
-                additional_properties: Default::default(),
             })
             .await
             .map_err(|e| HandlerError::new(e.to_string()))
@@ -59,7 +58,6 @@ impl Handler for Shared {
         golden::bindings_both::Publisher::new(ctx.publisher().clone())
             .send_reminder(&Reminder {
                 invoice_id: message.invoice_id,
-                additional_properties: Default::default(),
             })
             .await
             .map_err(|e| HandlerError::new(e.to_string()))
@@ -150,7 +148,6 @@ async fn rabbitmq_gets_the_exchange_queue_cc_and_delivery_mode_of_the_spec() {
             &InvoiceIssued {
                 invoice_id: "inv-1".into(),
                 amount: 120.5,
-                additional_properties: Default::default(),
             },
         )
         .await
@@ -230,7 +227,6 @@ async fn redis_gets_the_stream_group_and_list_of_the_spec() {
         .on_payment(&PaymentReceived {
             invoice_id: "inv-2".into(),
             amount: 10.0,
-            additional_properties: Default::default(),
         })
         .await
         .unwrap();

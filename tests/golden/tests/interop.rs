@@ -98,11 +98,7 @@ impl Handler for Shared {
             order_id: order_id.to_string(),
             tenant: ctx.headers().get("tenant").cloned(),
         });
-        Ok(OrderAccepted {
-            order_id,
-            total,
-            additional_properties: Default::default(),
-        })
+        Ok(OrderAccepted { order_id, total })
     }
 }
 
@@ -228,21 +224,17 @@ async fn rust_client_python_service(kind: &str, url: &str, broker: Arc<dyn Broke
     };
     let order_id = faststream::__codegen::uuid::Uuid::new_v4();
     let place = HandleOrderMessage::PlaceOrder(Order {
-        kind: "place".into(),
         order_id,
         lines: vec![
             OrderLine {
                 sku: "apple".into(),
                 quantity: 3,
-                additional_properties: Default::default(),
             },
             OrderLine {
                 sku: "pear".into(),
                 quantity: 4,
-                additional_properties: Default::default(),
             },
         ],
-        additional_properties: Default::default(),
     });
     let reply = client
         .handle_order(&params, &place, TIMEOUT)
@@ -251,11 +243,7 @@ async fn rust_client_python_service(kind: &str, url: &str, broker: Arc<dyn Broke
     assert_eq!(reply.order_id, order_id, "{kind}");
     assert_eq!(reply.total, 8.75, "{kind}: 7 items at 1.25");
 
-    let cancel = HandleOrderMessage::CancelOrder(CancelOrder {
-        kind: "cancel".into(),
-        order_id,
-        additional_properties: Default::default(),
-    });
+    let cancel = HandleOrderMessage::CancelOrder(CancelOrder { order_id });
     let reply = client
         .handle_order(&params, &cancel, TIMEOUT)
         .await

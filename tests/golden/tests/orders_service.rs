@@ -66,11 +66,7 @@ impl Handler for Shop {
             correlation_id: ctx.correlation_id().map(str::to_owned),
             tenant: ctx.headers().get("tenant").cloned(),
         });
-        Ok(OrderAccepted {
-            order_id,
-            total,
-            additional_properties: Default::default(),
-        })
+        Ok(OrderAccepted { order_id, total })
     }
 }
 
@@ -90,14 +86,11 @@ impl Handler for Shared {
 
 fn order(id: u128, quantity: i64, sku: &str) -> HandleOrderMessage {
     HandleOrderMessage::PlaceOrder(Order {
-        kind: "place".into(),
         order_id: uuid(id),
         lines: vec![OrderLine {
             sku: sku.into(),
             quantity,
-            additional_properties: Default::default(),
         }],
-        additional_properties: Default::default(),
     })
 }
 
@@ -135,11 +128,7 @@ async fn typed_request_reaches_the_handler_and_the_reply_comes_back() {
         .unwrap();
     assert_eq!(reply.order_id, uuid(7));
     assert_eq!(reply.total, 10.0);
-    let cancel = HandleOrderMessage::CancelOrder(CancelOrder {
-        kind: "cancel".into(),
-        order_id: uuid(8),
-        additional_properties: Default::default(),
-    });
+    let cancel = HandleOrderMessage::CancelOrder(CancelOrder { order_id: uuid(8) });
     let reply = client
         .handle_order(&store("oslo-2"), &cancel, TIMEOUT)
         .await

@@ -13,7 +13,7 @@ impl golden::orders::Handler for Shop {
             HandleOrderMessage::PlaceOrder(o) => o.order_id,
             HandleOrderMessage::CancelOrder(c) => c.order_id,
         };
-        Ok(OrderAccepted { order_id, total: 0.0, additional_properties: Default::default() })
+        Ok(OrderAccepted { order_id, total: 0.0 })
     }
 }
 
