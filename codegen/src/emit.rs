@@ -128,7 +128,7 @@ impl Ctx<'_> {
     }
 }
 
-fn docs(doc: Option<&str>) -> TokenStream {
+pub(crate) fn docs(doc: Option<&str>) -> TokenStream {
     let Some(doc) = doc else {
         return TokenStream::new();
     };

@@ -100,6 +100,10 @@ fn message_enum(
         .map(|&i| format_ident!("{}", ir.messages[i].rust_name))
         .collect();
     let tys: Vec<TokenStream> = messages.iter().map(|&i| payload_ty(types, ir, i)).collect();
+    let variant_docs: Vec<TokenStream> = messages
+        .iter()
+        .map(|&i| crate::emit::docs(ir.messages[i].doc.as_deref()))
+        .collect();
     let content_types: Vec<String> = messages.iter().map(|&i| content_type(ir, i)).collect();
     let decode = match dispatch {
         Dispatch::Field {
@@ -155,7 +159,7 @@ fn message_enum(
             }
         }
     };
-    let doc = format!(" {doc}");
+    let doc = crate::emit::docs(Some(doc));
     let from_impls = variants.iter().zip(&tys).filter_map(|(var, ty)| {
         // `From` only where the payload type is unique in the enum.
         let unique = tys
@@ -172,9 +176,9 @@ fn message_enum(
         })
     });
     quote! {
-        #[doc = #doc]
+        #doc
         #[derive(Debug, Clone, PartialEq)]
-        pub enum #name { #(#variants(#tys),)* }
+        pub enum #name { #(#variant_docs #variants(#tys),)* }
         impl #name {
             /// Decodes (and validates) a received envelope.
             pub fn decode(envelope: &__rt::Envelope) -> Result<Self, String> {
@@ -191,6 +195,29 @@ fn message_enum(
         }
         #(#from_impls)*
     }
+}
+
+/// An operation's documentation: its key, then its summary and
+/// description.
+fn op_doc(op: &OperationIr) -> TokenStream {
+    let text = match &op.doc {
+        Some(d) => format!("`{}`: {d}", op.key),
+        None => format!("`{}`", op.key),
+    };
+    crate::emit::docs(Some(&text))
+}
+
+/// A raw string literal (`r#"..."#`, with as many `#` as the text needs),
+/// so an embedded document stays readable.
+fn raw_string(text: &str) -> TokenStream {
+    let mut hashes = 1;
+    while text.contains(&format!("\"{}", "#".repeat(hashes))) {
+        hashes += 1;
+    }
+    let h = "#".repeat(hashes);
+    format!("r{h}\"{text}\"{h}")
+        .parse()
+        .unwrap_or_else(|_| quote!(#text))
 }
 
 fn opt_string(s: Option<&String>) -> TokenStream {
@@ -306,11 +333,92 @@ fn content_type_of(ir: &Ir, messages: &[usize]) -> TokenStream {
     }
 }
 
-/// A single-message operation's typed headers, if its message has any.
-fn headers_ty(types: &Types<'_>, ir: &Ir, messages: &[usize]) -> Option<TokenStream> {
-    match messages {
-        [one] => ir.messages[*one].headers.as_ref().map(|h| (types.ty)(h)),
-        _ => None,
+/// How an operation's headers are typed.
+enum Headers {
+    /// No message has headers.
+    None,
+    /// Every message has headers of this one type.
+    One(TokenStream),
+    /// Messages differ: `messages::<Op>Headers`, one variant per message.
+    PerMessage(syn::Ident),
+}
+
+impl Headers {
+    fn ty(&self) -> Option<TokenStream> {
+        match self {
+            Headers::None => None,
+            Headers::One(t) => Some(t.clone()),
+            Headers::PerMessage(name) => Some(quote!(messages::#name)),
+        }
+    }
+}
+
+/// An operation's typed headers.
+fn headers_of(types: &Types<'_>, ir: &Ir, op: &OperationIr) -> Headers {
+    let tys: Vec<Option<TokenStream>> = op
+        .messages
+        .iter()
+        .map(|&i| ir.messages[i].headers.as_ref().map(|h| (types.ty)(h)))
+        .collect();
+    if tys.iter().all(Option::is_none) {
+        return Headers::None;
+    }
+    let first = tys[0].as_ref().map(ToString::to_string);
+    if tys
+        .iter()
+        .all(|t| t.as_ref().map(ToString::to_string) == first)
+    {
+        return Headers::One(tys[0].clone().unwrap_or_default());
+    }
+    Headers::PerMessage(format_ident!("{}Headers", op.type_name))
+}
+
+/// The headers enum of an operation whose messages have different
+/// headers: a variant per message (without data where it has none).
+fn headers_enum(types: &Types<'_>, ir: &Ir, op: &OperationIr) -> TokenStream {
+    let name = format_ident!("{}Headers", op.type_name);
+    let message_enum = format_ident!("{}Message", op.type_name);
+    let doc = format!(
+        " The headers of operation `{}`: each message's own.",
+        op.key
+    );
+    let mut variants = Vec::new();
+    let mut decode_arms = Vec::new();
+    let mut encode_arms = Vec::new();
+    for &i in &op.messages {
+        let m = &ir.messages[i];
+        let var = format_ident!("{}", m.rust_name);
+        match &m.headers {
+            Some(h) => {
+                let ty = (types.ty)(h);
+                variants.push(quote!(#var(#ty),));
+                decode_arms.push(quote!(#message_enum::#var(_) => __rt::decode_headers(headers).map(Self::#var),));
+                encode_arms.push(quote!(Self::#var(h) => __rt::encode_headers(h),));
+            }
+            None => {
+                variants.push(quote!(#var,));
+                decode_arms.push(quote!(#message_enum::#var(_) => Ok(Self::#var),));
+                encode_arms.push(quote!(Self::#var => Ok(Default::default()),));
+            }
+        }
+    }
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #name { #(#variants)* }
+        impl #name {
+            /// Decodes (and validates) the headers of a received message.
+            pub fn decode(
+                message: &#message_enum,
+                headers: &::std::collections::BTreeMap<String, String>,
+            ) -> Result<Self, String> {
+                match message { #(#decode_arms)* }
+            }
+            /// The headers as strings on the wire.
+            pub fn encode(&self) -> Result<::std::collections::BTreeMap<String, String>, String> {
+                match self { #(#encode_arms)* }
+            }
+        }
     }
 }
 
@@ -339,7 +447,7 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
         let message = messages_ty(types, ir, &msg_enum, &op.messages);
         let (has_params, params_ty, _) = channel_parts(ir, op);
         let params = has_params.then(|| quote!(params: #params_ty,));
-        let headers = headers_ty(types, ir, &op.messages).map(|h| quote!(headers: #h,));
+        let headers = headers_of(types, ir, op).ty().map(|h| quote!(headers: #h,));
         let reply = match &op.reply {
             Some(r) => messages_ty(
                 types,
@@ -349,16 +457,9 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
             ),
             None => quote!(()),
         };
-        let doc = format!(
-            " `{}`{}",
-            op.key,
-            op.doc
-                .as_deref()
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default()
-        );
+        let doc = op_doc(op);
         quote! {
-            #[doc = #doc]
+            #doc
             fn #method(&self, message: #message, #params #headers ctx: __rt::Context)
                 -> impl ::std::future::Future<Output = Result<#reply, __rt::HandlerError>> + Send;
         }
@@ -391,13 +492,17 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
             }
         });
         let params_arg = has_params.then(|| quote!(params,));
-        let headers = headers_ty(types, ir, &op.messages);
-        let headers_stmt = headers.as_ref().map(|h| {
-            quote! {
+        let headers = headers_of(types, ir, op);
+        let headers_stmt = match &headers {
+            Headers::None => None,
+            Headers::One(h) => Some(quote! {
                 let headers: #h = __rt::decode_headers(&envelope.headers).map_err(__rt::Failure::Decode)?;
-            }
-        });
-        let headers_arg = headers.is_some().then(|| quote!(headers,));
+            }),
+            Headers::PerMessage(name) => Some(quote! {
+                let headers = messages::#name::decode(&message, &envelope.headers).map_err(__rt::Failure::Decode)?;
+            }),
+        };
+        let headers_arg = headers_stmt.is_some().then(|| quote!(headers,));
         let reply = match &op.reply {
             Some(r) => {
                 let encode = encode_expr(ir, &r.messages, quote!(reply));
@@ -468,22 +573,28 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
             0 | 1 => content_type_of(ir, &op.messages),
             _ => quote!(message.content_type()),
         };
-        let headers = headers_ty(types, ir, &op.messages);
-        let headers_param = headers.as_ref().map(|h| quote!(headers: Option<&#h>,));
-        let headers_stmt = headers.is_some().then(|| {
-            quote! {
+        let headers = headers_of(types, ir, op);
+        let headers_param = headers.ty().map(|h| quote!(headers: Option<&#h>,));
+        let headers_stmt = match &headers {
+            Headers::None => None,
+            Headers::One(_) => Some(quote! {
                 if let Some(h) = headers {
                     envelope.headers = __rt::encode_headers(h).map_err(__rt::PublishError::Encode)?;
                 }
-            }
-        });
+            }),
+            Headers::PerMessage(_) => Some(quote! {
+                if let Some(h) = headers {
+                    envelope.headers = h.encode().map_err(__rt::PublishError::Encode)?;
+                }
+            }),
+        };
         let build = quote! {
             let payload = #encode.map_err(__rt::PublishError::Encode)?;
             #[allow(unused_mut)]
             let mut envelope = __rt::Envelope::new(#address_expr, payload).with_content_type(#ct);
             #headers_stmt
         };
-        let doc = format!(" `{}`{}", op.key, op.doc.as_deref().map(|d| format!(": {d}")).unwrap_or_default());
+        let doc = op_doc(op);
         // The spec's bindings, built once.
         let bindings = bindings_expr(&op.bindings);
         let bindings_static = bindings.as_ref().map(|b| {
@@ -508,7 +619,8 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
                 let reply_ty = messages_ty(types, ir, &reply_enum, &r.messages);
                 let decode = decode_expr(ir, &r.messages, &reply_enum, quote!(reply));
                 quote! {
-                    #[doc = #doc]
+                    #doc
+                    ///
                     /// Sends the request and waits (up to `timeout`) for the typed reply.
                     pub async fn #method(&self, #params message: &#message, #headers_param timeout: ::std::time::Duration) -> Result<#reply_ty, __rt::PublishError> {
                         #bindings_static
@@ -519,7 +631,7 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
                 }
             }
             None => quote! {
-                #[doc = #doc]
+                #doc
                 pub async fn #method(&self, #params message: &#message, #headers_param) -> Result<(), __rt::PublishError> {
                     #bindings_static
                     #build
@@ -579,9 +691,15 @@ pub(crate) fn render(
     let types = message_types;
     let mut enums = Vec::new();
     for op in &ir.operations {
+        if matches!(headers_of(types, ir, op), Headers::PerMessage(_)) {
+            enums.push(headers_enum(types, ir, op));
+        }
         if op.messages.len() > 1 {
             let name = format_ident!("{}Message", op.type_name);
-            let doc = format!("The messages of operation `{}`.", op.key);
+            let doc = match &op.doc {
+                Some(d) => format!("The messages of operation `{}`: {d}", op.key),
+                None => format!("The messages of operation `{}`.", op.key),
+            };
             enums.push(message_enum(
                 types,
                 ir,
@@ -663,10 +781,11 @@ pub(crate) fn render(
             }
         }
     });
+    let document_literal = raw_string(document_json);
     let root = quote! {
         /// The AsyncAPI document this module was generated from (bundled,
         /// 3.x), for docs and export.
-        pub const ASYNCAPI: &str = #document_json;
+        pub const ASYNCAPI: &str = #document_literal;
 
         #(#sides)*
 

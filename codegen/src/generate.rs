@@ -81,7 +81,7 @@ pub fn generate(
         })
         .collect();
     diagnostics.extend(protocol_warnings(&v3, document));
-    let json = serde_json::to_string(&v3).unwrap_or_default();
+    let json = serde_json::to_string_pretty(&v3).unwrap_or_default();
     let code = emit::render(&ir, &defs, settings, source_name, &json).map_err(|e| {
         Diagnostic::error(
             Code::UnsupportedSchema,

@@ -49,6 +49,8 @@ pub struct MessageIr {
     pub content_type: Option<String>,
     pub payload: Option<Ty>,
     pub headers: Option<Ty>,
+    /// The message's title, summary and description.
+    pub doc: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -227,6 +229,38 @@ fn lower_servers(doc: &Value) -> Vec<ServerIr> {
         });
     }
     out
+}
+
+/// A message's documentation: its title (unless it only repeats the
+/// name), then summary and description.
+fn message_doc(message: &Value) -> Option<String> {
+    let title = str_of(message, "title")
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && Some(*t) != str_of(message, "name"));
+    let rest = summary_and_description(message);
+    match (title, rest) {
+        (Some(t), Some(r)) => Some(format!("{}\n\n{r}", crate::types::doc_of_text(t))),
+        (Some(t), None) => Some(crate::types::doc_of_text(t)),
+        (None, r) => r,
+    }
+}
+
+/// Documentation from an object's `summary` and `description` (each
+/// once, summary first), made safe for rustdoc.
+fn summary_and_description(v: &Value) -> Option<String> {
+    let summary = str_of(v, "summary")
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let description = str_of(v, "description")
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let text = match (summary, description) {
+        (Some(s), Some(d)) if s != d => format!("{s}\n\n{d}"),
+        (Some(s), _) => s.to_owned(),
+        (None, Some(d)) => d.to_owned(),
+        (None, None) => return None,
+    };
+    Some(crate::types::doc_of_text(&text))
 }
 
 fn str_of<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
@@ -421,9 +455,7 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
             reply,
             group,
             bindings,
-            doc: str_of(&op, "description")
-                .or_else(|| str_of(&op, "summary"))
-                .map(crate::types::doc_of_text),
+            doc: summary_and_description(&op),
         });
     }
     l.types.finish();
@@ -695,6 +727,7 @@ impl<'d> Lowerer<'d> {
             content_type: str_of(message, "contentType").map(str::to_owned),
             payload,
             headers,
+            doc: message_doc(message),
         });
         Some(self.messages.len() - 1)
     }

@@ -105,38 +105,101 @@ pub fn encode_payload<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Strin
     serde_json::to_vec(value).map_err(|e| e.to_string())
 }
 
-/// Headers (strings on the wire) -> a typed header struct. Values are
-/// tried as strings first, then as JSON scalars (`3`, `true`) for fields
-/// that are not strings.
+/// Headers (strings on the wire) -> a typed header struct. A string field
+/// takes the value as it is; a number or boolean field parses it (`3`,
+/// `true`). Nothing is copied: the struct is read from the map in place.
 #[doc(hidden)]
 pub fn decode_headers<T: DeserializeOwned + Validate>(
     headers: &std::collections::BTreeMap<String, String>,
 ) -> Result<T, String> {
-    let as_strings: serde_json::Map<String, serde_json::Value> = headers
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-        .collect();
-    let parsed = match serde_json::from_value::<T>(serde_json::Value::Object(as_strings)) {
-        Ok(v) => v,
-        Err(_) => {
-            let scalars: serde_json::Map<String, serde_json::Value> = headers
-                .iter()
-                .map(|(k, v)| {
-                    let value = match serde_json::from_str::<serde_json::Value>(v) {
-                        Ok(x @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => x,
-                        _ => serde_json::Value::String(v.clone()),
-                    };
-                    (k.clone(), value)
-                })
-                .collect();
-            serde_json::from_value(serde_json::Value::Object(scalars))
-                .map_err(|e| format!("malformed headers: {e}"))?
-        }
-    };
+    let map = serde::de::value::MapDeserializer::new(
+        headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), HeaderValue(v.as_str()))),
+    );
+    let parsed: T = serde::Deserialize::deserialize(map)
+        .map_err(|e: serde::de::value::Error| format!("malformed headers: {e}"))?;
     parsed
         .validate()
         .map_err(|e| format!("headers violate the schema: {e}"))?;
     Ok(parsed)
+}
+
+/// One header value: a string that numbers and booleans are parsed from
+/// when the field asks for them.
+struct HeaderValue<'a>(&'a str);
+
+impl<'de, E: serde::de::Error> serde::de::IntoDeserializer<'de, E> for HeaderValue<'de> {
+    type Deserializer = HeaderValueDeserializer<'de, E>;
+    fn into_deserializer(self) -> Self::Deserializer {
+        HeaderValueDeserializer(self.0, std::marker::PhantomData)
+    }
+}
+
+#[derive(Debug)]
+struct HeaderValueDeserializer<'a, E>(&'a str, std::marker::PhantomData<E>);
+
+macro_rules! parse_header {
+    ($($method:ident => $visit:ident: $ty:ty),* $(,)?) => {
+        $(
+            fn $method<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
+                match self.0.trim().parse::<$ty>() {
+                    Ok(v) => visitor.$visit(v),
+                    Err(_) => Err(E::invalid_value(serde::de::Unexpected::Str(self.0), &visitor)),
+                }
+            }
+        )*
+    };
+}
+
+impl<'de, E: serde::de::Error> serde::Deserializer<'de> for HeaderValueDeserializer<'de, E> {
+    type Error = E;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
+        visitor.visit_borrowed_str(self.0)
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, E> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, E> {
+        visitor.visit_enum(serde::de::value::BorrowedStrDeserializer::new(self.0))
+    }
+
+    parse_header! {
+        deserialize_bool => visit_bool: bool,
+        deserialize_i8 => visit_i8: i8,
+        deserialize_i16 => visit_i16: i16,
+        deserialize_i32 => visit_i32: i32,
+        deserialize_i64 => visit_i64: i64,
+        deserialize_i128 => visit_i128: i128,
+        deserialize_u8 => visit_u8: u8,
+        deserialize_u16 => visit_u16: u16,
+        deserialize_u32 => visit_u32: u32,
+        deserialize_u64 => visit_u64: u64,
+        deserialize_u128 => visit_u128: u128,
+        deserialize_f32 => visit_f32: f32,
+        deserialize_f64 => visit_f64: f64,
+    }
+
+    serde::forward_to_deserialize_any! {
+        char str string bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        identifier ignored_any
+    }
 }
 
 /// A typed header struct -> string headers (strings as they are, other

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use faststream::{App, Context, Envelope, HandlerError, MemoryBroker};
 use orders::channels::OrderRequests;
-use orders::messages::HandleOrderMessage;
-use orders::models::{CancelOrder, Order, OrderAccepted, OrderLine};
+use orders::messages::{HandleOrderHeaders, HandleOrderMessage};
+use orders::models::{CancelOrder, Order, OrderAccepted, OrderHeaders, OrderLine};
 
 /// The service: prices orders, accepts cancellations.
 struct Shop;
@@ -27,16 +27,22 @@ impl orders::Handler for Shop {
         &self,
         message: HandleOrderMessage,
         params: OrderRequests,
+        headers: HandleOrderHeaders,
         ctx: Context,
     ) -> Result<OrderAccepted, HandlerError> {
         let (order_id, total) = match &message {
             HandleOrderMessage::PlaceOrder(order) => {
                 let total = order.lines.iter().map(|l| l.quantity as f64 * 9.5).sum();
+                let tenant = match &headers {
+                    HandleOrderHeaders::PlaceOrder(h) => h.tenant.as_deref(),
+                    HandleOrderHeaders::CancelOrder => None,
+                };
                 println!(
-                    "  [service] store {}: order {} with {} line(s), total {total:.2} (correlation id {})",
+                    "  [service] store {}: order {} with {} line(s), total {total:.2} (tenant {}, correlation id {})",
                     params.store_id,
                     order.order_id,
                     order.lines.len(),
+                    tenant.unwrap_or("-"),
                     ctx.correlation_id().unwrap_or("-"),
                 );
                 (order.order_id, total)
@@ -53,8 +59,8 @@ impl orders::Handler for Shop {
     }
 }
 
-fn order_id(n: u128) -> faststream::__codegen::uuid::Uuid {
-    faststream::__codegen::uuid::Uuid::from_u128(n)
+fn order_id(n: u128) -> faststream::uuid::Uuid {
+    faststream::uuid::Uuid::from_u128(n)
 }
 
 #[tokio::main]
@@ -86,8 +92,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ],
     });
     println!("[client] placing order {}", order_id(1));
+    let headers = HandleOrderHeaders::PlaceOrder(OrderHeaders {
+        tenant: Some("acme".into()),
+    });
     let reply = client
-        .handle_order(&store, &place, Duration::from_secs(5))
+        .handle_order(&store, &place, Some(&headers), Duration::from_secs(5))
         .await?;
     println!(
         "[client] accepted: order {}, total {:.2}",
@@ -99,7 +108,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     println!("[client] cancelling order {}", order_id(1));
     let reply = client
-        .handle_order(&store, &cancel, Duration::from_secs(5))
+        .handle_order(&store, &cancel, None, Duration::from_secs(5))
         .await?;
     println!("[client] cancellation acknowledged for {}", reply.order_id);
 

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use faststream::{App, Broker, Context, Envelope, HandlerError};
 use futures_util::StreamExt;
 use golden::orders::channels::OrderRequests;
-use golden::orders::messages::HandleOrderMessage;
+use golden::orders::messages::{HandleOrderHeaders, HandleOrderMessage};
 use golden::orders::models::OrderAccepted;
 
 struct Counter(Arc<AtomicU64>);
@@ -37,6 +37,7 @@ impl golden::orders::Handler for Counter {
         &self,
         message: HandleOrderMessage,
         _: OrderRequests,
+        _: HandleOrderHeaders,
         _: Context,
     ) -> Result<OrderAccepted, HandlerError> {
         self.0.fetch_add(1, Ordering::Relaxed);

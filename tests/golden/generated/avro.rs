@@ -117,7 +117,139 @@ pub mod messages {
 use ::faststream::__codegen as __rt;
 /// The AsyncAPI document this module was generated from (bundled,
 /// 3.x), for docs and export.
-pub const ASYNCAPI: &str = "{\"asyncapi\":\"3.0.0\",\"info\":{\"title\":\"Users (Avro)\",\"version\":\"1.0.0\",\"description\":\"A Kafka topic whose payload schema is Avro, kept in its own file.\"},\"servers\":{\"local\":{\"host\":\"127.0.0.1:9092\",\"protocol\":\"kafka\"}},\"channels\":{\"userSignedUp\":{\"address\":\"users.signed-up\",\"messages\":{\"userSignedUp\":{\"contentType\":\"application/json\",\"payload\":{\"schemaFormat\":\"application/vnd.apache.avro+json;version=1.9.0\",\"schema\":{\"$ref\":\"#/components/schemas/user-signed-up\"}}}}}},\"operations\":{\"onUserSignedUp\":{\"action\":\"receive\",\"channel\":{\"$ref\":\"#/channels/userSignedUp\"}}},\"components\":{\"schemas\":{\"user-signed-up\":{\"type\":\"record\",\"name\":\"UserSignedUp\",\"namespace\":\"com.example.users\",\"doc\":\"A user finished signing up.\",\"fields\":[{\"name\":\"id\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},{\"name\":\"email\",\"type\":\"string\"},{\"name\":\"age\",\"type\":[\"null\",\"int\"],\"default\":null},{\"name\":\"plan\",\"type\":{\"type\":\"enum\",\"name\":\"Plan\",\"symbols\":[\"FREE\",\"PRO\",\"TEAM\"]}},{\"name\":\"signedUpAt\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"name\":\"address\",\"type\":[\"null\",{\"type\":\"record\",\"name\":\"Address\",\"fields\":[{\"name\":\"street\",\"type\":\"string\"},{\"name\":\"city\",\"type\":\"string\"}]}]},{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"}},{\"name\":\"attributes\",\"type\":{\"type\":\"map\",\"values\":\"double\"}},{\"name\":\"previous\",\"type\":[\"null\",\"Address\"]},{\"name\":\"score\",\"type\":\"float\"}]}}}}";
+pub const ASYNCAPI: &str = r##"{
+  "asyncapi": "3.0.0",
+  "info": {
+    "title": "Users (Avro)",
+    "version": "1.0.0",
+    "description": "A Kafka topic whose payload schema is Avro, kept in its own file."
+  },
+  "servers": {
+    "local": {
+      "host": "127.0.0.1:9092",
+      "protocol": "kafka"
+    }
+  },
+  "channels": {
+    "userSignedUp": {
+      "address": "users.signed-up",
+      "messages": {
+        "userSignedUp": {
+          "contentType": "application/json",
+          "payload": {
+            "schemaFormat": "application/vnd.apache.avro+json;version=1.9.0",
+            "schema": {
+              "$ref": "#/components/schemas/user-signed-up"
+            }
+          }
+        }
+      }
+    }
+  },
+  "operations": {
+    "onUserSignedUp": {
+      "action": "receive",
+      "channel": {
+        "$ref": "#/channels/userSignedUp"
+      }
+    }
+  },
+  "components": {
+    "schemas": {
+      "user-signed-up": {
+        "type": "record",
+        "name": "UserSignedUp",
+        "namespace": "com.example.users",
+        "doc": "A user finished signing up.",
+        "fields": [
+          {
+            "name": "id",
+            "type": {
+              "type": "string",
+              "logicalType": "uuid"
+            }
+          },
+          {
+            "name": "email",
+            "type": "string"
+          },
+          {
+            "name": "age",
+            "type": [
+              "null",
+              "int"
+            ],
+            "default": null
+          },
+          {
+            "name": "plan",
+            "type": {
+              "type": "enum",
+              "name": "Plan",
+              "symbols": [
+                "FREE",
+                "PRO",
+                "TEAM"
+              ]
+            }
+          },
+          {
+            "name": "signedUpAt",
+            "type": {
+              "type": "long",
+              "logicalType": "timestamp-millis"
+            }
+          },
+          {
+            "name": "address",
+            "type": [
+              "null",
+              {
+                "type": "record",
+                "name": "Address",
+                "fields": [
+                  {
+                    "name": "street",
+                    "type": "string"
+                  },
+                  {
+                    "name": "city",
+                    "type": "string"
+                  }
+                ]
+              }
+            ]
+          },
+          {
+            "name": "tags",
+            "type": {
+              "type": "array",
+              "items": "string"
+            }
+          },
+          {
+            "name": "attributes",
+            "type": {
+              "type": "map",
+              "values": "double"
+            }
+          },
+          {
+            "name": "previous",
+            "type": [
+              "null",
+              "Address"
+            ]
+          },
+          {
+            "name": "score",
+            "type": "float"
+          }
+        ]
+      }
+    }
+  }
+}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",

@@ -153,7 +153,211 @@ pub mod messages {
 use ::faststream::__codegen as __rt;
 /// The AsyncAPI document this module was generated from (bundled,
 /// 3.x), for docs and export.
-pub const ASYNCAPI: &str = "{\"asyncapi\":\"3.0.0\",\"info\":{\"title\":\"Billing\",\"version\":\"1.0.0\",\"description\":\"Shows how protocol bindings reach the brokers: a RabbitMQ exchange and queue from the amqp channel binding, `cc` and `deliveryMode` from the amqp operation binding, and Redis lists and streams chosen by the redis binding (FastStream's `method` and `groupName`).\"},\"servers\":{\"rabbitmq\":{\"host\":\"127.0.0.1:5672\",\"protocol\":\"amqp\"},\"redis\":{\"host\":\"127.0.0.1:6379\",\"protocol\":\"redis\"}},\"channels\":{\"invoices\":{\"address\":\"invoices.{region}\",\"parameters\":{\"region\":{\"description\":\"The sales region.\"}},\"messages\":{\"invoiceIssued\":{\"$ref\":\"#/components/messages/InvoiceIssued\"}},\"bindings\":{\"amqp\":{\"is\":\"routingKey\",\"exchange\":{\"name\":\"golden-billing\",\"type\":\"topic\",\"durable\":false,\"autoDelete\":false,\"vhost\":\"/\"},\"queue\":{\"name\":\"golden-billing.invoices\",\"durable\":true,\"exclusive\":false,\"autoDelete\":false,\"vhost\":\"/\"},\"bindingVersion\":\"0.3.0\"}}},\"audit\":{\"address\":\"audit.invoices\",\"messages\":{\"auditEntry\":{\"$ref\":\"#/components/messages/AuditEntry\"}},\"bindings\":{\"amqp\":{\"is\":\"routingKey\",\"exchange\":{\"name\":\"golden-billing\",\"type\":\"topic\",\"durable\":false},\"bindingVersion\":\"0.3.0\"}}},\"payments\":{\"address\":\"golden.billing.payments\",\"messages\":{\"paymentReceived\":{\"$ref\":\"#/components/messages/PaymentReceived\"}},\"bindings\":{\"redis\":{\"method\":\"xreadgroup\",\"groupName\":\"billing\",\"bindingVersion\":\"custom\"}}},\"reminders\":{\"address\":\"golden.billing.reminders\",\"messages\":{\"reminder\":{\"$ref\":\"#/components/messages/Reminder\"}},\"bindings\":{\"redis\":{\"method\":\"lpop\",\"bindingVersion\":\"custom\"}}}},\"operations\":{\"onInvoice\":{\"action\":\"receive\",\"channel\":{\"$ref\":\"#/channels/invoices\"}},\"recordAudit\":{\"action\":\"send\",\"channel\":{\"$ref\":\"#/channels/audit\"},\"bindings\":{\"amqp\":{\"cc\":[\"archive.invoices\"],\"deliveryMode\":1,\"bindingVersion\":\"0.3.0\"}}},\"onPayment\":{\"action\":\"receive\",\"channel\":{\"$ref\":\"#/channels/payments\"}},\"sendReminder\":{\"action\":\"send\",\"channel\":{\"$ref\":\"#/channels/reminders\"}}},\"components\":{\"messages\":{\"InvoiceIssued\":{\"payload\":{\"type\":\"object\",\"required\":[\"invoiceId\",\"amount\"],\"properties\":{\"invoiceId\":{\"type\":\"string\"},\"amount\":{\"type\":\"number\",\"minimum\":0}}}},\"AuditEntry\":{\"payload\":{\"type\":\"object\",\"required\":[\"invoiceId\",\"action\"],\"properties\":{\"invoiceId\":{\"type\":\"string\"},\"action\":{\"type\":\"string\"}}}},\"PaymentReceived\":{\"payload\":{\"type\":\"object\",\"required\":[\"invoiceId\",\"amount\"],\"properties\":{\"invoiceId\":{\"type\":\"string\"},\"amount\":{\"type\":\"number\"}}}},\"Reminder\":{\"payload\":{\"type\":\"object\",\"required\":[\"invoiceId\"],\"properties\":{\"invoiceId\":{\"type\":\"string\"}}}}}}}";
+pub const ASYNCAPI: &str = r##"{
+  "asyncapi": "3.0.0",
+  "info": {
+    "title": "Billing",
+    "version": "1.0.0",
+    "description": "Shows how protocol bindings reach the brokers: a RabbitMQ exchange and queue from the amqp channel binding, `cc` and `deliveryMode` from the amqp operation binding, and Redis lists and streams chosen by the redis binding (FastStream's `method` and `groupName`)."
+  },
+  "servers": {
+    "rabbitmq": {
+      "host": "127.0.0.1:5672",
+      "protocol": "amqp"
+    },
+    "redis": {
+      "host": "127.0.0.1:6379",
+      "protocol": "redis"
+    }
+  },
+  "channels": {
+    "invoices": {
+      "address": "invoices.{region}",
+      "parameters": {
+        "region": {
+          "description": "The sales region."
+        }
+      },
+      "messages": {
+        "invoiceIssued": {
+          "$ref": "#/components/messages/InvoiceIssued"
+        }
+      },
+      "bindings": {
+        "amqp": {
+          "is": "routingKey",
+          "exchange": {
+            "name": "golden-billing",
+            "type": "topic",
+            "durable": false,
+            "autoDelete": false,
+            "vhost": "/"
+          },
+          "queue": {
+            "name": "golden-billing.invoices",
+            "durable": true,
+            "exclusive": false,
+            "autoDelete": false,
+            "vhost": "/"
+          },
+          "bindingVersion": "0.3.0"
+        }
+      }
+    },
+    "audit": {
+      "address": "audit.invoices",
+      "messages": {
+        "auditEntry": {
+          "$ref": "#/components/messages/AuditEntry"
+        }
+      },
+      "bindings": {
+        "amqp": {
+          "is": "routingKey",
+          "exchange": {
+            "name": "golden-billing",
+            "type": "topic",
+            "durable": false
+          },
+          "bindingVersion": "0.3.0"
+        }
+      }
+    },
+    "payments": {
+      "address": "golden.billing.payments",
+      "messages": {
+        "paymentReceived": {
+          "$ref": "#/components/messages/PaymentReceived"
+        }
+      },
+      "bindings": {
+        "redis": {
+          "method": "xreadgroup",
+          "groupName": "billing",
+          "bindingVersion": "custom"
+        }
+      }
+    },
+    "reminders": {
+      "address": "golden.billing.reminders",
+      "messages": {
+        "reminder": {
+          "$ref": "#/components/messages/Reminder"
+        }
+      },
+      "bindings": {
+        "redis": {
+          "method": "lpop",
+          "bindingVersion": "custom"
+        }
+      }
+    }
+  },
+  "operations": {
+    "onInvoice": {
+      "action": "receive",
+      "channel": {
+        "$ref": "#/channels/invoices"
+      }
+    },
+    "recordAudit": {
+      "action": "send",
+      "channel": {
+        "$ref": "#/channels/audit"
+      },
+      "bindings": {
+        "amqp": {
+          "cc": [
+            "archive.invoices"
+          ],
+          "deliveryMode": 1,
+          "bindingVersion": "0.3.0"
+        }
+      }
+    },
+    "onPayment": {
+      "action": "receive",
+      "channel": {
+        "$ref": "#/channels/payments"
+      }
+    },
+    "sendReminder": {
+      "action": "send",
+      "channel": {
+        "$ref": "#/channels/reminders"
+      }
+    }
+  },
+  "components": {
+    "messages": {
+      "InvoiceIssued": {
+        "payload": {
+          "type": "object",
+          "required": [
+            "invoiceId",
+            "amount"
+          ],
+          "properties": {
+            "invoiceId": {
+              "type": "string"
+            },
+            "amount": {
+              "type": "number",
+              "minimum": 0
+            }
+          }
+        }
+      },
+      "AuditEntry": {
+        "payload": {
+          "type": "object",
+          "required": [
+            "invoiceId",
+            "action"
+          ],
+          "properties": {
+            "invoiceId": {
+              "type": "string"
+            },
+            "action": {
+              "type": "string"
+            }
+          }
+        }
+      },
+      "PaymentReceived": {
+        "payload": {
+          "type": "object",
+          "required": [
+            "invoiceId",
+            "amount"
+          ],
+          "properties": {
+            "invoiceId": {
+              "type": "string"
+            },
+            "amount": {
+              "type": "number"
+            }
+          }
+        }
+      },
+      "Reminder": {
+        "payload": {
+          "type": "object",
+          "required": [
+            "invoiceId"
+          ],
+          "properties": {
+            "invoiceId": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  }
+}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",

@@ -71,7 +71,54 @@ pub mod messages {
 use ::faststream::__codegen as __rt;
 /// The AsyncAPI document this module was generated from (bundled,
 /// 3.x), for docs and export.
-pub const ASYNCAPI: &str = "{\"asyncapi\":\"3.0.0\",\"info\":{\"title\":\"Content types\",\"version\":\"1.0.0\",\"description\":\"Messages that are not JSON, to exercise the codec by content type.\"},\"channels\":{\"greetings\":{\"address\":\"greetings\",\"messages\":{\"greeting\":{\"contentType\":\"text/plain\",\"payload\":{\"type\":\"string\",\"minLength\":1}}}},\"thumbnails\":{\"address\":\"thumbnails\",\"messages\":{\"thumbnail\":{\"contentType\":\"application/octet-stream\",\"payload\":{\"type\":\"string\",\"format\":\"byte\"}}}}},\"operations\":{\"onGreeting\":{\"action\":\"receive\",\"channel\":{\"$ref\":\"#/channels/greetings\"}},\"sendThumbnail\":{\"action\":\"send\",\"channel\":{\"$ref\":\"#/channels/thumbnails\"}}}}";
+pub const ASYNCAPI: &str = r##"{
+  "asyncapi": "3.0.0",
+  "info": {
+    "title": "Content types",
+    "version": "1.0.0",
+    "description": "Messages that are not JSON, to exercise the codec by content type."
+  },
+  "channels": {
+    "greetings": {
+      "address": "greetings",
+      "messages": {
+        "greeting": {
+          "contentType": "text/plain",
+          "payload": {
+            "type": "string",
+            "minLength": 1
+          }
+        }
+      }
+    },
+    "thumbnails": {
+      "address": "thumbnails",
+      "messages": {
+        "thumbnail": {
+          "contentType": "application/octet-stream",
+          "payload": {
+            "type": "string",
+            "format": "byte"
+          }
+        }
+      }
+    }
+  },
+  "operations": {
+    "onGreeting": {
+      "action": "receive",
+      "channel": {
+        "$ref": "#/channels/greetings"
+      }
+    },
+    "sendThumbnail": {
+      "action": "send",
+      "channel": {
+        "$ref": "#/channels/thumbnails"
+      }
+    }
+  }
+}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",

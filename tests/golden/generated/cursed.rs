@@ -328,7 +328,190 @@ pub mod messages {
 use ::faststream::__codegen as __rt;
 /// The AsyncAPI document this module was generated from (bundled,
 /// 3.x), for docs and export.
-pub const ASYNCAPI: &str = "{\"asyncapi\":\"3.0.0\",\"info\":{\"title\":\"Cursed names\",\"version\":\"1.0.0\",\"description\":\"Names that are keywords, start with digits, have dashes, are not ASCII, or collide.\"},\"servers\":{\"type\":{\"host\":\"localhost:{port}\",\"protocol\":\"nats\",\"variables\":{\"port\":{\"enum\":[\"4222\",\"4223\"]}}},\"self\":{\"host\":\"localhost:6379\",\"protocol\":\"redis\"},\"1st\":{\"host\":\"localhost:5672\",\"pathname\":\"/shop\",\"protocol\":\"amqp\"},\"a-b\":{\"host\":\"localhost:9092\",\"protocol\":\"kafka\"}},\"channels\":{\"type\":{\"address\":\"cursed.{type}.{self}\",\"parameters\":{\"type\":{\"description\":\"A parameter named like a keyword.\"},\"self\":{\"description\":\"And one that cannot be a raw identifier.\"}},\"messages\":{\"match\":{\"$ref\":\"#/components/messages/match\"},\"Self\":{\"$ref\":\"#/components/messages/Self\"}}},\"1st-channel\":{\"address\":\"1st/channel\",\"messages\":{\"ünïcode\":{\"payload\":{\"type\":\"object\",\"properties\":{\"ünïcode\":{\"type\":\"string\"}}}}}}},\"operations\":{\"ref\":{\"action\":\"receive\",\"channel\":{\"$ref\":\"#/channels/type\"}}},\"components\":{\"messages\":{\"match\":{\"payload\":{\"$ref\":\"#/components/schemas/type\"}},\"Self\":{\"payload\":{\"$ref\":\"#/components/schemas/Self\"}}},\"schemas\":{\"type\":{\"type\":\"object\",\"required\":[\"type\",\"ref\",\"self\"],\"properties\":{\"type\":{\"type\":\"string\"},\"ref\":{\"type\":\"integer\"},\"self\":{\"type\":\"boolean\"},\"Self\":{\"type\":\"boolean\"},\"match\":{\"type\":\"string\"},\"1st\":{\"type\":\"string\"},\"a-b\":{\"type\":\"string\"},\"a_b\":{\"type\":\"string\"},\"ünïcode\":{\"type\":\"string\"},\"async\":{\"$ref\":\"#/components/schemas/Option\"},\"crate\":{\"$ref\":\"#/components/schemas/String\"}}},\"Self\":{\"title\":\"Duplicate\",\"type\":\"object\",\"properties\":{\"super\":{\"type\":\"string\"},\"first\":{\"title\":\"Duplicate\",\"type\":\"object\",\"properties\":{\"x\":{\"type\":\"integer\"}}},\"second\":{\"title\":\"Duplicate\",\"type\":\"object\",\"properties\":{\"y\":{\"type\":\"integer\"}}}}},\"Option\":{\"type\":\"string\",\"enum\":[\"Some\",\"None\",\"self\",\"1st\",\"a-b\",\"A_B\"]},\"String\":{\"type\":\"object\",\"properties\":{\"String\":{\"type\":\"string\"}}}}}}";
+pub const ASYNCAPI: &str = r##"{
+  "asyncapi": "3.0.0",
+  "info": {
+    "title": "Cursed names",
+    "version": "1.0.0",
+    "description": "Names that are keywords, start with digits, have dashes, are not ASCII, or collide."
+  },
+  "servers": {
+    "type": {
+      "host": "localhost:{port}",
+      "protocol": "nats",
+      "variables": {
+        "port": {
+          "enum": [
+            "4222",
+            "4223"
+          ]
+        }
+      }
+    },
+    "self": {
+      "host": "localhost:6379",
+      "protocol": "redis"
+    },
+    "1st": {
+      "host": "localhost:5672",
+      "pathname": "/shop",
+      "protocol": "amqp"
+    },
+    "a-b": {
+      "host": "localhost:9092",
+      "protocol": "kafka"
+    }
+  },
+  "channels": {
+    "type": {
+      "address": "cursed.{type}.{self}",
+      "parameters": {
+        "type": {
+          "description": "A parameter named like a keyword."
+        },
+        "self": {
+          "description": "And one that cannot be a raw identifier."
+        }
+      },
+      "messages": {
+        "match": {
+          "$ref": "#/components/messages/match"
+        },
+        "Self": {
+          "$ref": "#/components/messages/Self"
+        }
+      }
+    },
+    "1st-channel": {
+      "address": "1st/channel",
+      "messages": {
+        "ünïcode": {
+          "payload": {
+            "type": "object",
+            "properties": {
+              "ünïcode": {
+                "type": "string"
+              }
+            }
+          }
+        }
+      }
+    }
+  },
+  "operations": {
+    "ref": {
+      "action": "receive",
+      "channel": {
+        "$ref": "#/channels/type"
+      }
+    }
+  },
+  "components": {
+    "messages": {
+      "match": {
+        "payload": {
+          "$ref": "#/components/schemas/type"
+        }
+      },
+      "Self": {
+        "payload": {
+          "$ref": "#/components/schemas/Self"
+        }
+      }
+    },
+    "schemas": {
+      "type": {
+        "type": "object",
+        "required": [
+          "type",
+          "ref",
+          "self"
+        ],
+        "properties": {
+          "type": {
+            "type": "string"
+          },
+          "ref": {
+            "type": "integer"
+          },
+          "self": {
+            "type": "boolean"
+          },
+          "Self": {
+            "type": "boolean"
+          },
+          "match": {
+            "type": "string"
+          },
+          "1st": {
+            "type": "string"
+          },
+          "a-b": {
+            "type": "string"
+          },
+          "a_b": {
+            "type": "string"
+          },
+          "ünïcode": {
+            "type": "string"
+          },
+          "async": {
+            "$ref": "#/components/schemas/Option"
+          },
+          "crate": {
+            "$ref": "#/components/schemas/String"
+          }
+        }
+      },
+      "Self": {
+        "title": "Duplicate",
+        "type": "object",
+        "properties": {
+          "super": {
+            "type": "string"
+          },
+          "first": {
+            "title": "Duplicate",
+            "type": "object",
+            "properties": {
+              "x": {
+                "type": "integer"
+              }
+            }
+          },
+          "second": {
+            "title": "Duplicate",
+            "type": "object",
+            "properties": {
+              "y": {
+                "type": "integer"
+              }
+            }
+          }
+        }
+      },
+      "Option": {
+        "type": "string",
+        "enum": [
+          "Some",
+          "None",
+          "self",
+          "1st",
+          "a-b",
+          "A_B"
+        ]
+      },
+      "String": {
+        "type": "object",
+        "properties": {
+          "String": {
+            "type": "string"
+          }
+        }
+      }
+    }
+  }
+}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",

@@ -253,6 +253,35 @@ pub mod channels {
 /// Message enums of operations that carry several messages.
 pub mod messages {
     use ::faststream::__codegen as __rt;
+    /// The headers of operation `handleOrder`: each message's own.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum HandleOrderHeaders {
+        PlaceOrder(super::models::OrderHeaders),
+        CancelOrder,
+    }
+    impl HandleOrderHeaders {
+        /// Decodes (and validates) the headers of a received message.
+        pub fn decode(
+            message: &HandleOrderMessage,
+            headers: &::std::collections::BTreeMap<String, String>,
+        ) -> Result<Self, String> {
+            match message {
+                HandleOrderMessage::PlaceOrder(_) => {
+                    __rt::decode_headers(headers).map(Self::PlaceOrder)
+                }
+                HandleOrderMessage::CancelOrder(_) => Ok(Self::CancelOrder),
+            }
+        }
+        /// The headers as strings on the wire.
+        pub fn encode(
+            &self,
+        ) -> Result<::std::collections::BTreeMap<String, String>, String> {
+            match self {
+                Self::PlaceOrder(h) => __rt::encode_headers(h),
+                Self::CancelOrder => Ok(Default::default()),
+            }
+        }
+    }
     /// The messages of operation `handleOrder`.
     #[derive(Debug, Clone, PartialEq)]
     pub enum HandleOrderMessage {
@@ -314,7 +343,182 @@ pub mod messages {
 use ::faststream::__codegen as __rt;
 /// The AsyncAPI document this module was generated from (bundled,
 /// 3.x), for docs and export.
-pub const ASYNCAPI: &str = "{\"asyncapi\":\"3.0.0\",\"info\":{\"title\":\"Order service\",\"version\":\"1.0.0\",\"description\":\"Accepts orders for a store and answers each with a confirmation.\"},\"defaultContentType\":\"application/json\",\"servers\":{\"local\":{\"host\":\"127.0.0.1:4222\",\"protocol\":\"nats\"}},\"channels\":{\"orderRequests\":{\"address\":\"stores.{storeId}.orders\",\"parameters\":{\"storeId\":{\"description\":\"The store the order is placed in.\"}},\"messages\":{\"placeOrder\":{\"$ref\":\"#/components/messages/PlaceOrder\"},\"cancelOrder\":{\"$ref\":\"#/components/messages/CancelOrder\"}}},\"orderReplies\":{\"address\":null,\"messages\":{\"orderAccepted\":{\"$ref\":\"#/components/messages/OrderAccepted\"}}}},\"operations\":{\"handleOrder\":{\"action\":\"receive\",\"channel\":{\"$ref\":\"#/channels/orderRequests\"},\"messages\":[{\"$ref\":\"#/channels/orderRequests/messages/placeOrder\"},{\"$ref\":\"#/channels/orderRequests/messages/cancelOrder\"}],\"reply\":{\"address\":{\"location\":\"$message.header#/reply_to\"},\"channel\":{\"$ref\":\"#/channels/orderReplies\"},\"messages\":[{\"$ref\":\"#/channels/orderReplies/messages/orderAccepted\"}]}}},\"components\":{\"messages\":{\"PlaceOrder\":{\"name\":\"PlaceOrder\",\"headers\":{\"$ref\":\"#/components/schemas/OrderHeaders\"},\"payload\":{\"$ref\":\"#/components/schemas/Order\"},\"correlationId\":{\"location\":\"$message.header#/correlation_id\"}},\"CancelOrder\":{\"name\":\"CancelOrder\",\"payload\":{\"type\":\"object\",\"required\":[\"kind\",\"orderId\"],\"properties\":{\"kind\":{\"const\":\"cancel\"},\"orderId\":{\"type\":\"string\",\"format\":\"uuid\"}}}},\"OrderAccepted\":{\"name\":\"OrderAccepted\",\"payload\":{\"type\":\"object\",\"required\":[\"orderId\",\"total\"],\"properties\":{\"orderId\":{\"type\":\"string\",\"format\":\"uuid\"},\"total\":{\"type\":\"number\",\"minimum\":0}}}}},\"schemas\":{\"OrderHeaders\":{\"type\":\"object\",\"properties\":{\"tenant\":{\"type\":\"string\"}}},\"Order\":{\"type\":\"object\",\"required\":[\"kind\",\"orderId\",\"lines\"],\"properties\":{\"kind\":{\"const\":\"place\"},\"orderId\":{\"type\":\"string\",\"format\":\"uuid\"},\"lines\":{\"type\":\"array\",\"minItems\":1,\"items\":{\"$ref\":\"#/components/schemas/OrderLine\"}}}},\"OrderLine\":{\"type\":\"object\",\"required\":[\"sku\",\"quantity\"],\"properties\":{\"sku\":{\"type\":\"string\",\"minLength\":1},\"quantity\":{\"type\":\"integer\",\"minimum\":1}}}}}}";
+pub const ASYNCAPI: &str = r##"{
+  "asyncapi": "3.0.0",
+  "info": {
+    "title": "Order service",
+    "version": "1.0.0",
+    "description": "Accepts orders for a store and answers each with a confirmation."
+  },
+  "defaultContentType": "application/json",
+  "servers": {
+    "local": {
+      "host": "127.0.0.1:4222",
+      "protocol": "nats"
+    }
+  },
+  "channels": {
+    "orderRequests": {
+      "address": "stores.{storeId}.orders",
+      "parameters": {
+        "storeId": {
+          "description": "The store the order is placed in."
+        }
+      },
+      "messages": {
+        "placeOrder": {
+          "$ref": "#/components/messages/PlaceOrder"
+        },
+        "cancelOrder": {
+          "$ref": "#/components/messages/CancelOrder"
+        }
+      }
+    },
+    "orderReplies": {
+      "address": null,
+      "messages": {
+        "orderAccepted": {
+          "$ref": "#/components/messages/OrderAccepted"
+        }
+      }
+    }
+  },
+  "operations": {
+    "handleOrder": {
+      "action": "receive",
+      "channel": {
+        "$ref": "#/channels/orderRequests"
+      },
+      "messages": [
+        {
+          "$ref": "#/channels/orderRequests/messages/placeOrder"
+        },
+        {
+          "$ref": "#/channels/orderRequests/messages/cancelOrder"
+        }
+      ],
+      "reply": {
+        "address": {
+          "location": "$message.header#/reply_to"
+        },
+        "channel": {
+          "$ref": "#/channels/orderReplies"
+        },
+        "messages": [
+          {
+            "$ref": "#/channels/orderReplies/messages/orderAccepted"
+          }
+        ]
+      }
+    }
+  },
+  "components": {
+    "messages": {
+      "PlaceOrder": {
+        "name": "PlaceOrder",
+        "headers": {
+          "$ref": "#/components/schemas/OrderHeaders"
+        },
+        "payload": {
+          "$ref": "#/components/schemas/Order"
+        },
+        "correlationId": {
+          "location": "$message.header#/correlation_id"
+        }
+      },
+      "CancelOrder": {
+        "name": "CancelOrder",
+        "payload": {
+          "type": "object",
+          "required": [
+            "kind",
+            "orderId"
+          ],
+          "properties": {
+            "kind": {
+              "const": "cancel"
+            },
+            "orderId": {
+              "type": "string",
+              "format": "uuid"
+            }
+          }
+        }
+      },
+      "OrderAccepted": {
+        "name": "OrderAccepted",
+        "payload": {
+          "type": "object",
+          "required": [
+            "orderId",
+            "total"
+          ],
+          "properties": {
+            "orderId": {
+              "type": "string",
+              "format": "uuid"
+            },
+            "total": {
+              "type": "number",
+              "minimum": 0
+            }
+          }
+        }
+      }
+    },
+    "schemas": {
+      "OrderHeaders": {
+        "type": "object",
+        "properties": {
+          "tenant": {
+            "type": "string"
+          }
+        }
+      },
+      "Order": {
+        "type": "object",
+        "required": [
+          "kind",
+          "orderId",
+          "lines"
+        ],
+        "properties": {
+          "kind": {
+            "const": "place"
+          },
+          "orderId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "lines": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "$ref": "#/components/schemas/OrderLine"
+            }
+          }
+        }
+      },
+      "OrderLine": {
+        "type": "object",
+        "required": [
+          "sku",
+          "quantity"
+        ],
+        "properties": {
+          "sku": {
+            "type": "string",
+            "minLength": 1
+          },
+          "quantity": {
+            "type": "integer",
+            "minimum": 1
+          }
+        }
+      }
+    }
+  }
+}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",
@@ -326,6 +530,7 @@ pub trait Handler: Send + Sync + 'static {
         &self,
         message: messages::HandleOrderMessage,
         params: channels::OrderRequests,
+        headers: messages::HandleOrderHeaders,
         ctx: __rt::Context,
     ) -> impl ::std::future::Future<
         Output = Result<models::OrderAccepted, __rt::HandlerError>,
@@ -362,8 +567,13 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                                     ),
                                 )
                             })?;
+                        let headers = messages::HandleOrderHeaders::decode(
+                                &message,
+                                &envelope.headers,
+                            )
+                            .map_err(__rt::Failure::Decode)?;
                         let reply = handler
-                            .handle_order(message, params, ctx)
+                            .handle_order(message, params, headers, ctx)
                             .await
                             .map_err(__rt::Failure::Handler)?;
                         if envelope.reply_to.is_none() {

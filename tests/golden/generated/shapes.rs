@@ -635,7 +635,410 @@ pub mod messages {
 use ::faststream::__codegen as __rt;
 /// The AsyncAPI document this module was generated from (bundled,
 /// 3.x), for docs and export.
-pub const ASYNCAPI: &str = "{\"asyncapi\":\"3.0.0\",\"info\":{\"title\":\"Every schema shape\",\"version\":\"1.0.0\",\"description\":\"One document that exercises every JSON Schema shape the generator maps\\nto Rust: objects, enums, unions, allOf, maps, arrays, tuples, recursion,\\nformats and constraints.\\n\"},\"channels\":{\"shipments\":{\"address\":\"tenants.{tenant}.regions.{region}.shipments\",\"description\":\"Shipment events for one tenant and region.\",\"parameters\":{\"tenant\":{\"description\":\"The tenant id.\"},\"region\":{\"enum\":[\"eu\",\"us\"],\"description\":\"The region.\"}},\"messages\":{\"shipmentEvent\":{\"$ref\":\"#/components/messages/ShipmentEvent\"}}},\"audit\":{\"address\":\"audit\",\"messages\":{\"auditRecord\":{\"$ref\":\"#/components/messages/AuditRecord\"}}}},\"operations\":{\"onShipment\":{\"action\":\"receive\",\"channel\":{\"$ref\":\"#/channels/shipments\"}},\"publishAudit\":{\"action\":\"send\",\"channel\":{\"$ref\":\"#/channels/audit\"}}},\"components\":{\"messages\":{\"ShipmentEvent\":{\"name\":\"ShipmentEvent\",\"headers\":{\"type\":\"object\",\"required\":[\"trace-id\"],\"properties\":{\"trace-id\":{\"type\":\"string\",\"minLength\":8},\"retry\":{\"type\":\"integer\",\"format\":\"int32\",\"minimum\":0}}},\"payload\":{\"$ref\":\"#/components/schemas/Event\"}},\"AuditRecord\":{\"payload\":{\"$ref\":\"#/components/schemas/AuditRecord\"}}},\"schemas\":{\"Event\":{\"description\":\"A shipment event; `type` tells which.\",\"oneOf\":[{\"$ref\":\"#/components/schemas/Created\"},{\"$ref\":\"#/components/schemas/Delivered\"},{\"$ref\":\"#/components/schemas/Cancelled\"}],\"discriminator\":\"type\"},\"Created\":{\"type\":\"object\",\"required\":[\"type\",\"shipmentId\",\"createdAt\",\"parcels\"],\"properties\":{\"type\":{\"type\":\"string\",\"const\":\"created\"},\"shipmentId\":{\"type\":\"string\",\"format\":\"uuid\"},\"createdAt\":{\"type\":\"string\",\"format\":\"date-time\"},\"parcels\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":50,\"items\":{\"$ref\":\"#/components/schemas/Parcel\"}},\"note\":{\"type\":[\"string\",\"null\"],\"maxLength\":200}}},\"Delivered\":{\"type\":\"object\",\"required\":[\"type\",\"shipmentId\",\"deliveredOn\"],\"properties\":{\"type\":{\"type\":\"string\",\"const\":\"delivered\"},\"shipmentId\":{\"type\":\"string\",\"format\":\"uuid\"},\"deliveredOn\":{\"type\":\"string\",\"format\":\"date\"},\"signature\":{\"type\":\"string\",\"format\":\"byte\"}},\"additionalProperties\":false},\"Cancelled\":{\"type\":\"object\",\"required\":[\"type\",\"shipmentId\",\"reason\"],\"properties\":{\"type\":{\"type\":\"string\",\"const\":\"cancelled\"},\"shipmentId\":{\"type\":\"string\",\"format\":\"uuid\"},\"reason\":{\"$ref\":\"#/components/schemas/CancelReason\"}}},\"Parcel\":{\"type\":\"object\",\"required\":[\"weightGrams\",\"dimensions\"],\"properties\":{\"weightGrams\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100000},\"dimensions\":{\"type\":\"array\",\"description\":\"Length, width and height in centimetres.\",\"prefixItems\":[{\"type\":\"number\"},{\"type\":\"number\"},{\"type\":\"number\"}],\"items\":false},\"fragile\":{\"type\":\"boolean\",\"default\":false},\"labels\":{\"type\":\"array\",\"uniqueItems\":true,\"items\":{\"type\":\"string\",\"pattern\":\"^[A-Z]{2,5}$\"}},\"priority\":{\"$ref\":\"#/components/schemas/Priority\"},\"handling\":{\"$ref\":\"#/components/schemas/Handling\"}}},\"CancelReason\":{\"type\":\"string\",\"enum\":[\"customer_request\",\"out-of-stock\",\"fraud\"]},\"Priority\":{\"description\":\"1 is urgent, 3 is whenever.\",\"type\":\"integer\",\"enum\":[1,2,3]},\"Handling\":{\"description\":\"A code or a free-form instruction.\",\"enum\":[0,\"standard\",2.5,true,null]},\"AuditRecord\":{\"allOf\":[{\"$ref\":\"#/components/schemas/Timestamped\"},{\"type\":\"object\",\"required\":[\"actor\",\"action\"],\"properties\":{\"actor\":{\"type\":\"string\",\"format\":\"email\"},\"action\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":64},\"target\":{\"type\":\"string\",\"format\":\"uri\"},\"score\":{\"type\":\"number\",\"exclusiveMinimum\":0,\"exclusiveMaximum\":1,\"multipleOf\":0.01},\"counters\":{\"type\":\"object\",\"minProperties\":1,\"maxProperties\":10,\"additionalProperties\":{\"type\":\"integer\",\"format\":\"int64\"}},\"tags\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}},\"details\":{\"type\":\"object\"},\"contact\":{\"anyOf\":[{\"type\":\"string\"},{\"$ref\":\"#/components/schemas/Address\"}]},\"tree\":{\"$ref\":\"#/components/schemas/Node\"},\"forbidden\":{\"not\":{\"type\":\"string\"}},\"status\":{\"type\":\"string\",\"enum\":[\"open\",\"closed\"],\"default\":\"open\"},\"bigCounter\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":18446744073709551615},\"ratio\":{\"type\":\"number\",\"format\":\"float\"},\"at\":{\"type\":\"string\",\"format\":\"time\"}}}]},\"Timestamped\":{\"type\":\"object\",\"required\":[\"recordedAt\"],\"properties\":{\"recordedAt\":{\"type\":\"string\",\"format\":\"date-time\"}}},\"Address\":{\"title\":\"Postal address\",\"type\":\"object\",\"required\":[\"street\"],\"properties\":{\"street\":{\"type\":\"string\"},\"city\":{\"type\":\"string\",\"nullable\":true}}},\"Node\":{\"description\":\"A tree; children are nodes again.\",\"type\":\"object\",\"required\":[\"name\"],\"properties\":{\"name\":{\"type\":\"string\"},\"children\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/components/schemas/Node\"}},\"parent\":{\"$ref\":\"#/components/schemas/Node\"}}}}}}";
+pub const ASYNCAPI: &str = r##"{
+  "asyncapi": "3.0.0",
+  "info": {
+    "title": "Every schema shape",
+    "version": "1.0.0",
+    "description": "One document that exercises every JSON Schema shape the generator maps\nto Rust: objects, enums, unions, allOf, maps, arrays, tuples, recursion,\nformats and constraints.\n"
+  },
+  "channels": {
+    "shipments": {
+      "address": "tenants.{tenant}.regions.{region}.shipments",
+      "description": "Shipment events for one tenant and region.",
+      "parameters": {
+        "tenant": {
+          "description": "The tenant id."
+        },
+        "region": {
+          "enum": [
+            "eu",
+            "us"
+          ],
+          "description": "The region."
+        }
+      },
+      "messages": {
+        "shipmentEvent": {
+          "$ref": "#/components/messages/ShipmentEvent"
+        }
+      }
+    },
+    "audit": {
+      "address": "audit",
+      "messages": {
+        "auditRecord": {
+          "$ref": "#/components/messages/AuditRecord"
+        }
+      }
+    }
+  },
+  "operations": {
+    "onShipment": {
+      "action": "receive",
+      "channel": {
+        "$ref": "#/channels/shipments"
+      }
+    },
+    "publishAudit": {
+      "action": "send",
+      "channel": {
+        "$ref": "#/channels/audit"
+      }
+    }
+  },
+  "components": {
+    "messages": {
+      "ShipmentEvent": {
+        "name": "ShipmentEvent",
+        "headers": {
+          "type": "object",
+          "required": [
+            "trace-id"
+          ],
+          "properties": {
+            "trace-id": {
+              "type": "string",
+              "minLength": 8
+            },
+            "retry": {
+              "type": "integer",
+              "format": "int32",
+              "minimum": 0
+            }
+          }
+        },
+        "payload": {
+          "$ref": "#/components/schemas/Event"
+        }
+      },
+      "AuditRecord": {
+        "payload": {
+          "$ref": "#/components/schemas/AuditRecord"
+        }
+      }
+    },
+    "schemas": {
+      "Event": {
+        "description": "A shipment event; `type` tells which.",
+        "oneOf": [
+          {
+            "$ref": "#/components/schemas/Created"
+          },
+          {
+            "$ref": "#/components/schemas/Delivered"
+          },
+          {
+            "$ref": "#/components/schemas/Cancelled"
+          }
+        ],
+        "discriminator": "type"
+      },
+      "Created": {
+        "type": "object",
+        "required": [
+          "type",
+          "shipmentId",
+          "createdAt",
+          "parcels"
+        ],
+        "properties": {
+          "type": {
+            "type": "string",
+            "const": "created"
+          },
+          "shipmentId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "parcels": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 50,
+            "items": {
+              "$ref": "#/components/schemas/Parcel"
+            }
+          },
+          "note": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "maxLength": 200
+          }
+        }
+      },
+      "Delivered": {
+        "type": "object",
+        "required": [
+          "type",
+          "shipmentId",
+          "deliveredOn"
+        ],
+        "properties": {
+          "type": {
+            "type": "string",
+            "const": "delivered"
+          },
+          "shipmentId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "deliveredOn": {
+            "type": "string",
+            "format": "date"
+          },
+          "signature": {
+            "type": "string",
+            "format": "byte"
+          }
+        },
+        "additionalProperties": false
+      },
+      "Cancelled": {
+        "type": "object",
+        "required": [
+          "type",
+          "shipmentId",
+          "reason"
+        ],
+        "properties": {
+          "type": {
+            "type": "string",
+            "const": "cancelled"
+          },
+          "shipmentId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "reason": {
+            "$ref": "#/components/schemas/CancelReason"
+          }
+        }
+      },
+      "Parcel": {
+        "type": "object",
+        "required": [
+          "weightGrams",
+          "dimensions"
+        ],
+        "properties": {
+          "weightGrams": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100000
+          },
+          "dimensions": {
+            "type": "array",
+            "description": "Length, width and height in centimetres.",
+            "prefixItems": [
+              {
+                "type": "number"
+              },
+              {
+                "type": "number"
+              },
+              {
+                "type": "number"
+              }
+            ],
+            "items": false
+          },
+          "fragile": {
+            "type": "boolean",
+            "default": false
+          },
+          "labels": {
+            "type": "array",
+            "uniqueItems": true,
+            "items": {
+              "type": "string",
+              "pattern": "^[A-Z]{2,5}$"
+            }
+          },
+          "priority": {
+            "$ref": "#/components/schemas/Priority"
+          },
+          "handling": {
+            "$ref": "#/components/schemas/Handling"
+          }
+        }
+      },
+      "CancelReason": {
+        "type": "string",
+        "enum": [
+          "customer_request",
+          "out-of-stock",
+          "fraud"
+        ]
+      },
+      "Priority": {
+        "description": "1 is urgent, 3 is whenever.",
+        "type": "integer",
+        "enum": [
+          1,
+          2,
+          3
+        ]
+      },
+      "Handling": {
+        "description": "A code or a free-form instruction.",
+        "enum": [
+          0,
+          "standard",
+          2.5,
+          true,
+          null
+        ]
+      },
+      "AuditRecord": {
+        "allOf": [
+          {
+            "$ref": "#/components/schemas/Timestamped"
+          },
+          {
+            "type": "object",
+            "required": [
+              "actor",
+              "action"
+            ],
+            "properties": {
+              "actor": {
+                "type": "string",
+                "format": "email"
+              },
+              "action": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 64
+              },
+              "target": {
+                "type": "string",
+                "format": "uri"
+              },
+              "score": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "exclusiveMaximum": 1,
+                "multipleOf": 0.01
+              },
+              "counters": {
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 10,
+                "additionalProperties": {
+                  "type": "integer",
+                  "format": "int64"
+                }
+              },
+              "tags": {
+                "type": "object",
+                "additionalProperties": {
+                  "type": "string"
+                }
+              },
+              "details": {
+                "type": "object"
+              },
+              "contact": {
+                "anyOf": [
+                  {
+                    "type": "string"
+                  },
+                  {
+                    "$ref": "#/components/schemas/Address"
+                  }
+                ]
+              },
+              "tree": {
+                "$ref": "#/components/schemas/Node"
+              },
+              "forbidden": {
+                "not": {
+                  "type": "string"
+                }
+              },
+              "status": {
+                "type": "string",
+                "enum": [
+                  "open",
+                  "closed"
+                ],
+                "default": "open"
+              },
+              "bigCounter": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 18446744073709551615
+              },
+              "ratio": {
+                "type": "number",
+                "format": "float"
+              },
+              "at": {
+                "type": "string",
+                "format": "time"
+              }
+            }
+          }
+        ]
+      },
+      "Timestamped": {
+        "type": "object",
+        "required": [
+          "recordedAt"
+        ],
+        "properties": {
+          "recordedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "Address": {
+        "title": "Postal address",
+        "type": "object",
+        "required": [
+          "street"
+        ],
+        "properties": {
+          "street": {
+            "type": "string"
+          },
+          "city": {
+            "type": "string",
+            "nullable": true
+          }
+        }
+      },
+      "Node": {
+        "description": "A tree; children are nodes again.",
+        "type": "object",
+        "required": [
+          "name"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "children": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Node"
+            }
+          },
+          "parent": {
+            "$ref": "#/components/schemas/Node"
+          }
+        }
+      }
+    }
+  }
+}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use faststream::{App, Broker, Context, HandlerError, Publisher};
 use golden::orders_both::channels::OrderRequests;
-use golden::orders_both::messages::HandleOrderMessage;
+use golden::orders_both::messages::{HandleOrderHeaders, HandleOrderMessage};
 use golden::orders_both::models::{CancelOrder, Order, OrderAccepted, OrderLine};
 use golden::orders_both::{ClientPublisher, Handler, router};
 
@@ -82,7 +82,8 @@ impl Handler for Shared {
         &self,
         message: HandleOrderMessage,
         params: OrderRequests,
-        ctx: Context,
+        headers: HandleOrderHeaders,
+        _ctx: Context,
     ) -> Result<OrderAccepted, HandlerError> {
         let (kind, order_id, total) = match &message {
             HandleOrderMessage::PlaceOrder(o) => (
@@ -96,7 +97,10 @@ impl Handler for Shared {
             store: params.store_id,
             kind,
             order_id: order_id.to_string(),
-            tenant: ctx.headers().get("tenant").cloned(),
+            tenant: match headers {
+                HandleOrderHeaders::PlaceOrder(h) => h.tenant,
+                HandleOrderHeaders::CancelOrder => None,
+            },
         });
         Ok(OrderAccepted { order_id, total })
     }
@@ -237,7 +241,7 @@ async fn rust_client_python_service(kind: &str, url: &str, broker: Arc<dyn Broke
         ],
     });
     let reply = client
-        .handle_order(&params, &place, TIMEOUT)
+        .handle_order(&params, &place, None, TIMEOUT)
         .await
         .unwrap_or_else(|e| panic!("{kind}: no reply from the Python service: {e}"));
     assert_eq!(reply.order_id, order_id, "{kind}");
@@ -245,7 +249,7 @@ async fn rust_client_python_service(kind: &str, url: &str, broker: Arc<dyn Broke
 
     let cancel = HandleOrderMessage::CancelOrder(CancelOrder { order_id });
     let reply = client
-        .handle_order(&params, &cancel, TIMEOUT)
+        .handle_order(&params, &cancel, None, TIMEOUT)
         .await
         .unwrap();
     assert_eq!((reply.order_id, reply.total), (order_id, 0.0), "{kind}");

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use faststream::{AckPolicy, Context, Envelope, HandlerError, Retry, TestApp};
 use golden::orders_both::channels::OrderRequests;
-use golden::orders_both::messages::HandleOrderMessage;
-use golden::orders_both::models::{CancelOrder, Order, OrderAccepted, OrderLine};
+use golden::orders_both::messages::{HandleOrderHeaders, HandleOrderMessage};
+use golden::orders_both::models::{CancelOrder, Order, OrderAccepted, OrderHeaders, OrderLine};
 use golden::orders_both::{ClientPublisher, Handler, router};
 
 /// What the service saw, for assertions.
@@ -37,6 +37,7 @@ impl Handler for Shop {
         &self,
         message: HandleOrderMessage,
         params: OrderRequests,
+        headers: HandleOrderHeaders,
         ctx: Context,
     ) -> Result<OrderAccepted, HandlerError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
@@ -64,7 +65,11 @@ impl Handler for Shop {
             store: params.store_id,
             kind,
             correlation_id: ctx.correlation_id().map(str::to_owned),
-            tenant: ctx.headers().get("tenant").cloned(),
+            // Each message's own typed headers.
+            tenant: match headers {
+                HandleOrderHeaders::PlaceOrder(h) => h.tenant,
+                HandleOrderHeaders::CancelOrder => None,
+            },
         });
         Ok(OrderAccepted { order_id, total })
     }
@@ -78,9 +83,10 @@ impl Handler for Shared {
         &self,
         m: HandleOrderMessage,
         p: OrderRequests,
+        h: HandleOrderHeaders,
         c: Context,
     ) -> Result<OrderAccepted, HandlerError> {
-        self.0.handle_order(m, p, c).await
+        self.0.handle_order(m, p, h, c).await
     }
 }
 
@@ -123,14 +129,14 @@ async fn typed_request_reaches_the_handler_and_the_reply_comes_back() {
     let app = TestApp::start(router(Shop::default())).await;
     let client = ClientPublisher::new(app.publisher());
     let reply = client
-        .handle_order(&store("oslo-1"), &order(7, 4, "SKU-1"), TIMEOUT)
+        .handle_order(&store("oslo-1"), &order(7, 4, "SKU-1"), None, TIMEOUT)
         .await
         .unwrap();
     assert_eq!(reply.order_id, uuid(7));
     assert_eq!(reply.total, 10.0);
     let cancel = HandleOrderMessage::CancelOrder(CancelOrder { order_id: uuid(8) });
     let reply = client
-        .handle_order(&store("oslo-2"), &cancel, TIMEOUT)
+        .handle_order(&store("oslo-2"), &cancel, None, TIMEOUT)
         .await
         .unwrap();
     assert_eq!((reply.order_id, reply.total), (uuid(8), 0.0));
@@ -177,6 +183,40 @@ async fn handler_sees_params_headers_and_correlation_id() {
 }
 
 #[tokio::test]
+async fn typed_headers_travel_with_their_message() {
+    let shop = std::sync::Arc::new(Shop::default());
+    let app = TestApp::start(router(Shared(shop.clone()))).await;
+    let client = ClientPublisher::new(app.publisher());
+    let headers = HandleOrderHeaders::PlaceOrder(OrderHeaders {
+        tenant: Some("typed".into()),
+    });
+    client
+        .handle_order(&store("tromso"), &order(3, 1, "A"), Some(&headers), TIMEOUT)
+        .await
+        .unwrap();
+    let cancel = HandleOrderMessage::CancelOrder(CancelOrder { order_id: uuid(3) });
+    client
+        .handle_order(&store("tromso"), &cancel, None, TIMEOUT)
+        .await
+        .unwrap();
+    let seen = shop.seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.iter()
+            .map(|s| (s.kind, s.tenant.as_deref()))
+            .collect::<Vec<_>>(),
+        [("place", Some("typed")), ("cancel", None)]
+    );
+    assert_eq!(
+        app.published_to("stores.tromso.orders")[0]
+            .headers
+            .get("tenant")
+            .map(String::as_str),
+        Some("typed")
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_thousand_concurrent_requests_are_all_answered_correctly() {
     let app = TestApp::start(router(Shop::default()).map_options(|o| o.max_in_flight = 64)).await;
     let client = ClientPublisher::new(app.publisher());
@@ -188,6 +228,7 @@ async fn a_thousand_concurrent_requests_are_all_answered_correctly() {
                 .handle_order(
                     &store(&format!("s{}", i % 7)),
                     &order(i, (i % 5 + 1) as i64, "X"),
+                    None,
                     Duration::from_secs(20),
                 )
                 .await

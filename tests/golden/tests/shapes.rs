@@ -220,6 +220,45 @@ fn headers_are_typed_and_checked() {
 }
 
 #[test]
+fn headers_decode_from_the_strings_brokers_carry() {
+    use faststream::__codegen::{decode_headers, encode_headers};
+    use std::collections::BTreeMap;
+    let wire = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    // Numbers are parsed from their text; other headers are ignored.
+    let h: ShipmentEventHeaders = decode_headers(&wire(&[
+        ("trace-id", "abcdefgh"),
+        ("retry", "3"),
+        ("x-other", "1"),
+    ]))
+    .unwrap();
+    assert_eq!((h.trace_id.as_str(), h.retry), ("abcdefgh", Some(3)));
+    assert_eq!(
+        encode_headers(&h).unwrap(),
+        wire(&[("retry", "3"), ("trace-id", "abcdefgh")])
+    );
+    // An optional header may be absent; a string header may look like a number.
+    let h: ShipmentEventHeaders = decode_headers(&wire(&[("trace-id", "12345678")])).unwrap();
+    assert_eq!((h.trace_id.as_str(), h.retry), ("12345678", None));
+    // What does not parse, or is missing, or breaks a rule, is refused.
+    let e =
+        decode_headers::<ShipmentEventHeaders>(&wire(&[("trace-id", "abcdefgh"), ("retry", "x")]))
+            .unwrap_err();
+    assert!(
+        e.contains("malformed headers") && e.contains("\"x\""),
+        "{e}"
+    );
+    let e = decode_headers::<ShipmentEventHeaders>(&wire(&[("retry", "1")])).unwrap_err();
+    assert!(e.contains("missing field `trace-id`"), "{e}");
+    let e = decode_headers::<ShipmentEventHeaders>(&wire(&[("trace-id", "short")])).unwrap_err();
+    assert!(e.contains("minLength"), "{e}");
+}
+
+#[test]
 fn channel_parameters_format_and_parse() {
     let ch = Shipments {
         tenant: "acme".into(),
