@@ -57,6 +57,7 @@ pub enum Code {
     UnknownField,
     InvalidValue,
     InvalidSchema,
+    InvalidExample,
     // Semantics.
     AddressParameterUndeclared,
     ParameterNotInAddress,
@@ -101,6 +102,7 @@ impl Code {
         Code::UnknownField,
         Code::InvalidValue,
         Code::InvalidSchema,
+        Code::InvalidExample,
         Code::AddressParameterUndeclared,
         Code::ParameterNotInAddress,
         Code::ServerVariableUndeclared,
@@ -151,6 +153,7 @@ impl Code {
             Code::UnknownField => "unknown-field",
             Code::InvalidValue => "invalid-value",
             Code::InvalidSchema => "invalid-schema",
+            Code::InvalidExample => "invalid-example",
             Code::AddressParameterUndeclared => "address-parameter-undeclared",
             Code::ParameterNotInAddress => "parameter-not-in-address",
             Code::ServerVariableUndeclared => "server-variable-undeclared",

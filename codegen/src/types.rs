@@ -209,6 +209,8 @@ pub struct TypeSpace<'d> {
     /// (tagged enum, variant index, tag field wire name)
     strip: Vec<(TypeId, usize, String)>,
     depth: usize,
+    /// The document as a node tree, made when a default is first checked.
+    doc_node: Option<crate::load::Node>,
 }
 
 const MAX_DEPTH: usize = 64;
@@ -330,6 +332,7 @@ impl<'d> TypeSpace<'d> {
             uses: HashMap::new(),
             strip: Vec::new(),
             depth: 0,
+            doc_node: None,
         }
     }
 
@@ -401,6 +404,24 @@ impl<'d> TypeSpace<'d> {
             }
         }
         (cur, ptr)
+    }
+
+    /// Whether `value` conforms to the schema at `pointer` (every keyword:
+    /// a default filled in on decode must pass the decoder's checks).
+    fn conforms(&mut self, pointer: &str, value: &Value) -> bool {
+        let span = crate::load::Span {
+            file: crate::load::FileId(0),
+            line: 0,
+            col: 0,
+        };
+        let doc = self.doc;
+        let root = self
+            .doc_node
+            .get_or_insert_with(|| crate::load::Node::from_value(doc, span));
+        let Some(schema) = root.pointer(pointer) else {
+            return true;
+        };
+        crate::schema_check::conforms(root, schema, &crate::load::Node::from_value(value, span))
     }
 
     fn new_def(&mut self, name_hint: &str, pointer: &str, doc: Option<String>) -> TypeId {
@@ -1154,7 +1175,9 @@ impl<'d> TypeSpace<'d> {
             let (ty, default) = match get(prop_schema, "default") {
                 Some(Value::Null) if is_required => (ty, None),
                 Some(Value::Null) => (ty.option(), None),
-                Some(d) if default_fits(&ty, d, &self.defs) => (ty, Some(d.clone())),
+                Some(d) if default_fits(&ty, d, &self.defs) && self.conforms(&ptr, d) => {
+                    (ty, Some(d.clone()))
+                }
                 _ if is_required => (ty, None),
                 _ => (ty.option(), None),
             };

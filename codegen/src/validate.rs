@@ -27,6 +27,8 @@ pub fn validate(doc: &Node, bundled_refs: &HashSet<Span>) -> Vec<Diagnostic> {
         refs: Vec::new(),
         component_schemas: Vec::new(),
         foreign: HashSet::new(),
+        with_examples: Vec::new(),
+        messages: Vec::new(),
     };
     let Some(version) = doc.get("asyncapi") else {
         let d = if doc.as_map().is_some() {
@@ -75,6 +77,7 @@ pub fn validate(doc: &Node, bundled_refs: &HashSet<Span>) -> Vec<Diagnostic> {
         }
     }
     v.check_refs();
+    v.check_examples();
     if v.v3 {
         v.semantics_v3();
     } else {
@@ -94,7 +97,72 @@ struct Validator<'d> {
     component_schemas: Vec<(String, &'d Node)>,
     /// Pointers that non-JSON-Schema payloads reference.
     foreign: HashSet<String>,
+    /// JSON schemas with `examples` or a `default`, checked at the end.
+    with_examples: Vec<(String, &'d Node)>,
+    /// Message objects with `examples`, checked at the end.
+    messages: Vec<(String, &'d Node)>,
 }
+
+/// What a JSON Schema keyword's value must be (draft-07, the dialect of
+/// the AsyncAPI schema object).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeywordType {
+    String,
+    Number,
+    /// A number greater than 0.
+    Positive,
+    /// An integer of at least 0.
+    Count,
+    Bool,
+}
+
+impl KeywordType {
+    /// What the value should have been, when it is not.
+    fn refuses(self, node: &Node) -> Option<&'static str> {
+        let number = match &node.value {
+            NodeValue::Number(n) => n.as_f64(),
+            _ => None,
+        };
+        match self {
+            KeywordType::String => node.as_str().is_none().then_some("a string"),
+            KeywordType::Number => number.is_none().then_some("a number"),
+            KeywordType::Positive => {
+                (!number.is_some_and(|x| x > 0.0)).then_some("a number greater than 0")
+            }
+            KeywordType::Count => (!number.is_some_and(|x| x >= 0.0 && x.fract() == 0.0))
+                .then_some("a non-negative integer"),
+            KeywordType::Bool => (!matches!(node.value, NodeValue::Bool(_))).then_some("a boolean"),
+        }
+    }
+}
+
+/// The keywords whose values are not schemas, with their types.
+const KEYWORD_TYPES: &[(&str, KeywordType)] = &[
+    ("title", KeywordType::String),
+    ("description", KeywordType::String),
+    ("$id", KeywordType::String),
+    ("$schema", KeywordType::String),
+    ("$comment", KeywordType::String),
+    ("format", KeywordType::String),
+    ("pattern", KeywordType::String),
+    ("contentMediaType", KeywordType::String),
+    ("contentEncoding", KeywordType::String),
+    ("multipleOf", KeywordType::Positive),
+    ("maximum", KeywordType::Number),
+    ("minimum", KeywordType::Number),
+    ("exclusiveMaximum", KeywordType::Number),
+    ("exclusiveMinimum", KeywordType::Number),
+    ("maxLength", KeywordType::Count),
+    ("minLength", KeywordType::Count),
+    ("maxItems", KeywordType::Count),
+    ("minItems", KeywordType::Count),
+    ("maxProperties", KeywordType::Count),
+    ("minProperties", KeywordType::Count),
+    ("uniqueItems", KeywordType::Bool),
+    ("readOnly", KeywordType::Bool),
+    ("writeOnly", KeywordType::Bool),
+    ("deprecated", KeywordType::Bool),
+];
 
 fn child(at: &str, key: &str) -> String {
     format!("{at}/{}", pointer::escape(key))
@@ -276,6 +344,9 @@ impl<'d> Validator<'d> {
         let Some(spec) = spec::object_spec(kind, self.v3) else {
             return;
         };
+        if kind == Kind::Message && node.get("examples").is_some() {
+            self.messages.push((at.to_owned(), node));
+        }
         let Some(entries) = node.as_map() else {
             self.mismatch(node, "an object", at);
             return;
@@ -383,6 +454,9 @@ impl<'d> Validator<'d> {
         if let Some(r) = node.get("$ref") {
             self.reference(r, at);
         }
+        if node.get("examples").is_some() || node.get("default").is_some() {
+            self.with_examples.push((at.to_owned(), node));
+        }
         for (k, v) in entries {
             let child_at = child(at, &k.name);
             match k.name.as_str() {
@@ -410,10 +484,45 @@ impl<'d> Validator<'d> {
                         );
                     }
                 }
-                "required" if v.as_seq().is_none() && !matches!(v.value, NodeValue::Bool(_)) => {
-                    self.mismatch(v, "a list of property names", &child_at);
+                "required" => {
+                    let names = v
+                        .as_seq()
+                        .filter(|items| items.iter().all(|i| i.as_str().is_some()));
+                    match names {
+                        None => {
+                            self.keyword_type(v, "required", "a list of property names", &child_at)
+                        }
+                        Some(items) => {
+                            let mut seen = BTreeSet::new();
+                            for (i, item) in items.iter().enumerate() {
+                                let name = item.as_str().unwrap_or_default();
+                                if !seen.insert(name) {
+                                    self.push(
+                                        Diagnostic::error(
+                                            Code::InvalidSchema,
+                                            format!("`required` names `{name}` twice"),
+                                        )
+                                        .at(child(&child_at, &i.to_string()), item.span),
+                                    );
+                                }
+                            }
+                        }
+                    }
                 }
-                "enum" if v.as_seq().is_none() => self.mismatch(v, "a list", &child_at),
+                "enum" if v.as_seq().is_none() => self.keyword_type(v, "enum", "a list", &child_at),
+                "examples" if v.as_seq().is_none() => {
+                    self.keyword_type(v, "examples", "a list", &child_at);
+                }
+                name if KEYWORD_TYPES.iter().any(|(k, _)| *k == name) => {
+                    let expected = KEYWORD_TYPES
+                        .iter()
+                        .find(|(k, _)| *k == name)
+                        .map(|(_, t)| *t)
+                        .unwrap_or(KeywordType::String);
+                    if let Some(what) = expected.refuses(v) {
+                        self.keyword_type(v, name, what, &child_at);
+                    }
+                }
                 name => {
                     if let Some(shape) = schema_child_shape(name, v) {
                         match shape {
@@ -429,6 +538,193 @@ impl<'d> Validator<'d> {
                 }
             }
         }
+    }
+
+    /// Follows `$ref`s from a node to what they name.
+    fn resolve(&self, mut node: &'d Node) -> &'d Node {
+        for _ in 0..32 {
+            match node
+                .get("$ref")
+                .and_then(Node::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+                .and_then(|p| self.doc.pointer(p))
+            {
+                Some(target) => node = target,
+                None => break,
+            }
+        }
+        node
+    }
+
+    /// The schemas whose non-conforming examples and defaults the official
+    /// parser reports as errors (AsyncAPI 2.x: message payloads, channel
+    /// parameter schemas, component schemas), as node addresses.
+    fn strict_example_schemas(&self) -> HashSet<*const Node> {
+        let mut out = HashSet::new();
+        if self.v3 {
+            return out;
+        }
+        let doc = self.doc;
+        let entries = |n: Option<&'d Node>| -> Vec<&'d Node> {
+            n.and_then(Node::as_map)
+                .into_iter()
+                .flatten()
+                .map(|(_, v)| v)
+                .collect()
+        };
+        let json_payload = |message: &'d Node| -> Option<&'d Node> {
+            let format = message.get("schemaFormat").and_then(Node::as_str);
+            if format.is_some_and(|f| !spec::is_json_schema_format(f)) {
+                return None;
+            }
+            message.get("payload")
+        };
+        let components = doc.get("components");
+        let mut schemas = Vec::new();
+        for ch in entries(doc.get("channels"))
+            .into_iter()
+            .chain(entries(components.and_then(|c| c.get("channels"))))
+        {
+            let ch = self.resolve(ch);
+            for op in ["publish", "subscribe"] {
+                if let Some(m) = ch
+                    .get(op)
+                    .map(|o| self.resolve(o))
+                    .and_then(|o| o.get("message"))
+                {
+                    let m = self.resolve(m);
+                    schemas.extend(json_payload(m));
+                }
+            }
+            for p in entries(ch.get("parameters")) {
+                schemas.extend(self.resolve(p).get("schema"));
+            }
+        }
+        schemas.extend(entries(components.and_then(|c| c.get("schemas"))));
+        for p in entries(components.and_then(|c| c.get("parameters"))) {
+            schemas.extend(self.resolve(p).get("schema"));
+        }
+        for m in entries(components.and_then(|c| c.get("messages")))
+            .into_iter()
+            .chain(entries(components.and_then(|c| c.get("messageTraits"))))
+        {
+            schemas.extend(json_payload(self.resolve(m)));
+        }
+        for s in schemas {
+            out.insert(std::ptr::from_ref(self.resolve(s)));
+        }
+        out
+    }
+
+    /// A schema's `examples` and `default`, and a message's `examples`,
+    /// conform to their schemas. Errors where the official parser reports
+    /// them (see [`Self::strict_example_schemas`]; string values it lets
+    /// pass), warnings elsewhere.
+    fn check_examples(&mut self) {
+        let strict = self.strict_example_schemas();
+        for (at, schema) in std::mem::take(&mut self.with_examples) {
+            if self.foreign.contains(&at) {
+                continue;
+            }
+            let is_strict = strict.contains(&std::ptr::from_ref(schema));
+            let mut values: Vec<(String, &Node)> = schema
+                .get("examples")
+                .and_then(Node::as_seq)
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, e)| (format!("{at}/examples/{i}"), e))
+                .collect();
+            if let Some(d) = schema.get("default") {
+                values.push((format!("{at}/default"), d));
+            }
+            for (value_at, value) in values {
+                let error = is_strict && value.as_str().is_none();
+                let what = if value_at.ends_with("/default") {
+                    "the default"
+                } else {
+                    "the example"
+                };
+                self.example_diagnostic(schema, value, &value_at, what, error);
+            }
+        }
+        for (at, message) in std::mem::take(&mut self.messages) {
+            let format = message.get("schemaFormat").and_then(Node::as_str);
+            let json = format.is_none_or(spec::is_json_schema_format);
+            for (i, example) in message
+                .get("examples")
+                .and_then(Node::as_seq)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                for part in ["payload", "headers"] {
+                    let schema = match message.get(part) {
+                        Some(s) if json || part == "headers" => self.resolve(s),
+                        _ => continue,
+                    };
+                    // A 3.x multi-format schema holds the schema inside.
+                    let schema = match (schema.get("schemaFormat"), schema.get("schema")) {
+                        (Some(f), Some(inner))
+                            if f.as_str().is_some_and(spec::is_json_schema_format) =>
+                        {
+                            self.resolve(inner)
+                        }
+                        (Some(_), _) => continue,
+                        _ => schema,
+                    };
+                    if let Some(value) = example.get(part) {
+                        let what = format!("the {part} of the message example");
+                        let value_at = format!("{at}/examples/{i}/{part}");
+                        self.example_diagnostic(schema, value, &value_at, &what, false);
+                    }
+                }
+            }
+        }
+    }
+
+    fn example_diagnostic(
+        &mut self,
+        schema: &Node,
+        value: &Node,
+        at: &str,
+        what: &str,
+        error: bool,
+    ) {
+        let violations = crate::schema_check::check(self.doc, schema, value);
+        let Some(first) = violations.first() else {
+            return;
+        };
+        let mut message = format!("{what} does not conform to its schema: {}", first.message);
+        if violations.len() > 1 {
+            let _ = std::fmt::Write::write_fmt(
+                &mut message,
+                format_args!(" (and {} more)", violations.len() - 1),
+            );
+        }
+        let d = if error {
+            Diagnostic::error(Code::InvalidExample, message)
+        } else {
+            Diagnostic::warning(Code::InvalidExample, message)
+        };
+        self.push(d.at(format!("{at}{}", first.path), first.span));
+    }
+
+    /// A JSON Schema keyword whose value has the wrong type.
+    fn keyword_type(&mut self, node: &Node, keyword: &str, expected: &str, at: &str) {
+        self.push(
+            Diagnostic::error(
+                Code::InvalidSchema,
+                format!(
+                    "`{keyword}` must be {expected}, found {}",
+                    match &node.value {
+                        NodeValue::Number(n) => n.to_string(),
+                        _ => node.type_name().to_owned(),
+                    }
+                ),
+            )
+            .at(at, node.span),
+        );
     }
 
     /// Every `$ref` resolves, and no chain of references loops.

@@ -1,0 +1,724 @@
+//! A JSON Schema (draft-07) checker for the values a document carries
+//! itself: a schema's `examples` and `default`, a message's `examples`.
+//! It works on the loaded [`Node`] tree, so every problem points at the
+//! value that breaks the rule. The generator never links the runtime; this
+//! is its own, small implementation of the keywords.
+//!
+//! Formats are checked as the official parser's validator does for the
+//! common ones (`date-time`, `date`, `time`, `email`, `uri`, `uuid`,
+//! `ipv4`, `ipv6`, `hostname`); others are not asserted.
+
+use crate::load::{Node, NodeValue, Span};
+
+/// One rule a value breaks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// JSON pointer into the value (`""` for the value itself).
+    pub path: String,
+    pub message: String,
+    pub span: Span,
+}
+
+/// Checks `instance` against `schema`; `$ref`s resolve in `root`.
+pub fn check(root: &Node, schema: &Node, instance: &Node) -> Vec<Violation> {
+    let mut c = Checker {
+        root,
+        out: Vec::new(),
+        quiet: false,
+        failed: false,
+        stack: Vec::new(),
+    };
+    c.check(schema, instance, "", 0);
+    c.out
+}
+
+/// Whether `instance` conforms to `schema`.
+pub fn conforms(root: &Node, schema: &Node, instance: &Node) -> bool {
+    check(root, schema, instance).is_empty()
+}
+
+const MAX_DEPTH: usize = 64;
+
+struct Checker<'r> {
+    root: &'r Node,
+    out: Vec<Violation>,
+    /// Only whether the value conforms matters (inside `anyOf`, `oneOf`,
+    /// `not`, `if`, `contains`): stop at the first failure, describe none.
+    quiet: bool,
+    failed: bool,
+    /// (schema, value) pairs being checked: a schema that reaches itself
+    /// for the same value (`A: oneOf [B]`, `B: allOf [A]`) is taken to hold
+    /// there, instead of recursing without end.
+    stack: Vec<(usize, usize)>,
+}
+
+fn number(n: &Node) -> Option<f64> {
+    match &n.value {
+        NodeValue::Number(x) => x.as_f64(),
+        _ => None,
+    }
+}
+
+fn shown(n: &Node) -> String {
+    let s = n.to_value().to_string();
+    if s.chars().count() > 60 {
+        let cut: String = s.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        s
+    }
+}
+
+/// JSON equality as JavaScript sees it (`1` equals `1.0`).
+fn same(a: &Node, b: &Node) -> bool {
+    match (&a.value, &b.value) {
+        (NodeValue::Number(_), NodeValue::Number(_)) => number(a) == number(b),
+        (NodeValue::Seq(x), NodeValue::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (NodeValue::Map(x), NodeValue::Map(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| b.get(&k.name).is_some_and(|w| same(v, w)))
+        }
+        (NodeValue::Null, NodeValue::Null) => true,
+        (NodeValue::Bool(x), NodeValue::Bool(y)) => x == y,
+        (NodeValue::Str(x), NodeValue::Str(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn type_matches(t: &str, n: &Node) -> bool {
+    match (t, &n.value) {
+        ("null", NodeValue::Null)
+        | ("boolean", NodeValue::Bool(_))
+        | ("string", NodeValue::Str(_))
+        | ("array", NodeValue::Seq(_))
+        | ("object", NodeValue::Map(_))
+        | ("number", NodeValue::Number(_)) => true,
+        ("integer", NodeValue::Number(_)) => number(n).is_some_and(|x| x.fract() == 0.0),
+        _ => false,
+    }
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+impl Checker<'_> {
+    fn fail(&mut self, instance: &Node, path: &str, message: impl FnOnce() -> String) {
+        self.failed = true;
+        if self.quiet {
+            return;
+        }
+        self.out.push(Violation {
+            path: path.to_owned(),
+            message: message(),
+            span: instance.span,
+        });
+    }
+
+    /// Whether `instance` conforms, without reporting.
+    fn passes(&self, schema: &Node, instance: &Node, path: &str, depth: usize) -> bool {
+        let mut inner = Checker {
+            root: self.root,
+            out: Vec::new(),
+            quiet: true,
+            failed: false,
+            stack: self.stack.clone(),
+        };
+        inner.check(schema, instance, path, depth);
+        !inner.failed
+    }
+
+    fn check(&mut self, schema: &Node, instance: &Node, path: &str, depth: usize) {
+        let key = (
+            std::ptr::from_ref(schema) as usize,
+            std::ptr::from_ref(instance) as usize,
+        );
+        if depth > MAX_DEPTH || self.stack.contains(&key) {
+            return;
+        }
+        self.stack.push(key);
+        self.check_inner(schema, instance, path, depth);
+        self.stack.pop();
+    }
+
+    fn check_inner(&mut self, schema: &Node, instance: &Node, path: &str, depth: usize) {
+        let entries = match &schema.value {
+            NodeValue::Bool(false) => {
+                self.fail(instance, path, || "no value is allowed here".into());
+                return;
+            }
+            NodeValue::Map(entries) => entries,
+            _ => return,
+        };
+        if let Some(r) = schema.get("$ref").and_then(Node::as_str) {
+            // Draft-07: beside `$ref`, other keywords are ignored.
+            if let Some(target) = r.strip_prefix('#').and_then(|p| self.root.pointer(p)) {
+                self.check(target, instance, path, depth + 1);
+            }
+            return;
+        }
+        for (k, v) in entries {
+            if self.quiet && self.failed {
+                return;
+            }
+            self.keyword(&k.name, v, schema, instance, path, depth);
+        }
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn keyword(
+        &mut self,
+        name: &str,
+        v: &Node,
+        schema: &Node,
+        instance: &Node,
+        path: &str,
+        depth: usize,
+    ) {
+        match name {
+            "type" => {
+                let types: Vec<&str> = match &v.value {
+                    NodeValue::Str(t) => vec![t.as_str()],
+                    NodeValue::Seq(ts) => ts.iter().filter_map(Node::as_str).collect(),
+                    _ => return,
+                };
+                if !types.is_empty() && !types.iter().any(|t| type_matches(t, instance)) {
+                    self.fail(instance, path, || {
+                        format!("{} is not of type {}", shown(instance), types.join(" or "))
+                    });
+                }
+            }
+            "enum" => {
+                if let Some(values) = v.as_seq()
+                    && !values.iter().any(|x| same(x, instance))
+                {
+                    let allowed: Vec<String> = values.iter().map(shown).collect();
+                    self.fail(instance, path, || {
+                        format!("{} is not one of {}", shown(instance), allowed.join(", "))
+                    });
+                }
+            }
+            "const" if !same(v, instance) => {
+                self.fail(instance, path, || {
+                    format!("{} is not the constant {}", shown(instance), shown(v))
+                });
+            }
+            "multipleOf" => {
+                if let (Some(m), Some(x)) = (number(v), number(instance))
+                    && m > 0.0
+                {
+                    let q = x / m;
+                    if (q - q.round()).abs() > 1e-9 {
+                        self.fail(instance, path, || format!("{x} is not a multiple of {m}"));
+                    }
+                }
+            }
+            "maximum" | "minimum" | "exclusiveMaximum" | "exclusiveMinimum" => {
+                let (Some(bound), Some(x)) = (number(v), number(instance)) else {
+                    return;
+                };
+                let ok = match name {
+                    "maximum" => x <= bound,
+                    "minimum" => x >= bound,
+                    "exclusiveMaximum" => x < bound,
+                    _ => x > bound,
+                };
+                if !ok {
+                    self.fail(instance, path, || format!("{x} breaks `{name}: {bound}`"));
+                }
+            }
+            "maxLength" | "minLength" => {
+                let (Some(bound), Some(s)) = (number(v), instance.as_str()) else {
+                    return;
+                };
+                #[allow(clippy::cast_precision_loss)]
+                let len = s.chars().count() as f64;
+                let ok = if name == "maxLength" {
+                    len <= bound
+                } else {
+                    len >= bound
+                };
+                if !ok {
+                    self.fail(instance, path, || {
+                        format!(
+                            "{} has {len} characters, breaking `{name}: {bound}`",
+                            shown(instance)
+                        )
+                    });
+                }
+            }
+            "pattern" => {
+                if let (Some(p), Some(s)) = (v.as_str(), instance.as_str())
+                    && let Ok(re) = regex_lite::Regex::new(p)
+                    && !re.is_match(s)
+                {
+                    self.fail(instance, path, || {
+                        format!("{} does not match the pattern `{p}`", shown(instance))
+                    });
+                }
+            }
+            "format" => {
+                if let (Some(f), Some(s)) = (v.as_str(), instance.as_str())
+                    && !format_ok(f, s)
+                {
+                    self.fail(instance, path, || {
+                        format!("{} is not a valid `{f}`", shown(instance))
+                    });
+                }
+            }
+            "items" => {
+                let Some(items) = instance.as_seq() else {
+                    return;
+                };
+                match &v.value {
+                    NodeValue::Seq(schemas) => {
+                        for (i, (s, item)) in schemas.iter().zip(items).enumerate() {
+                            self.check(s, item, &format!("{path}/{i}"), depth + 1);
+                        }
+                        if let Some(extra) = schema.get("additionalItems") {
+                            for (i, item) in items.iter().enumerate().skip(schemas.len()) {
+                                self.check(extra, item, &format!("{path}/{i}"), depth + 1);
+                            }
+                        }
+                    }
+                    _ => {
+                        for (i, item) in items.iter().enumerate() {
+                            self.check(v, item, &format!("{path}/{i}"), depth + 1);
+                        }
+                    }
+                }
+            }
+            "maxItems" | "minItems" => {
+                let (Some(bound), Some(items)) = (number(v), instance.as_seq()) else {
+                    return;
+                };
+                #[allow(clippy::cast_precision_loss)]
+                let len = items.len() as f64;
+                let ok = if name == "maxItems" {
+                    len <= bound
+                } else {
+                    len >= bound
+                };
+                if !ok {
+                    self.fail(instance, path, || {
+                        format!("{len} items break `{name}: {bound}`")
+                    });
+                }
+            }
+            "uniqueItems" => {
+                if matches!(v.value, NodeValue::Bool(true))
+                    && let Some(items) = instance.as_seq()
+                {
+                    for (i, a) in items.iter().enumerate() {
+                        if items[..i].iter().any(|b| same(a, b)) {
+                            self.fail(a, &format!("{path}/{i}"), || {
+                                format!("{} appears twice (`uniqueItems`)", shown(a))
+                            });
+                        }
+                    }
+                }
+            }
+            "contains" => {
+                if let Some(items) = instance.as_seq()
+                    && !items
+                        .iter()
+                        .enumerate()
+                        .any(|(i, item)| self.passes(v, item, &format!("{path}/{i}"), depth + 1))
+                {
+                    self.fail(instance, path, || "no item matches `contains`".into());
+                }
+            }
+            "maxProperties" | "minProperties" => {
+                let (Some(bound), Some(m)) = (number(v), instance.as_map()) else {
+                    return;
+                };
+                #[allow(clippy::cast_precision_loss)]
+                let len = m.len() as f64;
+                let ok = if name == "maxProperties" {
+                    len <= bound
+                } else {
+                    len >= bound
+                };
+                if !ok {
+                    self.fail(instance, path, || {
+                        format!("{len} properties break `{name}: {bound}`")
+                    });
+                }
+            }
+            "required" => {
+                if let (Some(names), Some(_)) = (v.as_seq(), instance.as_map()) {
+                    for n in names.iter().filter_map(Node::as_str) {
+                        if instance.get(n).is_none() {
+                            self.fail(instance, path, || {
+                                format!("the required property `{n}` is missing")
+                            });
+                        }
+                    }
+                }
+            }
+            "properties" => {
+                if let (Some(props), Some(_)) = (v.as_map(), instance.as_map()) {
+                    for (k, s) in props {
+                        if let Some(value) = instance.get(&k.name) {
+                            self.check(s, value, &format!("{path}/{}", escape(&k.name)), depth + 1);
+                        }
+                    }
+                }
+            }
+            "patternProperties" => {
+                if let (Some(props), Some(m)) = (v.as_map(), instance.as_map()) {
+                    for (pattern, s) in props {
+                        let Ok(re) = regex_lite::Regex::new(&pattern.name) else {
+                            continue;
+                        };
+                        for (k, value) in m.iter().filter(|(k, _)| re.is_match(&k.name)) {
+                            self.check(s, value, &format!("{path}/{}", escape(&k.name)), depth + 1);
+                        }
+                    }
+                }
+            }
+            "additionalProperties" => {
+                let Some(m) = instance.as_map() else { return };
+                let named = |k: &str| {
+                    schema.get("properties").and_then(|p| p.get(k)).is_some()
+                        || schema
+                            .get("patternProperties")
+                            .and_then(Node::as_map)
+                            .into_iter()
+                            .flatten()
+                            .any(|(p, _)| {
+                                regex_lite::Regex::new(&p.name).is_ok_and(|re| re.is_match(k))
+                            })
+                };
+                for (k, value) in m.iter().filter(|(k, _)| !named(&k.name)) {
+                    let at = format!("{path}/{}", escape(&k.name));
+                    if matches!(v.value, NodeValue::Bool(false)) {
+                        self.fail(value, &at, || {
+                            format!("the property `{}` is not allowed", k.name)
+                        });
+                    } else {
+                        self.check(v, value, &at, depth + 1);
+                    }
+                }
+            }
+            "propertyNames" => {
+                if let Some(m) = instance.as_map() {
+                    for (k, _) in m {
+                        let key = Node::new(NodeValue::Str(k.name.clone()), k.span);
+                        self.check(v, &key, &format!("{path}/{}", escape(&k.name)), depth + 1);
+                    }
+                }
+            }
+            "dependencies" => {
+                let (Some(deps), Some(_)) = (v.as_map(), instance.as_map()) else {
+                    return;
+                };
+                for (k, dep) in deps {
+                    if instance.get(&k.name).is_none() {
+                        continue;
+                    }
+                    match &dep.value {
+                        NodeValue::Seq(names) => {
+                            for n in names.iter().filter_map(Node::as_str) {
+                                if instance.get(n).is_none() {
+                                    self.fail(instance, path, || {
+                                        format!("`{}` needs the property `{n}`", k.name)
+                                    });
+                                }
+                            }
+                        }
+                        _ => self.check(dep, instance, path, depth + 1),
+                    }
+                }
+            }
+            "allOf" => {
+                for s in v.as_seq().into_iter().flatten() {
+                    self.check(s, instance, path, depth + 1);
+                }
+            }
+            "anyOf" => {
+                if let Some(schemas) = v.as_seq()
+                    && !schemas
+                        .iter()
+                        .any(|s| self.passes(s, instance, path, depth + 1))
+                {
+                    self.fail(instance, path, || {
+                        format!("{} matches none of the `anyOf` schemas", shown(instance))
+                    });
+                }
+            }
+            "oneOf" => {
+                if let Some(schemas) = v.as_seq() {
+                    let matching = schemas
+                        .iter()
+                        .filter(|s| self.passes(s, instance, path, depth + 1))
+                        .count();
+                    if matching != 1 {
+                        self.fail(
+                            instance,
+                            path,
+                            || format!(
+                                "{} matches {matching} of the `oneOf` schemas (exactly one must match)",
+                                shown(instance)
+                            ),
+                        );
+                    }
+                }
+            }
+            "not" if self.passes(v, instance, path, depth + 1) => {
+                self.fail(instance, path, || {
+                    format!("{} matches the `not` schema", shown(instance))
+                });
+            }
+            "if" => {
+                let branch = if self.passes(v, instance, path, depth + 1) {
+                    schema.get("then")
+                } else {
+                    schema.get("else")
+                };
+                if let Some(b) = branch {
+                    self.check(b, instance, path, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn digits(s: &str, n: usize) -> Option<u32> {
+    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
+}
+
+fn date_ok(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let (Some(y), Some(m), Some(d)) = (digits(y, 4), digits(m, 2), digits(d, 2)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
+}
+
+/// `HH:MM:SS[.frac]` with a zone (`Z` or `±HH:MM`), the zone optional
+/// unless `zone` is set.
+fn time_ok(s: &str, zone: bool) -> bool {
+    let s = s.to_ascii_uppercase();
+    let (clock, has_zone) = if let Some(c) = s.strip_suffix('Z') {
+        (c.to_owned(), true)
+    } else if let Some(i) = s.rfind(['+', '-']) {
+        let z = &s[i + 1..];
+        let ok = z.len() == 5
+            && digits(&z[..2], 2).is_some_and(|h| h <= 23)
+            && &z[2..3] == ":"
+            && digits(&z[3..], 2).is_some_and(|m| m <= 59);
+        if !ok {
+            return false;
+        }
+        (s[..i].to_owned(), true)
+    } else {
+        (s, false)
+    };
+    if zone && !has_zone {
+        return false;
+    }
+    let (hms, frac) = match clock.split_once('.') {
+        Some((a, f)) => (a.to_owned(), Some(f.to_owned())),
+        None => (clock, None),
+    };
+    if frac
+        .as_deref()
+        .is_some_and(|f| f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return false;
+    }
+    let parts: Vec<&str> = hms.split(':').collect();
+    matches!(parts.as_slice(), [h, m, sec]
+        if digits(h, 2).is_some_and(|h| h <= 23)
+            && digits(m, 2).is_some_and(|m| m <= 59)
+            && digits(sec, 2).is_some_and(|s| s <= 60))
+}
+
+fn format_ok(format: &str, s: &str) -> bool {
+    match format {
+        "date" => date_ok(s),
+        "time" => time_ok(s, false),
+        "date-time" => {
+            let Some(i) = s.find(['T', 't', ' ']) else {
+                return false;
+            };
+            date_ok(&s[..i]) && time_ok(&s[i + 1..], true)
+        }
+        "email" => {
+            let Some((local, domain)) = s.rsplit_once('@') else {
+                return false;
+            };
+            !local.is_empty()
+                && !s.contains(char::is_whitespace)
+                && domain.contains('.')
+                && domain.split('.').all(|l| !l.is_empty())
+        }
+        "uri" => {
+            let Some((scheme, _)) = s.split_once(':') else {
+                return false;
+            };
+            let mut chars = scheme.chars();
+            chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+                && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && !s.contains(char::is_whitespace)
+        }
+        "uuid" => {
+            let u = s.strip_prefix("urn:uuid:").unwrap_or(s);
+            let groups: Vec<&str> = u.split('-').collect();
+            groups.len() == 5
+                && groups
+                    .iter()
+                    .zip([8, 4, 4, 4, 12])
+                    .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+        }
+        "ipv4" => s.parse::<std::net::Ipv4Addr>().is_ok(),
+        "ipv6" => s.parse::<std::net::Ipv6Addr>().is_ok(),
+        "hostname" => {
+            s.len() <= 253
+                && !s.is_empty()
+                && s.trim_end_matches('.').split('.').all(|l| {
+                    !l.is_empty()
+                        && l.len() <= 63
+                        && !l.starts_with('-')
+                        && !l.ends_with('-')
+                        && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
+        }
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::yaml;
+
+    fn node(text: &str) -> Node {
+        yaml::parse(text, crate::load::FileId(0), yaml::Limits::default())
+            .0
+            .expect("test YAML parses")
+    }
+
+    fn violations(schema: &str, value: &str) -> Vec<String> {
+        let root = node(schema);
+        check(&root, &root, &node(value))
+            .into_iter()
+            .map(|v| format!("{}: {}", v.path, v.message))
+            .collect()
+    }
+
+    #[test]
+    fn keywords_are_checked_with_the_place_that_breaks_them() {
+        let schema = r#"
+type: object
+required: [id, amount]
+additionalProperties: false
+properties:
+  id: { type: string, format: uuid }
+  amount: { type: integer, minimum: 1, multipleOf: 5 }
+  tags: { type: array, items: { type: string, minLength: 2 }, uniqueItems: true, maxItems: 3 }
+  kind: { const: payment }
+  level: { enum: [info, error] }
+  at: { type: string, format: date-time }
+"#;
+        assert!(
+            violations(
+                schema,
+                "{id: 6a2f41a3-c54c-fce8-32d2-0324e1c32e22, amount: 10}"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            violations(
+                schema,
+                "{id: nope, amount: 3, tags: [a, bb, bb, cc], kind: refund, level: warn, at: '2024-02-30T10:00:00Z', extra: 1}"
+            ),
+            [
+                "/extra: the property `extra` is not allowed",
+                "/id: \"nope\" is not a valid `uuid`",
+                "/amount: 3 is not a multiple of 5",
+                "/tags/0: \"a\" has 1 characters, breaking `minLength: 2`",
+                "/tags/2: \"bb\" appears twice (`uniqueItems`)",
+                "/tags: 4 items break `maxItems: 3`",
+                "/kind: \"refund\" is not the constant \"payment\"",
+                "/level: \"warn\" is not one of \"info\", \"error\"",
+                "/at: \"2024-02-30T10:00:00Z\" is not a valid `date-time`",
+            ]
+        );
+    }
+
+    #[test]
+    fn combinators_refs_and_types() {
+        let schema = r#"
+definitions:
+  positive: { type: number, exclusiveMinimum: 0 }
+oneOf:
+  - { $ref: '#/definitions/positive' }
+  - { type: string, pattern: '^[a-z]+$' }
+"#;
+        assert!(violations(schema, "5").is_empty());
+        assert!(violations(schema, "abc").is_empty());
+        assert_eq!(
+            violations(schema, "-1"),
+            [": -1 matches 0 of the `oneOf` schemas (exactly one must match)"]
+        );
+        assert_eq!(
+            violations("{type: integer}", "1.5"),
+            [": 1.5 is not of type integer"]
+        );
+        assert!(
+            violations("{type: integer}", "2.0").is_empty(),
+            "2.0 is an integer in JSON Schema"
+        );
+        assert!(violations("{type: [string, 'null']}", "null").is_empty());
+        assert!(violations("{not: {type: string}}", "1").is_empty());
+        assert_eq!(
+            violations("{anyOf: [{type: string}, {type: boolean}]}", "1"),
+            [": 1 matches none of the `anyOf` schemas"]
+        );
+    }
+
+    #[test]
+    fn formats() {
+        for (f, good, bad) in [
+            (
+                "date-time",
+                "2024-05-01T10:00:00.5+02:00",
+                "2024-05-01T10:00:00",
+            ),
+            ("date", "2024-02-29", "2023-02-29"),
+            ("time", "23:59:60Z", "24:00:00"),
+            ("email", "a.b@example.com", "a b@example"),
+            ("uri", "https://example.com/x?y", "not a uri"),
+            (
+                "uuid",
+                "6A2F41A3-C54C-FCE8-32D2-0324E1C32E22",
+                "6a2f41a3c54cfce832d20324e1c32e22",
+            ),
+            ("ipv4", "10.0.0.1", "10.0.0.256"),
+            ("hostname", "broker-1.example.com", "-bad.example"),
+        ] {
+            assert!(format_ok(f, good), "{f}: {good}");
+            assert!(!format_ok(f, bad), "{f}: {bad}");
+        }
+        assert!(format_ok("something-else", "anything"));
+    }
+}
