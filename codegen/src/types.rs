@@ -292,6 +292,26 @@ pub fn doc_of(v: &Value) -> Option<String> {
     (!doc.is_empty()).then_some(doc)
 }
 
+/// Documentation for something named `name`: as [`doc_of`], but a title
+/// that only repeats the name (pydantic's `title: Amount Cents` for
+/// `amount_cents`) says nothing and is left out.
+pub fn doc_of_named(v: &Value, name: &str) -> Option<String> {
+    if str_of(v, "description").is_none()
+        && let Some(title) = str_of(v, "title")
+    {
+        let plain = |s: &str| -> String {
+            s.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_lowercase())
+                .collect()
+        };
+        if plain(title) == plain(name) {
+            return None;
+        }
+    }
+    doc_of(v)
+}
+
 /// Text made safe for rustdoc: lines trimmed (no indented code blocks),
 /// fences marked `text` (no doctests), an unclosed fence closed.
 pub fn doc_of_text(text: &str) -> String {
@@ -426,6 +446,16 @@ impl<'d> TypeSpace<'d> {
 
     fn new_def(&mut self, name_hint: &str, pointer: &str, doc: Option<String>) -> TypeId {
         let name = self.names.unique(&ident::type_name(name_hint, "Type"));
+        // A doc that is only the type's own name (its title) says nothing.
+        let doc = doc.filter(|d| {
+            let plain = |s: &str| -> String {
+                s.chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .map(|c| c.to_ascii_lowercase())
+                    .collect()
+            };
+            plain(d) != plain(&name) && plain(d) != plain(name_hint)
+        });
         let id = TypeId(self.defs.len());
         self.defs.push(TypeDef {
             name,
@@ -1187,7 +1217,7 @@ impl<'d> TypeSpace<'d> {
                 wire: wire.clone(),
                 ty,
                 required: is_required,
-                doc: doc_of(prop_schema),
+                doc: doc_of_named(prop_schema, wire),
                 constraints: if constant.is_some() {
                     Constraints::default()
                 } else {

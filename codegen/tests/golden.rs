@@ -34,6 +34,7 @@ fn variants() -> Vec<(&'static str, &'static str, Settings)> {
                 .map_type(MapType::HashMap),
         ),
         ("orders", "orders_both", Settings::new().side(Side::Both)),
+        ("billing", "billing_both", Settings::new().side(Side::Both)),
         (
             "bindings",
             "bindings_both",

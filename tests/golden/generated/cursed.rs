@@ -149,7 +149,6 @@ pub mod models {
             __rt::Validate::validate_at(&self.second, &path.field("second"), errors);
         }
     }
-    /// Duplicate
     #[derive(
         Debug,
         Clone,
@@ -170,7 +169,6 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
-    /// Duplicate
     #[derive(
         Debug,
         Clone,

@@ -8,6 +8,12 @@
 #[path = "../generated/avro.rs"]
 pub mod avro;
 #[rustfmt::skip]
+#[path = "../generated/billing.rs"]
+pub mod billing;
+#[rustfmt::skip]
+#[path = "../generated/billing_both.rs"]
+pub mod billing_both;
+#[rustfmt::skip]
 #[path = "../generated/bindings.rs"]
 pub mod bindings;
 #[rustfmt::skip]
