@@ -300,6 +300,7 @@ impl<'o> Loader<'o> {
             let added = std::mem::take(&mut bundler.added);
             bundled_refs = std::mem::take(&mut bundler.rewritten);
             insert_components(doc, added);
+            canonical_refs(doc);
         }
         Loaded {
             sources: self.sources,
@@ -799,5 +800,80 @@ fn insert_components(doc: &mut Node, added: Vec<(&'static str, String, Node)>) {
                 node,
             ));
         }
+    }
+}
+
+/// Writes every local `$ref` in its canonical form: the fragment's
+/// `%`-escapes decoded (`#/channels/logs.%7Blevel%7D` is the channel
+/// `logs.{level}`, as FastStream writes it) and the pointer escaped as
+/// RFC 6901 says, so one target has one spelling everywhere after loading.
+/// Iterative: a deep tree cannot overflow the stack.
+fn canonical_refs(doc: &mut Node) {
+    let mut stack = vec![doc];
+    while let Some(node) = stack.pop() {
+        match &mut node.value {
+            NodeValue::Map(entries) => {
+                for (k, v) in entries.iter_mut() {
+                    if k.name == "$ref"
+                        && let NodeValue::Str(r) = &mut v.value
+                        && let Some(fragment) = r.strip_prefix('#')
+                        && fragment.contains('%')
+                    {
+                        let canonical = format!(
+                            "#{}",
+                            faststream_asyncapi::pointer::join(
+                                faststream_asyncapi::pointer::segments(fragment)
+                            )
+                        );
+                        *r = canonical;
+                    } else {
+                        stack.push(v);
+                    }
+                }
+            }
+            NodeValue::Seq(items) => stack.extend(items.iter_mut()),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_escaped_fragments_become_one_canonical_spelling() {
+        let text = r##"
+asyncapi: 3.0.0
+info: { title: t, version: '1' }
+channels:
+  'logs.{level}:OnLog':
+    address: 'logs.{level}'
+    messages:
+      m: { $ref: '#/components/messages/a~1b%20c' }
+operations:
+  op:
+    action: receive
+    channel: { $ref: '#/channels/logs.%7Blevel%7D:OnLog' }
+    messages: [{ $ref: '#/channels/logs.%7Blevel%7D:OnLog/messages/m' }]
+components:
+  messages:
+    'a/b c': { payload: { type: string } }
+"##;
+        let loaded = load_str(Path::new("t.yaml"), text, &LoadOptions::default());
+        let doc = loaded.document.expect("loads");
+        let r = |p: &str| doc.pointer(p).and_then(Node::as_str).map(str::to_owned);
+        assert_eq!(
+            r("/operations/op/channel/$ref").as_deref(),
+            Some("#/channels/logs.{level}:OnLog")
+        );
+        assert_eq!(
+            r("/operations/op/messages/0/$ref").as_deref(),
+            Some("#/channels/logs.{level}:OnLog/messages/m")
+        );
+        assert_eq!(
+            r("/channels/logs.{level}:OnLog/messages/m/$ref").as_deref(),
+            Some("#/components/messages/a~1b c")
+        );
     }
 }

@@ -32,6 +32,9 @@ pub mod orders;
 #[path = "../generated/orders_both.rs"]
 pub mod orders_both;
 #[rustfmt::skip]
+#[path = "../generated/payments_export.rs"]
+pub mod payments_export;
+#[rustfmt::skip]
 #[path = "../generated/shapes.rs"]
 pub mod shapes;
 #[rustfmt::skip]
