@@ -98,7 +98,7 @@ impl Ctx<'_> {
     }
 
     /// The derives of a type whose serde impls are written by hand.
-    fn plain_derives(&self, default: bool) -> TokenStream {
+    fn plain_derives(&self, default: bool, serialize: bool) -> TokenStream {
         let user: Vec<TokenStream> = self
             .settings
             .extra_derives
@@ -106,7 +106,9 @@ impl Ctx<'_> {
             .filter_map(|d| d.parse().ok())
             .collect();
         let default = default.then(|| quote!(, Default));
-        quote!(#[derive(Debug, Clone, PartialEq #default #(, #user)*)])
+        let rt = &self.rt;
+        let serialize = serialize.then(|| quote!(, #rt::serde::Serialize));
+        quote!(#[derive(Debug, Clone, PartialEq #default #serialize #(, #user)*)])
     }
 
     fn serde_crate(&self) -> TokenStream {
@@ -292,9 +294,16 @@ fn emit_struct(
         parts.push((f, fname, quote!(#rename #optional), ty));
     }
     let serde_derives = constants.is_empty();
+    // One constant: `Serialize` is derived with the constant as serde's
+    // struct tag (written first); decoding goes through the wire struct.
+    let tag = match constants.as_slice() {
+        [c] => Some((c.wire.as_str(), c.constant.as_deref().unwrap_or_default())),
+        _ => None,
+    };
+    let serialize_derive = serde_derives || tag.is_some();
     let members = parts.iter().map(|(f, fname, attrs, ty)| {
         let fdoc = docs(f.doc.as_deref());
-        let attrs = serde_derives.then_some(attrs);
+        let attrs = serialize_derive.then_some(attrs);
         quote!(#fdoc #attrs pub #fname: #ty,)
     });
     let extra_field = match additional {
@@ -309,7 +318,7 @@ fn emit_struct(
         _ => None,
     };
     let extra = extra_field.as_ref().map(|(f, map)| {
-        let flatten = serde_derives.then(|| quote!(#[serde(flatten)]));
+        let flatten = serialize_derive.then(|| quote!(#[serde(flatten)]));
         quote!(
             /// Fields the schema does not name, kept as they came.
             #flatten
@@ -332,7 +341,7 @@ fn emit_struct(
     let derives = match (derive_default, serde_derives) {
         (true, true) => ctx.derives(quote!(Default,)),
         (false, true) => ctx.derives(TokenStream::new()),
-        (d, false) => ctx.plain_derives(d),
+        (d, false) => ctx.plain_derives(d, tag.is_some()),
     };
     let default_impl = (all_optional && !user_default && !derive_default).then(|| {
         let inits = fields.iter().map(|f| {
@@ -366,7 +375,13 @@ fn emit_struct(
     } else {
         quote!(errors)
     };
-    let struct_serde = serde_derives.then(|| quote!(#serde_crate #deny));
+    let struct_serde = if serde_derives {
+        Some(quote!(#serde_crate #deny))
+    } else {
+        tag.map(
+            |(wire, value)| quote!(#serde_crate #[serde(tag = #wire, rename(serialize = #value))]),
+        )
+    };
     let wire = (!serde_derives).then(|| {
         constant_wire(
             ctx,
@@ -375,6 +390,7 @@ fn emit_struct(
             &parts,
             extra_field.as_ref(),
             deny.as_ref(),
+            tag.is_none(),
         )
     });
     let constant_consts = constants.iter().map(|c| {
@@ -423,6 +439,7 @@ fn constant_wire(
     parts: &[(&Field, syn::Ident, TokenStream, TokenStream)],
     extra: Option<&(syn::Ident, TokenStream)>,
     deny: Option<&TokenStream>,
+    serialize: bool,
 ) -> TokenStream {
     let rt = &ctx.rt;
     let serde_crate = ctx.serde_crate();
@@ -489,6 +506,25 @@ fn constant_wire(
     };
     // A wire struct of constants only borrows nothing.
     let lifetime = (!parts.is_empty() || extra.is_some()).then(|| quote!(<'a>));
+    let encode = serialize.then(|| {
+        quote! {
+            #[derive(#rt::serde::Serialize)]
+            #serde_crate
+            struct WireRef #lifetime {
+                #(#ser_consts)*
+                #(#ser_fields)*
+                #ser_extra
+            }
+            impl #rt::serde::Serialize for #name {
+                fn serialize<S: #rt::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    #rt::serde::Serialize::serialize(
+                        &WireRef { #(#const_idents: #const_values,)* #(#ser_inits)* #extra_ref },
+                        serializer,
+                    )
+                }
+            }
+        }
+    });
     quote! {
         const _: () = {
             #[derive(#rt::serde::Deserialize)]
@@ -504,27 +540,13 @@ fn constant_wire(
                     #rt::expect_constant(deserializer, #const_wires, #const_values)
                 }
             )*
-            #[derive(#rt::serde::Serialize)]
-            #serde_crate
-            struct WireRef #lifetime {
-                #(#ser_consts)*
-                #(#ser_fields)*
-                #ser_extra
-            }
             impl<'de> #rt::serde::Deserialize<'de> for #name {
                 fn deserialize<D: #rt::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                     let #wire_var = <Wire as #rt::serde::Deserialize>::deserialize(deserializer)?;
                     Ok(Self { #(#field_names: wire.#field_names,)* #extra_move })
                 }
             }
-            impl #rt::serde::Serialize for #name {
-                fn serialize<S: #rt::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                    #rt::serde::Serialize::serialize(
-                        &WireRef { #(#const_idents: #const_values,)* #(#ser_inits)* #extra_ref },
-                        serializer,
-                    )
-                }
-            }
+            #encode
         };
     }
 }
@@ -890,14 +912,18 @@ pub struct Rendered {
     pub tree: Vec<(&'static str, String)>,
 }
 
-fn format_file(tokens: TokenStream, source_name: &str) -> Result<String, String> {
+fn parse_items(tokens: TokenStream) -> Result<Vec<syn::Item>, String> {
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    let body = prettyplease::unparse(&file);
-    Ok(format!(
+    Ok(file.items)
+}
+
+fn format_file(file: &syn::File, source_name: &str) -> String {
+    let body = prettyplease::unparse(file);
+    format!(
         "// @generated by faststream-gen {} from `{source_name}`. Do not edit by hand.\n{body}",
         env!("CARGO_PKG_VERSION")
-    ))
+    )
 }
 
 /// Renders a lowered document; `document_json` is embedded for export.
@@ -953,64 +979,72 @@ pub fn render(
     let allows: TokenStream = ALLOWS.parse().map_err(|e| format!("{e}"))?;
     let models_doc = " Message payloads, headers and the types they use.";
     let channels_doc = " Channel addresses: typed parameters, formatting and parsing.";
+    // Each part is parsed once; the single file and the module tree are
+    // both built from the parsed items (parsing is most of the cost).
+    let models = parse_items(quote! { #use_rt #(#models)* })?;
+    let channels = parse_items(quote! { #use_rt #(#channels)* })?;
+    let messages = parse_items(quote! { #use_rt #message_enums })?;
+    let root = parse_items(quote! { #use_rt #app_root })?;
+    let header = |inner: TokenStream| -> Result<Vec<syn::Attribute>, String> {
+        let file: syn::File = syn::parse2(quote! { #allows #inner })
+            .map_err(|e| format!("generated code does not parse: {e}"))?;
+        Ok(file.attrs)
+    };
+    let module =
+        |doc: &str, name: &str, items: Option<&[syn::Item]>| -> Result<syn::Item, String> {
+            let name = format_ident!("{}", name);
+            let mut item: syn::ItemMod = syn::parse2(match items {
+                Some(_) => quote!(#[doc = #doc] pub mod #name {}),
+                None => quote!(#[doc = #doc] pub mod #name;),
+            })
+            .map_err(|e| format!("generated code does not parse: {e}"))?;
+            if let (Some(items), Some((_, content))) = (items, item.content.as_mut()) {
+                content.extend_from_slice(items);
+            }
+            Ok(syn::Item::Mod(item))
+        };
+    let file = |attrs: Vec<syn::Attribute>, items: Vec<syn::Item>| syn::File {
+        shebang: None,
+        frontmatter: None,
+        attrs,
+        items,
+    };
+    let mut single_items = vec![
+        module(models_doc, "models", Some(&models))?,
+        module(channels_doc, "channels", Some(&channels))?,
+        module(messages_doc, "messages", Some(&messages))?,
+    ];
+    single_items.extend(root.iter().cloned());
     let single = format_file(
-        quote! {
-            #allows
-            #![doc = #title]
-
-            #[doc = #models_doc]
-            pub mod models {
-                #use_rt
-                #(#models)*
-            }
-
-            #[doc = #channels_doc]
-            pub mod channels {
-                #use_rt
-                #(#channels)*
-            }
-
-            #[doc = #messages_doc]
-            pub mod messages {
-                #use_rt
-                #message_enums
-            }
-
-            #use_rt
-            #app_root
-        },
+        &file(header(quote!(#![doc = #title]))?, single_items),
         source_name,
-    )?;
+    );
+    let mut mod_items = vec![
+        module(models_doc, "models", None)?,
+        module(channels_doc, "channels", None)?,
+        module(messages_doc, "messages", None)?,
+    ];
+    mod_items.extend(root);
+    let plain = header(TokenStream::new())?;
     let tree = vec![
         (
             "mod.rs",
             format_file(
-                quote! {
-                    #allows
-                    #![doc = #title]
-                    #[doc = #models_doc]
-                    pub mod models;
-                    #[doc = #channels_doc]
-                    pub mod channels;
-                    #[doc = #messages_doc]
-                    pub mod messages;
-                    #use_rt
-                    #app_root
-                },
+                &file(header(quote!(#![doc = #title]))?, mod_items),
                 source_name,
-            )?,
+            ),
         ),
         (
             "messages.rs",
-            format_file(quote! { #allows #use_rt #message_enums }, source_name)?,
+            format_file(&file(plain.clone(), messages), source_name),
         ),
         (
             "models.rs",
-            format_file(quote! { #allows #use_rt #(#models)* }, source_name)?,
+            format_file(&file(plain.clone(), models), source_name),
         ),
         (
             "channels.rs",
-            format_file(quote! { #allows #use_rt #(#channels)* }, source_name)?,
+            format_file(&file(plain, channels), source_name),
         ),
     ];
     Ok(Rendered { single, tree })

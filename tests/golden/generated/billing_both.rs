@@ -11,16 +11,26 @@
 /// Message payloads, headers and the types they use.
 pub mod models {
     use ::faststream::__codegen as __rt;
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize)]
+    #[serde(crate = "__rt::serde")]
+    #[serde(tag = "kind", rename(serialize = "payment"))]
     pub struct Payment {
         pub payment_id: __rt::uuid::Uuid,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount_cents: Option<i64>,
+        #[serde(default = "Payment::__default_currency")]
         pub currency: String,
+        #[serde(default = "Payment::__default_tags")]
         pub tags: Vec<String>,
+        #[serde(default = "Payment::__default_attempt")]
         pub attempt: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub at: Option<__rt::chrono::DateTime<__rt::chrono::FixedOffset>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card: Option<Card>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reference: Option<PaymentReference>,
+        #[serde(default = "Payment::__default_retry")]
         pub retry: Option<i64>,
     }
     impl Payment {
@@ -74,29 +84,6 @@ pub mod models {
         ) -> Result<(), D::Error> {
             __rt::expect_constant(deserializer, "kind", "payment")
         }
-        #[derive(__rt::serde::Serialize)]
-        #[serde(crate = "__rt::serde")]
-        struct WireRef<'a> {
-            #[serde(rename = "kind")]
-            __constant_0: &'static str,
-            payment_id: &'a __rt::uuid::Uuid,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            amount_cents: Option<&'a i64>,
-            #[serde(default = "Payment::__default_currency")]
-            currency: &'a String,
-            #[serde(default = "Payment::__default_tags")]
-            tags: &'a Vec<String>,
-            #[serde(default = "Payment::__default_attempt")]
-            attempt: &'a i64,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            at: Option<&'a __rt::chrono::DateTime<__rt::chrono::FixedOffset>>,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            card: Option<&'a Card>,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            reference: Option<&'a PaymentReference>,
-            #[serde(default = "Payment::__default_retry")]
-            retry: &'a Option<i64>,
-        }
         impl<'de> __rt::serde::Deserialize<'de> for Payment {
             fn deserialize<D: __rt::serde::Deserializer<'de>>(
                 deserializer: D,
@@ -115,28 +102,6 @@ pub mod models {
                     reference: wire.reference,
                     retry: wire.retry,
                 })
-            }
-        }
-        impl __rt::serde::Serialize for Payment {
-            fn serialize<S: __rt::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> Result<S::Ok, S::Error> {
-                __rt::serde::Serialize::serialize(
-                    &WireRef {
-                        __constant_0: "payment",
-                        payment_id: &self.payment_id,
-                        amount_cents: self.amount_cents.as_ref(),
-                        currency: &self.currency,
-                        tags: &self.tags,
-                        attempt: &self.attempt,
-                        at: self.at.as_ref(),
-                        card: self.card.as_ref(),
-                        reference: self.reference.as_ref(),
-                        retry: &self.retry,
-                    },
-                    serializer,
-                )
             }
         }
     };
@@ -268,7 +233,9 @@ pub mod models {
             }
         }
     }
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize)]
+    #[serde(crate = "__rt::serde")]
+    #[serde(tag = "kind", rename(serialize = "refund"))]
     pub struct Refund {
         pub payment_id: __rt::uuid::Uuid,
         pub reason: RefundReason,
@@ -291,14 +258,6 @@ pub mod models {
         ) -> Result<(), D::Error> {
             __rt::expect_constant(deserializer, "kind", "refund")
         }
-        #[derive(__rt::serde::Serialize)]
-        #[serde(crate = "__rt::serde")]
-        struct WireRef<'a> {
-            #[serde(rename = "kind")]
-            __constant_0: &'static str,
-            payment_id: &'a __rt::uuid::Uuid,
-            reason: &'a RefundReason,
-        }
         impl<'de> __rt::serde::Deserialize<'de> for Refund {
             fn deserialize<D: __rt::serde::Deserializer<'de>>(
                 deserializer: D,
@@ -310,21 +269,6 @@ pub mod models {
                     payment_id: wire.payment_id,
                     reason: wire.reason,
                 })
-            }
-        }
-        impl __rt::serde::Serialize for Refund {
-            fn serialize<S: __rt::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> Result<S::Ok, S::Error> {
-                __rt::serde::Serialize::serialize(
-                    &WireRef {
-                        __constant_0: "refund",
-                        payment_id: &self.payment_id,
-                        reason: &self.reason,
-                    },
-                    serializer,
-                )
             }
         }
     };

@@ -31,8 +31,11 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize)]
+    #[serde(crate = "__rt::serde")]
+    #[serde(tag = "kind", rename(serialize = "place"))]
     pub struct Order {
+        #[serde(rename = "orderId")]
         pub order_id: __rt::uuid::Uuid,
         pub lines: Vec<OrderLine>,
     }
@@ -55,15 +58,6 @@ pub mod models {
         ) -> Result<(), D::Error> {
             __rt::expect_constant(deserializer, "kind", "place")
         }
-        #[derive(__rt::serde::Serialize)]
-        #[serde(crate = "__rt::serde")]
-        struct WireRef<'a> {
-            #[serde(rename = "kind")]
-            __constant_0: &'static str,
-            #[serde(rename = "orderId")]
-            order_id: &'a __rt::uuid::Uuid,
-            lines: &'a Vec<OrderLine>,
-        }
         impl<'de> __rt::serde::Deserialize<'de> for Order {
             fn deserialize<D: __rt::serde::Deserializer<'de>>(
                 deserializer: D,
@@ -75,21 +69,6 @@ pub mod models {
                     order_id: wire.order_id,
                     lines: wire.lines,
                 })
-            }
-        }
-        impl __rt::serde::Serialize for Order {
-            fn serialize<S: __rt::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> Result<S::Ok, S::Error> {
-                __rt::serde::Serialize::serialize(
-                    &WireRef {
-                        __constant_0: "place",
-                        order_id: &self.order_id,
-                        lines: &self.lines,
-                    },
-                    serializer,
-                )
             }
         }
     };
@@ -131,8 +110,11 @@ pub mod models {
             }
         }
     }
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize)]
+    #[serde(crate = "__rt::serde")]
+    #[serde(tag = "kind", rename(serialize = "cancel"))]
     pub struct CancelOrder {
+        #[serde(rename = "orderId")]
         pub order_id: __rt::uuid::Uuid,
     }
     impl CancelOrder {
@@ -153,14 +135,6 @@ pub mod models {
         ) -> Result<(), D::Error> {
             __rt::expect_constant(deserializer, "kind", "cancel")
         }
-        #[derive(__rt::serde::Serialize)]
-        #[serde(crate = "__rt::serde")]
-        struct WireRef<'a> {
-            #[serde(rename = "kind")]
-            __constant_0: &'static str,
-            #[serde(rename = "orderId")]
-            order_id: &'a __rt::uuid::Uuid,
-        }
         impl<'de> __rt::serde::Deserialize<'de> for CancelOrder {
             fn deserialize<D: __rt::serde::Deserializer<'de>>(
                 deserializer: D,
@@ -169,20 +143,6 @@ pub mod models {
                     deserializer,
                 )?;
                 Ok(Self { order_id: wire.order_id })
-            }
-        }
-        impl __rt::serde::Serialize for CancelOrder {
-            fn serialize<S: __rt::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> Result<S::Ok, S::Error> {
-                __rt::serde::Serialize::serialize(
-                    &WireRef {
-                        __constant_0: "cancel",
-                        order_id: &self.order_id,
-                    },
-                    serializer,
-                )
             }
         }
     };

@@ -69,13 +69,20 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize)]
+    #[serde(crate = "__rt::serde")]
+    #[serde(tag = "kind", rename(serialize = "payment"))]
     pub struct Payment {
         pub payment_id: __rt::uuid::Uuid,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount_cents: Option<i64>,
+        #[serde(default = "Payment::__default_currency")]
         pub currency: String,
+        #[serde(default = "Payment::__default_tags")]
         pub tags: Vec<String>,
+        #[serde(default = "Payment::__default_attempt")]
         pub attempt: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub at: Option<__rt::chrono::DateTime<__rt::chrono::FixedOffset>>,
     }
     impl Payment {
@@ -119,23 +126,6 @@ pub mod models {
         ) -> Result<(), D::Error> {
             __rt::expect_constant(deserializer, "kind", "payment")
         }
-        #[derive(__rt::serde::Serialize)]
-        #[serde(crate = "__rt::serde")]
-        struct WireRef<'a> {
-            #[serde(rename = "kind")]
-            __constant_0: &'static str,
-            payment_id: &'a __rt::uuid::Uuid,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            amount_cents: Option<&'a i64>,
-            #[serde(default = "Payment::__default_currency")]
-            currency: &'a String,
-            #[serde(default = "Payment::__default_tags")]
-            tags: &'a Vec<String>,
-            #[serde(default = "Payment::__default_attempt")]
-            attempt: &'a i64,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            at: Option<&'a __rt::chrono::DateTime<__rt::chrono::FixedOffset>>,
-        }
         impl<'de> __rt::serde::Deserialize<'de> for Payment {
             fn deserialize<D: __rt::serde::Deserializer<'de>>(
                 deserializer: D,
@@ -151,25 +141,6 @@ pub mod models {
                     attempt: wire.attempt,
                     at: wire.at,
                 })
-            }
-        }
-        impl __rt::serde::Serialize for Payment {
-            fn serialize<S: __rt::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> Result<S::Ok, S::Error> {
-                __rt::serde::Serialize::serialize(
-                    &WireRef {
-                        __constant_0: "payment",
-                        payment_id: &self.payment_id,
-                        amount_cents: self.amount_cents.as_ref(),
-                        currency: &self.currency,
-                        tags: &self.tags,
-                        attempt: &self.attempt,
-                        at: self.at.as_ref(),
-                    },
-                    serializer,
-                )
             }
         }
     };
