@@ -86,25 +86,24 @@ impl Ctx<'_> {
         }
     }
 
-    fn derives(&self, extra: TokenStream) -> TokenStream {
-        let rt = &self.rt;
-        let user: Vec<TokenStream> = self
-            .settings
+    /// The derives the settings add to every type.
+    fn user_derives(&self) -> Vec<TokenStream> {
+        self.settings
             .extra_derives
             .iter()
             .filter_map(|d| d.parse().ok())
-            .collect();
+            .collect()
+    }
+
+    fn derives(&self, extra: TokenStream) -> TokenStream {
+        let rt = &self.rt;
+        let user = self.user_derives();
         quote!(#[derive(Debug, Clone, PartialEq, #extra #rt::serde::Serialize, #rt::serde::Deserialize #(, #user)*)])
     }
 
     /// The derives of a type whose serde impls are written by hand.
     fn plain_derives(&self, default: bool, serialize: bool) -> TokenStream {
-        let user: Vec<TokenStream> = self
-            .settings
-            .extra_derives
-            .iter()
-            .filter_map(|d| d.parse().ok())
-            .collect();
+        let user = self.user_derives();
         let default = default.then(|| quote!(, Default));
         let rt = &self.rt;
         let serialize = serialize.then(|| quote!(, #rt::serde::Serialize));
@@ -641,12 +640,7 @@ fn emit_value_enum(ctx: &Ctx<'_>, def: &TypeDef, lits: &[EnumLiteral]) -> TokenS
     let rt = &ctx.rt;
     let name = ident(&def.name);
     let doc = docs(def.doc.as_deref());
-    let user: Vec<TokenStream> = ctx
-        .settings
-        .extra_derives
-        .iter()
-        .filter_map(|d| d.parse().ok())
-        .collect();
+    let user = ctx.user_derives();
     let variants = lits.iter().map(|l| {
         let v = ident(&l.name);
         let shown = format!(" `{}`", l.value);

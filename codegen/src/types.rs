@@ -299,17 +299,20 @@ pub fn doc_of_named(v: &Value, name: &str) -> Option<String> {
     if str_of(v, "description").is_none()
         && let Some(title) = str_of(v, "title")
     {
-        let plain = |s: &str| -> String {
-            s.chars()
-                .filter(char::is_ascii_alphanumeric)
-                .map(|c| c.to_ascii_lowercase())
-                .collect()
-        };
-        if plain(title) == plain(name) {
+        if plain_name(title) == plain_name(name) {
             return None;
         }
     }
     doc_of(v)
+}
+
+/// A name with only its letters and digits, lowercase: `Amount Cents`,
+/// `amount_cents` and `AmountCents` are one name.
+fn plain_name(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 /// Text made safe for rustdoc: lines trimmed (no indented code blocks),
@@ -448,13 +451,8 @@ impl<'d> TypeSpace<'d> {
         let name = self.names.unique(&ident::type_name(name_hint, "Type"));
         // A doc that is only the type's own name (its title) says nothing.
         let doc = doc.filter(|d| {
-            let plain = |s: &str| -> String {
-                s.chars()
-                    .filter(char::is_ascii_alphanumeric)
-                    .map(|c| c.to_ascii_lowercase())
-                    .collect()
-            };
-            plain(d) != plain(&name) && plain(d) != plain(name_hint)
+            let d = plain_name(d);
+            d != plain_name(&name) && d != plain_name(name_hint)
         });
         let id = TypeId(self.defs.len());
         self.defs.push(TypeDef {

@@ -30,32 +30,13 @@ use golden::payments_export::channels::BillingLogsLevelOnLog;
 use golden::payments_export::models::{LogLine, Payment, Receipt, Severity};
 use golden::payments_export::{Handler, router};
 
+mod common;
+use common::python;
+
 const NATS: &str = "nats://127.0.0.1:4222";
 
 fn interop() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
-}
-
-/// The virtualenv's interpreter (a missing one fails the test, naming the
-/// command that makes it).
-fn python() -> PathBuf {
-    let path = std::env::var_os("FASTSTREAM_PYTHON").map_or_else(
-        || {
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-                .join("..")
-                .join("faststream-venv")
-                .join("bin")
-                .join("python")
-        },
-        PathBuf::from,
-    );
-    assert!(
-        path.exists(),
-        "no Python with FastStream at {}: run `cargo xtask interop-setup` (or `cargo xtask ci`), \
-         or set FASTSTREAM_PYTHON",
-        path.display()
-    );
-    path
 }
 
 /// Rewrites `path` with `actual` unless it holds it already; says whether

@@ -26,29 +26,10 @@ use golden::orders_both::messages::{HandleOrderHeaders, HandleOrderMessage};
 use golden::orders_both::models::{CancelOrder, Order, OrderAccepted, OrderLine};
 use golden::orders_both::{ClientPublisher, Handler, router};
 
-const TIMEOUT: Duration = Duration::from_secs(30);
+mod common;
+use common::python;
 
-/// The virtualenv's interpreter (a missing one fails the test, naming the
-/// command that makes it).
-fn python() -> PathBuf {
-    let path = std::env::var_os("FASTSTREAM_PYTHON").map_or_else(
-        || {
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-                .join("..")
-                .join("faststream-venv")
-                .join("bin")
-                .join("python")
-        },
-        PathBuf::from,
-    );
-    assert!(
-        path.exists(),
-        "no Python with FastStream at {}: run `cargo xtask interop-setup` (or `cargo xtask ci`), \
-         or set FASTSTREAM_PYTHON",
-        path.display()
-    );
-    path
-}
+const TIMEOUT: Duration = Duration::from_secs(30);
 
 fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
