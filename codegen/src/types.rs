@@ -298,10 +298,9 @@ pub fn doc_of(v: &Value) -> Option<String> {
 pub fn doc_of_named(v: &Value, name: &str) -> Option<String> {
     if str_of(v, "description").is_none()
         && let Some(title) = str_of(v, "title")
+        && plain_name(title) == plain_name(name)
     {
-        if plain_name(title) == plain_name(name) {
-            return None;
-        }
+        return None;
     }
     doc_of(v)
 }
