@@ -234,9 +234,10 @@ fn opt_num<T: quote::ToTokens>(n: Option<T>) -> TokenStream {
     }
 }
 
-/// A `__rt::Bindings` value, unless the operation has none.
-fn bindings_expr(b: &BindingsIr) -> Option<TokenStream> {
-    if b.amqp.is_none() && b.redis.is_none() {
+/// A `__rt::Bindings` value, unless the operation has none (and its
+/// channel no parameters).
+fn bindings_expr(b: &BindingsIr, parameterized: bool) -> Option<TokenStream> {
+    if b.amqp.is_none() && b.redis.is_none() && !parameterized {
         return None;
     }
     let amqp = match &b.amqp {
@@ -306,7 +307,7 @@ fn bindings_expr(b: &BindingsIr) -> Option<TokenStream> {
             }))
         }
     };
-    Some(quote!(__rt::Bindings { amqp: #amqp, redis: #redis }))
+    Some(quote!(__rt::Bindings { amqp: #amqp, redis: #redis, parameterized: #parameterized }))
 }
 
 fn channel_parts(ir: &Ir, op: &OperationIr) -> (bool, TokenStream, Option<String>) {
@@ -525,7 +526,7 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
             Some(g) => quote!(Some(String::from(#g))),
             None => quote!(None),
         };
-        let bindings = bindings_expr(&op.bindings).map(|b| quote!(bindings: #b,));
+        let bindings = bindings_expr(&op.bindings, has_params).map(|b| quote!(bindings: #b,));
         quote! {
             .route(__rt::Route {
                 operation: String::from(#operation),
@@ -596,7 +597,7 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
         };
         let doc = op_doc(op);
         // The spec's bindings, built once.
-        let bindings = bindings_expr(&op.bindings);
+        let bindings = bindings_expr(&op.bindings, has_params);
         let bindings_static = bindings.as_ref().map(|b| {
             quote! {
                 static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(|| #b);

@@ -606,11 +606,19 @@ impl<'d> Lowerer<'d> {
                 auto_delete: q.auto_delete.unwrap_or(false),
                 vhost: q.vhost.clone(),
             });
+            // FastStream writes the routing key itself under `cc`: that is
+            // the address, not a copy to another key.
+            let address = channel.get("address").and_then(Value::as_str);
+            let cc =
+                o.cc.unwrap_or_default()
+                    .into_iter()
+                    .filter(|k| Some(k.as_str()) != address && !k.contains('{'))
+                    .collect();
             Some(AmqpIr {
                 is_queue,
                 exchange,
                 queue,
-                cc: o.cc.unwrap_or_default(),
+                cc,
                 delivery_mode: o.delivery_mode.filter(|m| matches!(m, 1 | 2)),
                 priority: o.priority,
                 expiration_ms: o.expiration,

@@ -1,14 +1,29 @@
-//! RabbitMQ (AMQP 0.9.1) on lapin: a topic exchange routes addresses
-//! (`{param}` tokens become `*`), each subscriber consumes a queue (a
-//! group shares one durable queue: competing consumers; without a group a
-//! subscriber gets an exclusive queue of its own), publisher confirms make
-//! publishing durable, and every queue dead-letters rejected messages to
-//! `<queue>.dead`. Ack, nack (requeue, after the delay) and reject map
-//! onto `basic.ack`, `basic.nack` and `basic.reject`.
+//! RabbitMQ (AMQP 0.9.1) on lapin, with FastStream's topology by default,
+//! so a Rust service joins a fleet of FastStream services as it is:
 //!
-//! Wire compatible with FastStream: content type, correlation id and
-//! reply-to are AMQP properties; replies go to the default exchange with
-//! the reply-to as routing key.
+//! - A channel without parameters (and without an exchange binding) is a
+//!   queue on the default exchange: publishing sends to `""` with the
+//!   address as routing key; subscribing consumes the durable queue named
+//!   by the address (or by the queue binding), shared by every subscriber
+//!   of it (competing consumers), declared as FastStream declares it when
+//!   it is missing.
+//! - A parameterized address, or a channel whose binding names an
+//!   exchange, goes through that exchange (the broker's own topic exchange
+//!   by default: `{param}` tokens become `*`); a group shares one durable
+//!   queue, a subscriber without a group gets an exclusive queue of its own.
+//! - Queues that exist already are used as they are: one declared by
+//!   someone else with other arguments is never a reason to fail (a warning
+//!   says what differs). A queue this adapter declares on an exchange
+//!   dead-letters to `<queue>.dead` by its own `x-dead-letter-*` arguments;
+//!   on any other queue the runtime republishes a rejected message to
+//!   `<queue>.dead` itself.
+//!
+//! Publisher confirms make publishing durable. Ack, nack (sent round again
+//! after the delay, with an attempt count) and reject map onto
+//! `basic.ack`, a counted republish and `basic.reject` (or the republish to
+//! the dead-letter queue). Content type, correlation id and reply-to are
+//! AMQP properties; replies go to the default exchange with the reply-to as
+//! routing key, as FastStream sends and expects them.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -51,6 +66,8 @@ pub struct AmqpBroker {
     vhost: String,
     /// Exchanges of the spec declared so far.
     exchanges: Arc<Mutex<HashSet<String>>>,
+    /// Queues found with other arguments (warned about once).
+    warned: Arc<Mutex<HashSet<String>>>,
 }
 
 impl std::fmt::Debug for AmqpBroker {
@@ -202,6 +219,7 @@ impl AmqpBroker {
             publish_timeout: Duration::from_secs(30),
             vhost: vhost_of(&full),
             exchanges: Arc::default(),
+            warned: Arc::default(),
         })
     }
 
@@ -312,17 +330,23 @@ impl AmqpBroker {
     }
 
     /// Declares (and binds) the queue a subscription consumes, as the
-    /// bindings say; returns its name.
+    /// bindings say (FastStream's topology where they say nothing); returns
+    /// its name and where its rejected messages go.
     async fn subscribe_queue(
         &self,
         ch: &lapin::Channel,
         spec: &SubscribeSpec,
-    ) -> Result<String, BrokerError> {
+    ) -> Result<(String, DeadLetter), BrokerError> {
         let b = spec.bindings.amqp.clone().unwrap_or_default();
         self.check_vhost(&spec.address, &b)?;
         let pattern = routing_pattern(&spec.address);
-        if b.is_queue {
-            // The channel is a queue: consume it by name.
+        let named_exchange = b
+            .exchange
+            .as_ref()
+            .filter(|x| !x.name.is_empty() && x.kind != AmqpExchangeKind::Default);
+        if b.is_queue || (named_exchange.is_none() && !spec.address.contains('{')) {
+            // A queue on the default exchange: consumed by name (the
+            // binding's, else the address), shared by every subscriber.
             let props = b.queue.clone().unwrap_or_default();
             let name = props.name.clone().unwrap_or_else(|| spec.address.clone());
             if name.contains('{') {
@@ -331,10 +355,10 @@ impl AmqpBroker {
                     format!("`{}`: a queue's name cannot hold parameters", spec.address),
                 ));
             }
-            self.declare(ch, &name, &props, true).await?;
-            return Ok(name);
+            let dead = self.ensure_queue(&name, &props, false).await?;
+            return Ok((name, dead));
         }
-        let (exchange, kind) = match &b.exchange {
+        let (exchange, kind) = match named_exchange {
             Some(x) => {
                 self.ensure_exchange(x).await?;
                 (x.name.clone(), x.kind)
@@ -374,46 +398,36 @@ impl AmqpBroker {
             },
         };
         let name = props.name.clone().unwrap_or_default();
-        self.declare(ch, &name, &props, true).await?;
-        if !exchange.is_empty() && kind != AmqpExchangeKind::Default {
-            ch.queue_bind(
-                ShortString::from(name.as_str()),
-                ShortString::from(exchange.as_str()),
-                ShortString::from(key.as_str()),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(|e| err(BrokerErrorKind::Refused, e))?;
-        }
-        Ok(name)
+        let dead = self.ensure_queue(&name, &props, true).await?;
+        ch.queue_bind(
+            ShortString::from(name.as_str()),
+            ShortString::from(exchange.as_str()),
+            ShortString::from(key.as_str()),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+        Ok((name, dead))
     }
 
-    async fn declare(
+    /// Makes sure the queue `name` is there for a subscriber and says where
+    /// its rejected messages go. A queue that exists is used as it is; when
+    /// it was declared with other arguments than `props` asks for, a
+    /// warning says what differs (the server's words) and the runtime
+    /// dead-letters by republishing. `own_dead_letters`: declare the queue
+    /// (when this adapter creates it) with `x-dead-letter-*` arguments of
+    /// its own; else (FastStream's queues) with FastStream's arguments only.
+    async fn ensure_queue(
         &self,
-        ch: &lapin::Channel,
         name: &str,
         props: &AmqpQueue,
-        dead_letter: bool,
-    ) -> Result<(), BrokerError> {
+        own_dead_letters: bool,
+    ) -> Result<DeadLetter, BrokerError> {
+        let dead = format!("{name}.dead");
+        let existed = self.queue_exists(name).await?;
         let mut args = FieldTable::default();
-        if dead_letter {
-            let dead = format!("{name}.dead");
-            // The dead letters of an exclusive queue (a subscriber's own,
-            // named afresh by each run) go with the connection as the
-            // queue does; else every run would leave a durable queue.
-            ch.queue_declare(
-                ShortString::from(dead.as_str()),
-                QueueDeclareOptions {
-                    durable: !props.exclusive,
-                    exclusive: props.exclusive,
-                    ..QueueDeclareOptions::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .map_err(|e| err(BrokerErrorKind::Refused, e))?;
-            lock(&self.declared).push(dead.clone());
+        if own_dead_letters {
             args.insert(
                 ShortString::from("x-dead-letter-exchange"),
                 AMQPValue::LongString(LongString::from("")),
@@ -422,7 +436,97 @@ impl AmqpBroker {
                 ShortString::from("x-dead-letter-routing-key"),
                 AMQPValue::LongString(LongString::from(dead.as_str())),
             );
+        } else {
+            args.insert(
+                ShortString::from("x-queue-type"),
+                AMQPValue::LongString(LongString::from("classic")),
+            );
         }
+        // The dead-letter queue first (a queue that dead-letters to it may
+        // receive messages at once). The dead letters of an exclusive queue
+        // (a subscriber's own, named afresh by each run) go with the
+        // connection as the queue does; else every run would leave a
+        // durable queue behind.
+        let dead_existed = self.queue_exists(&dead).await?;
+        self.declare_on_own_channel(
+            &dead,
+            &AmqpQueue {
+                name: None,
+                durable: !props.exclusive,
+                exclusive: props.exclusive,
+                auto_delete: false,
+                vhost: None,
+            },
+            FieldTable::default(),
+        )
+        .await
+        .or_else(|e| if dead_existed { Ok(()) } else { Err(e) })?;
+        if !dead_existed {
+            lock(&self.declared).push(dead.clone());
+        }
+        match self.declare_on_own_channel(name, props, args).await {
+            Ok(()) => {
+                if !existed && !props.exclusive && !props.auto_delete {
+                    lock(&self.declared).push(name.to_owned());
+                }
+                Ok(if own_dead_letters {
+                    DeadLetter::Queue
+                } else {
+                    DeadLetter::Republish(Arc::from(dead.as_str()))
+                })
+            }
+            Err(e) if existed => {
+                if lock(&self.warned).insert(name.to_owned()) {
+                    tracing::warn!(
+                        queue = %name,
+                        difference = %e,
+                        "the queue exists with other arguments than this service would declare; it is used as it is, and rejected messages are republished to `{dead}`"
+                    );
+                }
+                Ok(DeadLetter::Republish(Arc::from(dead.as_str())))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether a queue exists (a passive declare, on a channel of its own:
+    /// a missing queue closes the channel it is asked on).
+    async fn queue_exists(&self, name: &str) -> Result<bool, BrokerError> {
+        let ch = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+        let found = ch
+            .queue_declare(
+                ShortString::from(name),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .is_ok();
+        if found {
+            let _ = ch.close(200, ShortString::from("checked")).await;
+        }
+        Ok(found)
+    }
+
+    /// Declares a queue on a channel of its own (a refused declare closes
+    /// the channel it is made on, never the consumer's).
+    async fn declare_on_own_channel(
+        &self,
+        name: &str,
+        props: &AmqpQueue,
+        args: FieldTable,
+    ) -> Result<(), BrokerError> {
+        let ch = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(|e| err(BrokerErrorKind::Connection, e))?;
         ch.queue_declare(
             ShortString::from(name),
             QueueDeclareOptions {
@@ -435,11 +539,20 @@ impl AmqpBroker {
         )
         .await
         .map_err(|e| err(BrokerErrorKind::Refused, format!("queue `{name}`: {e}")))?;
-        if !props.exclusive && !props.auto_delete {
-            lock(&self.declared).push(name.to_owned());
-        }
+        // An exclusive queue belongs to the connection, not the channel.
+        let _ = ch.close(200, ShortString::from("declared")).await;
         Ok(())
     }
+}
+
+/// Where a subscriber's rejected messages go.
+#[derive(Debug, Clone)]
+enum DeadLetter {
+    /// The queue dead-letters them itself (its `x-dead-letter-*` arguments).
+    Queue,
+    /// The runtime republishes them to this queue (through the default
+    /// exchange), then acks the original.
+    Republish(Arc<str>),
 }
 
 /// The header that carries how many times a message was delivered, when
@@ -459,27 +572,31 @@ struct AmqpAcker {
     data: bytes::Bytes,
     properties: BasicProperties,
     attempt: u32,
+    /// Where the runtime republishes a rejected message (a queue without
+    /// dead-lettering of its own); `None`: `basic.reject` dead-letters it.
+    dead_letter: Option<Arc<str>>,
 }
 
+/// The header that says why a message was dead-lettered by the runtime.
+const REASON: &str = "x-faststream-reason";
+
 impl AmqpAcker {
-    /// Publishes the message to the back of its queue with the next
-    /// attempt number (confirmed), so the count survives the round.
-    async fn requeue_counted(&self) -> Result<(), lapin::Error> {
+    /// Publishes the message (confirmed) to a queue through the default
+    /// exchange, with extra headers.
+    async fn republish(&self, queue: &str, extra: &[(&str, String)]) -> Result<(), lapin::Error> {
         let mut headers = self.properties.headers().clone().unwrap_or_default();
-        headers.insert(
-            ShortString::from(ATTEMPT),
-            AMQPValue::LongString(LongString::from((self.attempt + 1).to_string())),
-        );
-        headers.insert(
-            ShortString::from(ROUTING_KEY),
-            AMQPValue::LongString(LongString::from(self.routing_key.as_str())),
-        );
+        for (k, v) in extra {
+            headers.insert(
+                ShortString::from(*k),
+                AMQPValue::LongString(LongString::from(v.as_str())),
+            );
+        }
         let properties = self.properties.clone().with_headers(headers);
         let confirm = self
             .publish
             .basic_publish(
                 ShortString::from(""),
-                ShortString::from(&*self.queue),
+                ShortString::from(queue),
                 BasicPublishOptions::default(),
                 &self.data,
                 properties,
@@ -494,6 +611,19 @@ impl AmqpAcker {
             .into());
         }
         Ok(())
+    }
+
+    /// Publishes the message to the back of its queue with the next
+    /// attempt number (confirmed), so the count survives the round.
+    async fn requeue_counted(&self) -> Result<(), lapin::Error> {
+        self.republish(
+            &self.queue,
+            &[
+                (ATTEMPT, (self.attempt + 1).to_string()),
+                (ROUTING_KEY, self.routing_key.clone()),
+            ],
+        )
+        .await
     }
 }
 
@@ -542,6 +672,21 @@ impl Acker for AmqpAcker {
     fn reject(self: Box<Self>, reason: String) -> BoxFuture<'static, Result<(), BrokerError>> {
         Box::pin(async move {
             tracing::warn!(reason = %reason, "message rejected to the dead-letter queue");
+            if let Some(dead) = &self.dead_letter {
+                match self.republish(dead, &[(REASON, reason.clone())]).await {
+                    Ok(()) => {
+                        return self
+                            .acker
+                            .ack(BasicAckOptions::default())
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| err(BrokerErrorKind::Connection, e));
+                    }
+                    Err(e) => {
+                        tracing::error!(queue = %dead, error = %e, "could not republish the rejected message to its dead-letter queue; rejecting it");
+                    }
+                }
+            }
             self.acker
                 .reject(BasicRejectOptions { requeue: false })
                 .await
@@ -605,11 +750,22 @@ impl Broker for AmqpBroker {
                 .amqp
                 .as_ref()
                 .filter(|_| !is_inbox(&envelope.channel));
+            // FastStream's topology: a channel without parameters (and
+            // without an exchange) is a queue on the default exchange.
+            let through_exchange = |b: Option<&AmqpBindings>| {
+                bindings.parameterized
+                    && !is_inbox(&envelope.channel)
+                    && b.is_none_or(|b| !b.is_queue)
+            };
             let (exchange, routing_key) = match b {
-                None if is_inbox(&envelope.channel) => (String::new(), envelope.channel.clone()),
-                None => (self.exchange.clone(), envelope.channel.clone()),
+                None if through_exchange(None) => (self.exchange.clone(), envelope.channel.clone()),
+                None => (String::new(), envelope.channel.clone()),
                 Some(b) => {
                     self.check_vhost(&envelope.channel, b)?;
+                    let named = b
+                        .exchange
+                        .as_ref()
+                        .filter(|x| !x.name.is_empty() && x.kind != AmqpExchangeKind::Default);
                     if b.is_queue {
                         let queue = b
                             .queue
@@ -617,14 +773,13 @@ impl Broker for AmqpBroker {
                             .and_then(|q| q.name.clone())
                             .unwrap_or_else(|| envelope.channel.clone());
                         (String::new(), queue)
+                    } else if let Some(x) = named {
+                        self.ensure_exchange(x).await?;
+                        (x.name.clone(), envelope.channel.clone())
+                    } else if through_exchange(Some(b)) {
+                        (self.exchange.clone(), envelope.channel.clone())
                     } else {
-                        match &b.exchange {
-                            Some(x) => {
-                                self.ensure_exchange(x).await?;
-                                (x.name.clone(), envelope.channel.clone())
-                            }
-                            None => (self.exchange.clone(), envelope.channel.clone()),
-                        }
+                        (String::new(), envelope.channel.clone())
                     }
                 }
             };
@@ -719,12 +874,20 @@ impl Broker for AmqpBroker {
             )
             .await
             .map_err(|e| err(BrokerErrorKind::Refused, e))?;
-            let queue = if is_inbox(&spec.address) {
-                self.declare(&ch, &spec.address, &exclusive_queue(), false)
-                    .await?;
-                spec.address.clone()
+            let (queue, dead_letter) = if is_inbox(&spec.address) {
+                self.declare_on_own_channel(
+                    &spec.address,
+                    &exclusive_queue(),
+                    FieldTable::default(),
+                )
+                .await?;
+                (spec.address.clone(), DeadLetter::Queue)
             } else {
                 self.subscribe_queue(&ch, &spec).await?
+            };
+            let dead_letter = match dead_letter {
+                DeadLetter::Queue => None,
+                DeadLetter::Republish(q) => Some(q),
             };
             let consumer = ch
                 .basic_consume(
@@ -775,6 +938,7 @@ impl Broker for AmqpBroker {
                             data,
                             properties: d.properties,
                             attempt,
+                            dead_letter: dead_letter.clone(),
                         }),
                     })
                 })

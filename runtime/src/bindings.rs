@@ -11,12 +11,18 @@
 pub struct Bindings {
     pub amqp: Option<AmqpBindings>,
     pub redis: Option<RedisBindings>,
+    /// The channel's address has `{parameters}`: a publish names one of
+    /// many concrete addresses. On RabbitMQ such a channel goes through a
+    /// topic exchange; one without parameters (and without an exchange
+    /// binding) is a queue on the default exchange, as FastStream does it.
+    pub parameterized: bool,
 }
 
 /// No bindings: every adapter uses its defaults.
 pub(crate) static NO_BINDINGS: Bindings = Bindings {
     amqp: None,
     redis: None,
+    parameterized: false,
 };
 
 /// AMQP 0.9.1 (RabbitMQ): the channel binding's `is`, `exchange` and

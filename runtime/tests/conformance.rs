@@ -583,13 +583,13 @@ suite!(redis_streams_broker, redis_streams());
 
 /// A broker whose every subscription and publish (but replies) carries the
 /// given bindings, as generated code passes the spec's.
-#[cfg(feature = "redis")]
+#[cfg(any(feature = "redis", feature = "amqp"))]
 struct Bound<B> {
     inner: B,
     bindings: faststream::Bindings,
 }
 
-#[cfg(feature = "redis")]
+#[cfg(any(feature = "redis", feature = "amqp"))]
 impl<B: Broker> Broker for Bound<B> {
     fn name(&self) -> &'static str {
         self.inner.name()
@@ -663,10 +663,10 @@ async fn redis_lists() -> Fixture {
 #[cfg(feature = "redis")]
 suite!(redis_lists_broker, redis_lists());
 
-/// RabbitMQ through the `amq.topic` exchange; the queues a test declared
-/// are deleted when it ends.
+/// RabbitMQ: (the URL, the connected broker, its dead-letter counter and
+/// its cleanup).
 #[cfg(feature = "amqp")]
-async fn rabbitmq() -> Fixture {
+async fn rabbitmq_parts() -> (faststream::amqp::AmqpBroker, Fixture) {
     let url = std::env::var("FASTSTREAM_AMQP_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
     let broker = match faststream::amqp::AmqpBroker::connect(&url, "amq.topic").await {
@@ -676,7 +676,7 @@ async fn rabbitmq() -> Fixture {
         ),
     };
     let (counter, cleaner) = (broker.clone(), broker.clone());
-    Fixture {
+    let fixture = Fixture {
         root: format!("amqpconf.{}", new_id()),
         dead_letters: Some(Arc::new(move || {
             let b = counter.clone();
@@ -690,9 +690,57 @@ async fn rabbitmq() -> Fixture {
                     .expect("the test queues are deleted");
             })
         })),
-        ..Fixture::new(Arc::new(broker))
+        ..Fixture::new(Arc::new(broker.clone()))
+    };
+    (broker, fixture)
+}
+
+/// RabbitMQ through the `amq.topic` exchange, parameterized addresses, as
+/// generated code binds a channel with parameters; the queues a test
+/// declared are deleted when it ends.
+#[cfg(feature = "amqp")]
+async fn rabbitmq() -> Fixture {
+    use faststream::{AmqpBindings, AmqpExchange, AmqpExchangeKind};
+    let (broker, fixture) = rabbitmq_parts().await;
+    let bound = Bound {
+        inner: broker,
+        bindings: faststream::Bindings {
+            amqp: Some(AmqpBindings {
+                exchange: Some(AmqpExchange {
+                    name: "amq.topic".into(),
+                    kind: AmqpExchangeKind::Topic,
+                    durable: true,
+                    auto_delete: false,
+                    vhost: None,
+                }),
+                ..AmqpBindings::default()
+            }),
+            parameterized: true,
+            ..faststream::Bindings::default()
+        },
+    };
+    Fixture {
+        broker: Arc::new(bound),
+        ..fixture
     }
 }
+
+/// RabbitMQ with FastStream's topology: channels without parameters are
+/// durable queues on the default exchange, shared by their subscribers.
+#[cfg(feature = "amqp")]
+async fn rabbitmq_default_exchange() -> Fixture {
+    let (_, fixture) = rabbitmq_parts().await;
+    Fixture {
+        params: false,
+        ..fixture
+    }
+}
+
+#[cfg(feature = "amqp")]
+suite!(
+    rabbitmq_default_exchange_broker,
+    rabbitmq_default_exchange()
+);
 
 #[cfg(feature = "amqp")]
 suite!(rabbitmq_broker, rabbitmq());

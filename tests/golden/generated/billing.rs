@@ -948,11 +948,17 @@ impl Publisher {
         params: &channels::Logs,
         message: &models::LogLine,
     ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            amqp: None,
+            redis: None,
+            parameterized: true,
+        });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;
         #[allow(unused_mut)]
         let mut envelope = __rt::Envelope::new(params.address(), payload)
             .with_content_type("application/json");
-        self.inner.publish(envelope).await
+        self.inner.publish_with(envelope, &BINDINGS).await
     }
 }

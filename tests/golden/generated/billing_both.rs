@@ -948,12 +948,18 @@ impl Publisher {
         params: &channels::Logs,
         message: &models::LogLine,
     ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            amqp: None,
+            redis: None,
+            parameterized: true,
+        });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;
         #[allow(unused_mut)]
         let mut envelope = __rt::Envelope::new(params.address(), payload)
             .with_content_type("application/json");
-        self.inner.publish(envelope).await
+        self.inner.publish_with(envelope, &BINDINGS).await
     }
 }
 /// What a client of this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`client_router`].
@@ -980,6 +986,11 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
             address: String::from("logs.{level}"),
             options: __rt::SubscriberOptions {
                 group: None,
+                bindings: __rt::Bindings {
+                    amqp: None,
+                    redis: None,
+                    parameterized: true,
+                },
                 ..Default::default()
             },
             handler: {

@@ -411,6 +411,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                         expiration_ms: None,
                     }),
                     redis: None,
+                    parameterized: true,
                 },
                 ..Default::default()
             },
@@ -462,6 +463,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                         group: Some(String::from("billing")),
                         consumer: None,
                     }),
+                    parameterized: false,
                 },
                 ..Default::default()
             },
@@ -525,6 +527,7 @@ impl Publisher {
                 expiration_ms: None,
             }),
             redis: None,
+            parameterized: false,
         });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;
@@ -546,6 +549,7 @@ impl Publisher {
                 group: None,
                 consumer: None,
             }),
+            parameterized: false,
         });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;

@@ -534,6 +534,11 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
             address: String::from("cursed.{type}.{self}"),
             options: __rt::SubscriberOptions {
                 group: None,
+                bindings: __rt::Bindings {
+                    amqp: None,
+                    redis: None,
+                    parameterized: true,
+                },
                 ..Default::default()
             },
             handler: {

@@ -506,6 +506,11 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
             address: String::from("stores.{storeId}.orders"),
             options: __rt::SubscriberOptions {
                 group: None,
+                bindings: __rt::Bindings {
+                    amqp: None,
+                    redis: None,
+                    parameterized: true,
+                },
                 ..Default::default()
             },
             handler: {

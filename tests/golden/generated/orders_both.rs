@@ -506,6 +506,11 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
             address: String::from("stores.{storeId}.orders"),
             options: __rt::SubscriberOptions {
                 group: None,
+                bindings: __rt::Bindings {
+                    amqp: None,
+                    redis: None,
+                    parameterized: true,
+                },
                 ..Default::default()
             },
             handler: {
@@ -600,6 +605,12 @@ impl ClientPublisher {
         headers: Option<&messages::HandleOrderHeaders>,
         timeout: ::std::time::Duration,
     ) -> Result<models::OrderAccepted, __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            amqp: None,
+            redis: None,
+            parameterized: true,
+        });
         let payload = message.encode().map_err(__rt::PublishError::Encode)?;
         #[allow(unused_mut)]
         let mut envelope = __rt::Envelope::new(params.address(), payload)
@@ -607,7 +618,7 @@ impl ClientPublisher {
         if let Some(h) = headers {
             envelope.headers = h.encode().map_err(__rt::PublishError::Encode)?;
         }
-        let reply = self.inner.request(envelope, timeout).await?;
+        let reply = self.inner.request_with(envelope, &BINDINGS, timeout).await?;
         __rt::decode_payload_as("application/json", &reply.payload)
             .map_err(__rt::PublishError::Reply)
     }

@@ -545,6 +545,11 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
             address: String::from("billing.logs.{level}"),
             options: __rt::SubscriberOptions {
                 group: None,
+                bindings: __rt::Bindings {
+                    amqp: None,
+                    redis: None,
+                    parameterized: true,
+                },
                 ..Default::default()
             },
             handler: {

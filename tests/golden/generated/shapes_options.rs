@@ -1088,6 +1088,11 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
             address: String::from("tenants.{tenant}.regions.{region}.shipments"),
             options: __rt::SubscriberOptions {
                 group: None,
+                bindings: __rt::Bindings {
+                    amqp: None,
+                    redis: None,
+                    parameterized: true,
+                },
                 ..Default::default()
             },
             handler: {
