@@ -129,6 +129,23 @@ fn vhost_of(url: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The URL as lapin must read it: an empty virtual host (`amqp://host/`
+/// or `amqp://host`) means `/`, as FastStream (aio-pika) and the servers
+/// FastStream exports (`pathname: /`) mean it; lapin would ask for the
+/// virtual host "" instead.
+fn with_explicit_vhost(url: &str) -> String {
+    let (main, query) = match url.find(['?', '#']) {
+        Some(i) => url.split_at(i),
+        None => (url, ""),
+    };
+    let rest = main.split_once("://").map_or(main, |(_, r)| r);
+    match rest.split_once('/') {
+        Some((_, "")) => format!("{main}%2f{query}"),
+        None => format!("{main}/%2f{query}"),
+        Some(_) => url.to_owned(),
+    }
+}
+
 fn is_inbox(address: &str) -> bool {
     address.starts_with("_INBOX.") || address.starts_with("amq.")
 }
@@ -156,6 +173,7 @@ impl AmqpBroker {
         if options.tls && full.starts_with("amqp://") {
             full = full.replacen("amqp://", "amqps://", 1);
         }
+        let full = with_explicit_vhost(&full);
         // Reconnect after a lost connection (100 ms doubling to 5 s,
         // without giving up) and declare the exchanges, queues, bindings
         // and consumers again.
@@ -963,5 +981,22 @@ mod tests {
             super::vhost_of("amqp://h/shop%2Feu?heartbeat=10"),
             "shop/eu"
         );
+        // An empty virtual host is `/`, as FastStream means it.
+        for (url, explicit) in [
+            ("amqp://h:5672/", "amqp://h:5672/%2f"),
+            ("amqp://h:5672", "amqp://h:5672/%2f"),
+            (
+                "amqp://u:p@h/?heartbeat=10",
+                "amqp://u:p@h/%2f?heartbeat=10",
+            ),
+            ("amqp://h/%2f", "amqp://h/%2f"),
+            ("amqp://h/shop", "amqp://h/shop"),
+        ] {
+            assert_eq!(super::with_explicit_vhost(url), explicit);
+            assert_eq!(
+                super::vhost_of(&super::with_explicit_vhost(url)),
+                super::vhost_of(url)
+            );
+        }
     }
 }

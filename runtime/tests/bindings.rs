@@ -212,6 +212,79 @@ mod amqp_bindings {
     }
 
     #[tokio::test]
+    async fn a_queue_declared_by_someone_else_is_used_as_it_is() {
+        // Another service declared the queue with arguments of its own (a
+        // length limit, no dead-lettering).
+        let queue = format!("bindings-theirs-{}", new_id());
+        let ch = raw().await;
+        let mut args = FieldTable::default();
+        args.insert(
+            ShortString::from("x-max-length"),
+            lapin::types::AMQPValue::LongLongInt(1000),
+        );
+        ch.queue_declare(
+            ShortString::from(queue.as_str()),
+            QueueDeclareOptions {
+                durable: true,
+                ..QueueDeclareOptions::default()
+            },
+            args,
+        )
+        .await
+        .unwrap();
+        // FastStream's topology: the address names the queue.
+        let broker = broker().await;
+        let mut sub = broker
+            .subscribe(SubscribeSpec::new(&queue))
+            .await
+            .expect("an existing queue with other arguments is no reason to fail");
+        broker
+            .publish(Envelope::new(&queue, b"\"good\"".to_vec()))
+            .await
+            .unwrap();
+        broker
+            .publish(Envelope::new(&queue, b"\"poison\"".to_vec()))
+            .await
+            .unwrap();
+        let d = next(&mut sub).await;
+        assert_eq!(&d.envelope.payload[..], b"\"good\"");
+        d.acker.ack().await.unwrap();
+        // Rejected: the queue has no dead-lettering of its own, so the
+        // runtime republishes the message to `<queue>.dead`, with the reason.
+        let d = next(&mut sub).await;
+        d.acker.reject("refused by the test".into()).await.unwrap();
+        let dead = format!("{queue}.dead");
+        let got = tokio::time::timeout(TIMEOUT, async {
+            loop {
+                if let Some(m) = ch
+                    .basic_get(ShortString::from(dead.as_str()), BasicGetOptions::default())
+                    .await
+                    .unwrap()
+                {
+                    return m;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the rejected message in the dead-letter queue");
+        assert_eq!(&got.delivery.data[..], b"\"poison\"");
+        let reason = got.delivery.properties.headers().as_ref().and_then(|h| {
+            match h.inner().get("x-faststream-reason") {
+                Some(lapin::types::AMQPValue::LongString(s)) => Some(s.to_string()),
+                _ => None,
+            }
+        });
+        assert_eq!(reason.as_deref(), Some("refused by the test"));
+        drop(sub);
+        for q in [&queue, &dead] {
+            let _ = ch
+                .queue_delete(ShortString::from(q.as_str()), QueueDeleteOptions::default())
+                .await;
+        }
+    }
+
+    #[tokio::test]
     async fn another_virtual_host_is_refused_with_a_clear_error() {
         let bindings = Bindings {
             amqp: Some(AmqpBindings {

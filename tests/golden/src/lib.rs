@@ -26,6 +26,9 @@ pub mod content_types;
 #[path = "../generated/cursed.rs"]
 pub mod cursed;
 #[rustfmt::skip]
+#[path = "../generated/fleet_export.rs"]
+pub mod fleet_export;
+#[rustfmt::skip]
 #[path = "../generated/orders.rs"]
 pub mod orders;
 #[rustfmt::skip]
