@@ -110,6 +110,34 @@ impl NatsBroker {
             .await
             .map_err(|e| err(BrokerErrorKind::Connection, e))
     }
+
+    /// A round trip through the server: a message to an inbox of this
+    /// connection comes back, so everything sent before it (a `SUB`) has
+    /// been processed. A socket flush only writes the buffer.
+    pub(crate) async fn round_trip(&self) -> Result<(), BrokerError> {
+        let inbox = self.client.new_inbox();
+        let mut probe = self
+            .client
+            .subscribe(inbox.clone())
+            .await
+            .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+        self.client
+            .publish(inbox, bytes::Bytes::new())
+            .await
+            .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+        self.flush().await?;
+        match tokio::time::timeout(std::time::Duration::from_secs(10), probe.next()).await {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(err(
+                BrokerErrorKind::Connection,
+                "the NATS connection closed",
+            )),
+            Err(_) => Err(err(
+                BrokerErrorKind::Timeout,
+                "NATS did not echo a message within 10 s",
+            )),
+        }
+    }
 }
 
 /// Whether every `{parameter}` of an address is a whole `.`-separated
@@ -228,8 +256,9 @@ impl Broker for NatsBroker {
             }
             .map_err(|e| err(BrokerErrorKind::Refused, e))?;
             // Subscribed means the server has the subscription: core NATS
-            // drops what arrives before it does.
-            self.flush().await?;
+            // drops what arrives before it does. A round trip (not a socket
+            // flush) says it has.
+            self.round_trip().await?;
             let template = spec.address.clone();
             // `*` matches a whole token: exact unless a parameter shares a
             // token with text (`a.b-{x}.c`), which is checked here.
