@@ -89,10 +89,17 @@ async fn typed(broker: Arc<dyn Broker>, n: u64) -> f64 {
     let channel = format!("stores.{store}.orders");
     let started = Instant::now();
     let publisher = app.publisher().clone();
+    // What the generated publisher passes for this channel: its address
+    // has a parameter (on RabbitMQ that routes it through the exchange).
+    let bindings = faststream::Bindings {
+        parameterized: true,
+        ..faststream::Bindings::default()
+    };
     for _ in 0..n {
         publisher
-            .publish(
+            .publish_with(
                 Envelope::new(channel.clone(), payload()).with_content_type("application/json"),
+                &bindings,
             )
             .await
             .expect("publishes");
