@@ -146,6 +146,13 @@ fn with_explicit_vhost(url: &str) -> String {
     }
 }
 
+/// The exchange a binding names, unless it is the default exchange.
+fn named_exchange(b: &AmqpBindings) -> Option<&AmqpExchange> {
+    b.exchange
+        .as_ref()
+        .filter(|x| !x.name.is_empty() && x.kind != AmqpExchangeKind::Default)
+}
+
 fn is_inbox(address: &str) -> bool {
     address.starts_with("_INBOX.") || address.starts_with("amq.")
 }
@@ -349,20 +356,18 @@ impl AmqpBroker {
 
     /// Declares (and binds) the queue a subscription consumes, as the
     /// bindings say (FastStream's topology where they say nothing); returns
-    /// its name and where its rejected messages go.
+    /// its name and the queue the runtime republishes its rejected messages
+    /// to (`None`: the queue dead-letters them itself).
     async fn subscribe_queue(
         &self,
         ch: &lapin::Channel,
         spec: &SubscribeSpec,
-    ) -> Result<(String, DeadLetter), BrokerError> {
+    ) -> Result<(String, Option<Arc<str>>), BrokerError> {
         let b = spec.bindings.amqp.clone().unwrap_or_default();
         self.check_vhost(&spec.address, &b)?;
         let pattern = routing_pattern(&spec.address);
-        let named_exchange = b
-            .exchange
-            .as_ref()
-            .filter(|x| !x.name.is_empty() && x.kind != AmqpExchangeKind::Default);
-        if b.is_queue || (named_exchange.is_none() && !spec.address.contains('{')) {
+        let named = named_exchange(&b);
+        if b.is_queue || (named.is_none() && !spec.address.contains('{')) {
             // A queue on the default exchange: consumed by name (the
             // binding's, else the address), shared by every subscriber.
             let props = b.queue.clone().unwrap_or_default();
@@ -376,7 +381,7 @@ impl AmqpBroker {
             let dead = self.ensure_queue(&name, &props, false).await?;
             return Ok((name, dead));
         }
-        let (exchange, kind) = match named_exchange {
+        let (exchange, kind) = match named {
             Some(x) => {
                 self.ensure_exchange(x).await?;
                 (x.name.clone(), x.kind)
@@ -430,8 +435,9 @@ impl AmqpBroker {
     }
 
     /// Makes sure the queue `name` is there for a subscriber and says where
-    /// its rejected messages go. A queue that exists is used as it is; when
-    /// it was declared with other arguments than `props` asks for, a
+    /// the runtime republishes its rejected messages (`None`: the queue
+    /// dead-letters them itself). A queue that exists is used as it is;
+    /// when it was declared with other arguments than `props` asks for, a
     /// warning says what differs (the server's words) and the runtime
     /// dead-letters by republishing. `own_dead_letters`: declare the queue
     /// (when this adapter creates it) with `x-dead-letter-*` arguments of
@@ -441,7 +447,7 @@ impl AmqpBroker {
         name: &str,
         props: &AmqpQueue,
         own_dead_letters: bool,
-    ) -> Result<DeadLetter, BrokerError> {
+    ) -> Result<Option<Arc<str>>, BrokerError> {
         let dead = format!("{name}.dead");
         let existed = self.queue_exists(name).await?;
         let mut args = FieldTable::default();
@@ -487,11 +493,7 @@ impl AmqpBroker {
                 if !existed && !props.exclusive && !props.auto_delete {
                     lock(&self.declared).push(name.to_owned());
                 }
-                Ok(if own_dead_letters {
-                    DeadLetter::Queue
-                } else {
-                    DeadLetter::Republish(Arc::from(dead.as_str()))
-                })
+                Ok((!own_dead_letters).then(|| Arc::from(dead.as_str())))
             }
             Err(e) if existed => {
                 if lock(&self.warned).insert(name.to_owned()) {
@@ -501,7 +503,7 @@ impl AmqpBroker {
                         "the queue exists with other arguments than this service would declare; it is used as it is, and rejected messages are republished to `{dead}`"
                     );
                 }
-                Ok(DeadLetter::Republish(Arc::from(dead.as_str())))
+                Ok(Some(Arc::from(dead.as_str())))
             }
             Err(e) => Err(e),
         }
@@ -561,16 +563,6 @@ impl AmqpBroker {
         let _ = ch.close(200, ShortString::from("declared")).await;
         Ok(())
     }
-}
-
-/// Where a subscriber's rejected messages go.
-#[derive(Debug, Clone)]
-enum DeadLetter {
-    /// The queue dead-letters them itself (its `x-dead-letter-*` arguments).
-    Queue,
-    /// The runtime republishes them to this queue (through the default
-    /// exchange), then acks the original.
-    Republish(Arc<str>),
 }
 
 /// The header that carries how many times a message was delivered, when
@@ -768,38 +760,28 @@ impl Broker for AmqpBroker {
                 .amqp
                 .as_ref()
                 .filter(|_| !is_inbox(&envelope.channel));
+            if let Some(b) = b {
+                self.check_vhost(&envelope.channel, b)?;
+            }
             // FastStream's topology: a channel without parameters (and
             // without an exchange) is a queue on the default exchange.
-            let through_exchange = |b: Option<&AmqpBindings>| {
-                bindings.parameterized
-                    && !is_inbox(&envelope.channel)
-                    && b.is_none_or(|b| !b.is_queue)
-            };
-            let (exchange, routing_key) = match b {
-                None if through_exchange(None) => (self.exchange.clone(), envelope.channel.clone()),
-                None => (String::new(), envelope.channel.clone()),
-                Some(b) => {
-                    self.check_vhost(&envelope.channel, b)?;
-                    let named = b
-                        .exchange
+            let (exchange, routing_key) = match (b, b.and_then(named_exchange)) {
+                (Some(b), _) if b.is_queue => {
+                    let queue = b
+                        .queue
                         .as_ref()
-                        .filter(|x| !x.name.is_empty() && x.kind != AmqpExchangeKind::Default);
-                    if b.is_queue {
-                        let queue = b
-                            .queue
-                            .as_ref()
-                            .and_then(|q| q.name.clone())
-                            .unwrap_or_else(|| envelope.channel.clone());
-                        (String::new(), queue)
-                    } else if let Some(x) = named {
-                        self.ensure_exchange(x).await?;
-                        (x.name.clone(), envelope.channel.clone())
-                    } else if through_exchange(Some(b)) {
-                        (self.exchange.clone(), envelope.channel.clone())
-                    } else {
-                        (String::new(), envelope.channel.clone())
-                    }
+                        .and_then(|q| q.name.clone())
+                        .unwrap_or_else(|| envelope.channel.clone());
+                    (String::new(), queue)
                 }
+                (_, Some(x)) => {
+                    self.ensure_exchange(x).await?;
+                    (x.name.clone(), envelope.channel.clone())
+                }
+                _ if bindings.parameterized && !is_inbox(&envelope.channel) => {
+                    (self.exchange.clone(), envelope.channel.clone())
+                }
+                _ => (String::new(), envelope.channel.clone()),
             };
             let mut table = FieldTable::default();
             for (k, v) in &envelope.headers {
@@ -899,13 +881,9 @@ impl Broker for AmqpBroker {
                     FieldTable::default(),
                 )
                 .await?;
-                (spec.address.clone(), DeadLetter::Queue)
+                (spec.address.clone(), None)
             } else {
                 self.subscribe_queue(&ch, &spec).await?
-            };
-            let dead_letter = match dead_letter {
-                DeadLetter::Queue => None,
-                DeadLetter::Republish(q) => Some(q),
             };
             let consumer = ch
                 .basic_consume(
