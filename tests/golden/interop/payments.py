@@ -64,18 +64,20 @@ async def on_log(line: LogLine, level: str = Path()) -> None:
 
 
 async def publish(ids):
-    async with broker:
-        await broker.start()
-        await broker.publish(
+    # A publisher of its own (the module's broker would also consume).
+    publisher = NatsBroker(os.environ.get("NATS_URL", "nats://127.0.0.1:4222"))
+    async with publisher:
+        await publisher.start()
+        await publisher.publish(
             Payment(payment_id=UUID(ids[0]), amount_cents=5, tags=["web"]),
             "billing.payments",
         )
-        await broker.publish({"payment_id": ids[1]}, "billing.payments")
-        await broker.publish({"payment_id": ids[2], "kind": "refund"}, "billing.payments")
-        await broker.publish(
+        await publisher.publish({"payment_id": ids[1]}, "billing.payments")
+        await publisher.publish({"payment_id": ids[2], "kind": "refund"}, "billing.payments")
+        await publisher.publish(
             LogLine(message=f"declined {ids[0]}", severity="error"), "billing.logs.error"
         )
-        await broker.connection.flush()
+        await publisher.connection.flush()
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["publish"]:

@@ -19,7 +19,6 @@
 //! one after the other; the queues are deleted before and after.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,7 +30,7 @@ use golden::fleet_export::{
 };
 
 mod common;
-use common::python;
+use common::{interop, pinned_export, python};
 
 const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -42,48 +41,12 @@ const QUEUES: &[&str] = &[
     "fleet-orders-done.dead",
 ];
 
-fn interop() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
-}
-
-fn pin(path: &Path, actual: &str) -> bool {
-    if std::fs::read_to_string(path).ok().as_deref() == Some(actual) {
-        return false;
-    }
-    std::fs::write(path, actual).unwrap();
-    true
-}
-
 #[test]
 fn the_export_and_the_generated_code_are_pinned() {
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fleet-asyncapi.json");
-    let status = Command::new(python())
-        .args(["-m", "faststream", "docs", "gen", "fleet:app", "--out"])
-        .arg(&out)
-        .current_dir(interop())
-        .status()
-        .expect("python runs");
-    assert!(status.success(), "faststream docs gen failed: {status}");
-    let read = |p: &Path| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-    };
-    let pinned_path = interop().join("fleet-asyncapi.json");
-    if read(&out) != read(&pinned_path) {
-        std::fs::copy(&out, &pinned_path).unwrap();
-        panic!("FastStream's export changed: interop/fleet-asyncapi.json rewritten (review it)");
-    }
-    let checked = faststream_gen::check_file(&pinned_path, &faststream_gen::LoadOptions::default());
-    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
-    let generated = faststream_gen::generate(
-        checked.loaded.document.as_ref().unwrap(),
+    pinned_export(
+        "fleet",
+        "fleet_export",
         &faststream_gen::Settings::default().side(faststream_gen::settings::Side::Both),
-        "fleet-asyncapi.json",
-    )
-    .unwrap_or_else(|d| panic!("{}", d.message));
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("generated/fleet_export.rs");
-    assert!(
-        !pin(&golden, &generated.code.single),
-        "generated/fleet_export.rs rewritten (review and commit it)"
     );
 }
 
