@@ -282,6 +282,20 @@ pub enum Outcome {
     Manual,
 }
 
+/// A fresh correlation id, as FastStream gives every message it publishes
+/// that has none: a version-4 UUID string. Random once per process, then
+/// counted, so there is no system call per message.
+pub fn new_correlation_id() -> String {
+    static BASE: std::sync::LazyLock<u128> =
+        std::sync::LazyLock::new(|| uuid::Uuid::new_v4().as_u128());
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = u128::from(NEXT.fetch_add(1, Ordering::Relaxed));
+    uuid::Builder::from_random_bytes(BASE.wrapping_add(n).to_be_bytes())
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
 /// Sends messages, and requests that wait for a reply.
 #[derive(Clone)]
 pub struct Publisher {
@@ -349,6 +363,10 @@ impl Publisher {
         bindings: &Bindings,
     ) -> Result<(), PublishError> {
         let inner = &*self.inner;
+        if envelope.correlation_id.is_none() {
+            // FastStream gives every message it publishes one.
+            envelope.correlation_id = Some(new_correlation_id());
+        }
         for m in inner.middleware.iter() {
             m.before_publish(&mut envelope);
         }
@@ -386,9 +404,8 @@ impl Publisher {
         let inbox = self.inbox().await?;
         let id = envelope
             .correlation_id
-            .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        envelope.correlation_id = Some(id.clone());
+            .get_or_insert_with(new_correlation_id)
+            .clone();
         envelope.reply_to = Some(inbox);
         let (tx, rx) = oneshot::channel();
         lock(&self.inner.replies.pending).insert(id.clone(), tx);
@@ -453,10 +470,14 @@ pub struct Context {
     publisher: Publisher,
     /// The delivery's acker, with [`AckPolicy::Manual`] only.
     acker: Option<SharedAcker>,
+    /// Where [`Context::reply`] leaves the answer, for requests only (a
+    /// message with `reply_to`).
+    reply: Option<ReplySlot>,
     attempt: u32,
 }
 
 type SharedAcker = Arc<tokio::sync::Mutex<Option<Box<dyn Acker>>>>;
+type ReplySlot = Arc<Mutex<Option<Reply>>>;
 
 impl Context {
     async fn take_acker(&self) -> Option<Box<dyn Acker>> {
@@ -479,12 +500,20 @@ impl fmt::Debug for Context {
 impl Context {
     /// A context for calling a handler outside a subscriber (tests, tools).
     pub fn detached(envelope: Envelope, publisher: Publisher) -> Context {
+        let reply = envelope.reply_to.is_some().then(ReplySlot::default);
         Context {
             envelope: Arc::new(envelope),
             publisher,
             acker: None,
+            reply,
             attempt: 1,
         }
+    }
+
+    /// The answer given with [`Context::reply`] so far (for tests that
+    /// call a handler with a [`Context::detached`]).
+    pub fn given_reply(&self) -> Option<Reply> {
+        self.reply.as_ref().and_then(|slot| lock(slot).clone())
     }
 
     pub fn envelope(&self) -> &Envelope {
@@ -511,6 +540,35 @@ impl Context {
     /// Publish from inside a handler.
     pub fn publisher(&self) -> &Publisher {
         &self.publisher
+    }
+
+    /// Answers the request this message is, as JSON: the answer goes to
+    /// its `reply_to`, with its correlation id, once the handler has
+    /// returned successfully (a failed handler answers nothing, as in
+    /// FastStream). For operations whose spec has no `reply` (FastStream's
+    /// exports never write one, but its handlers answer `broker.request`
+    /// with what they return). A message that is not a request (no
+    /// `reply_to`) makes this a no-op; a later call replaces the answer,
+    /// and a typed reply the handler returns wins over it. A request whose
+    /// handler gives no answer at all is answered with an empty body, as
+    /// FastStream answers with a handler's `None`.
+    pub fn reply<T: serde::Serialize + ?Sized>(&self, answer: &T) -> Result<(), HandlerError> {
+        if self.reply.is_some() {
+            self.reply_raw(Reply {
+                payload: serde_json::to_vec(answer)?,
+                headers: Default::default(),
+                content_type: Some("application/json".to_owned()),
+            });
+        }
+        Ok(())
+    }
+
+    /// [`Context::reply`] with a payload, headers and content type of the
+    /// handler's own.
+    pub fn reply_raw(&self, answer: Reply) {
+        if let Some(slot) = &self.reply {
+            *lock(slot) = Some(answer);
+        }
     }
 
     /// With [`AckPolicy::Manual`]: acknowledge now.
@@ -975,16 +1033,20 @@ impl Worker {
         attempt: u32,
     ) -> Result<Option<Reply>, Failure> {
         use futures_util::FutureExt;
+        let reply = envelope.reply_to.is_some().then(ReplySlot::default);
         let ctx = Context {
             envelope: envelope.clone(),
             publisher: self.publisher.clone(),
             acker,
+            reply: reply.clone(),
             attempt,
         };
         match std::panic::AssertUnwindSafe((self.route.handler)(envelope.clone(), ctx))
             .catch_unwind()
             .await
         {
+            // A typed reply wins; else what the handler gave its context.
+            Ok(Ok(None)) => Ok(reply.and_then(|slot| lock(&slot).take())),
             Ok(r) => r,
             Err(panic) => Err(self.panicked(panic)),
         }
@@ -1042,10 +1104,10 @@ impl Worker {
             }
         };
         m.handled.fetch_add(1, Ordering::Relaxed);
-        if let Some(reply) = reply
-            && envelope.reply_to.is_some()
-        {
-            Box::pin(self.send_reply(envelope, reply)).await;
+        if envelope.reply_to.is_some() {
+            // FastStream answers every request, a handler's `None` with an
+            // empty body: so do we, where the handler gave no answer.
+            Box::pin(self.send_reply(envelope, reply.unwrap_or_default())).await;
         }
         match acker.take() {
             Some(a) => {

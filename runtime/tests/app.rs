@@ -192,3 +192,30 @@ async fn groups_share_and_plain_subscribers_each_get_everything() {
     assert_eq!((ma.handled, mb.handled), (50, 50), "round-robin");
     assert_eq!(mw.handled, 100);
 }
+
+/// Every message published gets a correlation id, as FastStream gives one
+/// to every message it publishes: a UUID string of its own, unless the
+/// envelope has one.
+#[tokio::test]
+async fn every_message_gets_a_correlation_id() {
+    let broker = MemoryBroker::new();
+    let publisher = faststream::Publisher::new(Arc::new(broker.clone()));
+    for _ in 0..2 {
+        publisher.publish(Envelope::new("ids", "{}")).await.unwrap();
+    }
+    publisher
+        .publish(Envelope::new("ids", "{}").with_correlation_id("mine"))
+        .await
+        .unwrap();
+    let ids: Vec<String> = broker
+        .published_to("ids")
+        .into_iter()
+        .map(|e| e.correlation_id.expect("a correlation id"))
+        .collect();
+    for id in &ids[..2] {
+        let parsed = faststream::uuid::Uuid::parse_str(id).expect("a UUID string");
+        assert_eq!(parsed.get_version_num(), 4, "{id}");
+    }
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(ids[2], "mine");
+}

@@ -226,6 +226,77 @@ async fn thousand_concurrent_requests(broker: Arc<dyn Broker>, fixture: Fixture)
     app.shutdown().await;
 }
 
+/// FastStream's way with requests: a handler answers with what it gives
+/// its context (`Context::reply`), one that gives nothing is answered with
+/// an empty body, and a failed one is not answered at all.
+async fn requests_are_answered_as_faststream_answers(broker: Arc<dyn Broker>, fixture: Fixture) {
+    let address = unique(&fixture, "answer");
+    let handler: ErasedHandler = Arc::new(|envelope: Arc<Envelope>, ctx: faststream::Context| {
+        Box::pin(async move {
+            let value: faststream::__codegen::Value =
+                decode_payload(&envelope.payload).map_err(Failure::Decode)?;
+            match value["do"].as_str() {
+                Some("answer") => ctx
+                    .reply(&serde_json::json!({"answered": value["n"]}))
+                    .map_err(Failure::Handler)?,
+                Some("fail") => return Err(Failure::Handler(HandlerError::new("asked to fail"))),
+                _ => {}
+            }
+            Ok(None)
+        })
+    });
+    let options = SubscriberOptions {
+        retry: Retry {
+            max_attempts: 1,
+            ..Retry::default()
+        },
+        ..SubscriberOptions::default()
+    };
+    let router = Router::new().route(Route {
+        operation: "answers".into(),
+        address: address.clone(),
+        options,
+        handler,
+    });
+    let app = App::with_broker(broker)
+        .include(router)
+        .start()
+        .await
+        .expect("subscribes");
+    let publisher = app.publisher().clone();
+    let ask = |body: &str, timeout: Duration| {
+        let publisher = publisher.clone();
+        let envelope = Envelope::new(address.clone(), body.to_owned())
+            .with_content_type("application/json")
+            .with_correlation_id(format!("corr-{}", new_id()));
+        async move {
+            let id = envelope.correlation_id.clone();
+            let reply = publisher.request(envelope, timeout).await;
+            if let Ok(r) = &reply {
+                assert_eq!(r.correlation_id, id, "the reply keeps the correlation id");
+            }
+            reply
+        }
+    };
+    let answered = ask(r#"{"do":"answer","n":7}"#, TIMEOUT)
+        .await
+        .expect("answered");
+    assert_eq!(answered.payload, br#"{"answered":7}"#.to_vec());
+    assert_eq!(answered.content_type.as_deref(), Some("application/json"));
+    let empty = ask(r#"{"do":"nothing"}"#, TIMEOUT)
+        .await
+        .expect("a handler that gives no answer is answered with an empty body");
+    assert!(empty.payload.is_empty(), "{empty:?}");
+    assert_eq!(empty.content_type, None);
+    let failed = ask(r#"{"do":"fail"}"#, Duration::from_millis(500)).await;
+    assert!(
+        matches!(failed, Err(faststream::PublishError::Timeout)),
+        "a failed handler answers nothing: {failed:?}"
+    );
+    let m = app.shutdown().await;
+    assert_eq!(m.replies, 2, "{m:?}");
+}
+
 async fn poison_never_reaches_the_handler(broker: Arc<dyn Broker>, fixture: Fixture) {
     let address = unique(&fixture, "poison");
     let seen = Arc::new(Seen::default());
@@ -442,6 +513,7 @@ macro_rules! suite {
 
             case!(round_trip_with_params_and_headers);
             case!(thousand_concurrent_requests);
+            case!(requests_are_answered_as_faststream_answers);
             case!(poison_never_reaches_the_handler);
             case!(retries_then_gives_up);
             case!(broker_redelivery_then_gives_up);
