@@ -3,9 +3,12 @@
 //! the same process, with the same ~100-byte JSON message, printed side by
 //! side with the ratio. The plain loops ask the broker for the same work
 //! as the typed side (NATS: payload plus the content-type header; Redis:
-//! a pattern subscription; RabbitMQ: a persistent message with its content
-//! type, through the topic exchange to an exclusive queue bound by
-//! pattern), so the ratio measures the runtime. On Redis the typed side's
+//! a pattern subscription; RabbitMQ: FastStream's topology, a persistent
+//! message with its content type published to the default exchange with
+//! the queue's name as routing key, consumed from that durable queue with
+//! acks and publisher confirms), so the ratio measures the runtime. On
+//! RabbitMQ the typed side is the handler generated from FastStream's own
+//! export (`generated/fleet_rabbit.rs`), on a queue of its own per round. On Redis the typed side's
 //! message is larger: FastStream's envelope format adds its headers
 //! (about 50 bytes) to the payload the plain loop sends bare. Each broker runs 21 rounds, a raw and
 //! a typed run next to each other in each (in alternating order); the
@@ -109,6 +112,71 @@ async fn typed(broker: Arc<dyn Broker>, n: u64) -> f64 {
     rate
 }
 
+struct FleetCounter(Arc<AtomicU64>);
+
+impl golden::fleet_rabbit::Handler for FleetCounter {
+    async fn fleet_orders_take_order_subscribe(
+        &self,
+        message: golden::fleet_rabbit::models::Order,
+        _: Context,
+    ) -> Result<(), HandlerError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        std::hint::black_box(message);
+        Ok(())
+    }
+}
+
+/// The order FastStream's `fleet.py` takes, about 100 bytes.
+fn fleet_payload() -> Vec<u8> {
+    br#"{"order_id":"6a2f41a3-c54c-fce8-32d2-0324e1c32e22","quantity":2,"note":"leave at the back door"}"#.to_vec()
+}
+
+/// Messages per second through the handler generated from FastStream's
+/// export on RabbitMQ: a durable queue on the default exchange (renamed
+/// per round, as `Router` lets a user rename a route's queue).
+async fn typed_queue(broker: faststream::amqp::AmqpBroker, n: u64) -> f64 {
+    let count = Arc::new(AtomicU64::new(0));
+    let queue = format!("bench-orders-{}", id());
+    let generated = golden::fleet_rabbit::router(FleetCounter(count.clone()));
+    let mut router = faststream::Router::new();
+    for route in generated.routes() {
+        let mut route = route.clone();
+        route.address = queue.clone();
+        route.options.max_in_flight = 256;
+        if let Some(q) = route
+            .options
+            .bindings
+            .amqp
+            .as_mut()
+            .and_then(|a| a.queue.as_mut())
+        {
+            q.name = Some(queue.clone());
+        }
+        router = router.route(route);
+    }
+    let app = App::new(broker.clone())
+        .include(router)
+        .start()
+        .await
+        .expect("starts");
+    let started = Instant::now();
+    let publisher = app.publisher().clone();
+    for _ in 0..n {
+        // A publish without bindings: the default exchange, as
+        // FastStream's `broker.publish(msg, "queue")`.
+        publisher
+            .publish(
+                Envelope::new(queue.clone(), fleet_payload()).with_content_type("application/json"),
+            )
+            .await
+            .expect("publishes");
+    }
+    let rate = wait(&count, n, started, "typed amqp").await;
+    app.shutdown().await;
+    broker.delete_declared().await.expect("cleanup");
+    rate
+}
+
 async fn raw_nats(url: &str, n: u64) -> f64 {
     let client = async_nats::connect(url).await.expect("NATS");
     let subject = format!("bench.{}", id());
@@ -185,30 +253,23 @@ async fn raw_amqp(url: &str, n: u64) -> f64 {
         .basic_qos(256, BasicQosOptions::default())
         .await
         .unwrap();
-    // The same broker work as the typed side: a topic exchange routes the
-    // message to an exclusive queue bound by pattern.
-    let store = id();
-    let routing_key = format!("stores.{store}.orders");
-    let queue = format!("bench.{store}");
+    // The same broker work as the typed side: FastStream's topology, a
+    // durable queue (declared as FastStream, and the adapter, declare one)
+    // that the default exchange routes to by its name.
+    let queue = format!("bench-orders-{}", id());
+    let mut args = FieldTable::default();
+    args.insert(
+        ShortString::from("x-queue-type"),
+        lapin::types::AMQPValue::LongString("classic".into()),
+    );
     consume
         .queue_declare(
             ShortString::from(queue.as_str()),
             QueueDeclareOptions {
-                exclusive: true,
-                auto_delete: true,
+                durable: true,
                 ..Default::default()
             },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    consume
-        .queue_bind(
-            ShortString::from(queue.as_str()),
-            ShortString::from("amq.topic"),
-            ShortString::from("stores.*.orders"),
-            QueueBindOptions::default(),
-            FieldTable::default(),
+            args,
         )
         .await
         .unwrap();
@@ -225,7 +286,8 @@ async fn raw_amqp(url: &str, n: u64) -> f64 {
     let c = count.clone();
     tokio::spawn(async move {
         while let Some(Ok(d)) = consumer.next().await {
-            let _: serde_json::Value = serde_json::from_slice(&d.data).unwrap();
+            let value: serde_json::Value = serde_json::from_slice(&d.data).unwrap();
+            std::hint::black_box(value);
             d.acker.ack(BasicAckOptions::default()).await.unwrap();
             if c.fetch_add(1, Ordering::Relaxed) + 1 == n {
                 break;
@@ -241,10 +303,10 @@ async fn raw_amqp(url: &str, n: u64) -> f64 {
             .with_content_type(ShortString::from("application/json"));
         publish
             .basic_publish(
-                ShortString::from("amq.topic"),
-                ShortString::from(routing_key.as_str()),
+                ShortString::from(""),
+                ShortString::from(queue.as_str()),
                 BasicPublishOptions::default(),
-                &payload(),
+                &fleet_payload(),
                 properties,
             )
             .await
@@ -253,8 +315,13 @@ async fn raw_amqp(url: &str, n: u64) -> f64 {
             .unwrap();
     }
     let rate = wait(&count, n, started, "raw amqp").await;
-    // Closing removes the exclusive queue and its binding (else the next
-    // rounds' messages would be routed to it too).
+    publish
+        .queue_delete(
+            ShortString::from(queue.as_str()),
+            QueueDeleteOptions::default(),
+        )
+        .await
+        .unwrap();
     conn.close(200, "done".into()).await.unwrap();
     rate
 }
@@ -407,10 +474,9 @@ async fn main() {
             n,
             rounds,
             || raw_amqp(&amqp_url, n),
-            || typed(Arc::new(broker.clone()), n),
+            || typed_queue(broker.clone(), n),
         )
         .await;
-        broker.delete_declared().await.expect("cleanup");
         rows.push(row);
     }
 

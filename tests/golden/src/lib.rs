@@ -26,8 +26,14 @@ pub mod content_types;
 #[path = "../generated/cursed.rs"]
 pub mod cursed;
 #[rustfmt::skip]
-#[path = "../generated/fleet_export.rs"]
-pub mod fleet_export;
+#[path = "../generated/fleet_nats.rs"]
+pub mod fleet_nats;
+#[rustfmt::skip]
+#[path = "../generated/fleet_rabbit.rs"]
+pub mod fleet_rabbit;
+#[rustfmt::skip]
+#[path = "../generated/fleet_redis.rs"]
+pub mod fleet_redis;
 #[rustfmt::skip]
 #[path = "../generated/orders.rs"]
 pub mod orders;

@@ -38,6 +38,8 @@ const NATS: &str = "nats://127.0.0.1:4222";
 fn the_export_and_the_generated_code_are_pinned() {
     let diagnostics = pinned_export(
         "payments",
+        "payments",
+        &[],
         "payments_export",
         &faststream_gen::Settings::default(),
     );

@@ -31,18 +31,20 @@ pub fn interop() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("interop")
 }
 
-/// Exports `interop/<module>.py`'s `app` with `faststream docs gen` and
-/// checks it is the pinned `interop/<module>-asyncapi.json`; generates Rust
-/// from the pinned export with `settings` and checks it is the pinned
-/// `generated/<golden>.rs`. A difference rewrites the pinned file and fails
-/// (review and commit it). Returns the export's diagnostics.
+/// Exports `interop/<module>.py`'s `app` with `faststream docs gen` (with
+/// `env` set) and checks it is the pinned `interop/<export>-asyncapi.json`;
+/// generates Rust from the pinned export with `settings` and checks it is
+/// the pinned `generated/<golden>.rs`. A difference rewrites the pinned
+/// file and fails (review and commit it). Returns the export's diagnostics.
 #[allow(dead_code)]
 pub fn pinned_export(
     module: &str,
+    export: &str,
+    env: &[(&str, &str)],
     golden: &str,
     settings: &faststream_gen::Settings,
 ) -> Vec<faststream_gen::diagnostics::Diagnostic> {
-    let name = format!("{module}-asyncapi.json");
+    let name = format!("{export}-asyncapi.json");
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(&name);
     let status = std::process::Command::new(python())
         .args([
@@ -54,6 +56,7 @@ pub fn pinned_export(
             "--out",
         ])
         .arg(&out)
+        .envs(env.iter().copied())
         .current_dir(interop())
         .status()
         .expect("python runs");
