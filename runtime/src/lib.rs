@@ -2,8 +2,10 @@
 //!
 //! - [`codec`] and [`validate`]: decoding that checks every schema
 //!   constraint, so an invalid message never reaches a handler.
-//! - [`broker`]: the traits every broker adapter implements; [`memory`]:
-//!   the in-process broker.
+//! - [`broker`]: the traits every broker adapter implements; [`brokers`]:
+//!   the adapters ([`memory`], the in-process broker, always; `nats`,
+//!   `redis` and `amqp` under their cargo features), each also at the
+//!   crate's root (`faststream::nats::NatsBroker`).
 //! - [`app`]: routes, subscriber loops (ack policies, retries, dead
 //!   letters, replies, concurrency limits, graceful shutdown), publishers
 //!   and request/reply, lifespan hooks, middleware.
@@ -13,22 +15,24 @@
 //! user's `Cargo.toml` needs `faststream` (and `tokio` for `main`).
 
 pub mod address;
-#[cfg(feature = "amqp")]
-pub mod amqp;
 pub mod app;
 pub mod bindings;
 pub mod broker;
+pub mod brokers;
 pub mod bytes;
 pub mod codec;
 pub mod connect;
 pub mod envelope;
-pub mod memory;
-#[cfg(feature = "nats")]
-pub mod nats;
-#[cfg(feature = "redis")]
-pub mod redis;
 pub mod testing;
 pub mod validate;
+
+#[cfg(feature = "amqp")]
+pub use brokers::amqp;
+pub use brokers::memory;
+#[cfg(feature = "nats")]
+pub use brokers::nats;
+#[cfg(feature = "redis")]
+pub use brokers::redis;
 
 pub use app::{
     AckPolicy, App, AppError, Context, HandlerError, Middleware, Outcome, PublishError, Publisher,

@@ -1,0 +1,144 @@
+//! What a handler knows about the message it handles, and what it may do
+//! with it (publish, answer, settle).
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::publisher::lock;
+use super::{HandlerError, Publisher, Reply};
+use crate::broker::{Acker, BrokerError};
+use crate::envelope::Envelope;
+
+/// What a handler knows about the message it handles.
+#[derive(Clone)]
+pub struct Context {
+    pub(super) envelope: Arc<Envelope>,
+    pub(super) publisher: Publisher,
+    /// The delivery's acker, with [`AckPolicy::Manual`] only.
+    pub(super) acker: Option<SharedAcker>,
+    /// Where [`Context::reply`] leaves the answer, for requests only (a
+    /// message with `reply_to`).
+    pub(super) reply: Option<ReplySlot>,
+    pub(super) attempt: u32,
+}
+
+pub(super) type SharedAcker = Arc<tokio::sync::Mutex<Option<Box<dyn Acker>>>>;
+pub(super) type ReplySlot = Arc<Mutex<Option<Reply>>>;
+
+impl Context {
+    async fn take_acker(&self) -> Option<Box<dyn Acker>> {
+        match &self.acker {
+            Some(a) => a.lock().await.take(),
+            None => None,
+        }
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("envelope", &self.envelope)
+            .field("attempt", &self.attempt)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    /// A context for calling a handler outside a subscriber (tests, tools).
+    pub fn detached(envelope: Envelope, publisher: Publisher) -> Context {
+        let reply = envelope.reply_to.is_some().then(ReplySlot::default);
+        Context {
+            envelope: Arc::new(envelope),
+            publisher,
+            acker: None,
+            reply,
+            attempt: 1,
+        }
+    }
+
+    /// The answer given with [`Context::reply`] so far (for tests that
+    /// call a handler with a [`Context::detached`]).
+    pub fn given_reply(&self) -> Option<Reply> {
+        self.reply.as_ref().and_then(|slot| lock(slot).clone())
+    }
+
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.envelope.correlation_id.as_deref()
+    }
+
+    pub fn reply_to(&self) -> Option<&str> {
+        self.envelope.reply_to.as_deref()
+    }
+
+    pub fn headers(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.envelope.headers
+    }
+
+    /// Which attempt this is (1 for the first).
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Publish from inside a handler.
+    pub fn publisher(&self) -> &Publisher {
+        &self.publisher
+    }
+
+    /// Answers the request this message is, as JSON: the answer goes to
+    /// its `reply_to`, with its correlation id, once the handler has
+    /// returned successfully (a failed handler answers nothing, as in
+    /// FastStream). For operations whose spec has no `reply` (FastStream's
+    /// exports never write one, but its handlers answer `broker.request`
+    /// with what they return). A message that is not a request (no
+    /// `reply_to`) makes this a no-op; a later call replaces the answer,
+    /// and a typed reply the handler returns wins over it. A request whose
+    /// handler gives no answer at all is answered with an empty body, as
+    /// FastStream answers with a handler's `None`.
+    pub fn reply<T: serde::Serialize + ?Sized>(&self, answer: &T) -> Result<(), HandlerError> {
+        if self.reply.is_some() {
+            self.reply_raw(Reply {
+                payload: serde_json::to_vec(answer)?,
+                headers: Default::default(),
+                content_type: Some("application/json".to_owned()),
+            });
+        }
+        Ok(())
+    }
+
+    /// [`Context::reply`] with a payload, headers and content type of the
+    /// handler's own.
+    pub fn reply_raw(&self, answer: Reply) {
+        if let Some(slot) = &self.reply {
+            *lock(slot) = Some(answer);
+        }
+    }
+
+    /// With [`AckPolicy::Manual`]: acknowledge now.
+    pub async fn ack(&self) -> Result<(), BrokerError> {
+        match self.take_acker().await {
+            Some(a) => a.ack().await,
+            None => Ok(()),
+        }
+    }
+
+    /// With [`AckPolicy::Manual`]: hand the message back for redelivery.
+    pub async fn nack(&self, delay: Option<Duration>) -> Result<(), BrokerError> {
+        match self.take_acker().await {
+            Some(a) => a.nack(delay).await,
+            None => Ok(()),
+        }
+    }
+
+    /// With [`AckPolicy::Manual`]: dead-letter the message.
+    pub async fn reject(&self, reason: impl Into<String>) -> Result<(), BrokerError> {
+        match self.take_acker().await {
+            Some(a) => a.reject(reason.into()).await,
+            None => Ok(()),
+        }
+    }
+}

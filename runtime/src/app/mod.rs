@@ -1,0 +1,292 @@
+//! The application: routes (one per `receive` operation) run by subscriber
+//! loops on a broker, with ack policies, bounded retries, dead letters,
+//! replies, a concurrency limit, graceful shutdown, lifespan hooks,
+//! middleware and `tracing` spans.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::broker::{BoxFuture, Broker, BrokerError, SubscribeSpec};
+use crate::envelope::Envelope;
+
+pub mod context;
+pub mod metrics;
+pub mod publisher;
+pub mod router;
+mod worker;
+
+pub use context::Context;
+pub use metrics::{Metrics, MetricsSnapshot};
+pub use publisher::{PublishError, Publisher, new_correlation_id};
+pub use router::{
+    AckPolicy, ErasedHandler, Failure, HandlerError, Reply, Retry, Route, Router, SubscriberOptions,
+};
+use worker::Worker;
+
+/// Hooks around consuming and publishing.
+pub trait Middleware: Send + Sync + 'static {
+    /// Before a delivery is decoded and handled.
+    fn before_consume(&self, _envelope: &Envelope) {}
+    /// After it was settled; `outcome` says how.
+    fn after_consume(&self, _envelope: &Envelope, _outcome: Outcome) {}
+    /// Before an envelope is published (it may be changed, e.g. headers).
+    fn before_publish(&self, _envelope: &mut Envelope) {}
+}
+
+/// How a delivery ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Acked,
+    /// Handed back to the broker for redelivery.
+    Nacked,
+    /// Dead-lettered: undecodable, or failed after the last attempt.
+    Rejected,
+    /// Left to the handler (manual acks).
+    Manual,
+}
+
+type Hook = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
+
+/// An application: a broker, routes, hooks.
+pub struct App {
+    broker: Arc<dyn Broker>,
+    routes: Vec<Route>,
+    documents: Vec<&'static str>,
+    on_startup: Vec<Hook>,
+    after_startup: Vec<Hook>,
+    on_shutdown: Vec<Hook>,
+    middleware: Vec<Arc<dyn Middleware>>,
+    shutdown_timeout: Duration,
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("broker", &self.broker.name())
+            .field("routes", &self.routes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the application stopped with an error.
+#[derive(Debug)]
+pub enum AppError {
+    Broker(BrokerError),
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Broker(e) => write!(f, "broker error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl App {
+    pub fn new(broker: impl Broker) -> App {
+        App::with_broker(Arc::new(broker))
+    }
+
+    pub fn with_broker(broker: Arc<dyn Broker>) -> App {
+        App {
+            broker,
+            routes: Vec::new(),
+            documents: Vec::new(),
+            on_startup: Vec::new(),
+            after_startup: Vec::new(),
+            on_shutdown: Vec::new(),
+            middleware: Vec::new(),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Adds a router's routes.
+    pub fn include(mut self, router: Router) -> App {
+        self.documents.extend(router.document);
+        self.routes.extend(router.routes);
+        self
+    }
+
+    /// Runs before subscribing.
+    pub fn on_startup<F, Fut>(mut self, f: F) -> App
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.on_startup.push(Box::new(move || Box::pin(f())));
+        self
+    }
+
+    /// Runs once every route is subscribed.
+    pub fn after_startup<F, Fut>(mut self, f: F) -> App
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.after_startup.push(Box::new(move || Box::pin(f())));
+        self
+    }
+
+    /// Runs after the last in-flight message is settled.
+    pub fn on_shutdown<F, Fut>(mut self, f: F) -> App
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.on_shutdown.push(Box::new(move || Box::pin(f())));
+        self
+    }
+
+    pub fn middleware(mut self, m: impl Middleware) -> App {
+        self.middleware.push(Arc::new(m));
+        self
+    }
+
+    /// How long shutdown waits for in-flight messages.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> App {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// The AsyncAPI documents of the included routers.
+    pub fn documents(&self) -> &[&'static str] {
+        &self.documents
+    }
+
+    /// Starts every route and returns a handle; the app runs until
+    /// [`RunningApp::shutdown`].
+    pub async fn start(mut self) -> Result<RunningApp, AppError> {
+        for hook in self.on_startup.drain(..) {
+            hook().await;
+        }
+        let middleware = Arc::new(std::mem::take(&mut self.middleware));
+        let publisher = Publisher::with_middleware(self.broker.clone(), middleware.clone());
+        let metrics = Arc::new(Metrics::default());
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut loops = JoinSet::new();
+        for route in self.routes.drain(..) {
+            let spec = SubscribeSpec {
+                address: route.address.clone(),
+                group: route.options.group.clone(),
+                prefetch: route.options.max_in_flight.max(1),
+                bindings: route.options.bindings.clone(),
+            };
+            let sub = self
+                .broker
+                .subscribe(spec)
+                .await
+                .map_err(AppError::Broker)?;
+            let worker = Worker {
+                route: Arc::new(route),
+                publisher: publisher.clone(),
+                metrics: metrics.clone(),
+                middleware: middleware.clone(),
+                broker_name: self.broker.name(),
+            };
+            loops.spawn(worker.run(sub, stop_rx.clone(), self.shutdown_timeout));
+        }
+        for hook in self.after_startup.drain(..) {
+            hook().await;
+        }
+        Ok(RunningApp {
+            stop: stop_tx,
+            loops,
+            publisher,
+            metrics,
+            on_shutdown: std::mem::take(&mut self.on_shutdown),
+        })
+    }
+
+    /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
+    pub async fn run(self) -> Result<(), AppError> {
+        let running = self.start().await?;
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        running.shutdown().await;
+        Ok(())
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// A started application.
+pub struct RunningApp {
+    stop: watch::Sender<bool>,
+    loops: JoinSet<()>,
+    publisher: Publisher,
+    metrics: Arc<Metrics>,
+    on_shutdown: Vec<Hook>,
+}
+
+impl fmt::Debug for RunningApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunningApp")
+            .field("metrics", &self.metrics)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningApp {
+    pub fn publisher(&self) -> &Publisher {
+        &self.publisher
+    }
+
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.metrics.snapshot()
+    }
+
+    /// Stops consuming, lets in-flight messages finish and settle (up to
+    /// the shutdown timeout), runs the shutdown hooks.
+    pub async fn shutdown(mut self) -> MetricsSnapshot {
+        let _ = self.stop.send(true);
+        while self.loops.join_next().await.is_some() {}
+        for hook in self.on_shutdown.drain(..) {
+            hook().await;
+        }
+        self.metrics.snapshot()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let r = Retry {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(35),
+            multiplier: 2.0,
+        };
+        assert_eq!(r.backoff(1), Duration::from_millis(10));
+        assert_eq!(r.backoff(2), Duration::from_millis(20));
+        assert_eq!(r.backoff(3), Duration::from_millis(35));
+    }
+}

@@ -1,0 +1,221 @@
+//! Routes and their options: what a generated `router(handler)` builds and
+//! an application runs (handlers, ack policies, retries, replies).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Context;
+use crate::bindings::Bindings;
+use crate::broker::BoxFuture;
+use crate::envelope::Envelope;
+
+/// What a handler returns when it fails. Any error converts into it with
+/// `?`; the ack policy decides what happens to the message.
+pub struct HandlerError {
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl HandlerError {
+    pub fn new(message: impl Into<String>) -> HandlerError {
+        HandlerError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn source(&self) -> Option<&(dyn std::error::Error + Send + Sync)> {
+        self.source.as_deref()
+    }
+}
+
+impl fmt::Debug for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HandlerError({:?})", self.message)
+    }
+}
+
+impl fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for HandlerError {
+    fn from(e: E) -> HandlerError {
+        HandlerError {
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+        }
+    }
+}
+
+/// Why a message was not handled.
+#[derive(Debug)]
+pub enum Failure {
+    /// The message could not be decoded or violates the schema: the handler
+    /// was never called, and retrying cannot help.
+    Decode(String),
+    /// The handler failed.
+    Handler(HandlerError),
+}
+
+/// A reply to a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reply {
+    pub payload: Vec<u8>,
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub content_type: Option<String>,
+}
+
+/// A type-erased handler, as generated routers build them: decode, call
+/// the user's method, encode the reply.
+pub type ErasedHandler = Arc<
+    dyn Fn(Arc<Envelope>, Context) -> BoxFuture<'static, Result<Option<Reply>, Failure>>
+        + Send
+        + Sync,
+>;
+
+/// When a delivery is acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AckPolicy {
+    /// Ack on receipt, before handling (at most once).
+    AckFirst,
+    /// Ack after the handler succeeds; on failure retry in-process with
+    /// backoff, then reject (dead letter).
+    #[default]
+    AckAfterSuccess,
+    /// On failure nack, so the broker redelivers (with the backoff as
+    /// delay) until the attempts are used up; then reject.
+    NackOnError,
+    /// On failure reject at once (dead letter), no retries.
+    RejectOnError,
+    /// The handler settles the message itself through its [`Context`].
+    Manual,
+}
+
+/// Bounded retries with exponential backoff.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retry {
+    /// Attempts in all (1 = no retry).
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    pub multiplier: f64,
+}
+
+impl Default for Retry {
+    fn default() -> Retry {
+        Retry {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(10),
+            multiplier: 2.0,
+        }
+    }
+}
+
+impl Retry {
+    /// The pause before attempt `attempt + 1`.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let factor = self
+            .multiplier
+            .powi(i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX));
+        self.initial_backoff.mul_f64(factor).min(self.max_backoff)
+    }
+}
+
+/// How one route consumes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriberOptions {
+    /// Subscribers in one group share the messages.
+    pub group: Option<String>,
+    pub ack: AckPolicy,
+    pub retry: Retry,
+    /// Messages handled at once by this route (backpressure beyond).
+    pub max_in_flight: usize,
+    /// The spec's bindings for the channel (queue, exchange, Redis kind).
+    pub bindings: Bindings,
+}
+
+impl Default for SubscriberOptions {
+    fn default() -> SubscriberOptions {
+        SubscriberOptions {
+            group: None,
+            ack: AckPolicy::default(),
+            retry: Retry::default(),
+            max_in_flight: 16,
+            bindings: Bindings::default(),
+        }
+    }
+}
+
+/// One subscription of an application.
+#[derive(Clone)]
+pub struct Route {
+    /// The operation it implements (for logs and spans).
+    pub operation: String,
+    /// The channel address, with `{parameter}` placeholders.
+    pub address: String,
+    pub options: SubscriberOptions,
+    pub handler: ErasedHandler,
+}
+
+impl fmt::Debug for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Route")
+            .field("operation", &self.operation)
+            .field("address", &self.address)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The routes of one application (generated `router(handler)` builds one).
+#[derive(Debug, Clone, Default)]
+pub struct Router {
+    pub(super) routes: Vec<Route>,
+    /// The AsyncAPI document the routes come from, for export and docs.
+    pub document: Option<&'static str>,
+}
+
+impl Router {
+    pub fn new() -> Router {
+        Router::default()
+    }
+
+    pub fn route(mut self, route: Route) -> Router {
+        self.routes.push(route);
+        self
+    }
+
+    pub fn with_document(mut self, document: &'static str) -> Router {
+        self.document = Some(document);
+        self
+    }
+
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// Changes the options of every route (group, ack policy, retries, ...).
+    pub fn map_options(mut self, f: impl Fn(&mut SubscriberOptions)) -> Router {
+        for r in &mut self.routes {
+            f(&mut r.options);
+        }
+        self
+    }
+
+    /// Changes the options of one operation's route.
+    pub fn options(mut self, operation: &str, f: impl FnOnce(&mut SubscriberOptions)) -> Router {
+        if let Some(r) = self.routes.iter_mut().find(|r| r.operation == operation) {
+            f(&mut r.options);
+        }
+        self
+    }
+}

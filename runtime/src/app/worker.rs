@@ -1,0 +1,350 @@
+//! One worker loop per route: deliveries in flight as futures of the
+//! route's task, the ack policy, retries, replies, dead letters.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tracing::Instrument;
+
+use super::context::{ReplySlot, SharedAcker};
+use super::publisher::lock;
+use super::{
+    AckPolicy, Context, Failure, HandlerError, Metrics, Middleware, Outcome, Publisher, Reply,
+    Route,
+};
+use crate::broker::{Acker, Delivery};
+use crate::envelope::Envelope;
+
+/// A message's future that did not finish at its first poll (see
+/// [`Worker::run`]).
+struct InFlight<F>(Pin<Box<Option<F>>>);
+
+impl<F: Future<Output = ()>> Future for InFlight<F> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        match self.0.as_mut().as_pin_mut() {
+            Some(f) => f.poll(cx),
+            None => std::task::Poll::Ready(()),
+        }
+    }
+}
+
+pub(super) struct Worker {
+    pub(super) route: Arc<Route>,
+    pub(super) publisher: Publisher,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) middleware: Arc<Vec<Arc<dyn Middleware>>>,
+    pub(super) broker_name: &'static str,
+}
+
+impl Worker {
+    pub(super) async fn run(
+        self,
+        mut sub: crate::broker::Subscription,
+        mut stop: watch::Receiver<bool>,
+        grace: Duration,
+    ) {
+        use futures_util::StreamExt;
+        // The messages in flight are futures of this task (no task per
+        // message): they interleave at their await points, up to
+        // `max_in_flight` at once; beyond, no delivery is taken
+        // (backpressure to the broker).
+        let max_in_flight = self.route.options.max_in_flight.max(1);
+        let mut in_flight = futures_util::stream::FuturesUnordered::new();
+        let this = Arc::new(self);
+        this.metrics.subscribers.fetch_add(1, Ordering::Relaxed);
+        let mut stopped = std::pin::pin!(stop.changed());
+        // A message's future is first polled in this reusable slot: when it
+        // finishes at once (a handler that does not wait), it costs no
+        // allocation and no bookkeeping in `in_flight`. One that waits moves
+        // to `in_flight`, box and all, and a new slot is made.
+        let start = |envelope, acker, attempt| {
+            Worker::handle(this.clone(), Arc::new(envelope), acker, attempt)
+        };
+        let mut slot = Box::pin(None);
+        // One poll takes every delivery that is ready (up to a limit, then
+        // it yields so that the other tasks of the thread run) and starts
+        // it at once, instead of a round of `select!` per message.
+        const PER_POLL: usize = 64;
+        let ended = std::future::poll_fn(|cx| {
+            use std::task::Poll;
+            if stopped.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(false);
+            }
+            for _ in 0..PER_POLL {
+                // Runs what waits and settles what is done.
+                while !in_flight.is_empty()
+                    && let Poll::Ready(Some(())) = in_flight.poll_next_unpin(cx)
+                {}
+                if in_flight.len() >= max_in_flight {
+                    return Poll::Pending;
+                }
+                match sub.poll_next(cx) {
+                    Poll::Ready(Some(Delivery {
+                        envelope,
+                        attempt,
+                        acker,
+                    })) => {
+                        slot.set(Some(start(envelope, acker, attempt)));
+                        let done = slot
+                            .as_mut()
+                            .as_pin_mut()
+                            .is_some_and(|f| f.poll(cx).is_ready());
+                        if done {
+                            slot.set(None);
+                        } else {
+                            in_flight.push(InFlight(std::mem::replace(&mut slot, Box::pin(None))));
+                        }
+                    }
+                    Poll::Ready(None) => return Poll::Ready(true),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+        .await;
+        if ended {
+            tracing::error!(operation = %this.route.operation, address = %this.route.address, "the subscription ended: no more messages for this route");
+        }
+        // Graceful: the in-flight messages finish and settle.
+        let drained =
+            tokio::time::timeout(grace, async { while in_flight.next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tracing::warn!(operation = %this.route.operation, abandoned = in_flight.len(), "shutdown timeout: abandoning in-flight messages (they will be redelivered where the broker supports it)");
+        }
+        drop(in_flight);
+        this.metrics.subscribers.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Handles one delivery. This future is allocated and moved once per
+    /// message, so it holds only what every message needs: the rare paths
+    /// (retries, replies, failures) are boxed when they are taken. A panic
+    /// outside the handler (the handler's own are caught in
+    /// [`Worker::call`]) is logged, not spread to the route's loop.
+    async fn handle(this: Arc<Self>, envelope: Arc<Envelope>, acker: Box<dyn Acker>, attempt: u32) {
+        use futures_util::FutureExt;
+        let m = &this.metrics;
+        m.received.fetch_add(1, Ordering::Relaxed);
+        m.in_flight.fetch_add(1, Ordering::Relaxed);
+        if std::panic::AssertUnwindSafe(this.process(&envelope, acker, attempt))
+            .catch_unwind()
+            .await
+            .is_err()
+        {
+            tracing::error!(operation = %this.route.operation, "a panic while settling a message");
+        }
+        m.in_flight.fetch_sub(1, Ordering::Relaxed);
+        m.finished.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn process(&self, envelope: &Arc<Envelope>, acker: Box<dyn Acker>, attempt: u32) {
+        let span = tracing::info_span!(
+            "process",
+            messaging.system = self.broker_name,
+            messaging.destination.name = %envelope.channel,
+            messaging.operation = "process",
+            messaging.message.conversation_id = envelope.correlation_id.as_deref().unwrap_or(""),
+            operation = %self.route.operation,
+            attempt = attempt,
+        );
+        for mw in self.middleware.iter() {
+            mw.before_consume(envelope);
+        }
+        let outcome = self.settle(envelope, acker, attempt).instrument(span).await;
+        for mw in self.middleware.iter() {
+            mw.after_consume(envelope, outcome);
+        }
+    }
+
+    /// Runs the handler once, isolated: a panic becomes an error (and the
+    /// subscriber goes on).
+    async fn call(
+        &self,
+        envelope: &Arc<Envelope>,
+        acker: Option<SharedAcker>,
+        attempt: u32,
+    ) -> Result<Option<Reply>, Failure> {
+        use futures_util::FutureExt;
+        let reply = envelope.reply_to.is_some().then(ReplySlot::default);
+        let ctx = Context {
+            envelope: envelope.clone(),
+            publisher: self.publisher.clone(),
+            acker,
+            reply: reply.clone(),
+            attempt,
+        };
+        match std::panic::AssertUnwindSafe((self.route.handler)(envelope.clone(), ctx))
+            .catch_unwind()
+            .await
+        {
+            // A typed reply wins; else what the handler gave its context.
+            Ok(Ok(None)) => Ok(reply.and_then(|slot| lock(&slot).take())),
+            Ok(r) => r,
+            Err(panic) => Err(self.panicked(panic)),
+        }
+    }
+
+    fn panicked(&self, panic: Box<dyn std::any::Any + Send>) -> Failure {
+        self.metrics.panics.fetch_add(1, Ordering::Relaxed);
+        let what = panic
+            .downcast::<String>()
+            .map(|s| *s)
+            .or_else(|p| p.downcast::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|_| "a panic".to_owned());
+        tracing::error!(panic = %what, "handler panicked");
+        Failure::Handler(HandlerError::new(format!("handler panicked: {what}")))
+    }
+
+    fn handler_failed(&self, e: &HandlerError, attempt: u32) {
+        self.metrics
+            .handler_failures
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(error = %e, attempt, "handler failed");
+    }
+
+    async fn settle(
+        &self,
+        envelope: &Arc<Envelope>,
+        acker: Box<dyn Acker>,
+        attempt: u32,
+    ) -> Outcome {
+        let m = &self.metrics;
+        let options = &self.route.options;
+        let policy = options.ack;
+        let mut acker = Some(acker);
+        if policy == AckPolicy::AckFirst
+            && let Some(a) = acker.take()
+        {
+            let _ = a.ack().await;
+            m.acked.fetch_add(1, Ordering::Relaxed);
+        }
+        // Shared with the handler's context only when it settles itself.
+        let shared: Option<SharedAcker> =
+            (policy == AckPolicy::Manual).then(|| Arc::new(tokio::sync::Mutex::new(acker.take())));
+        let mut result = self.call(envelope, shared.clone(), attempt).await;
+        if let Err(Failure::Handler(e)) = &result {
+            self.handler_failed(e, 1);
+            // In-process retries only where the policy asks for them.
+            if policy == AckPolicy::AckAfterSuccess && options.retry.max_attempts > 1 {
+                result = Box::pin(self.retry(envelope, attempt)).await;
+            }
+        }
+        let reply = match result {
+            Ok(reply) => reply,
+            Err(failure) => {
+                return Box::pin(self.failed(envelope, failure, acker, shared, attempt)).await;
+            }
+        };
+        m.handled.fetch_add(1, Ordering::Relaxed);
+        if envelope.reply_to.is_some() {
+            // FastStream answers every request, a handler's `None` with an
+            // empty body: so do we, where the handler gave no answer.
+            Box::pin(self.send_reply(envelope, reply.unwrap_or_default())).await;
+        }
+        match acker.take() {
+            Some(a) => {
+                let _ = a.ack().await;
+                m.acked.fetch_add(1, Ordering::Relaxed);
+                Outcome::Acked
+            }
+            None if policy == AckPolicy::Manual => Outcome::Manual,
+            None => Outcome::Acked,
+        }
+    }
+
+    /// The in-process retries after a failed first attempt, with backoff.
+    async fn retry(
+        &self,
+        envelope: &Arc<Envelope>,
+        attempt: u32,
+    ) -> Result<Option<Reply>, Failure> {
+        let retry = &self.route.options.retry;
+        let mut n = 1;
+        loop {
+            self.metrics.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(retry.backoff(n)).await;
+            n += 1;
+            let result = self.call(envelope, None, attempt.max(n)).await;
+            let Err(Failure::Handler(e)) = &result else {
+                return result;
+            };
+            self.handler_failed(e, n);
+            if n >= retry.max_attempts {
+                return result;
+            }
+        }
+    }
+
+    async fn send_reply(&self, envelope: &Envelope, reply: Reply) {
+        let Some(to) = envelope.reply_to.as_deref() else {
+            return;
+        };
+        let out = Envelope {
+            channel: to.to_owned(),
+            payload: reply.payload.into(),
+            headers: reply.headers,
+            content_type: reply.content_type,
+            correlation_id: envelope.correlation_id.clone(),
+            reply_to: None,
+            meta: Default::default(),
+        };
+        match self.publisher.publish(out).await {
+            Ok(()) => {
+                self.metrics.replies.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => tracing::error!(error = %e, "could not publish the reply"),
+        }
+    }
+
+    /// Settles a message that was not handled.
+    async fn failed(
+        &self,
+        envelope: &Envelope,
+        failure: Failure,
+        acker: Option<Box<dyn Acker>>,
+        shared: Option<SharedAcker>,
+        attempt: u32,
+    ) -> Outcome {
+        let m = &self.metrics;
+        let options = &self.route.options;
+        match failure {
+            Failure::Decode(reason) => {
+                m.decode_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(reason = %reason, channel = %envelope.channel, "refused a message that does not decode; the handler was not called");
+                let acker = match (acker, &shared) {
+                    (Some(a), _) => Some(a),
+                    (None, Some(shared)) => shared.lock().await.take(),
+                    (None, None) => None,
+                };
+                self.reject(acker, format!("undecodable: {reason}")).await
+            }
+            Failure::Handler(e) => match (options.ack, acker) {
+                (AckPolicy::NackOnError, Some(a)) if attempt < options.retry.max_attempts => {
+                    let _ = a.nack(Some(options.retry.backoff(attempt))).await;
+                    m.nacked.fetch_add(1, Ordering::Relaxed);
+                    Outcome::Nacked
+                }
+                (_, Some(a)) => self.reject(Some(a), format!("handler failed: {e}")).await,
+                (AckPolicy::Manual, None) => Outcome::Manual,
+                (_, None) => Outcome::Acked,
+            },
+        }
+    }
+
+    async fn reject(&self, acker: Option<Box<dyn Acker>>, reason: String) -> Outcome {
+        match acker {
+            Some(a) => {
+                let _ = a.reject(reason).await;
+                self.metrics.rejected.fetch_add(1, Ordering::Relaxed);
+                Outcome::Rejected
+            }
+            // Acked first: nothing left to settle.
+            None => Outcome::Acked,
+        }
+    }
+}
