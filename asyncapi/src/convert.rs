@@ -838,13 +838,28 @@ pub fn v3_to_v2(doc: &Value) -> Result<Converted, ConvertError> {
     out.insert("channels".into(), Value::Object(ch2));
     if let Some(components) = src.get("components").and_then(Value::as_object) {
         let mut c2 = Map::new();
+        // Component schemas in another format than JSON Schema, reached
+        // only as such a message payload: 2.6 has the payload inline (see
+        // `message_v2`) and no place for them among its schemas.
+        let (foreign, elsewhere) = foreign_schemas(doc);
         for (k, v) in components {
             let converted = match k.as_str() {
+                "schemas" => Value::Object(
+                    v.as_object()
+                        .into_iter()
+                        .flatten()
+                        .filter(|(n, _)| {
+                            let at = format!("/components/schemas/{}", escape(n));
+                            !foreign.contains(&at) || elsewhere.contains(&at)
+                        })
+                        .map(|(n, s)| (n.clone(), s.clone()))
+                        .collect(),
+                ),
                 "messages" => Value::Object(
                     v.as_object()
                         .into_iter()
                         .flatten()
-                        .map(|(n, m)| (n.clone(), message_v2(m)))
+                        .map(|(n, m)| (n.clone(), message_v2(src, m)))
                         .collect(),
                 ),
                 "securitySchemes" => Value::Object(
@@ -911,7 +926,7 @@ fn message_for_v2(root: &Map<String, Value>, r: &Value) -> Option<Value> {
     let mut cur = r.clone();
     for _ in 0..32 {
         let Some(reference) = cur.get("$ref").and_then(Value::as_str) else {
-            return Some(message_v2(&cur));
+            return Some(message_v2(root, &cur));
         };
         if reference.starts_with("#/components/messages/") {
             return Some(cur);
@@ -921,7 +936,58 @@ fn message_for_v2(root: &Map<String, Value>, r: &Value) -> Option<Value> {
     None
 }
 
-fn message_v2(m: &Value) -> Value {
+/// Whether a schema format is JSON Schema (or AsyncAPI's, a superset).
+fn is_json_schema_format(format: &Value) -> bool {
+    format.as_str().is_none_or(|f| {
+        f.starts_with("application/vnd.aai.asyncapi")
+            || f.starts_with("application/schema+json")
+            || f.starts_with("application/schema+yaml")
+    })
+}
+
+/// The pointers referenced as the `schema` of a multi-format schema in
+/// another format than JSON Schema, and the pointers referenced anywhere
+/// else.
+fn foreign_schemas(doc: &Value) -> (Vec<String>, Vec<String>) {
+    fn walk(v: &Value, foreign: &mut Vec<String>, elsewhere: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                let multi = m
+                    .get("schemaFormat")
+                    .filter(|f| !is_json_schema_format(f))
+                    .and(m.get("schema"));
+                for (k, child) in m {
+                    if k == "$ref" {
+                        if let Some(p) = child.as_str().and_then(|r| r.strip_prefix('#')) {
+                            elsewhere.push(p.to_owned());
+                        }
+                    } else if k == "schema"
+                        && multi.is_some()
+                        && let Some(p) = child
+                            .get("$ref")
+                            .and_then(Value::as_str)
+                            .and_then(|r| r.strip_prefix('#'))
+                    {
+                        foreign.push(p.to_owned());
+                    } else {
+                        walk(child, foreign, elsewhere);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|c| walk(c, foreign, elsewhere)),
+            _ => {}
+        }
+    }
+    let (mut foreign, mut elsewhere) = (Vec::new(), Vec::new());
+    walk(doc, &mut foreign, &mut elsewhere);
+    (foreign, elsewhere)
+}
+
+/// A 3.x message -> 2.x: a multi-format payload becomes `schemaFormat` and
+/// `payload`. 2.x allows no local `$ref` as the payload of a message with
+/// a schema format other than AsyncAPI's or JSON Schema's (an Avro schema,
+/// ...): such a payload is inlined.
+fn message_v2(root: &Map<String, Value>, m: &Value) -> Value {
     let Some(mm) = m.as_object().filter(|_| !is_ref(m)) else {
         return m.clone();
     };
@@ -929,8 +995,13 @@ fn message_v2(m: &Value) -> Value {
     if let Some(payload) = mm.get("payload").cloned()
         && let (Some(format), Some(schema)) = (payload.get("schemaFormat"), payload.get("schema"))
     {
+        let schema = if is_json_schema_format(format) {
+            schema.clone()
+        } else {
+            deref_local(root, schema)
+        };
         mm.insert("schemaFormat".into(), format.clone());
-        mm.insert("payload".into(), schema.clone());
+        mm.insert("payload".into(), schema);
     }
     Value::Object(mm)
 }

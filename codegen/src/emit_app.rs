@@ -650,6 +650,13 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
         }
     );
     let router_doc = format!(" The routes of [`{handler}`]'s operations, to include in an `App`.");
+    // What the application sends, for export; a client's router is the
+    // document's application seen from the other side.
+    let sent_keys = sent.iter().map(|op| {
+        let key = &op.key;
+        quote!(.publishes(#key))
+    });
+    let mirror_call = mirror.then(|| quote!(.mirror()));
     quote! {
         #[doc = #handler_doc]
         #[diagnostic::on_unimplemented(message = #not_impl_msg, note = #not_impl_note)]
@@ -662,6 +669,8 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
             #handler_init
             __rt::Router::new()
                 .with_document(ASYNCAPI)
+                #mirror_call
+                #(#sent_keys)*
                 #(#routes)*
         }
 

@@ -112,6 +112,17 @@ pub fn matches_address(template: &str, address: &str) -> bool {
     }
 }
 
+/// The parameter names of a template, in order.
+pub fn placeholders(template: &str) -> Vec<&str> {
+    pieces(template)
+        .into_iter()
+        .filter_map(|p| match p {
+            Piece::Param(name) => Some(name),
+            Piece::Text(_) => None,
+        })
+        .collect()
+}
+
 /// Whether a template has parameters (needs a pattern subscription).
 pub fn has_params(template: &str) -> bool {
     pieces(template)

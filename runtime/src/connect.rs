@@ -251,7 +251,14 @@ fn env_part(s: &str) -> String {
 /// unless the spec's bindings name an exchange. A protocol whose adapter
 /// is not compiled in (a cargo feature of this crate) is an error saying
 /// which feature to enable.
+///
+/// While the process only exports its AsyncAPI document
+/// (`FASTSTREAM_ASYNCAPI_OUT` set: see [`crate::App::run`]), it connects
+/// nowhere and returns an in-memory broker.
 pub async fn connect(server: &Server) -> Result<Arc<dyn Broker>, BrokerError> {
+    if crate::export::exporting() {
+        return Ok(Arc::new(crate::memory::MemoryBroker::new()));
+    }
     let url = server.url();
     if let Some((name, _)) = server
         .variables

@@ -23,6 +23,7 @@ pub mod bytes;
 pub mod codec;
 pub mod connect;
 pub mod envelope;
+pub mod export;
 pub mod testing;
 pub mod validate;
 
@@ -45,6 +46,7 @@ pub use broker::{Broker, BrokerError};
 pub use codec::{DecodeError, decode_json, encode_json};
 pub use connect::{ConnectOptions, Server, connect};
 pub use envelope::Envelope;
+pub use export::{AsyncApiDocument, AsyncApiVersion, ExportError};
 pub use memory::MemoryBroker;
 pub use testing::TestApp;
 pub use validate::{Validate, ValidationError, ValidationErrors};

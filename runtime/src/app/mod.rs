@@ -56,6 +56,8 @@ pub struct App {
     broker: Arc<dyn Broker>,
     routes: Vec<Route>,
     documents: Vec<&'static str>,
+    /// The included routers, as included, for export.
+    routers: Vec<Router>,
     on_startup: Vec<Hook>,
     after_startup: Vec<Hook>,
     on_shutdown: Vec<Hook>,
@@ -76,12 +78,16 @@ impl fmt::Debug for App {
 #[derive(Debug)]
 pub enum AppError {
     Broker(BrokerError),
+    /// `FASTSTREAM_ASYNCAPI_OUT` was set and the document could not be
+    /// written.
+    Export(crate::export::ExportError),
 }
 
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AppError::Broker(e) => write!(f, "broker error: {e}"),
+            AppError::Export(e) => e.fmt(f),
         }
     }
 }
@@ -98,6 +104,7 @@ impl App {
             broker,
             routes: Vec::new(),
             documents: Vec::new(),
+            routers: Vec::new(),
             on_startup: Vec::new(),
             after_startup: Vec::new(),
             on_shutdown: Vec::new(),
@@ -109,8 +116,15 @@ impl App {
     /// Adds a router's routes.
     pub fn include(mut self, router: Router) -> App {
         self.documents.extend(router.document);
-        self.routes.extend(router.routes);
+        self.routes.extend(router.routes.iter().cloned());
+        self.routers.push(router);
         self
+    }
+
+    /// The AsyncAPI document of everything the application runs and
+    /// sends: its routers' exports merged (see [`Router::asyncapi`]).
+    pub fn asyncapi(&self) -> crate::export::AsyncApiDocument {
+        crate::export::export(&self.routers.iter().collect::<Vec<_>>())
     }
 
     /// Runs before subscribing.
@@ -204,7 +218,18 @@ impl App {
     }
 
     /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
+    ///
+    /// With `FASTSTREAM_ASYNCAPI_OUT=PATH` set, it writes the application's
+    /// AsyncAPI document to `PATH` instead (YAML for a `.yaml`/`.yml` path,
+    /// else JSON; `FASTSTREAM_ASYNCAPI_VERSION=3.1` or `2.6` for another
+    /// version than 3.0) and returns without subscribing to anything, and
+    /// [`crate::connect`] connects nowhere meanwhile: a built service
+    /// exports its document in CI with no broker running.
     pub async fn run(self) -> Result<(), AppError> {
+        if let Some(path) = std::env::var_os(crate::export::OUT_VAR) {
+            return crate::export::write_to(&self.asyncapi(), std::path::Path::new(&path))
+                .map_err(AppError::Export);
+        }
         let running = self.start().await?;
         wait_for_signal().await;
         tracing::info!("shutting down");

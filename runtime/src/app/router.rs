@@ -182,6 +182,12 @@ pub struct Router {
     pub(super) routes: Vec<Route>,
     /// The AsyncAPI document the routes come from, for export and docs.
     pub document: Option<&'static str>,
+    /// The operations of [`Router::document`] the application sends (its
+    /// publishers), for export.
+    publishes: Vec<String>,
+    /// The routes are the other side of the document's application (a
+    /// generated client): the export turns each operation's action round.
+    pub(crate) mirrored: bool,
 }
 
 impl Router {
@@ -201,6 +207,49 @@ impl Router {
 
     pub fn routes(&self) -> &[Route] {
         &self.routes
+    }
+
+    /// Says that the application sends `operation` of the router's
+    /// document (generated routers list their `send` operations), so the
+    /// export describes it.
+    pub fn publishes(mut self, operation: impl Into<String>) -> Router {
+        self.publishes.push(operation.into());
+        self
+    }
+
+    /// Says that the router is the other side of its document's
+    /// application (what `--side client` generates): the export turns
+    /// each operation's action round (it receives what the application
+    /// sends).
+    pub fn mirror(mut self) -> Router {
+        self.mirrored = true;
+        self
+    }
+
+    /// The router without the route or publisher of `operation`: it is
+    /// neither run nor exported.
+    pub fn without(mut self, operation: &str) -> Router {
+        self.routes.retain(|r| r.operation != operation);
+        self.publishes.retain(|p| p != operation);
+        self
+    }
+
+    /// The operations this router runs or sends, by their keys.
+    pub(crate) fn documented_operations(&self) -> impl Iterator<Item = &str> {
+        self.routes
+            .iter()
+            .map(|r| r.operation.as_str())
+            .chain(self.publishes.iter().map(String::as_str))
+    }
+
+    /// The AsyncAPI document of what this router runs and sends (3.0 by
+    /// default; `.version(..)` for 3.1 or 2.6): `router.asyncapi().to_json()?`.
+    /// Built from the routes and publishers registered: a route generated
+    /// from a spec brings its operation and what that reaches (channel,
+    /// messages, schemas, reply); a hand-written route its address,
+    /// parameters and bindings.
+    pub fn asyncapi(&self) -> crate::export::AsyncApiDocument {
+        crate::export::export(&[self])
     }
 
     /// Changes the options of every route (group, ack policy, retries, ...).

@@ -896,6 +896,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
+        .publishes("writeLog")
         .route(__rt::Route {
             operation: String::from("takePayments"),
             address: String::from("billing.payments"),

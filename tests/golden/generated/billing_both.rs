@@ -896,6 +896,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
+        .publishes("writeLog")
         .route(__rt::Route {
             operation: String::from("takePayments"),
             address: String::from("billing.payments"),
@@ -981,6 +982,8 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
+        .mirror()
+        .publishes("takePayments")
         .route(__rt::Route {
             operation: String::from("writeLog"),
             address: String::from("logs.{level}"),

@@ -383,6 +383,8 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
+        .publishes("recordAudit")
+        .publishes("sendReminder")
         .route(__rt::Route {
             operation: String::from("onInvoice"),
             address: String::from("invoices.{region}"),

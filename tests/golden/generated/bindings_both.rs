@@ -383,6 +383,8 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
+        .publishes("recordAudit")
+        .publishes("sendReminder")
         .route(__rt::Route {
             operation: String::from("onInvoice"),
             address: String::from("invoices.{region}"),
@@ -586,6 +588,9 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
+        .mirror()
+        .publishes("onInvoice")
+        .publishes("onPayment")
         .route(__rt::Route {
             operation: String::from("recordAudit"),
             address: String::from("audit.invoices"),

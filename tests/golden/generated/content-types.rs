@@ -137,6 +137,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
+        .publishes("sendThumbnail")
         .route(__rt::Route {
             operation: String::from("onGreeting"),
             address: String::from("greetings"),

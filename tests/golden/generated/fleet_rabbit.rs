@@ -289,6 +289,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
+        .publishes("fleet-orders-done:_:Publisher")
         .route(__rt::Route {
             operation: String::from("fleet-orders:_:TakeOrderSubscribe"),
             address: String::from("fleet-orders"),
@@ -400,6 +401,8 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
+        .mirror()
+        .publishes("fleet-orders:_:TakeOrderSubscribe")
         .route(__rt::Route {
             operation: String::from("fleet-orders-done:_:Publisher"),
             address: String::from("fleet-orders-done"),

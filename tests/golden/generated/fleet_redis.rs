@@ -260,6 +260,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
+        .publishes("fleet-orders-done:Publisher")
         .route(__rt::Route {
             operation: String::from("fleet-orders:TakeOrderSubscribe"),
             address: String::from("fleet-orders"),
@@ -357,6 +358,8 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
+        .mirror()
+        .publishes("fleet-orders:TakeOrderSubscribe")
         .route(__rt::Route {
             operation: String::from("fleet-orders-done:Publisher"),
             address: String::from("fleet-orders-done"),

@@ -584,7 +584,7 @@ impl Publisher {
 pub trait ClientHandler: Send + Sync + 'static {}
 /// The routes of [`ClientHandler`]'s operations, to include in an `App`.
 pub fn client_router<H: ClientHandler>(_handler: H) -> __rt::Router {
-    __rt::Router::new().with_document(ASYNCAPI)
+    __rt::Router::new().with_document(ASYNCAPI).mirror().publishes("handleOrder")
 }
 /// Typed publishing for a client of this application: one method per operation it sends (requests wait for their reply).
 #[derive(Debug, Clone)]

@@ -540,6 +540,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
+        .publishes("billing.receipts:Publisher")
         .route(__rt::Route {
             operation: String::from("billing.logs.{level}:OnLogSubscribe"),
             address: String::from("billing.logs.{level}"),

@@ -1059,6 +1059,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
+        .publishes("publishAudit")
         .route(__rt::Route {
             operation: String::from("onShipment"),
             address: String::from("tenants.{tenant}.regions.{region}.shipments"),

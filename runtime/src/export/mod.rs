@@ -1,0 +1,466 @@
+//! The AsyncAPI document of what an application really runs: built from
+//! the routes and publishers registered on its routers, never by handing
+//! back a whole source document.
+//!
+//! - A route (or publisher) generated from a spec carries its operation's
+//!   key and the router carries the spec it came from: the export takes,
+//!   for each registered operation, the operation and everything it
+//!   reaches by `$ref` (its channel, messages, schemas, parameters,
+//!   reply, servers, security schemes), so an operation whose route was
+//!   removed is gone, with whatever only it reached.
+//! - A route without a spec (written by hand) is described from what the
+//!   runtime knows of it: its address (a parameter per placeholder), its
+//!   group and bindings.
+//!
+//! [`Router::asyncapi`](crate::Router::asyncapi) and
+//! [`App::asyncapi`](crate::App::asyncapi) build it; [`AsyncApiDocument`]
+//! writes it as AsyncAPI 3.0 (the default), 3.1 or 2.6 in JSON or YAML,
+//! through the `faststream-asyncapi` model and writers.
+
+use std::collections::{BTreeSet, HashMap};
+
+use faststream_asyncapi::convert::ConvertNote;
+use faststream_asyncapi::pointer;
+use serde_json::{Map, Value, json};
+
+use crate::app::Router;
+use crate::bindings::{Bindings, RedisKind};
+
+/// The AsyncAPI version an export is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AsyncApiVersion {
+    /// 3.0.0 (the default).
+    #[default]
+    V3_0,
+    /// 3.1.0.
+    V3_1,
+    /// 2.6.0, converted from 3.0 (see [`AsyncApiDocument::notes`] for what
+    /// 2.6 cannot say).
+    V2_6,
+}
+
+/// Why an export could not be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportError(pub String);
+
+impl std::fmt::Display for ExportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AsyncAPI export: {}", self.0)
+    }
+}
+
+impl std::error::Error for ExportError {}
+
+/// An exported AsyncAPI document: `router.asyncapi().to_json()?`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AsyncApiDocument {
+    /// The document in 3.0, as the model holds it (or why it could not be
+    /// built: said by every writer).
+    model: Result<faststream_asyncapi::AsyncApi, ExportError>,
+    version: AsyncApiVersion,
+}
+
+impl AsyncApiDocument {
+    /// The same document written in `version`.
+    pub fn version(mut self, version: AsyncApiVersion) -> AsyncApiDocument {
+        self.version = version;
+        self
+    }
+
+    /// The 3.0 model of the document (whatever version it is written in).
+    pub fn model(&self) -> Result<&faststream_asyncapi::AsyncApi, ExportError> {
+        self.model.as_ref().map_err(Clone::clone)
+    }
+
+    /// The document as a JSON value, in its version.
+    pub fn to_value(&self) -> Result<Value, ExportError> {
+        Ok(self.converted()?.0)
+    }
+
+    /// What the version cannot say (2.6 only; empty otherwise).
+    pub fn notes(&self) -> Result<Vec<ConvertNote>, ExportError> {
+        Ok(self.converted()?.1)
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> Result<String, ExportError> {
+        faststream_asyncapi::emit::to_json(&self.to_value()?)
+            .map_err(|e| ExportError(e.to_string()))
+    }
+
+    /// YAML.
+    pub fn to_yaml(&self) -> Result<String, ExportError> {
+        Ok(faststream_asyncapi::emit::value_to_yaml(&self.to_value()?))
+    }
+
+    fn converted(&self) -> Result<(Value, Vec<ConvertNote>), ExportError> {
+        let mut value =
+            serde_json::to_value(self.model()?).map_err(|e| ExportError(e.to_string()))?;
+        match self.version {
+            AsyncApiVersion::V3_0 => Ok((value, Vec::new())),
+            AsyncApiVersion::V3_1 => {
+                value["asyncapi"] = json!("3.1.0");
+                Ok((value, Vec::new()))
+            }
+            AsyncApiVersion::V2_6 => {
+                let c = faststream_asyncapi::convert::v3_to_v2(&value)
+                    .map_err(|e| ExportError(e.to_string()))?;
+                Ok((c.document, c.notes))
+            }
+        }
+    }
+}
+
+/// The variable that makes [`App::run`](crate::App::run) write the
+/// application's document instead of running it.
+pub const OUT_VAR: &str = "FASTSTREAM_ASYNCAPI_OUT";
+
+/// The variable that picks the version [`OUT_VAR`] writes (`3.0`, `3.1`,
+/// `2.6`).
+pub const VERSION_VAR: &str = "FASTSTREAM_ASYNCAPI_VERSION";
+
+/// Whether this process only exports its document (see [`OUT_VAR`]).
+pub fn exporting() -> bool {
+    std::env::var_os(OUT_VAR).is_some()
+}
+
+/// Writes `doc` to `path` as [`OUT_VAR`] asks.
+pub(crate) fn write_to(doc: &AsyncApiDocument, path: &std::path::Path) -> Result<(), ExportError> {
+    let version = match std::env::var(VERSION_VAR).as_deref() {
+        Err(_) | Ok("3.0" | "3.0.0") => AsyncApiVersion::V3_0,
+        Ok("3.1" | "3.1.0") => AsyncApiVersion::V3_1,
+        Ok("2.6" | "2.6.0") => AsyncApiVersion::V2_6,
+        Ok(other) => {
+            return Err(ExportError(format!(
+                "{VERSION_VAR}={other}: expected 3.0, 3.1 or 2.6"
+            )));
+        }
+    };
+    let doc = doc.clone().version(version);
+    let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    let text = if yaml { doc.to_yaml()? } else { doc.to_json()? };
+    std::fs::write(path, text).map_err(|e| ExportError(format!("{}: {e}", path.display())))?;
+    tracing::info!(path = %path.display(), "AsyncAPI document written ({OUT_VAR})");
+    Ok(())
+}
+
+/// Builds the document of `routers` (merged in order; the first document
+/// with an `info` gives the document's `info`, `servers` and
+/// `defaultContentType`).
+pub(crate) fn export(routers: &[&Router]) -> AsyncApiDocument {
+    AsyncApiDocument {
+        model: build(routers),
+        version: AsyncApiVersion::V3_0,
+    }
+}
+
+fn build(routers: &[&Router]) -> Result<faststream_asyncapi::AsyncApi, ExportError> {
+    let mut out = Map::new();
+    out.insert("asyncapi".into(), json!("3.0.0"));
+    // Each source document, parsed once.
+    let mut parsed: HashMap<*const u8, Value> = HashMap::new();
+    for router in routers {
+        let Some(text) = router.document else {
+            continue;
+        };
+        let doc = match parsed.entry(text.as_ptr()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                serde_json::from_str(text)
+                    .map_err(|e| ExportError(format!("the router's document: {e}")))?,
+            ),
+        };
+        let mut slice = Slice::new(doc);
+        for key in ["info", "id", "defaultContentType", "servers"] {
+            if !out.contains_key(key) && doc.get(key).is_some() {
+                slice.copy(&format!("/{key}"));
+            }
+        }
+        // The document's own extensions (`x-*`).
+        if let Some(root) = doc.as_object() {
+            for key in root.keys().filter(|k| k.starts_with("x-")) {
+                slice.copy(&format!("/{}", pointer::escape(key)));
+            }
+        }
+        for op in router.documented_operations() {
+            slice.copy(&format!("/operations/{}", pointer::escape(op)));
+        }
+        let mut part = slice.out;
+        if router.mirrored
+            && let Some(Value::Object(ops)) = part.get_mut("operations")
+        {
+            for op in ops.values_mut() {
+                let turned = match op.get("action").and_then(Value::as_str) {
+                    Some("send") => "receive",
+                    Some("receive") => "send",
+                    _ => continue,
+                };
+                op["action"] = json!(turned);
+            }
+        }
+        merge(&mut out, part);
+    }
+    for router in routers {
+        for route in router.routes() {
+            let documented = router.document.is_some_and(|text| {
+                parsed.get(&text.as_ptr()).is_some_and(|d| {
+                    d.pointer(&format!(
+                        "/operations/{}",
+                        pointer::escape(&route.operation)
+                    ))
+                    .is_some()
+                })
+            });
+            if !documented {
+                describe_route(&mut out, route);
+            }
+        }
+    }
+    if !out.contains_key("info") {
+        out.insert(
+            "info".into(),
+            json!({"title": "faststream", "version": "0.1.0"}),
+        );
+    }
+    serde_json::from_value(Value::Object(order(out)))
+        .map_err(|e| ExportError(format!("not an AsyncAPI 3.0 document: {e}")))
+}
+
+/// Puts the document's sections in the order AsyncAPI writes them.
+fn order(mut m: Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for key in [
+        "asyncapi",
+        "id",
+        "info",
+        "servers",
+        "defaultContentType",
+        "channels",
+        "operations",
+        "components",
+    ] {
+        if let Some(v) = m.remove(key) {
+            out.insert(key.into(), v);
+        }
+    }
+    out.extend(m);
+    out
+}
+
+/// Copies values of a document, and everything they reach by local
+/// `$ref`, to the same places of a new document.
+struct Slice<'d> {
+    doc: &'d Value,
+    out: Map<String, Value>,
+    seen: BTreeSet<String>,
+}
+
+impl<'d> Slice<'d> {
+    fn new(doc: &'d Value) -> Slice<'d> {
+        Slice {
+            doc,
+            out: Map::new(),
+            seen: BTreeSet::new(),
+        }
+    }
+
+    fn copy(&mut self, at: &str) {
+        if !self.seen.insert(at.to_owned()) {
+            return;
+        }
+        // A part of something copied already is there.
+        if self.seen.iter().any(|s| {
+            s.len() < at.len() && at.starts_with(s.as_str()) && at.as_bytes()[s.len()] == b'/'
+        }) {
+            self.follow(at);
+            return;
+        }
+        let Some(value) = self.doc.pointer(at) else {
+            return;
+        };
+        set(&mut self.out, at, value.clone());
+        self.follow(at);
+    }
+
+    /// Copies what the value at `at` refers to.
+    fn follow(&mut self, at: &str) {
+        let Some(value) = self.doc.pointer(at) else {
+            return;
+        };
+        let mut refs = Vec::new();
+        collect_refs(value, &mut refs);
+        for r in refs {
+            self.copy(&r);
+        }
+        // A server's security schemes are named by reference in 3.x; an
+        // operation's channel's servers likewise.
+    }
+}
+
+/// The local `$ref` pointers under `v` (without `#`).
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref")
+                && let Some(p) = r.strip_prefix('#')
+            {
+                out.push(p.to_owned());
+            }
+            for (k, child) in m {
+                if k != "$ref" {
+                    collect_refs(child, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|c| collect_refs(c, out)),
+        _ => {}
+    }
+}
+
+/// Sets the value at a JSON pointer, making the objects on the way.
+fn set(root: &mut Map<String, Value>, at: &str, value: Value) {
+    let segments: Vec<String> = pointer::segments(at).collect();
+    let Some((last, path)) = segments.split_last() else {
+        return;
+    };
+    let mut cur = root;
+    for s in path {
+        let next = cur
+            .entry(s.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !next.is_object() {
+            // A pointer into an array (a part of something copied whole).
+            return;
+        }
+        cur = next.as_object_mut().expect("an object");
+    }
+    cur.insert(last.clone(), value);
+}
+
+/// Merges `from` into `into`: objects key by key, anything else replaced.
+fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
+    for (k, v) in from {
+        match (into.get_mut(&k), v) {
+            (Some(Value::Object(a)), Value::Object(b)) => merge(a, b),
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+/// A route without a spec: its address, a string parameter per
+/// placeholder, its bindings and group, and a message whose payload the
+/// runtime does not know.
+fn describe_route(out: &mut Map<String, Value>, route: &crate::app::Route) {
+    let key = route.operation.clone();
+    let mut parameters = Map::new();
+    for p in crate::address::placeholders(&route.address) {
+        parameters.insert(p.to_owned(), json!({}));
+    }
+    let mut channel = Map::new();
+    channel.insert("address".into(), json!(route.address));
+    channel.insert(
+        "messages".into(),
+        json!({"message": {"$ref": format!("#/components/messages/{}", pointer::escape(&key))}}),
+    );
+    if !parameters.is_empty() {
+        channel.insert("parameters".into(), Value::Object(parameters));
+    }
+    let (channel_bindings, operation_bindings) =
+        bindings_json(&route.options.bindings, route.options.group.as_deref());
+    if let Some(b) = channel_bindings {
+        channel.insert("bindings".into(), b);
+    }
+    let mut operation = Map::new();
+    operation.insert("action".into(), json!("receive"));
+    operation.insert(
+        "channel".into(),
+        json!({"$ref": format!("#/channels/{}", pointer::escape(&key))}),
+    );
+    operation.insert(
+        "messages".into(),
+        json!([{"$ref": format!("#/channels/{}/messages/message", pointer::escape(&key))}]),
+    );
+    if let Some(b) = operation_bindings {
+        operation.insert("bindings".into(), b);
+    }
+    let mut part = Map::new();
+    set(
+        &mut part,
+        &format!("/channels/{}", pointer::escape(&key)),
+        Value::Object(channel),
+    );
+    set(
+        &mut part,
+        &format!("/operations/{}", pointer::escape(&key)),
+        Value::Object(operation),
+    );
+    set(
+        &mut part,
+        &format!("/components/messages/{}", pointer::escape(&key)),
+        json!({
+            "name": key,
+            "correlationId": {"location": "$message.header#/correlation_id"},
+            "payload": {}
+        }),
+    );
+    merge(out, part);
+}
+
+/// The channel and operation bindings of what the runtime applies.
+fn bindings_json(b: &Bindings, group: Option<&str>) -> (Option<Value>, Option<Value>) {
+    let mut channel = Map::new();
+    let mut operation = Map::new();
+    if let Some(a) = &b.amqp {
+        let mut amqp = Map::new();
+        amqp.insert(
+            "is".into(),
+            json!(if a.is_queue { "queue" } else { "routingKey" }),
+        );
+        if let Some(x) = &a.exchange {
+            let kind = x.kind.as_str();
+            let mut exchange = json!({"name": x.name, "type": kind, "durable": x.durable, "autoDelete": x.auto_delete});
+            if let Some(v) = &x.vhost {
+                exchange["vhost"] = json!(v);
+            }
+            amqp.insert("exchange".into(), exchange);
+        }
+        if let Some(q) = &a.queue {
+            let mut queue = json!({"durable": q.durable, "exclusive": q.exclusive, "autoDelete": q.auto_delete});
+            if let Some(n) = &q.name {
+                queue["name"] = json!(n);
+            }
+            if let Some(v) = &q.vhost {
+                queue["vhost"] = json!(v);
+            }
+            amqp.insert("queue".into(), queue);
+        }
+        amqp.insert("bindingVersion".into(), json!("0.3.0"));
+        channel.insert("amqp".into(), Value::Object(amqp));
+    }
+    if let Some(r) = &b.redis {
+        let method = match (r.kind, r.group.is_some()) {
+            (RedisKind::PubSub, _) => "subscribe",
+            (RedisKind::List, _) => "lpop",
+            (RedisKind::Stream, true) => "xreadgroup",
+            (RedisKind::Stream, false) => "xread",
+        };
+        let mut redis = json!({"method": method, "bindingVersion": "custom"});
+        if let Some(g) = &r.group {
+            redis["groupName"] = json!(g);
+        }
+        if let Some(c) = &r.consumer {
+            redis["consumerName"] = json!(c);
+        }
+        channel.insert("redis".into(), redis);
+    }
+    if let Some(g) = group {
+        operation.insert(
+            "nats".into(),
+            json!({"queue": g, "bindingVersion": "0.1.0"}),
+        );
+    }
+    let wrap = |m: Map<String, Value>| (!m.is_empty()).then_some(Value::Object(m));
+    (wrap(channel), wrap(operation))
+}

@@ -1,0 +1,435 @@
+//! The round trip spec -> code -> spec: for every spec in `specs/` (and
+//! the FastStream exports the tests pin), the router generated from it is
+//! built with a handler, exported with `Router::asyncapi()`, and compared
+//! with the spec by meaning: every operation with its action, channel
+//! address, parameters, reply, and the payload and headers schemas of its
+//! messages (types, properties, required, enums, consts, formats, bounds,
+//! items, additionalProperties; `$ref`s followed). Every export (3.0, 3.1,
+//! 2.6) must pass the generator's own validation. A removed route is gone
+//! from the export, a hand-written one appears.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use faststream::__codegen::{ErasedHandler, Failure};
+use faststream::{AsyncApiVersion, HandlerError, Route, Router, SubscriberOptions};
+use serde_json::{Value, json};
+
+/// A handler for every generated module; the export never calls it.
+struct Nobody;
+
+include!("export_parts/handlers.rs");
+
+fn spec(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../specs")
+        .join(name)
+}
+
+fn interop(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("interop")
+        .join(name)
+}
+
+/// The spec's canonical 3.x document (bundled, 2.x converted).
+fn original(path: &Path) -> Value {
+    let checked = faststream_gen::check_file(path, &faststream_gen::LoadOptions::default());
+    assert!(
+        !checked.has_errors(),
+        "{}: {:?}",
+        path.display(),
+        checked.diagnostics
+    );
+    serde_json::to_value(checked.model.expect("a model")).unwrap()
+}
+
+/// The schema keywords that carry meaning (no titles, descriptions or
+/// examples), with `$ref`s followed (a schema reached again inside itself
+/// is named, not expanded).
+fn schema_meaning(doc: &Value, schema: &Value, stack: &mut Vec<String>) -> Value {
+    const KEEP: &[&str] = &[
+        "type",
+        "properties",
+        "required",
+        "enum",
+        "const",
+        "format",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "multipleOf",
+        "items",
+        "additionalProperties",
+        "oneOf",
+        "anyOf",
+        "allOf",
+        "not",
+        "minProperties",
+        "maxProperties",
+        "discriminator",
+        "default",
+        "patternProperties",
+        "prefixItems",
+        "contains",
+    ];
+    match schema {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref") {
+                let p = r.trim_start_matches('#').to_owned();
+                if stack.contains(&p) {
+                    return json!({"recursive": p.rsplit('/').next()});
+                }
+                let target = doc.pointer(&p).unwrap_or_else(|| panic!("dangling {r}"));
+                stack.push(p);
+                let v = schema_meaning(doc, target, stack);
+                stack.pop();
+                return v;
+            }
+            let mut out = serde_json::Map::new();
+            for (k, v) in m {
+                if !KEEP.contains(&k.as_str()) {
+                    continue;
+                }
+                let v = match k.as_str() {
+                    "properties" | "patternProperties" => Value::Object(
+                        v.as_object()
+                            .into_iter()
+                            .flatten()
+                            .map(|(name, s)| (name.clone(), schema_meaning(doc, s, stack)))
+                            .collect(),
+                    ),
+                    "required" => {
+                        let mut r: Vec<Value> = v.as_array().cloned().unwrap_or_default();
+                        r.sort_by_key(|x| x.to_string());
+                        Value::Array(r)
+                    }
+                    "enum" | "const" | "default" | "type" | "format" => v.clone(),
+                    _ => schema_meaning(doc, v, stack),
+                };
+                out.insert(k.clone(), v);
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|s| schema_meaning(doc, s, stack)).collect()),
+        other => other.clone(),
+    }
+}
+
+fn deref<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => deref(
+            doc,
+            doc.pointer(r.trim_start_matches('#')).expect("resolves"),
+        ),
+        None => v,
+    }
+}
+
+fn messages_meaning(doc: &Value, messages: Option<&Value>) -> Vec<Value> {
+    let mut out: Vec<Value> = messages
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            let m = deref(doc, m);
+            json!({
+                "payload": m.get("payload").map(|s| schema_meaning(doc, s, &mut Vec::new())),
+                "headers": m.get("headers").map(|s| schema_meaning(doc, s, &mut Vec::new())),
+                "contentType": m.get("contentType"),
+            })
+        })
+        .collect();
+    out.sort_by_key(Value::to_string);
+    out
+}
+
+/// Each operation's meaning, by key.
+fn meaning(doc: &Value) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for (key, op) in doc["operations"].as_object().into_iter().flatten() {
+        let op = deref(doc, op);
+        let channel = deref(doc, &op["channel"]);
+        let mut params: Vec<(String, Value)> = channel
+            .get("parameters")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, p)| {
+                let p = deref(doc, p);
+                (
+                    k.clone(),
+                    json!({"enum": p.get("enum"), "default": p.get("default")}),
+                )
+            })
+            .collect();
+        params.sort_by(|a, b| a.0.cmp(&b.0));
+        // An operation without `messages` has all of its channel's.
+        let messages = match op.get("messages") {
+            Some(m) => messages_meaning(doc, Some(m)),
+            None => messages_meaning(
+                doc,
+                Some(&Value::Array(
+                    channel
+                        .get("messages")
+                        .and_then(Value::as_object)
+                        .into_iter()
+                        .flatten()
+                        .map(|(_, m)| m.clone())
+                        .collect(),
+                )),
+            ),
+        };
+        let reply = op.get("reply").map(|r| {
+            let r = deref(doc, r);
+            json!({
+                "address": r.get("address").map(|a| deref(doc, a).get("location").cloned()),
+                "channel": r.get("channel").map(|c| deref(doc, c).get("address").cloned()),
+                "messages": messages_meaning(doc, r.get("messages")),
+            })
+        });
+        out.insert(
+            key.clone(),
+            json!({
+                "action": op["action"],
+                "address": channel.get("address"),
+                "parameters": params,
+                "messages": messages,
+                "reply": reply,
+            }),
+        );
+    }
+    out
+}
+
+/// The router's export in every version: valid, and (3.0) the spec's
+/// meaning.
+fn round_trip(name: &str, path: &Path, router: &Router) -> bool {
+    let expected = meaning(&original(path));
+    assert!(!expected.is_empty(), "{name}: the spec has operations");
+    let export = router.asyncapi();
+    let exported: Value = serde_json::from_str(&export.to_json().unwrap()).unwrap();
+    for version in [
+        AsyncApiVersion::V3_0,
+        AsyncApiVersion::V3_1,
+        AsyncApiVersion::V2_6,
+    ] {
+        let text = export.clone().version(version).to_json().unwrap();
+        let checked = faststream_gen::check_str(
+            Path::new(&format!("{name}-export.json")),
+            &text,
+            &faststream_gen::LoadOptions::default(),
+        );
+        assert!(
+            !checked.has_errors(),
+            "{name}: the {version:?} export is invalid: {:#?}\n{text}",
+            checked.diagnostics
+        );
+    }
+    let got = meaning(&exported);
+    if got != expected {
+        for (k, v) in &expected {
+            if got.get(k) != Some(v) {
+                eprintln!(
+                    "{name}: operation `{k}` differs:\n  spec:   {v}\n  export: {:?}",
+                    got.get(k)
+                );
+            }
+        }
+        for k in got.keys().filter(|k| !expected.contains_key(*k)) {
+            eprintln!("{name}: operation `{k}` is not in the spec");
+        }
+        return false;
+    }
+    true
+}
+
+#[test]
+fn every_spec_round_trips_through_its_router() {
+    let cases: Vec<(&str, PathBuf, Router)> = vec![
+        ("avro", spec("avro.yaml"), golden::avro::router(Nobody)),
+        (
+            "billing",
+            spec("billing.yaml"),
+            golden::billing::router(Nobody),
+        ),
+        (
+            "bindings",
+            spec("bindings.yaml"),
+            golden::bindings::router(Nobody),
+        ),
+        (
+            "content-types",
+            spec("content-types.yaml"),
+            golden::content_types::router(Nobody),
+        ),
+        (
+            "cursed",
+            spec("cursed.yaml"),
+            golden::cursed::router(Nobody),
+        ),
+        (
+            "orders",
+            spec("orders.yaml"),
+            golden::orders::router(Nobody),
+        ),
+        (
+            "shapes",
+            spec("shapes.yaml"),
+            golden::shapes::router(Nobody),
+        ),
+        (
+            "fleet-nats",
+            interop("fleet-nats-asyncapi.json"),
+            golden::fleet_nats::router(Nobody),
+        ),
+        (
+            "fleet-rabbit",
+            interop("fleet-rabbit-asyncapi.json"),
+            golden::fleet_rabbit::router(Nobody),
+        ),
+        (
+            "fleet-redis",
+            interop("fleet-redis-asyncapi.json"),
+            golden::fleet_redis::router(Nobody),
+        ),
+        (
+            "payments",
+            interop("payments-asyncapi.json"),
+            golden::payments_export::router(Nobody),
+        ),
+    ];
+    let total = cases.len();
+    let mut passed = 0;
+    for (name, path, router) in &cases {
+        if round_trip(name, path, router) {
+            passed += 1;
+        }
+    }
+    println!("round trip {passed}/{total}");
+    assert_eq!(passed, total, "round trip {passed}/{total}");
+}
+
+#[test]
+fn a_client_router_exports_the_other_side() {
+    struct Client;
+    impl golden::orders_both::ClientHandler for Client {}
+    let export: Value = serde_json::from_str(
+        &golden::orders_both::client_router(Client)
+            .asyncapi()
+            .to_json()
+            .unwrap(),
+    )
+    .unwrap();
+    // The application receives `handleOrder`; its client sends it.
+    assert_eq!(export["operations"]["handleOrder"]["action"], "send");
+    let app: Value =
+        serde_json::from_str(&golden::orders::router(Nobody).asyncapi().to_json().unwrap())
+            .unwrap();
+    assert_eq!(app["operations"]["handleOrder"]["action"], "receive");
+}
+
+fn hand_written() -> ErasedHandler {
+    Arc::new(|_envelope, _ctx| {
+        Box::pin(async { Err(Failure::Handler(HandlerError::new("unused"))) })
+    })
+}
+
+#[test]
+fn the_export_follows_the_routes() {
+    let full: Value = serde_json::from_str(
+        &golden::bindings::router(Nobody)
+            .asyncapi()
+            .to_json()
+            .unwrap(),
+    )
+    .unwrap();
+    let ops: Vec<&String> = full["operations"].as_object().unwrap().keys().collect();
+    assert!(ops.len() >= 2, "{ops:?}");
+    let removed = ops[0].clone();
+    // Remove a route: its operation is gone, and what only it reached.
+    let without: Value = serde_json::from_str(
+        &golden::bindings::router(Nobody)
+            .without(&removed)
+            .asyncapi()
+            .to_json()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(without["operations"].get(&removed).is_none(), "{without:#}");
+    assert_eq!(
+        without["operations"].as_object().unwrap().len(),
+        full["operations"].as_object().unwrap().len() - 1
+    );
+    // Add a hand-written route: it appears, with a parameter per
+    // placeholder and its bindings.
+    let options = SubscriberOptions {
+        group: Some("auditors".into()),
+        ..SubscriberOptions::default()
+    };
+    let with: Value = serde_json::from_str(
+        &golden::bindings::router(Nobody)
+            .route(Route {
+                operation: "audit".into(),
+                address: "audit.{tenant}.events".into(),
+                options,
+                handler: hand_written(),
+            })
+            .asyncapi()
+            .to_json()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(with["operations"]["audit"]["action"], "receive");
+    assert_eq!(
+        with["channels"]["audit"]["address"],
+        "audit.{tenant}.events"
+    );
+    assert!(
+        with["channels"]["audit"]["parameters"]["tenant"].is_object(),
+        "{with:#}"
+    );
+    assert_eq!(
+        with["operations"]["audit"]["bindings"]["nats"]["queue"],
+        "auditors"
+    );
+    for (k, _) in full["operations"].as_object().unwrap() {
+        assert!(with["operations"].get(k).is_some(), "{k} kept");
+    }
+    let checked = faststream_gen::check_str(
+        Path::new("with-audit.json"),
+        &with.to_string(),
+        &faststream_gen::LoadOptions::default(),
+    );
+    assert!(!checked.has_errors(), "{:#?}", checked.diagnostics);
+}
+
+#[test]
+fn an_app_exports_its_routers_merged() {
+    let app = faststream::App::new(faststream::MemoryBroker::new())
+        .include(golden::avro::router(Nobody))
+        .include(golden::content_types::router(Nobody));
+    // Written as YAML, read back by the generator's loader.
+    let yaml = app.asyncapi().to_yaml().unwrap();
+    let checked = faststream_gen::check_str(
+        Path::new("app-export.yaml"),
+        &yaml,
+        &faststream_gen::LoadOptions::default(),
+    );
+    assert!(!checked.has_errors(), "{:#?}\n{yaml}", checked.diagnostics);
+    let export = serde_json::to_value(checked.model.unwrap()).unwrap();
+    let ops = export["operations"].as_object().unwrap();
+    let avro = meaning(&original(&spec("avro.yaml")));
+    let greet = meaning(&original(&spec("content-types.yaml")));
+    for k in avro.keys().chain(greet.keys()) {
+        assert!(ops.contains_key(k), "{k} in {ops:?}");
+    }
+}
