@@ -78,6 +78,90 @@ pub fn match_address<'a>(template: &'a str, address: &'a str) -> Option<Vec<(&'a
     rest.is_empty().then_some(params)
 }
 
+/// An address template parsed once, for reading the parameters of many
+/// addresses ([`match_address`] parses the template on every call).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    source: String,
+    /// (text before the parameter, the parameter's name); then the text
+    /// after the last parameter.
+    params: Vec<(String, String)>,
+    tail: String,
+}
+
+/// The most parameters [`Template::params`] reads without allocating.
+const INLINE_PARAMS: usize = 8;
+
+impl Template {
+    pub fn new(template: &str) -> Template {
+        let mut params = Vec::new();
+        let mut text = String::new();
+        for piece in pieces(template) {
+            match piece {
+                Piece::Text(t) => text.push_str(t),
+                Piece::Param(name) => params.push((std::mem::take(&mut text), name.to_owned())),
+            }
+        }
+        Template {
+            source: template.to_owned(),
+            params,
+            tail: text,
+        }
+    }
+
+    /// The template as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Calls `each` with every (name, value) of `address`, if it matches:
+    /// what [`match_address`] returns, without allocating.
+    pub fn params<'a>(&'a self, address: &'a str, mut each: impl FnMut(&'a str, &'a str)) -> bool {
+        if self.params.len() > INLINE_PARAMS {
+            return match match_address(&self.source, address) {
+                Some(found) => {
+                    found.into_iter().for_each(|(n, v)| each(n, v));
+                    true
+                }
+                None => false,
+            };
+        }
+        let mut found = [("", ""); INLINE_PARAMS];
+        let mut rest = address;
+        for (i, (text, name)) in self.params.iter().enumerate() {
+            let Some(r) = rest.strip_prefix(text.as_str()) else {
+                return false;
+            };
+            let next = self
+                .params
+                .get(i + 1)
+                .map_or(self.tail.as_str(), |(t, _)| t.as_str());
+            let end = if next.is_empty() && i + 1 == self.params.len() {
+                Some(r.len())
+            } else if next.is_empty() {
+                // Two parameters side by side: the first takes nothing.
+                None
+            } else {
+                find_text(r, next)
+            };
+            match end {
+                Some(end) if end > 0 => {
+                    found[i] = (name.as_str(), &r[..end]);
+                    rest = &r[end..];
+                }
+                _ => return false,
+            }
+        }
+        if rest != self.tail {
+            return false;
+        }
+        found[..self.params.len()]
+            .iter()
+            .for_each(|&(n, v)| each(n, v));
+        true
+    }
+}
+
 /// Whether `address` matches `template`: [`match_address`] without
 /// collecting the parameters or allocating (adapters check every delivery
 /// of a pattern subscription with it).
@@ -133,6 +217,33 @@ pub fn has_params(template: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parsed_template_reads_what_match_address_reads() {
+        for (template, addresses) in [
+            (
+                "stores.{storeId}.orders",
+                &[
+                    "stores.s1.orders",
+                    "stores..orders",
+                    "stores.s1.orders.x",
+                    "x",
+                ][..],
+            ),
+            ("{a}.{b}", &["x.y", "x.", ".y", "x.y.z"][..]),
+            ("a.{x}", &["a.1", "a.", "b.1"][..]),
+            ("fixed", &["fixed", "fixed2"][..]),
+            ("{a}{b}", &["xy"][..]),
+        ] {
+            let t = Template::new(template);
+            for address in addresses {
+                let mut got = Vec::new();
+                let matched = t.params(address, |n, v| got.push((n, v)));
+                let want = match_address(template, address);
+                assert_eq!(matched.then_some(got), want, "{template} / {address}");
+            }
+        }
+    }
 
     #[test]
     fn matches_and_extracts() {

@@ -125,6 +125,16 @@ pub fn decode_headers<T: DeserializeOwned + Validate>(
     Ok(parsed)
 }
 
+/// Name/value strings (channel parameters) -> `T`, parsed as headers are
+/// (numbers and booleans where the field asks for them); no validation.
+pub(crate) fn strings_into<'a, T: DeserializeOwned>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<T, String> {
+    let map = serde::de::value::MapDeserializer::new(pairs.map(|(k, v)| (k, HeaderValue(v))));
+    serde::Deserialize::deserialize(map)
+        .map_err(|e: serde::de::value::Error| format!("malformed channel parameters: {e}"))
+}
+
 /// One header value: a string that numbers and booleans are parsed from
 /// when the field asks for them.
 struct HeaderValue<'a>(&'a str);

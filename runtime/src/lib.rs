@@ -36,8 +36,8 @@ pub use brokers::nats;
 pub use brokers::redis;
 
 pub use app::{
-    AckPolicy, App, AppError, Context, HandlerError, Middleware, Outcome, PublishError, Publisher,
-    Retry, Route, Router, RunningApp, SubscriberOptions,
+    AckPolicy, App, AppError, Context, HandlerError, Headers, Middleware, Outcome, Params,
+    PublishError, Publisher, Retry, Route, Router, RunningApp, Subscriber, SubscriberOptions,
 };
 pub use bindings::{
     AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, Bindings, RedisBindings, RedisKind,

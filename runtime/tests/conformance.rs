@@ -226,6 +226,76 @@ async fn thousand_concurrent_requests(broker: Arc<dyn Broker>, fixture: Fixture)
     app.shutdown().await;
 }
 
+/// A code-first route (an `async fn` taking the typed message, its
+/// parameters and the context, returning a typed reply) runs as a
+/// generated one does: requests answered, parameters parsed, a message
+/// that breaks its type refused.
+async fn a_code_first_route_answers(broker: Arc<dyn Broker>, fixture: Fixture) {
+    #[derive(Debug, serde::Deserialize)]
+    struct Ask {
+        n: i64,
+    }
+    impl faststream::Validate for Ask {
+        fn validate_at(
+            &self,
+            path: &faststream::validate::Path<'_>,
+            errors: &mut Vec<faststream::ValidationError>,
+        ) {
+            faststream::validate::rules::minimum(self.n, 0.0, &path.field("n"), errors);
+        }
+    }
+    impl faststream::export::Describe for Ask {
+        fn describe(c: &mut faststream::export::SchemaComponents) -> serde_json::Value {
+            faststream::export::object(c).required::<i64>("n").into()
+        }
+    }
+    async fn double(
+        ask: Ask,
+        faststream::Params(params): faststream::Params<std::collections::BTreeMap<String, String>>,
+        ctx: faststream::Context,
+    ) -> Result<serde_json::Value, HandlerError> {
+        Ok(serde_json::json!({
+            "doubled": ask.n * 2,
+            "p": params.get("p"),
+            "correlation": ctx.correlation_id(),
+        }))
+    }
+    let base = unique(&fixture, "typed");
+    let (template, address) = fixture.address(&base, "v1");
+    let app = App::with_broker(broker)
+        .include(Router::new().subscriber(template, double))
+        .start()
+        .await
+        .expect("subscribes");
+    let reply = app
+        .publisher()
+        .request(
+            Envelope::new(address.clone(), r#"{"n":21}"#)
+                .with_content_type("application/json")
+                .with_correlation_id("typed-1"),
+            TIMEOUT,
+        )
+        .await
+        .expect("answered");
+    let got: serde_json::Value = serde_json::from_slice(&reply.payload).unwrap();
+    let p = if fixture.params {
+        serde_json::json!("v1")
+    } else {
+        serde_json::Value::Null
+    };
+    assert_eq!(
+        got,
+        serde_json::json!({"doubled": 42, "p": p, "correlation": "typed-1"})
+    );
+    app.publisher()
+        .publish(Envelope::new(address, r#"{"n":-1}"#))
+        .await
+        .unwrap();
+    until("the refused message", || app.metrics().decode_failures == 1).await;
+    let m = app.shutdown().await;
+    assert_eq!((m.handled, m.decode_failures), (1, 1), "{m:?}");
+}
+
 /// FastStream's way with requests: a handler answers with what it gives
 /// its context (`Context::reply`), one that gives nothing is answered with
 /// an empty body, and a failed one is not answered at all.
@@ -514,6 +584,7 @@ macro_rules! suite {
             case!(round_trip_with_params_and_headers);
             case!(thousand_concurrent_requests);
             case!(requests_are_answered_as_faststream_answers);
+            case!(a_code_first_route_answers);
             case!(poison_never_reaches_the_handler);
             case!(retries_then_gives_up);
             case!(broker_redelivery_then_gives_up);

@@ -17,6 +17,7 @@ pub mod context;
 pub mod metrics;
 pub mod publisher;
 pub mod router;
+pub mod typed;
 mod worker;
 
 pub use context::Context;
@@ -25,6 +26,7 @@ pub use publisher::{PublishError, Publisher, new_correlation_id};
 pub use router::{
     AckPolicy, ErasedHandler, Failure, HandlerError, Reply, Retry, Route, Router, SubscriberOptions,
 };
+pub use typed::{FromMessage, HandlerFn, Headers, IntoReply, Params, RouteDoc, Subscriber};
 use worker::Worker;
 
 /// Hooks around consuming and publishing.

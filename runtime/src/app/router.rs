@@ -188,6 +188,10 @@ pub struct Router {
     /// The routes are the other side of the document's application (a
     /// generated client): the export turns each operation's action round.
     pub(crate) mirrored: bool,
+    /// What the export says of each code-first route, by operation.
+    pub(super) typed: std::collections::HashMap<String, Arc<super::typed::RouteDoc>>,
+    /// Code-first publishers: (operation, address, what the export says).
+    pub(crate) typed_publishers: Vec<(String, String, Arc<super::typed::RouteDoc>)>,
 }
 
 impl Router {
@@ -231,6 +235,8 @@ impl Router {
     pub fn without(mut self, operation: &str) -> Router {
         self.routes.retain(|r| r.operation != operation);
         self.publishes.retain(|p| p != operation);
+        self.typed.remove(operation);
+        self.typed_publishers.retain(|(op, _, _)| op != operation);
         self
     }
 

@@ -17,13 +17,17 @@
 //! writes it as AsyncAPI 3.0 (the default), 3.1 or 2.6 in JSON or YAML,
 //! through the `faststream-asyncapi` model and writers.
 
+mod describe;
+
 use std::collections::{BTreeSet, HashMap};
 
 use faststream_asyncapi::convert::ConvertNote;
 use faststream_asyncapi::pointer;
 use serde_json::{Map, Value, json};
 
-use crate::app::Router;
+pub use describe::{Describe, ObjectSchema, SchemaComponents, object};
+
+use crate::app::{RouteDoc, Router};
 use crate::bindings::{Bindings, RedisKind};
 
 /// The AsyncAPI version an export is written in.
@@ -212,8 +216,11 @@ fn build(routers: &[&Router]) -> Result<faststream_asyncapi::AsyncApi, ExportErr
                 })
             });
             if !documented {
-                describe_route(&mut out, route);
+                describe_route(&mut out, route, router.route_doc(&route.operation));
             }
+        }
+        for (operation, address, doc) in &router.typed_publishers {
+            describe_publisher(&mut out, operation, address, doc);
         }
     }
     if !out.contains_key("info") {
@@ -350,61 +357,128 @@ fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
 }
 
 /// A route without a spec: its address, a string parameter per
-/// placeholder, its bindings and group, and a message whose payload the
-/// runtime does not know.
-fn describe_route(out: &mut Map<String, Value>, route: &crate::app::Route) {
-    let key = route.operation.clone();
+/// placeholder, its bindings and group, and its message: the payload and
+/// headers schemas of its types (code-first routes) or an unknown payload
+/// (a route built by hand from a type-erased handler).
+fn describe_route(out: &mut Map<String, Value>, route: &crate::app::Route, doc: Option<&RouteDoc>) {
+    let (channel_bindings, operation_bindings) =
+        bindings_json(&route.options.bindings, route.options.group.as_deref());
+    describe_operation(
+        out,
+        "receive",
+        &route.operation,
+        &route.address,
+        doc,
+        channel_bindings,
+        operation_bindings,
+    );
+}
+
+/// A code-first publisher: a `send` operation with its message's schema.
+fn describe_publisher(
+    out: &mut Map<String, Value>,
+    operation: &str,
+    address: &str,
+    doc: &RouteDoc,
+) {
+    describe_operation(out, "send", operation, address, Some(doc), None, None);
+}
+
+fn describe_operation(
+    out: &mut Map<String, Value>,
+    action: &str,
+    key: &str,
+    address: &str,
+    doc: Option<&RouteDoc>,
+    channel_bindings: Option<Value>,
+    operation_bindings: Option<Value>,
+) {
+    let k = pointer::escape(key);
     let mut parameters = Map::new();
-    for p in crate::address::placeholders(&route.address) {
+    for p in crate::address::placeholders(address) {
         parameters.insert(p.to_owned(), json!({}));
     }
     let mut channel = Map::new();
-    channel.insert("address".into(), json!(route.address));
+    channel.insert("address".into(), json!(address));
     channel.insert(
         "messages".into(),
-        json!({"message": {"$ref": format!("#/components/messages/{}", pointer::escape(&key))}}),
+        json!({"message": {"$ref": format!("#/components/messages/{k}")}}),
     );
     if !parameters.is_empty() {
         channel.insert("parameters".into(), Value::Object(parameters));
     }
-    let (channel_bindings, operation_bindings) =
-        bindings_json(&route.options.bindings, route.options.group.as_deref());
     if let Some(b) = channel_bindings {
         channel.insert("bindings".into(), b);
     }
     let mut operation = Map::new();
-    operation.insert("action".into(), json!("receive"));
-    operation.insert(
-        "channel".into(),
-        json!({"$ref": format!("#/channels/{}", pointer::escape(&key))}),
-    );
+    operation.insert("action".into(), json!(action));
+    operation.insert("channel".into(), json!({"$ref": format!("#/channels/{k}")}));
     operation.insert(
         "messages".into(),
-        json!([{"$ref": format!("#/channels/{}/messages/message", pointer::escape(&key))}]),
+        json!([{"$ref": format!("#/channels/{k}/messages/message")}]),
     );
     if let Some(b) = operation_bindings {
         operation.insert("bindings".into(), b);
     }
+    let mut message = json!({
+        "name": key,
+        "contentType": "application/json",
+        "correlationId": {"location": "$message.header#/correlation_id"},
+        "payload": doc.map_or_else(|| json!({}), |d| d.payload.clone()),
+    });
     let mut part = Map::new();
+    if let Some(d) = doc {
+        if let Some(h) = &d.headers {
+            message["headers"] = h.clone();
+        }
+        if let Some(text) = &d.description {
+            operation.insert("description".into(), json!(text));
+        }
+        if let Some(reply) = &d.reply {
+            let reply_key = format!("{key}.reply");
+            let r = pointer::escape(&reply_key);
+            set(
+                &mut part,
+                &format!("/channels/{r}"),
+                json!({
+                    "address": null,
+                    "messages": {"reply": {"$ref": format!("#/components/messages/{r}")}}
+                }),
+            );
+            set(
+                &mut part,
+                &format!("/components/messages/{r}"),
+                json!({
+                    "name": reply_key,
+                    "contentType": "application/json",
+                    "correlationId": {"location": "$message.header#/correlation_id"},
+                    "payload": reply
+                }),
+            );
+            operation.insert(
+                "reply".into(),
+                json!({
+                    "address": {"location": "$message.header#/reply_to"},
+                    "channel": {"$ref": format!("#/channels/{r}")},
+                    "messages": [{"$ref": format!("#/channels/{r}/messages/reply")}]
+                }),
+            );
+        }
+        for (name, schema) in d.components.schemas() {
+            set(
+                &mut part,
+                &format!("/components/schemas/{}", pointer::escape(name)),
+                schema.clone(),
+            );
+        }
+    }
+    set(&mut part, &format!("/channels/{k}"), Value::Object(channel));
     set(
         &mut part,
-        &format!("/channels/{}", pointer::escape(&key)),
-        Value::Object(channel),
-    );
-    set(
-        &mut part,
-        &format!("/operations/{}", pointer::escape(&key)),
+        &format!("/operations/{k}"),
         Value::Object(operation),
     );
-    set(
-        &mut part,
-        &format!("/components/messages/{}", pointer::escape(&key)),
-        json!({
-            "name": key,
-            "correlationId": {"location": "$message.header#/correlation_id"},
-            "payload": {}
-        }),
-    );
+    set(&mut part, &format!("/components/messages/{k}"), message);
     merge(out, part);
 }
 

@@ -1,0 +1,371 @@
+//! The code-first API, FastStream's decorators the Rust way: a typed
+//! subscriber is an `async fn` taking the decoded message and, as it needs
+//! them, [`Params`], [`Headers`] and the [`Context`], returning `()` or a
+//! typed reply.
+//!
+//! ```
+//! use faststream::{Context, HandlerError, Params, Router, Subscriber};
+//! # use faststream::export::{Describe, SchemaComponents, object};
+//! # #[derive(faststream::serde::Deserialize)]
+//! # #[serde(crate = "faststream::serde")]
+//! # struct Order { id: String }
+//! # impl faststream::Validate for Order {
+//! #     fn validate_at(&self, _: &faststream::validate::Path<'_>, _: &mut Vec<faststream::ValidationError>) {}
+//! # }
+//! # impl Describe for Order {
+//! #     fn describe(c: &mut SchemaComponents) -> faststream::serde_json::Value {
+//! #         c.component("Order", |c| object(c).required::<String>("id").into())
+//! #     }
+//! # }
+//! #[derive(faststream::serde::Deserialize)]
+//! #[serde(crate = "faststream::serde")]
+//! struct Store {
+//!     store: String,
+//! }
+//!
+//! async fn handle_order(order: Order, Params(at): Params<Store>, ctx: Context) -> Result<(), HandlerError> {
+//!     println!("{} at {} ({:?})", order.id, at.store, ctx.correlation_id());
+//!     Ok(())
+//! }
+//!
+//! let router = Router::new()
+//!     .subscriber("orders.{store}", handle_order)
+//!     .subscribe(Subscriber::new("audit", |order: Order| async move {
+//!         Ok::<_, HandlerError>(())
+//!     }).group("auditors").description("Every order, audited"));
+//! ```
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::{AckPolicy, Context, ErasedHandler, Failure, HandlerError, Reply, Route, Router};
+use super::{Retry, SubscriberOptions};
+use crate::address::Template;
+use crate::bindings::Bindings;
+use crate::envelope::Envelope;
+use crate::export::{Describe, SchemaComponents};
+use crate::validate::Validate;
+
+/// The channel parameters of the message's address, typed: a struct with
+/// a field per `{placeholder}` (numbers and booleans parsed where the
+/// field asks for them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params<T>(pub T);
+
+/// The message's headers, typed and checked like the payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Headers<T>(pub T);
+
+/// What a code-first handler may take besides its message.
+pub trait FromMessage: Sized + Send + 'static {
+    /// Takes it from the delivery (`context` is there until a handler
+    /// argument takes it). An error refuses the message as undecodable.
+    fn from_message(
+        template: &Template,
+        envelope: &Envelope,
+        context: &mut Option<Context>,
+    ) -> Result<Self, String>;
+
+    /// What the export says of it.
+    fn document(_doc: &mut RouteDoc, _components: &mut SchemaComponents) {}
+}
+
+impl FromMessage for Context {
+    fn from_message(
+        _: &Template,
+        _: &Envelope,
+        context: &mut Option<Context>,
+    ) -> Result<Self, String> {
+        context
+            .take()
+            .ok_or_else(|| "the context is taken by another argument".to_owned())
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> FromMessage for Params<T> {
+    fn from_message(
+        template: &Template,
+        envelope: &Envelope,
+        _: &mut Option<Context>,
+    ) -> Result<Self, String> {
+        // On the stack for the usual few parameters.
+        let mut found = [("", ""); 8];
+        let (mut n, mut more) = (0, Vec::new());
+        template.params(&envelope.channel, |name, value| {
+            if n < found.len() {
+                found[n] = (name, value);
+                n += 1;
+            } else {
+                more.push((name, value));
+            }
+        });
+        crate::codec::strings_into(found[..n].iter().copied().chain(more)).map(Params)
+    }
+}
+
+impl<T: DeserializeOwned + Validate + Describe + Send + 'static> FromMessage for Headers<T> {
+    fn from_message(
+        _: &Template,
+        envelope: &Envelope,
+        _: &mut Option<Context>,
+    ) -> Result<Self, String> {
+        crate::codec::decode_headers(&envelope.headers).map(Headers)
+    }
+
+    fn document(doc: &mut RouteDoc, components: &mut SchemaComponents) {
+        doc.headers = Some(T::describe(components));
+    }
+}
+
+/// What a code-first handler returns (inside `Result<_, HandlerError>`):
+/// `()` (a request is then answered as FastStream answers a `None`, or
+/// through [`Context::reply`]) or a typed reply, sent as JSON.
+pub trait IntoReply: Send + 'static {
+    fn into_reply(self) -> Result<Option<Reply>, HandlerError>;
+
+    /// The reply's schema, for the export (`None`: no reply).
+    fn describe_reply(_components: &mut SchemaComponents) -> Option<Value> {
+        None
+    }
+}
+
+impl IntoReply for () {
+    fn into_reply(self) -> Result<Option<Reply>, HandlerError> {
+        Ok(None)
+    }
+}
+
+impl<T: Serialize + Describe + Send + 'static> IntoReply for T {
+    fn into_reply(self) -> Result<Option<Reply>, HandlerError> {
+        Ok(Some(Reply {
+            payload: serde_json::to_vec(&self)?,
+            headers: Default::default(),
+            content_type: Some("application/json".to_owned()),
+        }))
+    }
+
+    fn describe_reply(components: &mut SchemaComponents) -> Option<Value> {
+        Some(T::describe(components))
+    }
+}
+
+/// What the export says of a code-first route: its message's payload and
+/// headers schemas, its reply's, the component schemas they refer to.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RouteDoc {
+    pub payload: Value,
+    pub headers: Option<Value>,
+    pub reply: Option<Value>,
+    pub description: Option<String>,
+    pub components: SchemaComponents,
+}
+
+/// An `async fn` (or closure) a code-first route calls: the message, then
+/// up to three of [`Params`], [`Headers`] and [`Context`], in any order.
+pub trait HandlerFn<Args>: Send + Sync + 'static {
+    /// The route's type-erased handler for an address template, and what
+    /// the export says of it.
+    fn into_parts(self, template: Arc<Template>) -> (ErasedHandler, RouteDoc);
+}
+
+macro_rules! handler_fn {
+    ($($a:ident),*) => {
+        impl<F, Fut, M, R, $($a,)*> HandlerFn<(M, $($a,)*)> for F
+        where
+            F: Fn(M, $($a,)*) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = Result<R, HandlerError>> + Send + 'static,
+            M: DeserializeOwned + Validate + Describe + Send + 'static,
+            R: IntoReply,
+            $($a: FromMessage,)*
+        {
+            #[allow(non_snake_case)]
+            fn into_parts(self, template: Arc<Template>) -> (ErasedHandler, RouteDoc) {
+                let mut components = SchemaComponents::default();
+                let mut doc = RouteDoc {
+                    payload: M::describe(&mut components),
+                    reply: R::describe_reply(&mut components),
+                    ..RouteDoc::default()
+                };
+                $(<$a as FromMessage>::document(&mut doc, &mut components);)*
+                doc.components = components;
+                let f = Arc::new(self);
+                let handler: ErasedHandler = Arc::new(move |envelope: Arc<Envelope>, ctx: Context| {
+                    let f = f.clone();
+                    #[allow(unused_variables)]
+                    let template = template.clone();
+                    Box::pin(async move {
+                        let content_type = envelope.content_type.as_deref().unwrap_or("application/json");
+                        let message: M = crate::codec::decode_payload_as(content_type, &envelope.payload)
+                            .map_err(Failure::Decode)?;
+                        #[allow(unused_mut, unused_variables)]
+                        let mut context = Some(ctx);
+                        $(let $a = <$a as FromMessage>::from_message(&template, &envelope, &mut context)
+                            .map_err(Failure::Decode)?;)*
+                        let reply = f(message, $($a,)*).await.map_err(Failure::Handler)?;
+                        // Encoded only for a request.
+                        if envelope.reply_to.is_none() {
+                            return Ok(None);
+                        }
+                        reply.into_reply().map_err(Failure::Handler)
+                    })
+                });
+                (handler, doc)
+            }
+        }
+    };
+}
+
+handler_fn!();
+handler_fn!(A);
+handler_fn!(A, B);
+handler_fn!(A, B, C);
+
+/// A code-first subscriber and its options, for [`Router::subscribe`].
+pub struct Subscriber<Args> {
+    route: Route,
+    doc: RouteDoc,
+    _args: PhantomData<fn(Args)>,
+}
+
+impl<Args> std::fmt::Debug for Subscriber<Args> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscriber")
+            .field("route", &self.route)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The operation key of a handler: the `fn`'s name, else (a closure) the
+/// address.
+fn operation_of<F>(address: &str) -> String {
+    let name = std::any::type_name::<F>();
+    match name.rsplit("::").next() {
+        Some(last) if !name.contains('{') && !last.is_empty() => last.to_owned(),
+        _ => address.to_owned(),
+    }
+}
+
+impl<Args> Subscriber<Args> {
+    /// `handler` subscribed to `address` (`{placeholders}` allowed); the
+    /// operation is named after the `fn` (or the address, for a closure).
+    pub fn new<F: HandlerFn<Args>>(address: impl Into<String>, handler: F) -> Subscriber<Args> {
+        let address = address.into();
+        let operation = operation_of::<F>(&address);
+        let (handler, doc) = handler.into_parts(Arc::new(Template::new(&address)));
+        Subscriber {
+            route: Route {
+                operation,
+                address,
+                options: SubscriberOptions::default(),
+                handler,
+            },
+            doc,
+            _args: PhantomData,
+        }
+    }
+
+    /// The operation's key (in logs, spans and the export).
+    pub fn operation(mut self, key: impl Into<String>) -> Self {
+        self.route.operation = key.into();
+        self
+    }
+
+    /// Subscribers in one group share the messages.
+    pub fn group(mut self, group: impl Into<String>) -> Self {
+        self.route.options.group = Some(group.into());
+        self
+    }
+
+    pub fn ack(mut self, policy: AckPolicy) -> Self {
+        self.route.options.ack = policy;
+        self
+    }
+
+    pub fn retry(mut self, retry: Retry) -> Self {
+        self.route.options.retry = retry;
+        self
+    }
+
+    /// Messages handled at once.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.route.options.max_in_flight = n.max(1);
+        self
+    }
+
+    /// How the broker is to carry the channel (queue, exchange, Redis
+    /// kind).
+    pub fn bindings(mut self, bindings: Bindings) -> Self {
+        self.route.options.bindings = bindings;
+        self
+    }
+
+    /// The operation's description in the export.
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.doc.description = Some(text.into());
+        self
+    }
+}
+
+impl Router {
+    /// Subscribes `handler` to `address` with the default options (see
+    /// [`Subscriber`] for the others): `async fn handle(order: Order,
+    /// Params(at): Params<Store>, ctx: Context) -> Result<(), HandlerError>`.
+    pub fn subscriber<Args, F: HandlerFn<Args>>(
+        self,
+        address: impl Into<String>,
+        handler: F,
+    ) -> Router {
+        self.subscribe(Subscriber::new(address, handler))
+    }
+
+    /// Adds a code-first subscriber with its options. An operation key
+    /// already taken in this router (the same `fn` on a second address)
+    /// becomes `key:address`.
+    pub fn subscribe<Args>(mut self, mut subscriber: Subscriber<Args>) -> Router {
+        if self
+            .routes
+            .iter()
+            .any(|r| r.operation == subscriber.route.operation)
+        {
+            subscriber.route.operation = format!(
+                "{}:{}",
+                subscriber.route.operation, subscriber.route.address
+            );
+        }
+        self.typed
+            .insert(subscriber.route.operation.clone(), Arc::new(subscriber.doc));
+        self.routes.push(subscriber.route);
+        self
+    }
+
+    /// Says that the application publishes `T` to `address` as operation
+    /// `operation`, so the export describes it (with `T`'s schema).
+    pub fn publisher<T: Describe>(
+        mut self,
+        operation: impl Into<String>,
+        address: impl Into<String>,
+    ) -> Router {
+        let mut components = SchemaComponents::default();
+        let payload = T::describe(&mut components);
+        self.typed_publishers.push((
+            operation.into(),
+            address.into(),
+            Arc::new(RouteDoc {
+                payload,
+                components,
+                ..RouteDoc::default()
+            }),
+        ));
+        self
+    }
+
+    /// What the export says of a code-first route.
+    pub(crate) fn route_doc(&self, operation: &str) -> Option<&RouteDoc> {
+        self.typed.get(operation).map(|d| &**d)
+    }
+}

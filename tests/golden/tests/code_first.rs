@@ -1,0 +1,307 @@
+//! The code-first API, with no spec at all: typed subscribers are plain
+//! `async fn`s taking the message and, as they need them, typed channel
+//! parameters, typed headers and the context, returning nothing or a typed
+//! reply; their router exports a valid AsyncAPI document with the schemas
+//! of their types.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use faststream::export::{Describe, SchemaComponents, object};
+use faststream::serde::{Deserialize, Serialize};
+use faststream::validate::{Path as FieldPath, rules};
+use faststream::{
+    Context, Envelope, HandlerError, Headers, Params, Router, Subscriber, TestApp, Validate,
+    ValidationError, encode_json,
+};
+use serde_json::{Value, json};
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(crate = "faststream::serde")]
+struct Order {
+    id: String,
+    quantity: i64,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+impl Validate for Order {
+    fn validate_at(&self, path: &FieldPath<'_>, errors: &mut Vec<ValidationError>) {
+        rules::minimum(self.quantity, 1.0, &path.field("quantity"), errors);
+    }
+}
+
+impl Describe for Order {
+    fn describe(c: &mut SchemaComponents) -> Value {
+        c.component("Order", |c| {
+            let mut schema: Value = object(c)
+                .required::<String>("id")
+                .required::<i64>("quantity")
+                .optional::<String>("note")
+                .into();
+            schema["properties"]["quantity"]["minimum"] = json!(1);
+            schema
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(crate = "faststream::serde")]
+struct Accepted {
+    id: String,
+    total: f64,
+}
+
+impl Describe for Accepted {
+    fn describe(c: &mut SchemaComponents) -> Value {
+        c.component("Accepted", |c| {
+            object(c)
+                .required::<String>("id")
+                .required::<f64>("total")
+                .into()
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(crate = "faststream::serde")]
+struct Store {
+    store: String,
+    lane: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(crate = "faststream::serde")]
+struct Tenant {
+    tenant: String,
+}
+
+impl Validate for Tenant {
+    fn validate_at(&self, path: &FieldPath<'_>, errors: &mut Vec<ValidationError>) {
+        rules::min_length(&self.tenant, 2, &path.field("tenant"), errors);
+    }
+}
+
+impl Describe for Tenant {
+    fn describe(c: &mut SchemaComponents) -> Value {
+        object(c).required::<String>("tenant").into()
+    }
+}
+
+type Seen = Arc<Mutex<Vec<(String, String, u32, String, Option<String>)>>>;
+
+fn seen() -> &'static Mutex<Option<Seen>> {
+    static SEEN: Mutex<Option<Seen>> = Mutex::new(None);
+    &SEEN
+}
+
+/// A subscriber as users write one: the message, then what it needs.
+async fn take_order(
+    order: Order,
+    Params(at): Params<Store>,
+    Headers(headers): Headers<Tenant>,
+    ctx: Context,
+) -> Result<Accepted, HandlerError> {
+    if let Some(s) = seen().lock().unwrap().as_ref() {
+        s.lock().unwrap().push((
+            order.id.clone(),
+            at.store,
+            at.lane,
+            headers.tenant,
+            ctx.correlation_id().map(str::to_owned),
+        ));
+    }
+    Ok(Accepted {
+        total: order.quantity as f64 * 2.5,
+        id: order.id,
+    })
+}
+
+async fn audit(_order: Order) -> Result<(), HandlerError> {
+    Ok(())
+}
+
+fn router() -> Router {
+    Router::new()
+        .subscriber("stores.{store}.lanes.{lane}.orders", take_order)
+        .subscribe(
+            Subscriber::new("audit", audit)
+                .group("auditors")
+                .description("Every order, audited"),
+        )
+        .publisher::<Accepted>("accepted", "orders.accepted")
+}
+
+#[tokio::test]
+async fn a_code_first_router_runs_like_a_generated_one() {
+    let s: Seen = Arc::default();
+    *seen().lock().unwrap() = Some(s.clone());
+    let app = TestApp::start(router()).await;
+    let order = Order {
+        id: "o-1".into(),
+        quantity: 4,
+        note: None,
+    };
+    // A request: the typed reply comes back.
+    let reply = app
+        .publisher()
+        .request(
+            Envelope::new("stores.s1.lanes.7.orders", encode_json(&order).unwrap())
+                .with_content_type("application/json")
+                .with_header("tenant", "acme")
+                .with_correlation_id("c-1"),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    let accepted: Accepted = serde_json::from_slice(&reply.payload).unwrap();
+    assert_eq!(
+        accepted,
+        Accepted {
+            id: "o-1".into(),
+            total: 10.0
+        }
+    );
+    // A message that breaks the schema, and one whose headers do, never
+    // reach the handler.
+    app.publisher()
+        .publish(
+            Envelope::new("stores.s1.lanes.7.orders", r#"{"id":"o-2","quantity":0}"#)
+                .with_header("tenant", "acme"),
+        )
+        .await
+        .unwrap();
+    app.publisher()
+        .publish(
+            Envelope::new("stores.s1.lanes.7.orders", r#"{"id":"o-3","quantity":1}"#)
+                .with_header("tenant", "a"),
+        )
+        .await
+        .unwrap();
+    // A parameter that does not parse as its type is refused too.
+    app.publisher()
+        .publish(
+            Envelope::new("stores.s1.lanes.x.orders", r#"{"id":"o-4","quantity":1}"#)
+                .with_header("tenant", "acme"),
+        )
+        .await
+        .unwrap();
+    app.wait_finished(4, TIMEOUT).await;
+    let m = app.shutdown().await;
+    assert_eq!((m.handled, m.decode_failures), (1, 3), "{m:?}");
+    assert_eq!(
+        s.lock().unwrap().clone(),
+        [(
+            "o-1".to_owned(),
+            "s1".to_owned(),
+            7,
+            "acme".to_owned(),
+            Some("c-1".to_owned())
+        )]
+    );
+}
+
+fn export(router: &Router) -> Value {
+    let text = router.asyncapi().to_json().unwrap();
+    let checked = faststream_gen::check_str(
+        Path::new("code-first.json"),
+        &text,
+        &faststream_gen::LoadOptions::default(),
+    );
+    assert!(!checked.has_errors(), "{:#?}\n{text}", checked.diagnostics);
+    for version in [
+        faststream::AsyncApiVersion::V3_1,
+        faststream::AsyncApiVersion::V2_6,
+    ] {
+        let text = router.asyncapi().version(version).to_json().unwrap();
+        let checked = faststream_gen::check_str(
+            Path::new("code-first.json"),
+            &text,
+            &faststream_gen::LoadOptions::default(),
+        );
+        assert!(
+            !checked.has_errors(),
+            "{version:?}: {:#?}\n{text}",
+            checked.diagnostics
+        );
+    }
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn the_export_says_what_the_types_say() {
+    let doc = export(&router());
+    let op = &doc["operations"]["take_order"];
+    assert_eq!(op["action"], "receive");
+    assert_eq!(
+        doc["channels"]["take_order"]["address"],
+        "stores.{store}.lanes.{lane}.orders"
+    );
+    let params = doc["channels"]["take_order"]["parameters"]
+        .as_object()
+        .unwrap();
+    assert_eq!(params.keys().collect::<Vec<_>>(), ["store", "lane"]);
+    let message = &doc["components"]["messages"]["take_order"];
+    assert_eq!(
+        message["payload"],
+        json!({"$ref": "#/components/schemas/Order"})
+    );
+    assert_eq!(
+        message["headers"],
+        json!({"type": "object", "properties": {"tenant": {"type": "string"}}, "required": ["tenant"]})
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["Order"],
+        json!({
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "quantity": {"type": "integer", "format": "int64", "minimum": 1},
+                "note": {"type": "string"}
+            },
+            "required": ["id", "quantity"]
+        })
+    );
+    // The reply, typed.
+    assert_eq!(
+        op["reply"]["address"]["location"],
+        "$message.header#/reply_to"
+    );
+    assert_eq!(
+        doc["components"]["messages"]["take_order.reply"]["payload"],
+        json!({"$ref": "#/components/schemas/Accepted"})
+    );
+    // Options by builder.
+    assert_eq!(
+        doc["operations"]["audit"]["description"],
+        "Every order, audited"
+    );
+    assert_eq!(
+        doc["operations"]["audit"]["bindings"]["nats"]["queue"],
+        "auditors"
+    );
+    assert!(doc["operations"]["audit"].get("reply").is_none());
+    // A publisher.
+    assert_eq!(doc["operations"]["accepted"]["action"], "send");
+    assert_eq!(doc["channels"]["accepted"]["address"], "orders.accepted");
+}
+
+#[test]
+fn the_export_follows_the_routes() {
+    let without = export(&router().without("audit"));
+    assert!(without["operations"].get("audit").is_none());
+    assert!(without["operations"].get("take_order").is_some());
+    // The same fn on a second address: a key of its own.
+    let with = export(&router().subscriber("refunds.{id}", audit));
+    assert_eq!(with["channels"]["audit"]["address"], "audit");
+    assert_eq!(
+        with["channels"]["audit:refunds.{id}"]["address"],
+        "refunds.{id}"
+    );
+    let keyed =
+        export(&router().subscribe(Subscriber::new("refunds.{id}", audit).operation("refund")));
+    assert_eq!(keyed["channels"]["refund"]["address"], "refunds.{id}");
+}
