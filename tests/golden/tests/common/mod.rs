@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+#[allow(dead_code)]
+pub mod meaning;
+
 /// The interpreter of the virtualenv with FastStream that `cargo xtask ci`
 /// (or `cargo xtask interop-setup`) makes, or the one `FASTSTREAM_PYTHON`
 /// names; a missing one fails the test, naming the command that makes it.
