@@ -103,10 +103,14 @@ pub struct ObjectSpec {
     pub open: bool,
 }
 
-/// Which `components` section holds objects of a kind.
+/// Which `components` section holds objects of a kind. A schema in another
+/// format than JSON Schema (an Avro `.avsc`) has none: `components.schemas`
+/// holds JSON Schema objects only (the official parser refuses an Avro
+/// record there), so the bundler inlines it where it is used.
 pub fn component_section(kind: Kind, v3: bool) -> Option<&'static str> {
     Some(match kind {
-        Kind::Schema | Kind::Payload | Kind::ForeignSchema => "schemas",
+        Kind::ForeignSchema => return None,
+        Kind::Schema | Kind::Payload => "schemas",
         Kind::Server => "servers",
         Kind::ServerVariable => "serverVariables",
         Kind::Channel => "channels",

@@ -8,6 +8,9 @@
 //!   project's example specs (the README's main command).
 //! - `cargo xtask interop-setup`: make the Python virtualenv with
 //!   FastStream 0.7 that the interop test talks to (`ci` does it too).
+//! - `cargo xtask parser-setup`: install the official AsyncAPI parser
+//!   (@asyncapi/parser, from npm) that the export tests check every export
+//!   with (`ci` does it too).
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -23,8 +26,11 @@ fn main() -> ExitCode {
         "interop-setup" => {
             interop_setup().map(|python| eprintln!("FastStream: {}", python.display()))
         }
+        "parser-setup" => {
+            parser_setup().map(|dir| eprintln!("@asyncapi/parser: {}", dir.display()))
+        }
         _ => {
-            eprintln!("usage: cargo xtask <ci|services|demo|interop-setup>");
+            eprintln!("usage: cargo xtask <ci|services|demo|interop-setup|parser-setup>");
             return ExitCode::from(2);
         }
     };
@@ -158,9 +164,34 @@ fn interop_setup() -> Result<PathBuf, String> {
     Ok(python)
 }
 
+/// The official JavaScript parser's version the export tests use (the one
+/// the corpus's INDEX.tsv was made with).
+const ASYNCAPI_PARSER: &str = "@asyncapi/parser@3.6.6";
+
+/// Installs the official parser into `<target>/asyncapi-parser` (once per
+/// version) and returns that folder.
+fn parser_setup() -> Result<PathBuf, String> {
+    let dir = target_dir().join("asyncapi-parser");
+    let stamp = dir.join("installed");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(ASYNCAPI_PARSER) {
+        return Ok(dir);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut install = Command::new("npm");
+    install
+        .current_dir(&dir)
+        .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+        .arg(&dir)
+        .arg(ASYNCAPI_PARSER);
+    run(install).map_err(|e| format!("{e} (the export tests need Node.js with npm)"))?;
+    std::fs::write(&stamp, ASYNCAPI_PARSER).map_err(|e| format!("{}: {e}", stamp.display()))?;
+    Ok(dir)
+}
+
 fn ci() -> Result<(), String> {
     services()?;
     let python = interop_setup()?;
+    let parser = parser_setup()?;
     let corpus = corpus_dir();
     if !corpus.join("INDEX.tsv").is_file() {
         return Err(format!(
@@ -184,7 +215,8 @@ fn ci() -> Result<(), String> {
     run(clippy)?;
     let mut test = cargo();
     test.args(["test", "--workspace", "--all-features"])
-        .env("FASTSTREAM_PYTHON", &python);
+        .env("FASTSTREAM_PYTHON", &python)
+        .env("ASYNCAPI_PARSER_DIR", &parser);
     run(test)?;
     // The README's main command: the example service runs and exits cleanly.
     let mut example = cargo();

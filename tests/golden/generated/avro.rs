@@ -139,7 +139,95 @@ pub const ASYNCAPI: &str = r##"{
           "payload": {
             "schemaFormat": "application/vnd.apache.avro+json;version=1.9.0",
             "schema": {
-              "$ref": "#/components/schemas/user-signed-up"
+              "type": "record",
+              "name": "UserSignedUp",
+              "namespace": "com.example.users",
+              "doc": "A user finished signing up.",
+              "fields": [
+                {
+                  "name": "id",
+                  "type": {
+                    "type": "string",
+                    "logicalType": "uuid"
+                  }
+                },
+                {
+                  "name": "email",
+                  "type": "string"
+                },
+                {
+                  "name": "age",
+                  "type": [
+                    "null",
+                    "int"
+                  ],
+                  "default": null
+                },
+                {
+                  "name": "plan",
+                  "type": {
+                    "type": "enum",
+                    "name": "Plan",
+                    "symbols": [
+                      "FREE",
+                      "PRO",
+                      "TEAM"
+                    ]
+                  }
+                },
+                {
+                  "name": "signedUpAt",
+                  "type": {
+                    "type": "long",
+                    "logicalType": "timestamp-millis"
+                  }
+                },
+                {
+                  "name": "address",
+                  "type": [
+                    "null",
+                    {
+                      "type": "record",
+                      "name": "Address",
+                      "fields": [
+                        {
+                          "name": "street",
+                          "type": "string"
+                        },
+                        {
+                          "name": "city",
+                          "type": "string"
+                        }
+                      ]
+                    }
+                  ]
+                },
+                {
+                  "name": "tags",
+                  "type": {
+                    "type": "array",
+                    "items": "string"
+                  }
+                },
+                {
+                  "name": "attributes",
+                  "type": {
+                    "type": "map",
+                    "values": "double"
+                  }
+                },
+                {
+                  "name": "previous",
+                  "type": [
+                    "null",
+                    "Address"
+                  ]
+                },
+                {
+                  "name": "score",
+                  "type": "float"
+                }
+              ]
             }
           }
         }
@@ -151,101 +239,6 @@ pub const ASYNCAPI: &str = r##"{
       "action": "receive",
       "channel": {
         "$ref": "#/channels/userSignedUp"
-      }
-    }
-  },
-  "components": {
-    "schemas": {
-      "user-signed-up": {
-        "type": "record",
-        "name": "UserSignedUp",
-        "namespace": "com.example.users",
-        "doc": "A user finished signing up.",
-        "fields": [
-          {
-            "name": "id",
-            "type": {
-              "type": "string",
-              "logicalType": "uuid"
-            }
-          },
-          {
-            "name": "email",
-            "type": "string"
-          },
-          {
-            "name": "age",
-            "type": [
-              "null",
-              "int"
-            ],
-            "default": null
-          },
-          {
-            "name": "plan",
-            "type": {
-              "type": "enum",
-              "name": "Plan",
-              "symbols": [
-                "FREE",
-                "PRO",
-                "TEAM"
-              ]
-            }
-          },
-          {
-            "name": "signedUpAt",
-            "type": {
-              "type": "long",
-              "logicalType": "timestamp-millis"
-            }
-          },
-          {
-            "name": "address",
-            "type": [
-              "null",
-              {
-                "type": "record",
-                "name": "Address",
-                "fields": [
-                  {
-                    "name": "street",
-                    "type": "string"
-                  },
-                  {
-                    "name": "city",
-                    "type": "string"
-                  }
-                ]
-              }
-            ]
-          },
-          {
-            "name": "tags",
-            "type": {
-              "type": "array",
-              "items": "string"
-            }
-          },
-          {
-            "name": "attributes",
-            "type": {
-              "type": "map",
-              "values": "double"
-            }
-          },
-          {
-            "name": "previous",
-            "type": [
-              "null",
-              "Address"
-            ]
-          },
-          {
-            "name": "score",
-            "type": "float"
-          }
-        ]
       }
     }
   }

@@ -17,6 +17,8 @@ use faststream::{
 };
 use serde_json::{Value, json};
 
+mod common;
+
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -229,6 +231,30 @@ fn export(router: &Router) -> Value {
         );
     }
     serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn the_official_parser_accepts_the_exports() {
+    let dir = common::scratch("exports-code-first");
+    let mut files = Vec::new();
+    for (version, tag) in [
+        (faststream::AsyncApiVersion::V3_0, "3.0"),
+        (faststream::AsyncApiVersion::V3_1, "3.1"),
+        (faststream::AsyncApiVersion::V2_6, "2.6"),
+    ] {
+        let file = dir.join(format!("code-first-{tag}.json"));
+        std::fs::write(
+            &file,
+            router().asyncapi().version(version).to_json().unwrap(),
+        )
+        .unwrap();
+        files.push(file);
+    }
+    let failing = common::official_parser_errors(&files);
+    assert!(
+        failing.is_empty(),
+        "the official parser refuses: {failing:#?}"
+    );
 }
 
 #[test]

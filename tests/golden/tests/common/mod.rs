@@ -84,3 +84,74 @@ pub fn pinned_export(
     }
     checked.diagnostics
 }
+
+/// Checks documents with the official JavaScript parser (@asyncapi/parser
+/// 3.6, which `cargo xtask ci` or `cargo xtask parser-setup` installs into
+/// `<target>/asyncapi-parser`, or the folder `ASYNCAPI_PARSER_DIR` names;
+/// a missing one fails the test, naming the command that makes it).
+/// Returns each file that has error-level diagnostics, with them.
+#[allow(dead_code)]
+pub fn official_parser_errors(files: &[PathBuf]) -> Vec<(String, Vec<String>)> {
+    let dir = std::env::var_os("ASYNCAPI_PARSER_DIR").map_or_else(
+        || {
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+                .join("..")
+                .join("asyncapi-parser")
+        },
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("node_modules/@asyncapi/parser").is_dir(),
+        "no @asyncapi/parser at {}: run `cargo xtask parser-setup` (or `cargo xtask ci`), or set ASYNCAPI_PARSER_DIR",
+        dir.display()
+    );
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("parser/validate.cjs");
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .args(files)
+        .env("ASYNCAPI_PARSER_DIR", &dir)
+        .output()
+        .expect("node runs (Node.js is needed for the official parser)");
+    assert!(
+        out.status.success(),
+        "the official parser failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut checked = 0;
+    let mut failing = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        checked += 1;
+        let errors: Vec<String> = v["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                format!(
+                    "{}: {} at /{}",
+                    e["code"],
+                    e["message"],
+                    e["path"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        if !errors.is_empty() {
+            failing.push((v["file"].as_str().unwrap_or("").to_owned(), errors));
+        }
+    }
+    assert_eq!(
+        checked,
+        files.len(),
+        "the official parser checked every file"
+    );
+    failing
+}
+
+/// A folder of its own under the tests' scratch space, empty.
+#[allow(dead_code)]
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
