@@ -222,6 +222,10 @@ fn ci() -> Result<(), String> {
     let mut example = cargo();
     example.args(["run", "--quiet", "-p", "orders-service"]);
     run(example)?;
+    // The code-first example too.
+    let mut code_first = cargo();
+    code_first.args(["run", "--quiet", "-p", "code-first"]);
+    run(code_first)?;
     // The benchmarks must keep compiling (and run once, quickly).
     let mut bench = cargo();
     bench.args(["bench", "-p", "faststream-gen", "--benches", "--", "--test"]);

@@ -192,6 +192,9 @@ pub struct Router {
     pub(super) typed: std::collections::HashMap<String, Arc<super::typed::RouteDoc>>,
     /// Code-first publishers: (operation, address, what the export says).
     pub(crate) typed_publishers: Vec<(String, String, Arc<super::typed::RouteDoc>)>,
+    /// The export's `info` (title, version, description) when the router
+    /// has no document of its own.
+    pub(crate) info: Option<(String, String, Option<String>)>,
 }
 
 impl Router {
@@ -218,6 +221,25 @@ impl Router {
     /// export describes it.
     pub fn publishes(mut self, operation: impl Into<String>) -> Router {
         self.publishes.push(operation.into());
+        self
+    }
+
+    /// The title and version of the application, for the export of a
+    /// router written code-first (a generated router's come from its
+    /// document).
+    pub fn info(mut self, title: impl Into<String>, version: impl Into<String>) -> Router {
+        let description = self.info.take().and_then(|(_, _, d)| d);
+        self.info = Some((title.into(), version.into(), description));
+        self
+    }
+
+    /// The application's description, for the export.
+    pub fn description(mut self, text: impl Into<String>) -> Router {
+        let (title, version, _) = self
+            .info
+            .take()
+            .unwrap_or_else(|| ("faststream".to_owned(), "0.1.0".to_owned(), None));
+        self.info = Some((title, version, Some(text.into())));
         self
     }
 

@@ -224,10 +224,17 @@ fn build(routers: &[&Router]) -> Result<faststream_asyncapi::AsyncApi, ExportErr
         }
     }
     if !out.contains_key("info") {
-        out.insert(
-            "info".into(),
-            json!({"title": "faststream", "version": "0.1.0"}),
+        let info = routers.iter().find_map(|r| r.info.as_ref()).map_or_else(
+            || json!({"title": "faststream", "version": "0.1.0"}),
+            |(title, version, description)| {
+                let mut info = json!({"title": title, "version": version});
+                if let Some(d) = description {
+                    info["description"] = json!(d);
+                }
+                info
+            },
         );
+        out.insert("info".into(), info);
     }
     serde_json::from_value(Value::Object(order(out)))
         .map_err(|e| ExportError(format!("not an AsyncAPI 3.0 document: {e}")))

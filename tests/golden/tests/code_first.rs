@@ -4,7 +4,7 @@
 //! reply; their router exports a valid AsyncAPI document with the schemas
 //! of their types.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -330,4 +330,44 @@ fn the_export_follows_the_routes() {
     let keyed =
         export(&router().subscribe(Subscriber::new("refunds.{id}", audit).operation("refund")));
     assert_eq!(keyed["channels"]["refund"]["address"], "refunds.{id}");
+}
+
+/// The code-first example (`examples/code-first`): its export is pinned in
+/// `examples/code-first/asyncapi.yaml` (a difference rewrites it and fails:
+/// review and commit it), valid for the generator and the official parser
+/// in every version; and it follows the routes.
+#[test]
+fn the_code_first_example_export_is_pinned_and_valid() {
+    let pinned =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/code-first/asyncapi.yaml");
+    let router = code_first::router();
+    let yaml = router.asyncapi().to_yaml().unwrap();
+    if std::fs::read_to_string(&pinned).ok().as_deref() != Some(yaml.as_str()) {
+        std::fs::write(&pinned, &yaml).unwrap();
+        panic!("examples/code-first/asyncapi.yaml rewritten (review and commit it)");
+    }
+    export(&router);
+    let dir = common::scratch("exports-code-first-example");
+    let mut files = vec![pinned.clone()];
+    for (version, tag) in [
+        (faststream::AsyncApiVersion::V3_1, "3.1"),
+        (faststream::AsyncApiVersion::V2_6, "2.6"),
+    ] {
+        let file = dir.join(format!("example-{tag}.json"));
+        std::fs::write(&file, router.asyncapi().version(version).to_json().unwrap()).unwrap();
+        files.push(file);
+    }
+    let failing = common::official_parser_errors(&files);
+    assert!(
+        failing.is_empty(),
+        "the official parser refuses: {failing:#?}"
+    );
+    // Remove a route, add one: the export follows.
+    let without = export(&code_first::router().without("audit"));
+    assert!(without["operations"].get("audit").is_none());
+    let with = export(&code_first::router().subscriber("refunds.{store}", code_first::audit));
+    assert_eq!(
+        with["channels"]["audit:refunds.{store}"]["address"],
+        "refunds.{store}"
+    );
 }
