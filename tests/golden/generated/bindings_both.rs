@@ -158,7 +158,7 @@ pub const ASYNCAPI: &str = r##"{
   "info": {
     "title": "Billing",
     "version": "1.0.0",
-    "description": "Shows how protocol bindings reach the brokers: a RabbitMQ exchange and queue from the amqp channel binding, `cc` and `deliveryMode` from the amqp operation binding, and Redis lists and streams chosen by the redis binding (FastStream's `method` and `groupName`)."
+    "description": "Shows how protocol bindings reach the brokers: a RabbitMQ exchange from the amqp channel binding (a routing key on it; amqp 0.3.0 names no queue with it), `cc` and `deliveryMode` from the amqp operation binding, and Redis lists and streams chosen by the redis binding (FastStream's `method` and `groupName`)."
   },
   "servers": {
     "rabbitmq": {
@@ -190,13 +190,6 @@ pub const ASYNCAPI: &str = r##"{
             "name": "golden-billing",
             "type": "topic",
             "durable": false,
-            "autoDelete": false,
-            "vhost": "/"
-          },
-          "queue": {
-            "name": "golden-billing.invoices",
-            "durable": true,
-            "exclusive": false,
             "autoDelete": false,
             "vhost": "/"
           },
@@ -400,13 +393,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                             auto_delete: false,
                             vhost: Some(String::from("/")),
                         }),
-                        queue: Some(__rt::AmqpQueue {
-                            name: Some(String::from("golden-billing.invoices")),
-                            durable: true,
-                            exclusive: false,
-                            auto_delete: false,
-                            vhost: Some(String::from("/")),
-                        }),
+                        queue: None,
                         cc: Vec::new(),
                         delivery_mode: None,
                         priority: None,
@@ -714,13 +701,7 @@ impl ClientPublisher {
                     auto_delete: false,
                     vhost: Some(String::from("/")),
                 }),
-                queue: Some(__rt::AmqpQueue {
-                    name: Some(String::from("golden-billing.invoices")),
-                    durable: true,
-                    exclusive: false,
-                    auto_delete: false,
-                    vhost: Some(String::from("/")),
-                }),
+                queue: None,
                 cc: Vec::new(),
                 delivery_mode: None,
                 priority: None,
