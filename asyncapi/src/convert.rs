@@ -176,10 +176,154 @@ pub fn v2_to_v3(doc: &Value) -> Result<Converted, ConvertError> {
     // `/channels/a`.
     cx.refs.sort_by_key(|r| std::cmp::Reverse(r.0.len()));
     rewrite_refs(&mut document, &cx.refs);
+    upgrade_amqp_bindings(&mut document, &mut cx.notes);
     Ok(Converted {
         document,
         notes: cx.notes,
     })
+}
+
+/// The fields of each amqp binding (0.3.0, the one AsyncAPI 3.x allows).
+const AMQP_CHANNEL: &[&str] = &["is", "exchange", "queue", "bindingVersion"];
+const AMQP_OPERATION: &[&str] = &[
+    "expiration",
+    "userId",
+    "cc",
+    "priority",
+    "deliveryMode",
+    "mandatory",
+    "bcc",
+    "timestamp",
+    "ack",
+    "bindingVersion",
+];
+const AMQP_MESSAGE: &[&str] = &["contentEncoding", "messageType", "bindingVersion"];
+
+/// 3.x allows amqp bindings of version 0.3.0 only: the 2.x document's
+/// (0.1.0, 0.2.0) are written as 0.3.0, and a field 0.3.0 does not have
+/// (a message's `replyTo`, an operation's `replyTo`) is dropped, with a
+/// note each.
+fn upgrade_amqp_bindings(doc: &mut Value, notes: &mut Vec<ConvertNote>) {
+    fn upgrade(b: &mut Value, allowed: &[&str], at: String, notes: &mut Vec<ConvertNote>) {
+        let Some(amqp) = b.get_mut("amqp").and_then(Value::as_object_mut) else {
+            return;
+        };
+        let dropped: Vec<String> = amqp
+            .keys()
+            .filter(|k| !allowed.contains(&k.as_str()) && !k.starts_with("x-"))
+            .cloned()
+            .collect();
+        for k in dropped {
+            amqp.remove(&k);
+            notes.push(ConvertNote {
+                pointer: format!("{at}/amqp/{}", escape(&k)),
+                message: format!("amqp binding 0.3.0 (AsyncAPI 3.x) has no `{k}`: dropped"),
+            });
+        }
+        // 0.3.0 names a queue or an exchange, as `is` says, not both: the
+        // other one (a 0.2.0 queue bound to an exchange) is kept as the
+        // extension `x-queue` / `x-exchange`, which this project reads.
+        let other = match amqp.get("is").and_then(Value::as_str) {
+            Some("routingKey") => Some("queue"),
+            Some("queue") => Some("exchange"),
+            _ => None,
+        };
+        if let Some(other) = other
+            && let Some(v) = amqp.remove(other)
+        {
+            amqp.insert(format!("x-{other}"), v);
+            notes.push(ConvertNote {
+                pointer: format!("{at}/amqp/{other}"),
+                message: format!(
+                    "amqp binding 0.3.0 (AsyncAPI 3.x) names no {other} on a channel that is a {}: kept as `x-{other}`",
+                    if other == "queue" { "routing key" } else { "queue" }
+                ),
+            });
+        }
+        // Routing keys are a list in 0.3.0.
+        for key in ["cc", "bcc"] {
+            if let Some(v) = amqp.get_mut(key)
+                && v.is_string()
+            {
+                *v = Value::Array(vec![v.take()]);
+            }
+        }
+        if let Some(v) = amqp.get_mut("bindingVersion")
+            && v.as_str() != Some("0.3.0")
+        {
+            notes.push(ConvertNote {
+                pointer: format!("{at}/amqp/bindingVersion"),
+                message: format!(
+                    "amqp binding {} written as 0.3.0, the version AsyncAPI 3.x allows",
+                    v.as_str().unwrap_or("of another version")
+                ),
+            });
+            *v = json!("0.3.0");
+        }
+    }
+    fn each(v: &mut Value, path: &str, f: &mut dyn FnMut(&mut Value, String)) {
+        if let Some(m) = v.as_object_mut() {
+            for (k, child) in m.iter_mut() {
+                f(child, format!("{path}/{}", escape(k)));
+            }
+        }
+    }
+    let Some(root) = doc.as_object_mut() else {
+        return;
+    };
+    let channel_messages = |channel: &mut Value, at: &str, notes: &mut Vec<ConvertNote>| {
+        if let Some(b) = channel.get_mut("bindings") {
+            upgrade(b, AMQP_CHANNEL, format!("{at}/bindings"), notes);
+        }
+        if let Some(messages) = channel.get_mut("messages") {
+            each(messages, &format!("{at}/messages"), &mut |m, at| {
+                if let Some(b) = m.get_mut("bindings") {
+                    upgrade(b, AMQP_MESSAGE, format!("{at}/bindings"), notes);
+                }
+            });
+        }
+    };
+    if let Some(channels) = root.get_mut("channels") {
+        each(channels, "/channels", &mut |c, at| {
+            channel_messages(c, &at, notes)
+        });
+    }
+    if let Some(operations) = root.get_mut("operations") {
+        each(operations, "/operations", &mut |o, at| {
+            if let Some(b) = o.get_mut("bindings") {
+                upgrade(b, AMQP_OPERATION, format!("{at}/bindings"), notes);
+            }
+        });
+    }
+    let Some(components) = root.get_mut("components").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (section, allowed, nested) in [
+        ("channels", AMQP_CHANNEL, true),
+        ("operations", AMQP_OPERATION, true),
+        ("messages", AMQP_MESSAGE, true),
+        ("operationTraits", AMQP_OPERATION, true),
+        ("messageTraits", AMQP_MESSAGE, true),
+        ("channelBindings", AMQP_CHANNEL, false),
+        ("operationBindings", AMQP_OPERATION, false),
+        ("messageBindings", AMQP_MESSAGE, false),
+    ] {
+        let Some(items) = components.get_mut(section) else {
+            continue;
+        };
+        let base = format!("/components/{section}");
+        each(items, &base, &mut |item, at| {
+            if section == "channels" {
+                channel_messages(item, &at, notes);
+            } else if nested {
+                if let Some(b) = item.get_mut("bindings") {
+                    upgrade(b, allowed, format!("{at}/bindings"), notes);
+                }
+            } else {
+                upgrade(item, allowed, at, notes);
+            }
+        });
+    }
 }
 
 struct V2ToV3 {
@@ -1204,5 +1348,62 @@ mod tests {
         assert_eq!(c.notes.len(), 2, "{:?}", c.notes);
         assert!(c.notes.iter().any(|n| n.pointer == "/operations/one/reply"));
         assert!(c.notes.iter().any(|n| n.pointer == "/operations/two"));
+    }
+
+    #[test]
+    fn amqp_bindings_become_0_3_0_and_keep_what_it_cannot_say() {
+        let doc = json!({
+            "asyncapi": "2.6.0",
+            "info": {"title": "t", "version": "1"},
+            "channels": {"logs": {
+                "bindings": {"amqp": {
+                    "is": "routingKey",
+                    "exchange": {"name": "logs", "type": "topic"},
+                    "queue": {"name": "logs.info", "durable": true},
+                    "bindingVersion": "0.2.0"
+                }},
+                "subscribe": {
+                    "operationId": "onLog",
+                    "bindings": {"amqp": {"cc": "*.info", "bindingVersion": "0.2.0"}},
+                    "message": {"payload": {"type": "string"},
+                        "bindings": {"amqp": {"replyTo": "x", "messageType": "log"}}}
+                }
+            }}
+        });
+        let c = v2_to_v3(&doc).unwrap();
+        let amqp = &c.document["channels"]["logs"]["bindings"]["amqp"];
+        assert_eq!(amqp["bindingVersion"], "0.3.0");
+        assert!(amqp.get("queue").is_none());
+        assert_eq!(amqp["x-queue"]["name"], "logs.info");
+        assert_eq!(amqp["exchange"]["name"], "logs");
+        let op = &c.document["operations"]["onLog"]["bindings"]["amqp"];
+        assert_eq!(op["cc"], json!(["*.info"]));
+        assert_eq!(op["bindingVersion"], "0.3.0");
+        let message = c.document["channels"]["logs"]["messages"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()
+            .clone();
+        let message = match message.get("$ref").and_then(Value::as_str) {
+            Some(r) => c
+                .document
+                .pointer(r.trim_start_matches('#'))
+                .unwrap()
+                .clone(),
+            None => message,
+        };
+        assert_eq!(message["bindings"]["amqp"], json!({"messageType": "log"}));
+        assert!(
+            c.notes.iter().any(|n| n.message.contains("`replyTo`")),
+            "{:?}",
+            c.notes
+        );
+        assert!(
+            c.notes.iter().any(|n| n.message.contains("`x-queue`")),
+            "{:?}",
+            c.notes
+        );
     }
 }

@@ -575,7 +575,19 @@ impl<'d> Lowerer<'d> {
                     false
                 }
             };
-            let exchange = c.exchange.as_ref().and_then(|x| {
+            // A queue bound to an exchange: amqp 0.3.0 names only one of
+            // them, the other may come as `x-queue` / `x-exchange` (what
+            // the 2.x -> 3.x conversion keeps of a 0.2.0 binding).
+            let extension = |name: &str| c.extensions.get(name).cloned();
+            let c_exchange = c
+                .exchange
+                .clone()
+                .or_else(|| extension("x-exchange").and_then(|v| serde_json::from_value(v).ok()));
+            let c_queue = c
+                .queue
+                .clone()
+                .or_else(|| extension("x-queue").and_then(|v| serde_json::from_value(v).ok()));
+            let exchange = c_exchange.as_ref().and_then(|x| {
                 let name = x.name.clone()?;
                 let kind = match x.exchange_type.as_deref() {
                     None | Some("topic") => "Topic",
@@ -599,7 +611,7 @@ impl<'d> Lowerer<'d> {
                     vhost: x.vhost.clone(),
                 })
             });
-            let queue = c.queue.as_ref().map(|q| AmqpQueueIr {
+            let queue = c_queue.as_ref().map(|q| AmqpQueueIr {
                 name: q.name.clone(),
                 durable: q.durable.unwrap_or(true),
                 exclusive: q.exclusive.unwrap_or(false),

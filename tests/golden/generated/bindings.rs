@@ -158,7 +158,7 @@ pub const ASYNCAPI: &str = r##"{
   "info": {
     "title": "Billing",
     "version": "1.0.0",
-    "description": "Shows how protocol bindings reach the brokers: a RabbitMQ exchange from the amqp channel binding (a routing key on it; amqp 0.3.0 names no queue with it), `cc` and `deliveryMode` from the amqp operation binding, and Redis lists and streams chosen by the redis binding (FastStream's `method` and `groupName`)."
+    "description": "Shows how protocol bindings reach the brokers: a RabbitMQ exchange from the amqp channel binding and the queue bound to it (`x-queue`: amqp 0.3.0 names no queue beside an exchange), `cc` and `deliveryMode` from the amqp operation binding, and Redis lists and streams chosen by the redis binding (FastStream's `method` and `groupName`)."
   },
   "servers": {
     "rabbitmq": {
@@ -190,6 +190,13 @@ pub const ASYNCAPI: &str = r##"{
             "name": "golden-billing",
             "type": "topic",
             "durable": false,
+            "autoDelete": false,
+            "vhost": "/"
+          },
+          "x-queue": {
+            "name": "golden-billing.invoices",
+            "durable": true,
+            "exclusive": false,
             "autoDelete": false,
             "vhost": "/"
           },
@@ -393,7 +400,13 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                             auto_delete: false,
                             vhost: Some(String::from("/")),
                         }),
-                        queue: None,
+                        queue: Some(__rt::AmqpQueue {
+                            name: Some(String::from("golden-billing.invoices")),
+                            durable: true,
+                            exclusive: false,
+                            auto_delete: false,
+                            vhost: Some(String::from("/")),
+                        }),
                         cc: Vec::new(),
                         delivery_mode: None,
                         priority: None,

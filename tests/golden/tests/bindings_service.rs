@@ -2,9 +2,8 @@
 //! Redis: what the spec's bindings say is what the brokers get, checked
 //! with the brokers' own client crates.
 //!
-//! - RabbitMQ: invoices are consumed through the exchange the amqp channel
-//!   binding names (a queue of the subscriber's own bound to it by the
-//!   routing key; amqp 0.3.0 names no queue beside an exchange); the audit entry the
+//! - RabbitMQ: invoices are consumed from the queue the amqp channel
+//!   binding names, bound to the exchange it names; the audit entry the
 //!   handler sends goes through that exchange with the `cc` routing key and
 //!   delivery mode 1 of the operation binding.
 //! - Redis: payments arrive through a stream in the consumer group
@@ -77,7 +76,7 @@ async fn until(what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rabbitmq_gets_the_exchange_cc_and_delivery_mode_of_the_spec() {
+async fn rabbitmq_gets_the_exchange_queue_cc_and_delivery_mode_of_the_spec() {
     use lapin::options::{
         BasicGetOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
         QueueDeleteOptions,
@@ -107,7 +106,18 @@ async fn rabbitmq_gets_the_exchange_cc_and_delivery_mode_of_the_spec() {
         .include(router(Shared(billing.clone())))
         .start()
         .await
-        .expect("the service starts (declaring the spec's exchange)");
+        .expect("the service starts (declaring the spec's exchange and queue)");
+    // The queue of the binding exists (a passive declaration fails if not).
+    raw.queue_declare(
+        ShortString::from("golden-billing.invoices"),
+        QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        },
+        FieldTable::default(),
+    )
+    .await
+    .expect("the queue `golden-billing.invoices` of the channel binding");
     // A queue of the test's own on the `cc` routing key.
     raw.queue_declare(
         ShortString::from(archive.as_str()),
@@ -176,7 +186,11 @@ async fn rabbitmq_gets_the_exchange_cc_and_delivery_mode_of_the_spec() {
     assert_eq!(*copy.delivery.properties.delivery_mode(), Some(1));
 
     app.shutdown().await;
-    for q in [archive.as_str()] {
+    for q in [
+        "golden-billing.invoices",
+        "golden-billing.invoices.dead",
+        archive.as_str(),
+    ] {
         let _ = raw
             .queue_delete(ShortString::from(q), QueueDeleteOptions::default())
             .await;

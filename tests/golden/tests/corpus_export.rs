@@ -44,22 +44,6 @@ const SERVED: &[&str] = &["nats", "redis", "rediss", "amqp", "amqps", "(none)"];
 /// (open work: each is a conversion the export inherits).
 const KNOWN_REFUSED: &[(&str, &str)] = &[
     (
-        "official/v2/rpc-client.yml",
-        "2.0 amqp message binding `replyTo`, kept by 2.x -> 3.0, is not in amqp 0.3.0",
-    ),
-    (
-        "official/v2/rpc-server.yml",
-        "2.0 amqp message binding `replyTo`, kept by 2.x -> 3.0, is not in amqp 0.3.0",
-    ),
-    (
-        "official/extra/v2.0.0/rpc-client.yml",
-        "2.0 amqp message binding `replyTo`, kept by 2.x -> 3.0, is not in amqp 0.3.0",
-    ),
-    (
-        "official/extra/v2.0.0/rpc-server.yml",
-        "2.0 amqp message binding `replyTo`, kept by 2.x -> 3.0, is not in amqp 0.3.0",
-    ),
-    (
         "official/v3/kraken-websocket-request-reply-message-filter-in-reply-asyncapi.yml",
         "2.6: message examples that break their schema (warnings in 3.x) are errors in 2.x",
     ),
@@ -74,10 +58,6 @@ const KNOWN_REFUSED: &[(&str, &str)] = &[
     (
         "official/extra/v3.1.0/kraken-websocket-request-reply-multiple-channels-asyncapi.yml",
         "2.6: message examples that break their schema (warnings in 3.x) are errors in 2.x",
-    ),
-    (
-        "wild/Lancetnik__Propan/docs/docs_src/quickstart/documentation/example.yaml",
-        "amqp `bindingVersion` of the 2.x source kept in 3.0, where only 0.3.0 is allowed",
     ),
 ];
 
