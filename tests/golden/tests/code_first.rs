@@ -4,7 +4,7 @@
 //! reply; their router exports a valid AsyncAPI document with the schemas
 //! of their types.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -207,49 +207,16 @@ async fn a_code_first_router_runs_like_a_generated_one() {
 }
 
 fn export(router: &Router) -> Value {
-    let text = router.asyncapi().to_json().unwrap();
-    let checked = faststream_gen::check_str(
-        Path::new("code-first.json"),
-        &text,
-        &faststream_gen::LoadOptions::default(),
-    );
-    assert!(!checked.has_errors(), "{:#?}\n{text}", checked.diagnostics);
-    for version in [
-        faststream::AsyncApiVersion::V3_1,
-        faststream::AsyncApiVersion::V2_6,
-    ] {
-        let text = router.asyncapi().version(version).to_json().unwrap();
-        let checked = faststream_gen::check_str(
-            Path::new("code-first.json"),
-            &text,
-            &faststream_gen::LoadOptions::default(),
-        );
-        assert!(
-            !checked.has_errors(),
-            "{version:?}: {:#?}\n{text}",
-            checked.diagnostics
-        );
-    }
-    serde_json::from_str(&text).unwrap()
+    let export = router.asyncapi();
+    let invalid = common::generator_errors(&export);
+    assert!(invalid.is_empty(), "{invalid:#?}");
+    export.to_value().unwrap()
 }
 
 #[test]
 fn the_official_parser_accepts_the_exports() {
     let dir = common::scratch("exports-code-first");
-    let mut files = Vec::new();
-    for (version, tag) in [
-        (faststream::AsyncApiVersion::V3_0, "3.0"),
-        (faststream::AsyncApiVersion::V3_1, "3.1"),
-        (faststream::AsyncApiVersion::V2_6, "2.6"),
-    ] {
-        let file = dir.join(format!("code-first-{tag}.json"));
-        std::fs::write(
-            &file,
-            router().asyncapi().version(version).to_json().unwrap(),
-        )
-        .unwrap();
-        files.push(file);
-    }
+    let files = common::write_exports(&dir, "code-first", &router().asyncapi());
     let failing = common::official_parser_errors(&files);
     assert!(
         failing.is_empty(),
@@ -349,14 +316,7 @@ fn the_code_first_example_export_is_pinned_and_valid() {
     export(&router);
     let dir = common::scratch("exports-code-first-example");
     let mut files = vec![pinned.clone()];
-    for (version, tag) in [
-        (faststream::AsyncApiVersion::V3_1, "3.1"),
-        (faststream::AsyncApiVersion::V2_6, "2.6"),
-    ] {
-        let file = dir.join(format!("example-{tag}.json"));
-        std::fs::write(&file, router.asyncapi().version(version).to_json().unwrap()).unwrap();
-        files.push(file);
-    }
+    files.extend(common::write_exports(&dir, "example", &router.asyncapi()));
     let failing = common::official_parser_errors(&files);
     assert!(
         failing.is_empty(),

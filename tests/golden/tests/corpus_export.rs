@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use faststream::{AsyncApiVersion, Router};
+use faststream::Router;
 
 mod common;
 use common::meaning::meaning;
@@ -110,35 +110,8 @@ fn the_corpus_round_trips_through_the_export() {
         }
         let export = router.asyncapi();
         let exported = export.to_value().unwrap();
-        let mut problems = Vec::new();
-        for version in [
-            AsyncApiVersion::V3_0,
-            AsyncApiVersion::V3_1,
-            AsyncApiVersion::V2_6,
-        ] {
-            let text = export.clone().version(version).to_json().unwrap();
-            let checked = faststream_gen::check_str(
-                Path::new("export.json"),
-                &text,
-                &faststream_gen::LoadOptions::default(),
-            );
-            if checked.has_errors() {
-                let first = checked
-                    .diagnostics
-                    .iter()
-                    .find(|d| d.is_error())
-                    .map(|d| format!("{} at {}", d.message, d.pointer))
-                    .unwrap_or_default();
-                problems.push(format!("{version:?} export invalid: {first}"));
-            }
-        }
-        for (version, tag) in [
-            (AsyncApiVersion::V3_0, "3.0"),
-            (AsyncApiVersion::V3_1, "3.1"),
-            (AsyncApiVersion::V2_6, "2.6"),
-        ] {
-            let file = scratch.join(format!("{total}-{tag}.json"));
-            std::fs::write(&file, export.clone().version(version).to_json().unwrap()).unwrap();
+        let mut problems = common::generator_errors(&export);
+        for file in common::write_exports(&scratch, &total.to_string(), &export) {
             exports.push((file, f[path_col].to_owned()));
         }
         let (want, got) = (meaning(&original), meaning(&exported));

@@ -155,3 +155,51 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// The versions every export is checked in, with their file tags.
+#[allow(dead_code)]
+pub const VERSIONS: [(faststream::AsyncApiVersion, &str); 3] = [
+    (faststream::AsyncApiVersion::V3_0, "3.0"),
+    (faststream::AsyncApiVersion::V3_1, "3.1"),
+    (faststream::AsyncApiVersion::V2_6, "2.6"),
+];
+
+/// Writes `export` in every version to `dir/<name>-<tag>.json`.
+#[allow(dead_code)]
+pub fn write_exports(
+    dir: &std::path::Path,
+    name: &str,
+    export: &faststream::AsyncApiDocument,
+) -> Vec<PathBuf> {
+    VERSIONS
+        .iter()
+        .map(|(version, tag)| {
+            let file = dir.join(format!("{name}-{tag}.json"));
+            std::fs::write(&file, export.clone().version(*version).to_json().unwrap()).unwrap();
+            file
+        })
+        .collect()
+}
+
+/// What the generator's validation refuses in `export`, in every version:
+/// the first error of each version that has one.
+#[allow(dead_code)]
+pub fn generator_errors(export: &faststream::AsyncApiDocument) -> Vec<String> {
+    VERSIONS
+        .iter()
+        .filter_map(|(version, tag)| {
+            let text = export.clone().version(*version).to_json().unwrap();
+            let checked = faststream_gen::check_str(
+                std::path::Path::new(&format!("export-{tag}.json")),
+                &text,
+                &faststream_gen::LoadOptions::default(),
+            );
+            checked.diagnostics.iter().find(|d| d.is_error()).map(|d| {
+                format!(
+                    "the {tag} export is invalid: {} at {}",
+                    d.message, d.pointer
+                )
+            })
+        })
+        .collect()
+}
