@@ -186,9 +186,15 @@ async fn rabbitmq_gets_the_exchange_queue_cc_and_delivery_mode_of_the_spec() {
     assert_eq!(*copy.delivery.properties.delivery_mode(), Some(1));
 
     app.shutdown().await;
+    // The service's other routes (the Redis channels of the spec) are
+    // queues on RabbitMQ's default exchange here: deleted too.
     for q in [
         "golden-billing.invoices",
         "golden-billing.invoices.dead",
+        "golden.billing.payments",
+        "golden.billing.payments.dead",
+        "golden.billing.reminders",
+        "golden.billing.reminders.dead",
         archive.as_str(),
     ] {
         let _ = raw
