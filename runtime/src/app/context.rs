@@ -57,12 +57,6 @@ impl Context {
         }
     }
 
-    /// The answer given with [`Context::reply`] so far (for tests that
-    /// call a handler with a [`Context::detached`]).
-    pub fn given_reply(&self) -> Option<Reply> {
-        self.reply.as_ref().and_then(|slot| lock(slot).clone())
-    }
-
     pub fn envelope(&self) -> &Envelope {
         &self.envelope
     }

@@ -278,36 +278,25 @@ impl<'d> Slice<'d> {
         }
     }
 
+    /// Copies the value at `at` and, following its `$ref`s, everything it
+    /// reaches. Nothing to do for a value copied already, or inside one
+    /// (whose references were followed with it).
     fn copy(&mut self, at: &str) {
-        if !self.seen.insert(at.to_owned()) {
-            return;
-        }
-        // A part of something copied already is there.
-        if self.seen.iter().any(|s| {
-            s.len() < at.len() && at.starts_with(s.as_str()) && at.as_bytes()[s.len()] == b'/'
-        }) {
-            self.follow(at);
+        let inside = at
+            .match_indices('/')
+            .any(|(i, _)| i > 0 && self.seen.contains(&at[..i]));
+        if inside || !self.seen.insert(at.to_owned()) {
             return;
         }
         let Some(value) = self.doc.pointer(at) else {
             return;
         };
         set(&mut self.out, at, value.clone());
-        self.follow(at);
-    }
-
-    /// Copies what the value at `at` refers to.
-    fn follow(&mut self, at: &str) {
-        let Some(value) = self.doc.pointer(at) else {
-            return;
-        };
         let mut refs = Vec::new();
         collect_refs(value, &mut refs);
         for r in refs {
             self.copy(&r);
         }
-        // A server's security schemes are named by reference in 3.x; an
-        // operation's channel's servers likewise.
     }
 }
 
