@@ -1,14 +1,14 @@
 """The Python side of the FastStream interop test (tests/golden/tests/interop.rs).
 
-A FastStream 0.7 application speaking `specs/orders.yaml` on Redis, NATS or
-RabbitMQ, in one of two roles:
+A FastStream 0.7 application speaking `specs/orders.yaml` on Redis or NATS,
+with FastStream's defaults, in one of two roles:
 
   client  STORE  places an order by request/reply and cancels it with a plain
                  publish, to the Rust service; prints the reply as JSON.
   service STORE  answers orders for STORE on `stores.{store_id}.orders` until
                  killed; prints "ready" once subscribed.
 
-Usage: python orders.py (redis|nats|rabbit) URL (client|service) STORE
+Usage: python orders.py (redis|nats) URL (client|service) STORE
 """
 
 import asyncio
@@ -31,23 +31,10 @@ def make_broker():
         from faststream.nats import NatsBroker
 
         return NatsBroker(URL)
-    if KIND == "rabbit":
-        from faststream.rabbit import RabbitBroker
-
-        return RabbitBroker(URL)
     raise SystemExit(f"unknown broker {KIND}")
 
 
-def exchange():
-    from faststream.rabbit import ExchangeType, RabbitExchange
-
-    # The Rust adapter routes through RabbitMQ's own topic exchange.
-    return RabbitExchange("amq.topic", type=ExchangeType.TOPIC, declare=False)
-
-
 def destination():
-    if KIND == "rabbit":
-        return {"routing_key": ADDRESS, "exchange": exchange()}
     return {"channel": ADDRESS} if KIND == "redis" else {"subject": ADDRESS}
 
 
@@ -86,17 +73,7 @@ async def service():
             return {"orderId": body["orderId"], "total": total}
         return {"orderId": body["orderId"], "total": 0}
 
-    if KIND == "rabbit":
-        from faststream.rabbit import RabbitQueue
-
-        queue = RabbitQueue(
-            f"interop-python-{STORE}",
-            routing_key="stores.{store_id}.orders",
-            auto_delete=True,
-        )
-        broker.subscriber(queue, exchange())(handle_order)
-    else:
-        broker.subscriber("stores.{store_id}.orders")(handle_order)
+    broker.subscriber("stores.{store_id}.orders")(handle_order)
 
     @app.after_startup
     async def ready():

@@ -1,6 +1,10 @@
 //! Interop with FastStream 0.7 (Python): the service generated from
 //! `specs/orders.yaml` and a FastStream application (interop/orders.py)
-//! exchange typed messages and request/reply on Redis, NATS and RabbitMQ.
+//! exchange typed messages and request/reply on Redis and NATS. (Not on
+//! RabbitMQ: a templated routing key needs a topic exchange, the spec
+//! names none and FastStream has no default for one, so the Python side
+//! would have to be written to suit ours. `fleet.rs` covers RabbitMQ with
+//! FastStream's own defaults.)
 //!
 //! 1. The Rust service runs; the Python client places an order by
 //!    request/reply (with a `tenant` header), publishes a message that
@@ -261,17 +265,4 @@ async fn nats_with_faststream() {
     );
     python_client_rust_service("nats", &url, broker.clone()).await;
     rust_client_python_service("nats", &url, broker).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rabbitmq_with_faststream() {
-    let url = std::env::var("FASTSTREAM_AMQP_URL")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
-    let broker: Arc<dyn Broker> = Arc::new(
-        faststream::amqp::AmqpBroker::connect(&url, "amq.topic")
-            .await
-            .unwrap_or_else(|e| panic!("RabbitMQ is not reachable at {url}: {e}")),
-    );
-    python_client_rust_service("rabbit", &url, broker.clone()).await;
-    rust_client_python_service("rabbit", &url, broker).await;
 }
