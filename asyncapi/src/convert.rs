@@ -798,6 +798,13 @@ pub fn v3_to_v2(doc: &Value) -> Result<Converted, ConvertError> {
         )));
     }
     let mut notes = Vec::new();
+    // 2.x tools refuse a message example that breaks its schema (3.x ones
+    // warn): such examples are left out, each with a note.
+    let cleaned = without_nonconforming_examples(doc, &mut notes);
+    let (doc, src) = match &cleaned {
+        Some(d) => (d, obj(d).unwrap_or(src)),
+        None => (doc, src),
+    };
     let mut out = Map::new();
     out.insert("asyncapi".into(), json!("2.6.0"));
     for (k, v) in src {
@@ -1080,6 +1087,111 @@ fn message_for_v2(root: &Map<String, Value>, r: &Value) -> Option<Value> {
     None
 }
 
+/// The JSON Schema a message's `payload` or `headers` is, if it is one (a
+/// multi-format schema in another format is not).
+fn json_schema_of<'a>(root: &'a Value, part: &'a Value) -> Option<&'a Value> {
+    let mut target = part;
+    for _ in 0..32 {
+        match target
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| root.pointer(p))
+        {
+            Some(next) => target = next,
+            None => break,
+        }
+    }
+    match (target.get("schemaFormat"), target.get("schema")) {
+        (Some(format), Some(schema)) => is_json_schema_format(format).then_some(schema),
+        (Some(_), None) => None,
+        _ => Some(part),
+    }
+}
+
+/// The document without the message examples whose payload or headers
+/// break their schema (`None` when every example conforms), with a note for
+/// each one left out.
+fn without_nonconforming_examples(doc: &Value, notes: &mut Vec<ConvertNote>) -> Option<Value> {
+    let mut messages: Vec<(String, &Value)> = Vec::new();
+    for (id, c) in doc
+        .get("channels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for (name, m) in c
+            .get("messages")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            messages.push((
+                format!("/channels/{}/messages/{}", escape(id), escape(name)),
+                m,
+            ));
+        }
+    }
+    for (name, m) in doc
+        .pointer("/components/messages")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        messages.push((format!("/components/messages/{}", escape(name)), m));
+    }
+    let mut dropped: Vec<(String, usize)> = Vec::new();
+    for (at, m) in messages {
+        let Some(examples) = m.get("examples").and_then(Value::as_array) else {
+            continue;
+        };
+        for (i, example) in examples.iter().enumerate() {
+            let broken = ["payload", "headers"].into_iter().find_map(|part| {
+                let schema = json_schema_of(doc, m.get(part)?)?;
+                let violation = crate::schema_check::check(doc, schema, example.get(part)?)
+                    .into_iter()
+                    .next()?;
+                Some(format!(
+                    "its {part} at `{}`: {}",
+                    violation.path, violation.message
+                ))
+            });
+            if let Some(why) = broken {
+                notes.push(ConvertNote {
+                    pointer: format!("{at}/examples/{i}"),
+                    message: format!(
+                        "2.6 tools refuse a message example that breaks its schema ({why}); left out"
+                    ),
+                });
+                dropped.push((format!("{at}/examples"), i));
+            }
+        }
+    }
+    if dropped.is_empty() {
+        return None;
+    }
+    let mut cleaned = doc.clone();
+    // Highest index first, so the others stay where they are.
+    for (examples, i) in dropped.iter().rev() {
+        if let Some(list) = cleaned.pointer_mut(examples).and_then(Value::as_array_mut) {
+            list.remove(*i);
+        }
+    }
+    for (examples, _) in &dropped {
+        let empty = cleaned
+            .pointer(examples)
+            .and_then(Value::as_array)
+            .is_some_and(Vec::is_empty);
+        if empty
+            && let Some((message, _)) = examples.rsplit_once('/')
+            && let Some(m) = cleaned.pointer_mut(message).and_then(Value::as_object_mut)
+        {
+            m.remove("examples");
+        }
+    }
+    Some(cleaned)
+}
+
 /// Whether a schema format is JSON Schema (or AsyncAPI's, a superset).
 fn is_json_schema_format(format: &Value) -> bool {
     format.as_str().is_none_or(|f| {
@@ -1248,6 +1360,84 @@ fn parameter_v2(p: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn v3_to_v2_leaves_out_examples_that_break_their_schema() {
+        let v3 = json!({
+            "asyncapi": "3.0.0",
+            "info": { "title": "T", "version": "1" },
+            "channels": {
+                "status": {
+                    "address": "status",
+                    "messages": {
+                        "status": {
+                            "payload": { "$ref": "#/components/schemas/status" },
+                            "examples": [
+                                { "payload": { "depth": 10 } },
+                                { "name": "bad", "payload": { "depth": 42 } }
+                            ]
+                        }
+                    }
+                }
+            },
+            "operations": {
+                "onStatus": { "action": "receive", "channel": { "$ref": "#/channels/status" } }
+            },
+            "components": {
+                "schemas": {
+                    "status": { "type": "object", "properties": { "depth": { "enum": [10, 25] } } }
+                },
+                "messages": {
+                    "avro": {
+                        "payload": { "schemaFormat": "application/vnd.apache.avro;version=1.9.0", "schema": { "type": "int" } },
+                        "examples": [{ "payload": "not checked: not JSON Schema" }]
+                    },
+                    "allBad": {
+                        "headers": { "type": "object", "required": ["id"] },
+                        "examples": [{ "headers": {} }]
+                    }
+                }
+            }
+        });
+        let c = v3_to_v2(&v3).unwrap();
+        let d = &c.document;
+        assert_eq!(
+            d["channels"]["status"]["publish"]["message"]["examples"],
+            json!([{ "payload": { "depth": 10 } }])
+        );
+        assert_eq!(
+            d["components"]["messages"]["avro"]["examples"],
+            json!([{ "payload": "not checked: not JSON Schema" }])
+        );
+        assert!(
+            d["components"]["messages"]["allBad"]
+                .get("examples")
+                .is_none()
+        );
+        let notes: Vec<&str> = c.notes.iter().map(|n| n.pointer.as_str()).collect();
+        assert_eq!(
+            notes,
+            [
+                "/channels/status/messages/status/examples/1",
+                "/components/messages/allBad/examples/0"
+            ]
+        );
+        assert!(
+            c.notes[0]
+                .message
+                .contains("its payload at `/depth`: 42 is not one of 10, 25"),
+            "{}",
+            c.notes[0].message
+        );
+        // The source is untouched, and 3.x keeps every example.
+        assert_eq!(
+            v3["channels"]["status"]["messages"]["status"]["examples"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
 
     #[test]
     fn v2_to_v3_follows_the_official_converter() {

@@ -4,6 +4,7 @@
 //! - [`v2`]: the 2.0–2.6 input model.
 //! - [`convert`]: 2.x -> 3.x (official converter semantics) and 3.x -> 2.6.
 //! - [`emit`]: YAML and JSON output with stable key order.
+//! - [`schema_check`]: whether a value conforms to a JSON Schema (draft-07).
 //!
 //! This crate is pure data: it reads no files and knows nothing of source
 //! positions. Loading, `$ref` resolution and diagnostics live in the
@@ -14,6 +15,7 @@ pub mod common;
 pub mod convert;
 pub mod emit;
 pub mod pointer;
+pub mod schema_check;
 pub mod traits;
 pub mod v2;
 pub mod v3;

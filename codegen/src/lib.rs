@@ -13,7 +13,7 @@ pub mod generate;
 pub mod ident;
 pub mod load;
 pub mod lower;
-pub mod schema_check;
+pub use faststream_asyncapi::schema_check;
 pub mod settings;
 pub mod spec;
 pub mod types;

@@ -209,8 +209,6 @@ pub struct TypeSpace<'d> {
     /// (tagged enum, variant index, tag field wire name)
     strip: Vec<(TypeId, usize, String)>,
     depth: usize,
-    /// The document as a node tree, made when a default is first checked.
-    doc_node: Option<crate::load::Node>,
 }
 
 const MAX_DEPTH: usize = 64;
@@ -354,7 +352,6 @@ impl<'d> TypeSpace<'d> {
             uses: HashMap::new(),
             strip: Vec::new(),
             depth: 0,
-            doc_node: None,
         }
     }
 
@@ -431,19 +428,10 @@ impl<'d> TypeSpace<'d> {
     /// Whether `value` conforms to the schema at `pointer` (every keyword:
     /// a default filled in on decode must pass the decoder's checks).
     fn conforms(&mut self, pointer: &str, value: &Value) -> bool {
-        let span = crate::load::Span {
-            file: crate::load::FileId(0),
-            line: 0,
-            col: 0,
-        };
-        let doc = self.doc;
-        let root = self
-            .doc_node
-            .get_or_insert_with(|| crate::load::Node::from_value(doc, span));
-        let Some(schema) = root.pointer(pointer) else {
+        let Some(schema) = self.doc.pointer(pointer) else {
             return true;
         };
-        crate::schema_check::conforms(root, schema, &crate::load::Node::from_value(value, span))
+        crate::schema_check::conforms(self.doc, schema, value)
     }
 
     fn new_def(&mut self, name_hint: &str, pointer: &str, doc: Option<String>) -> TypeId {

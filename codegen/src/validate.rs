@@ -29,6 +29,7 @@ pub fn validate(doc: &Node, bundled_refs: &HashSet<Span>) -> Vec<Diagnostic> {
         foreign: HashSet::new(),
         with_examples: Vec::new(),
         messages: Vec::new(),
+        doc_value: None,
     };
     let Some(version) = doc.get("asyncapi") else {
         let d = if doc.as_map().is_some() {
@@ -101,6 +102,9 @@ struct Validator<'d> {
     with_examples: Vec<(String, &'d Node)>,
     /// Message objects with `examples`, checked at the end.
     messages: Vec<(String, &'d Node)>,
+    /// The document as JSON, for the schema checker (made once, when the
+    /// first example is checked).
+    doc_value: Option<serde_json::Value>,
 }
 
 /// What a JSON Schema keyword's value must be (draft-07, the dialect of
@@ -691,10 +695,14 @@ impl<'d> Validator<'d> {
         what: &str,
         error: bool,
     ) {
-        let violations = crate::schema_check::check(self.doc, schema, value);
+        let doc = self.doc;
+        let root = self.doc_value.get_or_insert_with(|| doc.to_value());
+        let violations = crate::schema_check::check(root, &schema.to_value(), &value.to_value());
         let Some(first) = violations.first() else {
             return;
         };
+        // The place that breaks the rule, in the file.
+        let span = value.pointer(&first.path).map_or(value.span, |n| n.span);
         let mut message = format!("{what} does not conform to its schema: {}", first.message);
         if violations.len() > 1 {
             let _ = std::fmt::Write::write_fmt(
@@ -707,7 +715,7 @@ impl<'d> Validator<'d> {
         } else {
             Diagnostic::warning(Code::InvalidExample, message)
         };
-        self.push(d.at(format!("{at}{}", first.path), first.span));
+        self.push(d.at(format!("{at}{}", first.path), span));
     }
 
     /// A JSON Schema keyword whose value has the wrong type.

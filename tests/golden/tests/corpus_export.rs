@@ -40,27 +40,6 @@ fn options(corpus: &Path) -> faststream_gen::LoadOptions {
 
 const SERVED: &[&str] = &["nats", "redis", "rediss", "amqp", "amqps", "(none)"];
 
-/// Corpus documents whose exports the official parser refuses, and why
-/// (open work: each is a conversion the export inherits).
-const KNOWN_REFUSED: &[(&str, &str)] = &[
-    (
-        "official/v3/kraken-websocket-request-reply-message-filter-in-reply-asyncapi.yml",
-        "2.6: message examples that break their schema (warnings in 3.x) are errors in 2.x",
-    ),
-    (
-        "official/v3/kraken-websocket-request-reply-multiple-channels-asyncapi.yml",
-        "2.6: message examples that break their schema (warnings in 3.x) are errors in 2.x",
-    ),
-    (
-        "official/extra/v3.1.0/kraken-websocket-request-reply-message-filter-in-reply-asyncapi.yml",
-        "2.6: message examples that break their schema (warnings in 3.x) are errors in 2.x",
-    ),
-    (
-        "official/extra/v3.1.0/kraken-websocket-request-reply-multiple-channels-asyncapi.yml",
-        "2.6: message examples that break their schema (warnings in 3.x) are errors in 2.x",
-    ),
-];
-
 #[test]
 fn the_corpus_round_trips_through_the_export() {
     let corpus = corpus_dir();
@@ -129,10 +108,8 @@ fn the_corpus_round_trips_through_the_export() {
     for f in &failures {
         println!("  {f}");
     }
-    // Every export, in every version, through the official parser. The
-    // documents it refuses are exactly the known ones below (each with its
-    // cause, to fix): a new refusal fails, and so does a known one that
-    // passes (the list must stay true).
+    // Every export, in every version, through the official parser: any
+    // error-level diagnostic fails.
     let files: Vec<PathBuf> = exports.iter().map(|(f, _)| f.clone()).collect();
     let mut refused = std::collections::BTreeMap::<String, Vec<String>>::new();
     for (file, errors) in common::official_parser_errors(&files) {
@@ -148,21 +125,9 @@ fn the_corpus_round_trips_through_the_export() {
         documents - refused.len(),
         files.len()
     );
-    let unexpected: Vec<_> = refused
-        .iter()
-        .filter(|(doc, _)| !KNOWN_REFUSED.iter().any(|(k, _)| k == doc))
-        .collect();
     assert!(
-        unexpected.is_empty(),
-        "the official parser refuses: {unexpected:#?}"
-    );
-    let stale: Vec<_> = KNOWN_REFUSED
-        .iter()
-        .filter(|(k, _)| !refused.contains_key(*k))
-        .collect();
-    assert!(
-        stale.is_empty(),
-        "now accepted, take them off KNOWN_REFUSED: {stale:?}"
+        refused.is_empty(),
+        "the official parser refuses: {refused:#?}"
     );
     assert!(total > 20, "only {total} corpus documents qualify");
     assert!(
