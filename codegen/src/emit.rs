@@ -897,6 +897,88 @@ pub fn type_path(ty: &Ty, defs: &[TypeDef], settings: &Settings, module: &str) -
     ctx.ty(ty).to_string().replace(' ', "")
 }
 
+/// A starting point for the code a user writes: `pub struct {type_name};`
+/// and an implementation of the generated handler trait (`Handler`, or
+/// `ClientHandler` for `client`) with every method stubbed. A stub logs
+/// what arrived with `tracing` (when `log`; the crate then needs `tracing`)
+/// and returns `Ok(())`, or, where the operation answers with a typed
+/// reply, an error saying the method is not written yet. `module` is the
+/// path of the generated module from where the text goes (`crate::orders`,
+/// `super::orders`); the types are named through its `models`, `channels`
+/// and `messages`, imported at the top.
+pub fn handler_stub(
+    ir: &Ir,
+    defs: &[TypeDef],
+    settings: &Settings,
+    module: &str,
+    type_name: &str,
+    client: bool,
+    log: bool,
+) -> Result<String, String> {
+    let module_path: TokenStream = module
+        .parse()
+        .map_err(|e| format!("invalid module path `{module}`: {e}"))?;
+    let self_ty: syn::Ident =
+        syn::parse_str(type_name).map_err(|e| format!("invalid type name `{type_name}`: {e}"))?;
+    let root_ctx = Ctx {
+        rt: quote!(__rt),
+        settings,
+        defs,
+        models: quote!(models::),
+    };
+    let root_ty = |t: &Ty| root_ctx.ty(t);
+    let trait_name = if client {
+        format_ident!("ClientHandler")
+    } else {
+        format_ident!("Handler")
+    };
+    let implementation = crate::emit_app::handler_stub(
+        &crate::emit_app::Types { ty: &root_ty },
+        ir,
+        client,
+        &quote!(#module_path::#trait_name),
+        &self_ty,
+        log,
+    );
+    let file: syn::File = syn::parse2(quote! {
+        pub struct #self_ty;
+        #implementation
+    })
+    .map_err(|e| format!("the handler stub does not parse: {e}"))?;
+    let body = prettyplease::unparse(&file);
+    // `Context` and `HandlerError` from the runtime crate's root (the
+    // generated code reaches the runtime through its `__codegen` module).
+    let runtime = settings
+        .runtime_path
+        .trim_start_matches("::")
+        .trim_end_matches("::__codegen");
+    let body = body
+        .replace("__rt::Context", "Context")
+        .replace("__rt::HandlerError", "HandlerError")
+        .replace("__rt::", &format!("{}::", settings.runtime_path));
+    let mut uses = String::new();
+    let parts: Vec<&str> = ["channels", "messages", "models"]
+        .into_iter()
+        .filter(|m| body.contains(&format!("{m}::")))
+        .collect();
+    match parts.as_slice() {
+        [] => {}
+        [one] => uses.push_str(&format!("use {module}::{one};\n")),
+        _ => uses.push_str(&format!("use {module}::{{{}}};\n", parts.join(", "))),
+    }
+    let rt_names: Vec<&str> = ["Context", "HandlerError"]
+        .into_iter()
+        .filter(|n| body.contains(&format!(": {n}")) || body.contains(&format!("{n}>")))
+        .collect();
+    match rt_names.as_slice() {
+        [] => {}
+        [one] => uses.push_str(&format!("use {runtime}::{one};\n")),
+        _ => uses.push_str(&format!("use {runtime}::{{{}}};\n", rt_names.join(", "))),
+    }
+    uses.push('\n');
+    Ok(format!("{uses}{body}"))
+}
+
 /// The rendered parts of a generated module.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {

@@ -99,6 +99,62 @@ fn generated_code_matches_the_golden_files() {
     );
 }
 
+/// Handler stubs (`emit::handler_stub`) for two specs, pinned in
+/// `tests/golden/generated/stubs/` and compiled and run by the `golden`
+/// crate's `stubs` test: the application side with logging, and a client
+/// side without.
+#[test]
+fn handler_stubs_match_the_golden_files() {
+    let mut changed = Vec::new();
+    for (spec, settings, module, client, log, out) in [
+        (
+            "orders",
+            Settings::default(),
+            "golden::orders",
+            false,
+            true,
+            "orders_handler",
+        ),
+        (
+            "billing",
+            Settings::new().side(Side::Both),
+            "golden::billing_both",
+            true,
+            false,
+            "billing_client_handler",
+        ),
+    ] {
+        let checked = check_file(
+            &root().join(format!("specs/{spec}.yaml")),
+            &LoadOptions::default(),
+        );
+        let generated = generate(checked.loaded.document.as_ref().unwrap(), &settings, spec)
+            .unwrap_or_else(|d| panic!("{spec}: {}", d.message));
+        let stub = faststream_gen::emit::handler_stub(
+            &generated.ir,
+            &generated.types,
+            &settings,
+            module,
+            "Service",
+            client,
+            log,
+        )
+        .unwrap();
+        let golden = root()
+            .join("tests/golden/generated/stubs")
+            .join(format!("{out}.rs"));
+        if std::fs::read_to_string(&golden).ok().as_deref() != Some(stub.as_str()) {
+            std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+            std::fs::write(&golden, &stub).unwrap();
+            changed.push(out);
+        }
+    }
+    assert!(
+        changed.is_empty(),
+        "golden stubs rewritten (review and commit them): {changed:?}"
+    );
+}
+
 #[test]
 fn generation_is_deterministic() {
     for spec in specs() {
