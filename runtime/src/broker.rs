@@ -247,6 +247,12 @@ pub trait Broker: Send + Sync + 'static {
     fn new_inbox(&self) -> String {
         format!("_INBOX.{}", uuid::Uuid::new_v4().simple())
     }
+
+    /// The server this broker is connected to, as the export lists it
+    /// (none for the in-memory broker, unless it stands in for one).
+    fn server_info(&self) -> Option<crate::connect::ServerInfo> {
+        None
+    }
 }
 
 /// Exponential backoff for reconnect loops: 100 ms doubling up to 5 s,

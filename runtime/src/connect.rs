@@ -164,6 +164,142 @@ pub(crate) fn with_credentials(url: &str, options: &ConnectOptions) -> String {
     format!("{scheme}://{userinfo}@{rest}")
 }
 
+/// How a connection authenticates, as the export describes it (a kind,
+/// never a secret).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Authentication {
+    /// A user name and password (FastStream's `user-password` scheme).
+    UserPassword,
+    /// A NATS token (in the user position of the URL).
+    Token,
+    /// NATS decentralized credentials: a user JWT signed with an NKey.
+    Credentials,
+    /// A TLS client certificate.
+    ClientCertificate,
+}
+
+impl Authentication {
+    /// The key of its scheme under `components.securitySchemes`.
+    pub fn scheme_name(self) -> &'static str {
+        match self {
+            Authentication::UserPassword => "user-password",
+            Authentication::Token => "token",
+            Authentication::Credentials => "nats-credentials",
+            Authentication::ClientCertificate => "client-certificate",
+        }
+    }
+
+    /// Its AsyncAPI security scheme object.
+    pub fn scheme(self) -> serde_json::Value {
+        match self {
+            Authentication::UserPassword => serde_json::json!({"type": "userPassword"}),
+            Authentication::Token => serde_json::json!({
+                "type": "apiKey",
+                "in": "user",
+                "description": "A NATS token."
+            }),
+            Authentication::Credentials => serde_json::json!({
+                "type": "asymmetricEncryption",
+                "description": "NATS credentials: a user JWT and the NKey that signs for it."
+            }),
+            Authentication::ClientCertificate => serde_json::json!({"type": "X509"}),
+        }
+    }
+}
+
+/// What an adapter says of the server it is connected to, for the export
+/// ([`crate::App::asyncapi`] lists it under `servers`): the protocol, the
+/// host and path without credentials, and how it authenticates. Never a
+/// secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    /// The key under `servers`: the spec's server name when connected with
+    /// [`connect`], else `development` (FastStream's name for it).
+    pub name: String,
+    /// `nats`, `redis`, `rediss`, `amqp`, `amqps`.
+    pub protocol: String,
+    /// `host[:port]` (NATS: possibly several, comma-separated).
+    pub host: String,
+    /// `/vhost` for AMQP, `/0` for a Redis database; may be empty.
+    pub pathname: String,
+    pub protocol_version: Option<String>,
+    pub authentication: Vec<Authentication>,
+}
+
+impl ServerInfo {
+    /// The server a `url` and `options` reach: the URL's scheme (made the
+    /// secure one when `options.tls` asks for TLS), its host and path
+    /// without user information or query, and each way of authenticating
+    /// the URL or the options carry.
+    pub fn describe(url: &str, options: &ConnectOptions) -> ServerInfo {
+        // A NATS URL may list several servers (`nats://a:4222,nats://b:4222`).
+        let parts: Vec<(String, &str, Option<&str>, &str)> = url
+            .split(',')
+            .map(|part| {
+                let (scheme, rest) = part.split_once("://").unwrap_or(("", part));
+                let rest = rest.split(['?', '#']).next().unwrap_or_default();
+                let (authority, pathname) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+                let (userinfo, host) = match authority.rsplit_once('@') {
+                    Some((u, h)) => (Some(u), h),
+                    None => (None, authority),
+                };
+                (scheme.to_ascii_lowercase(), host, userinfo, pathname)
+            })
+            .collect();
+        let scheme = parts[0].0.clone();
+        let host = parts.iter().map(|p| p.1).collect::<Vec<_>>().join(",");
+        let pathname = parts[0].3;
+        let protocol = match scheme.as_str() {
+            "tls" => "nats",
+            "redis" if options.tls => "rediss",
+            "amqp" if options.tls => "amqps",
+            other => other,
+        }
+        .to_owned();
+        let mut authentication = Vec::new();
+        let mut add = |a: Authentication| {
+            if !authentication.contains(&a) {
+                authentication.push(a);
+            }
+        };
+        for userinfo in parts.iter().filter_map(|p| p.2) {
+            // `nats://token@host`: a token; elsewhere a user (and password).
+            if protocol == "nats" && !userinfo.contains(':') {
+                add(Authentication::Token);
+            } else {
+                add(Authentication::UserPassword);
+            }
+        }
+        if options.user.is_some() || options.password.is_some() {
+            add(Authentication::UserPassword);
+        }
+        if options.token.is_some() {
+            add(Authentication::Token);
+        }
+        if options.creds_file.is_some() {
+            add(Authentication::Credentials);
+        }
+        if options.cert_file.is_some() {
+            add(Authentication::ClientCertificate);
+        }
+        let protocol_version = protocol.starts_with("amqp").then(|| "0.9.1".to_owned());
+        ServerInfo {
+            name: "development".into(),
+            protocol,
+            host,
+            pathname: pathname.to_owned(),
+            protocol_version,
+            authentication,
+        }
+    }
+
+    /// The same, under another key.
+    pub fn named(mut self, name: impl Into<String>) -> ServerInfo {
+        self.name = name.into();
+        self
+    }
+}
+
 /// A server of an AsyncAPI document (generated code lists them as
 /// constants in its `servers` module).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,10 +392,20 @@ fn env_part(s: &str) -> String {
 /// (`FASTSTREAM_ASYNCAPI_OUT` set: see [`crate::App::run`]), it connects
 /// nowhere and returns an in-memory broker.
 pub async fn connect(server: &Server) -> Result<Arc<dyn Broker>, BrokerError> {
-    if crate::export::exporting() {
-        return Ok(Arc::new(crate::memory::MemoryBroker::new()));
-    }
     let url = server.url();
+    if crate::export::exporting() {
+        // Described, not connected: the export lists the server the
+        // process would have used.
+        let prefix = match server.protocol.to_ascii_lowercase().as_str() {
+            "redis" | "rediss" => "REDIS",
+            "amqp" | "amqps" => "AMQP",
+            _ => "NATS",
+        };
+        let info = ServerInfo::describe(&url, &ConnectOptions::from_env(prefix)).named(server.name);
+        return Ok(Arc::new(
+            crate::memory::MemoryBroker::new().standing_in_for(info),
+        ));
+    }
     if let Some((name, _)) = server
         .variables
         .iter()
@@ -360,6 +506,44 @@ mod tests {
             LOCAL.url_from(|k| env.get(k).map(|v| (*v).to_owned())),
             "amqps://h/"
         );
+    }
+
+    #[test]
+    fn a_server_is_described_without_its_secrets() {
+        let none = ConnectOptions::default();
+        let s = ServerInfo::describe("amqp://shop:secret@rabbit:5672/%2f?heartbeat=10", &none);
+        assert_eq!(
+            (s.protocol.as_str(), s.host.as_str(), s.pathname.as_str()),
+            ("amqp", "rabbit:5672", "/%2f")
+        );
+        assert_eq!(s.protocol_version.as_deref(), Some("0.9.1"));
+        assert_eq!(s.authentication, [Authentication::UserPassword]);
+        assert!(!format!("{s:?}").contains("secret"));
+        let tls = ConnectOptions {
+            tls: true,
+            cert_file: Some("c.pem".into()),
+            ..ConnectOptions::default()
+        };
+        let s = ServerInfo::describe("redis://127.0.0.1:6379/0", &tls);
+        assert_eq!((s.protocol.as_str(), s.pathname.as_str()), ("rediss", "/0"));
+        assert_eq!(s.authentication, [Authentication::ClientCertificate]);
+        let s = ServerInfo::describe("nats://s3cr3t@a:4222,nats://u:p@b:4222", &none);
+        assert_eq!(s.host, "a:4222,b:4222");
+        assert_eq!(
+            s.authentication,
+            [Authentication::Token, Authentication::UserPassword]
+        );
+        let s = ServerInfo::describe(
+            "tls://n:4222",
+            &ConnectOptions {
+                creds_file: Some("u.creds".into()),
+                ..ConnectOptions::default()
+            },
+        );
+        assert_eq!(s.protocol, "nats");
+        assert_eq!(s.authentication, [Authentication::Credentials]);
+        assert_eq!(s.name, "development");
+        assert_eq!(s.named("prod").name, "prod");
     }
 
     #[test]

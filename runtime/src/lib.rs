@@ -44,7 +44,7 @@ pub use bindings::{
 };
 pub use broker::{Broker, BrokerError};
 pub use codec::{DecodeError, decode_json, encode_json};
-pub use connect::{ConnectOptions, Server, connect};
+pub use connect::{Authentication, ConnectOptions, Server, ServerInfo, connect};
 pub use envelope::Envelope;
 pub use export::{AsyncApiDocument, AsyncApiVersion, ExportError};
 pub use memory::MemoryBroker;

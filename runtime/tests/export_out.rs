@@ -32,6 +32,11 @@ async fn run_writes_the_document_and_connects_nowhere() {
     assert!(text.starts_with("asyncapi: \"3.1.0\"\n"), "{text}");
     assert!(text.contains("address: \"audit.{tenant}\""), "{text}");
     assert!(text.contains("\n  onAudit:\n    action: receive"), "{text}");
+    // The server `connect` was asked for, described without connecting.
+    assert!(
+        text.contains("servers:\n  nowhere:\n    host: \"127.0.0.1:1\"\n    protocol: nats"),
+        "{text}"
+    );
 }
 
 /// What a service's `main` does; with the variables set it connects

@@ -124,9 +124,15 @@ impl App {
     }
 
     /// The AsyncAPI document of everything the application runs and
-    /// sends: its routers' exports merged (see [`Router::asyncapi`]).
+    /// sends: its routers' exports merged (see [`Router::asyncapi`]), and
+    /// the server its broker is connected to (see
+    /// [`Broker::server_info`]) under `servers`, with its security scheme
+    /// (never a secret), unless a spec's server already names that host.
     pub fn asyncapi(&self) -> crate::export::AsyncApiDocument {
-        crate::export::export(&self.routers.iter().collect::<Vec<_>>())
+        crate::export::export(
+            &self.routers.iter().collect::<Vec<_>>(),
+            self.broker.server_info(),
+        )
     }
 
     /// Runs before subscribing.

@@ -277,7 +277,7 @@ impl Router {
     /// messages, schemas, reply); a hand-written route its address,
     /// parameters and bindings.
     pub fn asyncapi(&self) -> crate::export::AsyncApiDocument {
-        crate::export::export(&[self])
+        crate::export::export(&[self], None)
     }
 
     /// Changes the options of every route (group, ack policy, retries, ...).

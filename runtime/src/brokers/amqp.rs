@@ -44,7 +44,7 @@ use crate::bindings::{
 use crate::broker::{
     Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec, Subscription,
 };
-use crate::connect::{ConnectOptions, redact, with_credentials};
+use crate::connect::{ConnectOptions, ServerInfo, redact, with_credentials};
 use crate::envelope::Envelope;
 
 fn err(kind: BrokerErrorKind, e: impl std::fmt::Display) -> BrokerError {
@@ -68,6 +68,7 @@ pub struct AmqpBroker {
     exchanges: Arc<Mutex<HashSet<String>>>,
     /// Queues found with other arguments (warned about once).
     warned: Arc<Mutex<HashSet<String>>>,
+    server: Arc<ServerInfo>,
 }
 
 impl std::fmt::Debug for AmqpBroker {
@@ -176,6 +177,7 @@ impl AmqpBroker {
         exchange: impl Into<String>,
         options: ConnectOptions,
     ) -> Result<AmqpBroker, BrokerError> {
+        let server = Arc::new(ServerInfo::describe(url, &options));
         let mut full = with_credentials(url, &options);
         if options.tls && full.starts_with("amqp://") {
             full = full.replacen("amqp://", "amqps://", 1);
@@ -245,6 +247,7 @@ impl AmqpBroker {
             vhost: vhost_of(&full),
             exchanges: Arc::default(),
             warned: Arc::default(),
+            server,
         })
     }
 
@@ -744,6 +747,10 @@ fn envelope_of(d: &lapin::message::Delivery, payload: bytes::Bytes) -> (Envelope
 impl Broker for AmqpBroker {
     fn name(&self) -> &'static str {
         "amqp"
+    }
+
+    fn server_info(&self) -> Option<ServerInfo> {
+        Some((*self.server).clone())
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {

@@ -30,6 +30,8 @@ pub struct DeadLetter {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryBroker {
     inner: Arc<Inner>,
+    /// The server it stands in for (see [`MemoryBroker::standing_in_for`]).
+    server: Option<Arc<crate::connect::ServerInfo>>,
 }
 
 #[derive(Debug, Default)]
@@ -65,6 +67,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl MemoryBroker {
     pub fn new() -> MemoryBroker {
         MemoryBroker::default()
+    }
+
+    /// This broker, standing in for `server`: it still delivers in memory,
+    /// and the export lists `server` as the application's (what
+    /// [`crate::connect`] returns while the process only exports its
+    /// document, and what tests use to check an export's servers).
+    #[must_use]
+    pub fn standing_in_for(mut self, server: crate::connect::ServerInfo) -> MemoryBroker {
+        self.server = Some(Arc::new(server));
+        self
     }
 
     /// Every envelope published so far, in order.
@@ -225,6 +237,10 @@ impl Acker for MemoryAcker {
 impl Broker for MemoryBroker {
     fn name(&self) -> &'static str {
         "memory"
+    }
+
+    fn server_info(&self) -> Option<crate::connect::ServerInfo> {
+        self.server.as_deref().cloned()
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {

@@ -18,13 +18,14 @@ use crate::broker::{
     Backoff, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, NoAck, SubscribeSpec,
     Subscription,
 };
-use crate::connect::{ConnectOptions, redact};
+use crate::connect::{ConnectOptions, ServerInfo, redact};
 use crate::envelope::Envelope;
 
 /// A NATS core broker.
 #[derive(Debug, Clone)]
 pub struct NatsBroker {
     client: async_nats::Client,
+    server: std::sync::Arc<ServerInfo>,
 }
 
 fn err(kind: BrokerErrorKind, e: impl std::fmt::Display) -> BrokerError {
@@ -47,6 +48,7 @@ impl NatsBroker {
         url: &str,
         options: ConnectOptions,
     ) -> Result<NatsBroker, BrokerError> {
+        let server = std::sync::Arc::new(ServerInfo::describe(url, &options));
         // The first connection fails fast with the server's reason (a
         // wrong password, an unknown certificate authority); once
         // connected, the client reconnects by itself.
@@ -100,7 +102,7 @@ impl NatsBroker {
                 )
             })?
             .map_err(|e| err(BrokerErrorKind::Connection, format!("NATS at {shown}: {e}")))?;
-        Ok(NatsBroker { client })
+        Ok(NatsBroker { client, server })
     }
 
     /// Waits until everything published so far reached the server.
@@ -218,6 +220,10 @@ fn headers_of(envelope: &Envelope) -> HeaderMap {
 impl Broker for NatsBroker {
     fn name(&self) -> &'static str {
         "nats"
+    }
+
+    fn server_info(&self) -> Option<ServerInfo> {
+        Some((*self.server).clone())
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
@@ -434,6 +440,10 @@ fn durable_name(address: &str) -> String {
 impl Broker for JetStreamBroker {
     fn name(&self) -> &'static str {
         "jetstream"
+    }
+
+    fn server_info(&self) -> Option<ServerInfo> {
+        self.core.server_info()
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {

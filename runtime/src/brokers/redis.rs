@@ -26,7 +26,7 @@ use crate::broker::{
     Acker, Backoff, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, NoAck,
     SubscribeSpec, Subscription,
 };
-use crate::connect::{ConnectOptions, redact, with_credentials};
+use crate::connect::{ConnectOptions, ServerInfo, redact, with_credentials};
 use crate::envelope::Envelope;
 
 const MAGIC: &[u8; 8] = b"\x89BIN\r\n\x1a\n";
@@ -216,6 +216,7 @@ fn glob_escape(s: &str) -> String {
 pub struct RedisBroker {
     client: redis::Client,
     conn: redis::aio::ConnectionManager,
+    server: std::sync::Arc<ServerInfo>,
     /// How long a stream entry stays pending before another consumer
     /// claims it (for channels bound as streams; 30 s unless set).
     pub claim_idle: Duration,
@@ -253,6 +254,7 @@ impl RedisBroker {
         url: &str,
         options: ConnectOptions,
     ) -> Result<RedisBroker, BrokerError> {
+        let server = std::sync::Arc::new(ServerInfo::describe(url, &options));
         let mut full = with_credentials(url, &options);
         if options.tls && full.starts_with("redis://") {
             full = full.replacen("redis://", "rediss://", 1);
@@ -296,6 +298,7 @@ impl RedisBroker {
         Ok(RedisBroker {
             client,
             conn,
+            server,
             claim_idle: Duration::from_secs(30),
         })
     }
@@ -304,6 +307,10 @@ impl RedisBroker {
 impl Broker for RedisBroker {
     fn name(&self) -> &'static str {
         "redis"
+    }
+
+    fn server_info(&self) -> Option<ServerInfo> {
+        Some((*self.server).clone())
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
@@ -968,6 +975,10 @@ fn claimed_entries(v: &redis::Value) -> Vec<Entry> {
 impl Broker for RedisStreamBroker {
     fn name(&self) -> &'static str {
         "redis-streams"
+    }
+
+    fn server_info(&self) -> Option<ServerInfo> {
+        self.pubsub.server_info()
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {

@@ -29,6 +29,7 @@ pub use describe::{Describe, ObjectSchema, SchemaComponents, object};
 
 use crate::app::{RouteDoc, Router};
 use crate::bindings::{Bindings, RedisKind};
+use crate::connect::ServerInfo;
 
 /// The AsyncAPI version an export is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -150,15 +151,105 @@ pub(crate) fn write_to(doc: &AsyncApiDocument, path: &std::path::Path) -> Result
 
 /// Builds the document of `routers` (merged in order; the first document
 /// with an `info` gives the document's `info`, `servers` and
-/// `defaultContentType`).
-pub(crate) fn export(routers: &[&Router]) -> AsyncApiDocument {
+/// `defaultContentType`), with `server` (the broker's) among the servers.
+pub(crate) fn export(routers: &[&Router], server: Option<ServerInfo>) -> AsyncApiDocument {
     AsyncApiDocument {
-        model: build(routers),
+        model: build(routers, server.as_ref()),
         version: AsyncApiVersion::V3_0,
     }
 }
 
-fn build(routers: &[&Router]) -> Result<faststream_asyncapi::AsyncApi, ExportError> {
+/// A server's host with its variables' defaults filled in.
+fn filled_host(server: &Value) -> String {
+    let mut host = server
+        .get("host")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    for (name, variable) in server
+        .get("variables")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(default) = variable.get("default").and_then(Value::as_str) {
+            host = host.replace(&format!("{{{name}}}"), default);
+        }
+    }
+    host
+}
+
+/// Lists the broker's server under `servers` (unless one of them already
+/// has its protocol and host), with a security scheme per way it
+/// authenticates.
+fn add_server(out: &mut Map<String, Value>, info: &ServerInfo) {
+    let servers = out
+        .entry("servers")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Some(servers) = servers.as_object_mut() else {
+        return;
+    };
+    let listed = servers.values().any(|s| {
+        s.get("protocol")
+            .and_then(Value::as_str)
+            .is_some_and(|p| p.eq_ignore_ascii_case(&info.protocol))
+            && filled_host(s).eq_ignore_ascii_case(&info.host)
+    });
+    if listed {
+        return;
+    }
+    let mut name = info.name.clone();
+    let mut n = 1;
+    while servers.contains_key(&name) {
+        n += 1;
+        name = format!("{}-{n}", info.name);
+    }
+    let mut server = json!({
+        "host": info.host,
+        "protocol": info.protocol,
+    });
+    if !info.pathname.is_empty() {
+        server["pathname"] = json!(info.pathname);
+    }
+    if let Some(v) = &info.protocol_version {
+        server["protocolVersion"] = json!(v);
+    }
+    if !info.authentication.is_empty() {
+        server["security"] = Value::Array(
+            info.authentication
+                .iter()
+                .map(|a| {
+                    json!({"$ref": format!("#/components/securitySchemes/{}", pointer::escape(a.scheme_name()))})
+                })
+                .collect(),
+        );
+    }
+    servers.insert(name, server);
+    if info.authentication.is_empty() {
+        return;
+    }
+    let components = out
+        .entry("components")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Some(schemes) = components
+        .as_object_mut()
+        .map(|c| {
+            c.entry("securitySchemes")
+                .or_insert_with(|| Value::Object(Map::new()))
+        })
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for a in &info.authentication {
+        schemes.entry(a.scheme_name()).or_insert_with(|| a.scheme());
+    }
+}
+
+fn build(
+    routers: &[&Router],
+    server: Option<&ServerInfo>,
+) -> Result<faststream_asyncapi::AsyncApi, ExportError> {
     let mut out = Map::new();
     out.insert("asyncapi".into(), json!("3.0.0"));
     // Each source document, parsed once.
@@ -222,6 +313,9 @@ fn build(routers: &[&Router]) -> Result<faststream_asyncapi::AsyncApi, ExportErr
         for (operation, address, doc) in &router.typed_publishers {
             describe_publisher(&mut out, operation, address, doc);
         }
+    }
+    if let Some(info) = server {
+        add_server(&mut out, info);
     }
     if !out.contains_key("info") {
         let info = routers.iter().find_map(|r| r.info.as_ref()).map_or_else(

@@ -216,7 +216,37 @@ fn export(router: &Router) -> Value {
 #[test]
 fn the_official_parser_accepts_the_exports() {
     let dir = common::scratch("exports-code-first");
-    let files = common::write_exports(&dir, "code-first", &router().asyncapi());
+    let mut files = common::write_exports(&dir, "code-first", &router().asyncapi());
+    // An application's export lists its broker's server, with a security
+    // scheme for every way a connection authenticates.
+    let server = faststream::ServerInfo {
+        authentication: vec![
+            faststream::Authentication::UserPassword,
+            faststream::Authentication::Token,
+            faststream::Authentication::Credentials,
+            faststream::Authentication::ClientCertificate,
+        ],
+        ..faststream::ServerInfo::describe(
+            "amqps://shop:s3cret@rabbit.internal:5671/shop",
+            &faststream::ConnectOptions::default(),
+        )
+    };
+    let app = faststream::App::new(faststream::MemoryBroker::new().standing_in_for(server))
+        .include(router())
+        .asyncapi();
+    let invalid = common::generator_errors(&app);
+    assert!(invalid.is_empty(), "{invalid:#?}");
+    let doc = app.to_value().unwrap();
+    assert_eq!(doc["servers"]["development"]["protocol"], "amqps");
+    assert_eq!(
+        doc["components"]["securitySchemes"]
+            .as_object()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert!(!doc.to_string().contains("s3cret"));
+    files.extend(common::write_exports(&dir, "code-first-app", &app));
     let failing = common::official_parser_errors(&files);
     assert!(
         failing.is_empty(),
