@@ -774,6 +774,30 @@ fn emit_newtype(
 }
 
 fn emit_def(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
+    let item = emit_def_item(ctx, def);
+    if matches!(def.kind, DefKind::Alias(_)) {
+        return item;
+    }
+    // The type describes itself with the schema it came from (for the
+    // export, and for code-first routes that take generated types).
+    let name = ident(&def.name);
+    let rt = &ctx.rt;
+    let pointer = &def.pointer;
+    let schema_name = match def.pointer.strip_prefix("/components/schemas/") {
+        Some(key) if !key.contains('/') => faststream_asyncapi::pointer::unescape(key),
+        _ => def.name.clone(),
+    };
+    quote! {
+        #item
+        impl #rt::Describe for #name {
+            fn describe(components: &mut #rt::SchemaComponents) -> #rt::Value {
+                components.from_document(super::ASYNCAPI, #pointer, #schema_name)
+            }
+        }
+    }
+}
+
+fn emit_def_item(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
     match &def.kind {
         DefKind::Struct { fields, additional } => emit_struct(ctx, def, fields, additional),
         DefKind::StringEnum(lits) => emit_string_enum(ctx, def, lits),

@@ -58,6 +58,9 @@ pub use validate::{Validate, ValidationError, ValidationErrors};
 /// [`std::collections::BTreeMap`] (or `HashMap`, as generated), and a
 /// schema-less value is a [`serde_json::Value`].
 pub use chrono;
+/// `schemars`, for types that derive `JsonSchema` (feature `schemars`).
+#[cfg(feature = "schemars")]
+pub use schemars;
 pub use serde;
 pub use serde_json;
 pub use uuid;
@@ -89,6 +92,7 @@ pub mod __codegen {
     };
     pub use crate::connect::Server;
     pub use crate::envelope::Envelope;
+    pub use crate::export::{Describe, SchemaComponents};
     pub use crate::validate::{LazyRegex, Path, Validate, ValidationError, rules};
 
     /// The map type of generated code (ordered, so output is stable).

@@ -39,6 +39,142 @@ impl SchemaComponents {
     pub fn schemas(&self) -> &IndexMap<String, Value> {
         &self.schemas
     }
+
+    /// Registers, as component `name`, the schema at `pointer` in the
+    /// AsyncAPI `document` (JSON) and everything it reaches by `$ref`, and
+    /// returns a reference to it: how a type generated from a spec
+    /// describes itself with the schema it came from. A reference to
+    /// another component schema keeps that component's name; one to a
+    /// schema elsewhere (inside a message, say) becomes a component named
+    /// after its place. The document is parsed once per process.
+    pub fn from_document(&mut self, document: &'static str, pointer: &str, name: &str) -> Value {
+        let doc = parsed(document);
+        self.component(name, |c| c.copied(&doc, pointer))
+    }
+
+    /// The schema at `pointer` with its references registered and
+    /// rewritten to point at the components.
+    fn copied(&mut self, doc: &Value, pointer: &str) -> Value {
+        let mut schema = doc.pointer(pointer).cloned().unwrap_or_else(|| json!({}));
+        self.rewrite(doc, &mut schema);
+        schema
+    }
+
+    fn rewrite(&mut self, doc: &Value, v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                if let Some(target) = m
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix('#'))
+                    .map(str::to_owned)
+                {
+                    let name = match target.strip_prefix("/components/schemas/") {
+                        Some(key) if !key.contains('/') => {
+                            faststream_asyncapi::pointer::unescape(key)
+                        }
+                        _ => target
+                            .trim_start_matches('/')
+                            .split('/')
+                            .map(faststream_asyncapi::pointer::unescape)
+                            .collect::<Vec<_>>()
+                            .join("_"),
+                    };
+                    let reference = self.component(&name, |c| c.copied(doc, &target));
+                    m.insert("$ref".into(), reference["$ref"].clone());
+                    return;
+                }
+                for child in m.values_mut() {
+                    self.rewrite(doc, child);
+                }
+            }
+            Value::Array(items) => {
+                for child in items {
+                    self.rewrite(doc, child);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A type's schema from its `schemars::JsonSchema` implementation (feature
+/// `schemars`), as AsyncAPI schema objects take it: JSON Schema draft-07
+/// (schemars' own draft-07 settings: tuples as `items` arrays, no
+/// `unevaluatedProperties`, no siblings beside `$ref`), no `$schema`, and
+/// the definitions it refers to registered as components (first
+/// registration of a name wins) with the references pointing at them. A
+/// named type is a component itself; a type schemars inlines (a `String`,
+/// an `Option`, a `Vec`) is returned inline.
+///
+/// [`crate::describe_with_schemars!`] implements [`Describe`] with it.
+#[cfg(feature = "schemars")]
+pub fn from_schemars<T: schemars::JsonSchema + ?Sized>(components: &mut SchemaComponents) -> Value {
+    let mut settings = schemars::generate::SchemaSettings::draft07();
+    settings.meta_schema = None;
+    settings.definitions_path = "/components/schemas".into();
+    let mut root = settings
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value();
+    if let Some(object) = root.as_object_mut()
+        && let Some(mut defs) = object.remove("components")
+        && let Some(schemas) = defs.get_mut("schemas").and_then(Value::as_object_mut)
+    {
+        for (name, schema) in std::mem::take(schemas) {
+            components.component(&name, |_| schema);
+        }
+    }
+    if T::inline_schema() {
+        root
+    } else {
+        components.component(&T::schema_name(), |_| root)
+    }
+}
+
+/// Implements [`Describe`] for types that derive `schemars::JsonSchema`
+/// (feature `schemars`), with [`from_schemars`]:
+///
+/// ```
+/// # #[cfg(feature = "schemars")] {
+/// #[derive(faststream::serde::Deserialize, faststream::schemars::JsonSchema)]
+/// #[serde(crate = "faststream::serde")]
+/// #[schemars(crate = "faststream::schemars")]
+/// struct Order { id: String, quantity: u32 }
+///
+/// faststream::describe_with_schemars!(Order);
+/// # }
+/// ```
+#[cfg(feature = "schemars")]
+#[macro_export]
+macro_rules! describe_with_schemars {
+    ($($t:ty),+ $(,)?) => {
+        $(impl $crate::export::Describe for $t {
+            fn describe(components: &mut $crate::export::SchemaComponents) -> $crate::serde_json::Value {
+                $crate::export::from_schemars::<$t>(components)
+            }
+        })+
+    };
+}
+
+/// `document`, parsed once per process (keyed by where the text lives:
+/// generated code embeds it as a `'static` constant).
+fn parsed(document: &'static str) -> std::sync::Arc<Value> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    /// Parsed documents by (address, length) of their text.
+    type Parsed = HashMap<(usize, usize), Arc<Value>>;
+    static CACHE: OnceLock<Mutex<Parsed>> = OnceLock::new();
+    let key = (document.as_ptr() as usize, document.len());
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(doc) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return doc.clone();
+    }
+    let doc = Arc::new(serde_json::from_str(document).unwrap_or(Value::Null));
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, doc.clone());
+    doc
 }
 
 /// A type whose JSON Schema the export writes.
@@ -174,5 +310,47 @@ impl<T: Describe> Describe for BTreeMap<String, T> {
 impl<T: Describe, S> Describe for HashMap<String, T, S> {
     fn describe(c: &mut SchemaComponents) -> Value {
         json!({"type": "object", "additionalProperties": T::describe(c)})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = r##"{
+        "components": {
+            "messages": {"Tree": {"payload": {"type": "object", "properties": {"label": {"type": "string"}}}}},
+            "schemas": {
+                "Node": {
+                    "type": "object",
+                    "properties": {
+                        "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
+                        "tree": {"$ref": "#/components/messages/Tree/payload"}
+                    }
+                }
+            }
+        }
+    }"##;
+
+    #[test]
+    fn a_schema_from_a_document_brings_what_it_reaches() {
+        let mut c = SchemaComponents::default();
+        let reference = c.from_document(DOC, "/components/schemas/Node", "Node");
+        assert_eq!(reference, json!({"$ref": "#/components/schemas/Node"}));
+        // Itself (recursive) by name; a schema inside a message as a
+        // component named after its place.
+        assert_eq!(
+            c.schemas()["Node"]["properties"]["children"]["items"],
+            json!({"$ref": "#/components/schemas/Node"})
+        );
+        assert_eq!(
+            c.schemas()["Node"]["properties"]["tree"],
+            json!({"$ref": "#/components/schemas/components_messages_Tree_payload"})
+        );
+        assert_eq!(
+            c.schemas()["components_messages_Tree_payload"]["properties"]["label"],
+            json!({"type": "string"})
+        );
+        assert_eq!(c.schemas().len(), 2);
     }
 }

@@ -25,6 +25,8 @@ use faststream_asyncapi::convert::ConvertNote;
 use faststream_asyncapi::pointer;
 use serde_json::{Map, Value, json};
 
+#[cfg(feature = "schemars")]
+pub use describe::from_schemars;
 pub use describe::{Describe, ObjectSchema, SchemaComponents, object};
 
 use crate::app::{RouteDoc, Router};

@@ -40,6 +40,16 @@ pub mod models {
             __rt::Validate::validate_at(&self.previous, &path.field("previous"), errors);
         }
     }
+    impl __rt::Describe for UserSignedUp {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/channels/userSignedUp/messages/userSignedUp/payload/schema",
+                    "UserSignedUp",
+                )
+        }
+    }
     #[derive(
         Debug,
         Clone,
@@ -78,6 +88,16 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
+    impl __rt::Describe for Plan {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/channels/userSignedUp/messages/userSignedUp/payload/schema",
+                    "Plan",
+                )
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     pub struct Address {
@@ -90,6 +110,16 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for Address {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/channels/userSignedUp/messages/userSignedUp/payload/schema",
+                    "Address",
+                )
+        }
     }
 }
 /// Channel addresses: typed parameters, formatting and parsing.

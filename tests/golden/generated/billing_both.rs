@@ -137,6 +137,12 @@ pub mod models {
             );
         }
     }
+    impl __rt::Describe for Payment {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(super::ASYNCAPI, "/components/schemas/Payment", "Payment")
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     pub struct Card {
@@ -179,6 +185,11 @@ pub mod models {
             }
         }
     }
+    impl __rt::Describe for Card {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components.from_document(super::ASYNCAPI, "/components/schemas/Card", "Card")
+        }
+    }
     #[derive(
         Debug,
         Clone,
@@ -214,6 +225,16 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
+    impl __rt::Describe for CardNetwork {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Card/properties/network",
+                    "CardNetwork",
+                )
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     #[serde(untagged)]
@@ -231,6 +252,16 @@ pub mod models {
                 Self::Integer(v) => __rt::Validate::validate_at(v, path, errors),
                 Self::String(v) => __rt::Validate::validate_at(v, path, errors),
             }
+        }
+    }
+    impl __rt::Describe for PaymentReference {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Payment/properties/reference",
+                    "PaymentReference",
+                )
         }
     }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize)]
@@ -279,6 +310,12 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
+    impl __rt::Describe for Refund {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(super::ASYNCAPI, "/components/schemas/Refund", "Refund")
+        }
+    }
     #[derive(
         Debug,
         Clone,
@@ -310,6 +347,16 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for RefundKind {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Refund/properties/kind",
+                    "RefundKind",
+                )
+        }
     }
     #[derive(
         Debug,
@@ -349,6 +396,16 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
+    impl __rt::Describe for RefundReason {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Refund/properties/reason",
+                    "RefundReason",
+                )
+        }
+    }
     #[derive(
         Debug,
         Clone,
@@ -371,6 +428,16 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
+    impl __rt::Describe for PaymentHeaders {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/PaymentHeaders",
+                    "PaymentHeaders",
+                )
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     pub struct RefundHeaders {
@@ -383,6 +450,16 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for RefundHeaders {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/RefundHeaders",
+                    "RefundHeaders",
+                )
+        }
     }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
@@ -403,6 +480,12 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for LogLine {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(super::ASYNCAPI, "/components/schemas/LogLine", "LogLine")
+        }
     }
     #[derive(
         Debug,
@@ -441,6 +524,16 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for Severity {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/LogLine/properties/severity",
+                    "Severity",
+                )
+        }
     }
 }
 /// Channel addresses: typed parameters, formatting and parsing.

@@ -30,6 +30,16 @@ pub mod models {
             __rt::rules::min_length(v, 1, path, errors);
         }
     }
+    impl __rt::Describe for Greeting {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/channels/greetings/messages/greeting/payload",
+                    "Greeting",
+                )
+        }
+    }
     pub type Thumbnail = __rt::Base64;
 }
 /// Channel addresses: typed parameters, formatting and parsing.

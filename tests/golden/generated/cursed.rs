@@ -50,6 +50,11 @@ pub mod models {
             __rt::Validate::validate_at(&self.crate_, &path.field("crate"), errors);
         }
     }
+    impl __rt::Describe for Type {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components.from_document(super::ASYNCAPI, "/components/schemas/type", "type")
+        }
+    }
     #[derive(
         Debug,
         Clone,
@@ -97,6 +102,12 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
+    impl __rt::Describe for Option2 {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(super::ASYNCAPI, "/components/schemas/Option", "Option")
+        }
+    }
     #[derive(
         Debug,
         Clone,
@@ -117,6 +128,12 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for String2 {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(super::ASYNCAPI, "/components/schemas/String", "String")
+        }
     }
     /// Duplicate
     #[derive(
@@ -149,6 +166,11 @@ pub mod models {
             __rt::Validate::validate_at(&self.second, &path.field("second"), errors);
         }
     }
+    impl __rt::Describe for Self_ {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components.from_document(super::ASYNCAPI, "/components/schemas/Self", "Self")
+        }
+    }
     #[derive(
         Debug,
         Clone,
@@ -168,6 +190,16 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for Duplicate {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Self/properties/first",
+                    "Duplicate",
+                )
+        }
     }
     #[derive(
         Debug,
@@ -189,6 +221,16 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
+    impl __rt::Describe for Duplicate2 {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Self/properties/second",
+                    "Duplicate2",
+                )
+        }
+    }
     #[derive(
         Debug,
         Clone,
@@ -209,6 +251,16 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for Unicode {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/channels/1st-channel/messages/ünïcode/payload",
+                    "Unicode",
+                )
+        }
     }
 }
 /// Channel addresses: typed parameters, formatting and parsing.

@@ -32,6 +32,12 @@ pub mod models {
             }
         }
     }
+    impl __rt::Describe for Order {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(super::ASYNCAPI, "/components/schemas/Order", "Order")
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     pub struct Accepted {
@@ -44,6 +50,16 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for Accepted {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Accepted",
+                    "Accepted",
+                )
+        }
     }
 }
 /// Channel addresses: typed parameters, formatting and parsing.

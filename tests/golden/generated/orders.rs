@@ -31,6 +31,16 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
+    impl __rt::Describe for OrderHeaders {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/OrderHeaders",
+                    "OrderHeaders",
+                )
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize)]
     #[serde(crate = "__rt::serde")]
     #[serde(tag = "kind", rename(serialize = "place"))]
@@ -86,6 +96,12 @@ pub mod models {
             __rt::Validate::validate_at(&self.lines, &path.field("lines"), errors);
         }
     }
+    impl __rt::Describe for Order {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(super::ASYNCAPI, "/components/schemas/Order", "Order")
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     pub struct OrderLine {
@@ -108,6 +124,16 @@ pub mod models {
                 let v = &self.quantity;
                 __rt::rules::minimum(*v, 1f64, p, errors);
             }
+        }
+    }
+    impl __rt::Describe for OrderLine {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/OrderLine",
+                    "OrderLine",
+                )
         }
     }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize)]
@@ -153,6 +179,16 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
+    impl __rt::Describe for CancelOrder {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/messages/CancelOrder/payload",
+                    "CancelOrder",
+                )
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     pub struct OrderAccepted {
@@ -171,6 +207,16 @@ pub mod models {
                 let v = &self.total;
                 __rt::rules::minimum(*v, 0f64, p, errors);
             }
+        }
+    }
+    impl __rt::Describe for OrderAccepted {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/messages/OrderAccepted/payload",
+                    "OrderAccepted",
+                )
         }
     }
 }

@@ -31,6 +31,12 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
+    impl __rt::Describe for LogLine {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(super::ASYNCAPI, "/components/schemas/LogLine", "LogLine")
+        }
+    }
     #[derive(
         Debug,
         Clone,
@@ -68,6 +74,16 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for Severity {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/LogLine/properties/severity",
+                    "Severity",
+                )
+        }
     }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize)]
     #[serde(crate = "__rt::serde")]
@@ -170,6 +186,12 @@ pub mod models {
             }
         }
     }
+    impl __rt::Describe for Payment {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(super::ASYNCAPI, "/components/schemas/Payment", "Payment")
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     pub struct Receipt {
@@ -184,6 +206,12 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for Receipt {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(super::ASYNCAPI, "/components/schemas/Receipt", "Receipt")
+        }
     }
 }
 /// Channel addresses: typed parameters, formatting and parsing.

@@ -36,6 +36,12 @@ pub mod models {
             }
         }
     }
+    impl __rt::Describe for Event {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(super::ASYNCAPI, "/components/schemas/Event", "Event")
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     pub struct Created {
@@ -67,6 +73,12 @@ pub mod models {
                     __rt::rules::max_length(v, 200, p, errors);
                 }
             }
+        }
+    }
+    impl __rt::Describe for Created {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(super::ASYNCAPI, "/components/schemas/Created", "Created")
         }
     }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
@@ -113,6 +125,12 @@ pub mod models {
             __rt::Validate::validate_at(&self.labels, &path.field("labels"), errors);
         }
     }
+    impl __rt::Describe for Parcel {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(super::ASYNCAPI, "/components/schemas/Parcel", "Parcel")
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     #[serde(transparent)]
@@ -133,6 +151,16 @@ pub mod models {
                 static PATTERN: __rt::LazyRegex = __rt::LazyRegex::new("^[A-Z]{2,5}$");
                 __rt::rules::pattern(v, &PATTERN, path, errors);
             }
+        }
+    }
+    impl __rt::Describe for ParcelLabelsItem {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Parcel/properties/labels/items",
+                    "ParcelLabelsItem",
+                )
         }
     }
     /// 1 is urgent, 3 is whenever.
@@ -198,6 +226,16 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for Priority {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Priority",
+                    "Priority",
+                )
+        }
     }
     /// A code or a free-form instruction.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -274,6 +312,16 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
+    impl __rt::Describe for Handling {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Handling",
+                    "Handling",
+                )
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     #[serde(deny_unknown_fields)]
@@ -292,6 +340,16 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
+    impl __rt::Describe for Delivered {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Delivered",
+                    "Delivered",
+                )
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     pub struct Cancelled {
@@ -305,6 +363,16 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for Cancelled {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Cancelled",
+                    "Cancelled",
+                )
+        }
     }
     #[derive(
         Debug,
@@ -343,6 +411,16 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for CancelReason {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/CancelReason",
+                    "CancelReason",
+                )
+        }
     }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
@@ -436,6 +514,16 @@ pub mod models {
             }
         }
     }
+    impl __rt::Describe for AuditRecord {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/AuditRecord",
+                    "AuditRecord",
+                )
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     #[serde(untagged)]
@@ -456,6 +544,16 @@ pub mod models {
             }
         }
     }
+    impl __rt::Describe for AuditRecordContact {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/AuditRecord/allOf/1/properties/contact",
+                    "AuditRecordContact",
+                )
+        }
+    }
     /// Postal address
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
@@ -470,6 +568,12 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for Address {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(super::ASYNCAPI, "/components/schemas/Address", "Address")
+        }
     }
     /// A tree; children are nodes again.
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
@@ -489,6 +593,11 @@ pub mod models {
         ) {
             __rt::Validate::validate_at(&self.children, &path.field("children"), errors);
             __rt::Validate::validate_at(&self.parent, &path.field("parent"), errors);
+        }
+    }
+    impl __rt::Describe for Node {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components.from_document(super::ASYNCAPI, "/components/schemas/Node", "Node")
         }
     }
     #[derive(
@@ -526,6 +635,16 @@ pub mod models {
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
     }
+    impl __rt::Describe for AuditRecordStatus {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/AuditRecord/allOf/1/properties/status",
+                    "AuditRecordStatus",
+                )
+        }
+    }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     pub struct Timestamped {
@@ -538,6 +657,16 @@ pub mod models {
             _path: &__rt::Path<'_>,
             _errors: &mut Vec<__rt::ValidationError>,
         ) {}
+    }
+    impl __rt::Describe for Timestamped {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Timestamped",
+                    "Timestamped",
+                )
+        }
     }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
@@ -565,6 +694,16 @@ pub mod models {
                     __rt::rules::minimum(*v, 0f64, p, errors);
                 }
             }
+        }
+    }
+    impl __rt::Describe for ShipmentEventHeaders {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/messages/ShipmentEvent/headers",
+                    "ShipmentEventHeaders",
+                )
         }
     }
 }

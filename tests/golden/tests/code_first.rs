@@ -361,3 +361,134 @@ fn the_code_first_example_export_is_pinned_and_valid() {
         "refunds.{store}"
     );
 }
+
+/// Types generated from a spec describe themselves with the schema they
+/// came from, so a code-first route can take them and its export says
+/// what the spec says of them.
+#[test]
+fn generated_types_bring_their_spec_schema_to_code_first_routes() {
+    use golden::orders::models::{Order as SpecOrder, OrderAccepted};
+    async fn place(order: SpecOrder) -> Result<OrderAccepted, HandlerError> {
+        Ok(OrderAccepted {
+            order_id: order.order_id,
+            total: 0.0,
+        })
+    }
+    let doc = export(&Router::new().subscriber("shop.{store}.orders", place));
+    let spec = common::meaning::original(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../specs/orders.yaml"),
+    );
+    for name in ["Order", "OrderLine"] {
+        assert_eq!(
+            doc["components"]["schemas"][name], spec["components"]["schemas"][name],
+            "{name}"
+        );
+    }
+    // A type made from a message's inline payload: a component named
+    // after the type.
+    assert_eq!(
+        doc["components"]["schemas"]["OrderAccepted"],
+        spec["components"]["messages"]["OrderAccepted"]["payload"]
+    );
+    let message = &doc["components"]["messages"]["place"];
+    assert_eq!(
+        message["payload"],
+        json!({"$ref": "#/components/schemas/Order"}),
+        "{doc:#}"
+    );
+    let dir = common::scratch("exports-code-first-generated-types");
+    let files = common::write_exports(
+        &dir,
+        "generated-types",
+        &Router::new()
+            .subscriber("shop.{store}.orders", place)
+            .asyncapi(),
+    );
+    let failing = common::official_parser_errors(&files);
+    assert!(
+        failing.is_empty(),
+        "the official parser refuses: {failing:#?}"
+    );
+}
+
+/// Hand-written types that derive `schemars::JsonSchema` describe
+/// themselves with it (feature `schemars`): draft-07, their definitions
+/// hoisted into `components.schemas` and the references rewritten.
+#[test]
+fn schemars_types_are_described_as_asyncapi_schemas() {
+    /// A parcel to ship.
+    #[derive(Debug, Deserialize, faststream::schemars::JsonSchema)]
+    #[serde(crate = "faststream::serde")]
+    #[schemars(crate = "faststream::schemars")]
+    #[allow(dead_code)]
+    struct Parcel {
+        /// Where it goes.
+        to: Address,
+        weight_grams: u32,
+        fragile: Option<bool>,
+        kind: Kind,
+        dimensions: (u16, u16, u16),
+    }
+    #[derive(Debug, Deserialize, faststream::schemars::JsonSchema)]
+    #[serde(crate = "faststream::serde")]
+    #[schemars(crate = "faststream::schemars")]
+    #[allow(dead_code)]
+    struct Address {
+        street: String,
+        country: String,
+    }
+    #[derive(Debug, Deserialize, faststream::schemars::JsonSchema)]
+    #[serde(crate = "faststream::serde", rename_all = "lowercase")]
+    #[schemars(crate = "faststream::schemars")]
+    #[allow(dead_code)]
+    enum Kind {
+        Letter,
+        Box,
+    }
+    impl Validate for Parcel {
+        fn validate_at(&self, _: &FieldPath<'_>, _: &mut Vec<ValidationError>) {}
+    }
+    faststream::describe_with_schemars!(Parcel, Address, Kind);
+
+    async fn ship(_parcel: Parcel) -> Result<(), HandlerError> {
+        Ok(())
+    }
+    let router = Router::new().subscriber("parcels.{depot}", ship);
+    let doc = export(&router);
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        doc["components"]["messages"]["ship"]["payload"],
+        json!({"$ref": "#/components/schemas/Parcel"})
+    );
+    let parcel = &schemas["Parcel"];
+    assert_eq!(parcel["type"], "object");
+    assert_eq!(parcel["description"], "A parcel to ship.");
+    assert_eq!(
+        parcel["properties"]["kind"],
+        json!({"$ref": "#/components/schemas/Kind"})
+    );
+    assert_eq!(schemas["Kind"]["enum"], json!(["letter", "box"]));
+    assert_eq!(schemas["Address"]["required"], json!(["street", "country"]));
+    // Draft-07: a tuple is an `items` array; a `$ref` stands alone (its
+    // description moves beside it in an `allOf`).
+    assert!(
+        parcel["properties"]["dimensions"]["items"].is_array(),
+        "{parcel:#}"
+    );
+    assert_eq!(
+        parcel["properties"]["to"],
+        json!({"description": "Where it goes.", "allOf": [{"$ref": "#/components/schemas/Address"}]})
+    );
+    let text = doc.to_string();
+    assert!(
+        !text.contains("$schema") && !text.contains("definitions"),
+        "{text}"
+    );
+    let dir = common::scratch("exports-code-first-schemars");
+    let files = common::write_exports(&dir, "schemars", &router.asyncapi());
+    let failing = common::official_parser_errors(&files);
+    assert!(
+        failing.is_empty(),
+        "the official parser refuses: {failing:#?}"
+    );
+}
