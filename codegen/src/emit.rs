@@ -1010,6 +1010,19 @@ pub struct Rendered {
     pub single: String,
     /// A module tree (`-o DIR/`): `mod.rs`, `models.rs`, `channels.rs`.
     pub tree: Vec<(&'static str, String)>,
+    /// The single file as `include!` takes it inside a module the user
+    /// writes (`faststream::include_generated!`): its inner attributes
+    /// cannot stand there, so the items live in a private module whose
+    /// public items are re-exported.
+    pub included: String,
+}
+
+/// The single file wrapped for `include!` (see [`Rendered::included`]).
+fn included(single: &str) -> String {
+    let (header, body) = single.split_once('\n').unwrap_or(("", single));
+    format!(
+        "{header}\n// Included with `faststream::include_generated!`: the items are those of\n// the private module below, re-exported.\nmod __generated {{\n{body}}}\npub use self::__generated::*;\n"
+    )
 }
 
 fn parse_items(tokens: TokenStream) -> Result<Vec<syn::Item>, String> {
@@ -1147,5 +1160,10 @@ pub fn render(
             format_file(&file(plain, channels), source_name),
         ),
     ];
-    Ok(Rendered { single, tree })
+    let included = included(&single);
+    Ok(Rendered {
+        single,
+        tree,
+        included,
+    })
 }

@@ -6,6 +6,7 @@
 //! later stages. [`write`] is the only module that writes files.
 
 pub mod avro;
+pub mod build;
 pub mod diagnostics;
 pub mod emit;
 mod emit_app;
@@ -22,6 +23,7 @@ pub mod write;
 
 use std::path::Path;
 
+pub use build::{BuildError, Builder, compile, configure};
 pub use diagnostics::{Code, Diagnostic, Severity};
 pub use faststream_asyncapi as asyncapi;
 pub use generate::{Generated, generate};

@@ -67,6 +67,22 @@ pub use uuid;
 
 pub use crate::bytes::Base64;
 
+/// Includes the module a build script generated with
+/// `faststream_gen::compile` (`OUT_DIR/<name>.rs`), inside a module you
+/// write:
+///
+/// ```ignore
+/// pub mod orders {
+///     faststream::include_generated!("orders");
+/// }
+/// ```
+#[macro_export]
+macro_rules! include_generated {
+    ($name:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $name, ".rs"));
+    };
+}
+
 /// Everything generated code refers to. Not a public API: its contents
 /// follow the generator of the same version.
 #[doc(hidden)]
