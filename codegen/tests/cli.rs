@@ -295,10 +295,18 @@ fn generate_writes_a_file_or_a_module_tree_and_checks_staleness() {
         .unwrap();
     assert_eq!(stale.status.code(), Some(1));
     assert!(
-        stderr(&stale).contains("stale generated code"),
+        stderr(&stale).contains("1 stale generated file(s)"),
         "{}",
         stderr(&stale)
     );
+    // A unified diff from what is written to what would be generated.
+    let diff = String::from_utf8_lossy(&stale.stdout).into_owned();
+    let shown = file.display().to_string();
+    assert!(
+        diff.starts_with(&format!("--- {shown}\n+++ {shown} (generated)\n@@ ")),
+        "{diff}"
+    );
+    assert!(diff.contains("\n-// edited\n"), "{diff}");
     assert!(
         std::fs::read_to_string(&file)
             .unwrap()
@@ -374,4 +382,125 @@ operations:
         "{err}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn version_help_and_completions() {
+    let version = bin().arg("--version").output().unwrap();
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("faststream-gen {}", env!("CARGO_PKG_VERSION"))
+    );
+    for (shell, marker) in [
+        ("bash", "complete -F _faststream__gen"),
+        ("zsh", "#compdef faststream-gen"),
+        ("fish", "complete -c faststream-gen"),
+    ] {
+        let out = bin().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(text.contains(marker), "{shell}: {text}");
+        assert!(
+            text.contains("generate") && text.contains("validate"),
+            "{shell}"
+        );
+    }
+    let bad = bin().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+/// The `--help` of the command and of every subcommand, pinned in
+/// `tests/help/<command>.txt` (a difference rewrites the file and fails:
+/// review and commit it). Every subcommand's help has examples.
+#[test]
+fn help_texts_are_pinned() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/help");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut changed = Vec::new();
+    for command in [
+        "",
+        "validate",
+        "convert",
+        "generate",
+        "bundle",
+        "completions",
+    ] {
+        let mut cmd = bin();
+        if !command.is_empty() {
+            cmd.arg(command);
+        }
+        let out = cmd.arg("--help").output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{command}");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            text.contains("Examples:\n  faststream-gen "),
+            "{command}: {text}"
+        );
+        let name = if command.is_empty() {
+            "faststream-gen"
+        } else {
+            command
+        };
+        let pinned = dir.join(format!("{name}.txt"));
+        if std::fs::read_to_string(&pinned).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&pinned, &text).unwrap();
+            changed.push(name);
+        }
+    }
+    assert!(
+        changed.is_empty(),
+        "help texts rewritten (review and commit them): {changed:?}"
+    );
+}
+
+/// `generate --watch` writes the module, then again when a file the
+/// document reaches through `$ref` changes.
+#[test]
+fn watch_regenerates_when_a_referenced_file_changes() {
+    let dir = scratch("watch");
+    std::fs::write(
+        dir.join("api.yaml"),
+        "asyncapi: 3.0.0\ninfo: {title: W, version: '1'}\nchannels:\n  c:\n    address: c\n    messages:\n      m:\n        payload: {$ref: './schema.yaml#/Thing'}\noperations:\n  onC:\n    action: receive\n    channel: {$ref: '#/channels/c'}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("schema.yaml"),
+        "Thing:\n  type: object\n  properties:\n    a: {type: string}\n",
+    )
+    .unwrap();
+    let out = dir.join("w.rs");
+    let mut child = bin()
+        .args(["generate", "--watch", "--ref-root"])
+        .arg(&dir)
+        .arg(dir.join("api.yaml"))
+        .arg("-o")
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let wait_for = |needle: &str| {
+        for _ in 0..100 {
+            if std::fs::read_to_string(&out).is_ok_and(|t| t.contains(needle)) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        false
+    };
+    let first = wait_for("pub a: Option<String>");
+    // A new second, so the change is seen whatever the file system's
+    // time resolution.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::fs::write(
+        dir.join("schema.yaml"),
+        "Thing:\n  type: object\n  properties:\n    a: {type: string}\n    b: {type: integer}\n",
+    )
+    .unwrap();
+    let second = wait_for("pub b: Option<i64>");
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(first, "the first generation was not written");
+    assert!(second, "the change was not regenerated");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,7 +1,7 @@
 //! The `faststream-gen` command line.
 
 use std::io::{IsTerminal as _, Write as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -14,7 +14,15 @@ use faststream_gen::{Checked, LoadOptions, Settings, check_file};
 #[command(
     name = "faststream-gen",
     version,
-    about = "AsyncAPI documents in, typed Rust event-driven services out"
+    about = "AsyncAPI documents in, typed Rust event-driven services out",
+    after_help = "Examples:
+  faststream-gen validate asyncapi.yaml
+  faststream-gen generate asyncapi.yaml -o src/orders.rs
+  faststream-gen generate asyncapi.yaml -o src/orders.rs --check
+  faststream-gen convert asyncapi.yaml --to 3.0 -o asyncapi-3.yaml
+  faststream-gen completions bash > ~/.local/share/bash-completion/completions/faststream-gen
+
+A build script generates at build time instead: faststream_gen::compile(\"asyncapi.yaml\")."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -27,6 +35,10 @@ enum Command {
     ///
     /// Exit status: 0 when no document has errors, 1 when any has, 2 on
     /// usage errors.
+    #[command(after_help = "Examples:
+  faststream-gen validate asyncapi.yaml
+  faststream-gen validate specs/*.yaml --format json
+  faststream-gen validate api.yaml --ref-map https://schemas.example.com/=vendor/schemas")]
     Validate {
         /// The documents to check (YAML or JSON).
         #[arg(required = true)]
@@ -40,7 +52,12 @@ enum Command {
     /// Convert a document to another AsyncAPI version.
     ///
     /// The output is self-contained: external references are bundled.
+    /// What the target version cannot say is reported as a warning.
+    #[command(after_help = "Examples:
+  faststream-gen convert asyncapi-2.6.yaml --to 3.0 -o asyncapi.yaml
+  faststream-gen convert asyncapi.yaml --to 2.6 --format json")]
     Convert {
+        /// The AsyncAPI document (YAML or JSON; 2.0-2.6, 3.0, 3.1).
         file: PathBuf,
         /// The target version.
         #[arg(long, value_enum)]
@@ -54,18 +71,33 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
-    /// Generate Rust code: message types, headers and channel addresses.
+    /// Generate Rust code: message types, headers, channel parameters, the
+    /// handler trait, the router, typed publishers (requests with their
+    /// replies) and the document's servers.
     ///
     /// `-o OUT.rs` writes one module file; `-o DIR/` writes a module tree
-    /// (`mod.rs`, `models.rs`, `channels.rs`); without `-o`, the module
-    /// goes to standard output.
+    /// (`mod.rs`, `models.rs`, `channels.rs`, `messages.rs`); without
+    /// `-o`, the module goes to standard output. A file whose content is
+    /// unchanged is not touched.
+    #[command(after_help = "Examples:
+  faststream-gen generate asyncapi.yaml -o src/orders.rs
+  faststream-gen generate asyncapi.yaml -o src/orders/ --side both --derive Hash
+  faststream-gen generate asyncapi.yaml -o src/orders.rs --check   # in CI: exit 1 and a diff when stale
+  faststream-gen generate asyncapi.yaml -o src/orders.rs --watch   # regenerate on every change")]
     Generate {
+        /// The AsyncAPI document (YAML or JSON; 2.0-2.6, 3.0, 3.1).
         file: PathBuf,
+        /// Where to write: a `.rs` file, or a folder for a module tree.
         #[arg(short, long)]
         output: Option<PathBuf>,
-        /// Do not write: exit 1 if OUT differs from what would be generated.
-        #[arg(long)]
+        /// Do not write: when OUT differs from what would be generated,
+        /// print a unified diff and exit 1.
+        #[arg(long, conflicts_with = "watch")]
         check: bool,
+        /// Keep running: generate again whenever the document or a file
+        /// it reaches through `$ref` changes.
+        #[arg(long)]
+        watch: bool,
         #[command(flatten)]
         settings: SettingsArgs,
         #[command(flatten)]
@@ -73,7 +105,11 @@ enum Command {
     },
     /// Write one self-contained document: external references are brought
     /// into `components` and referenced locally.
+    #[command(after_help = "Examples:
+  faststream-gen bundle asyncapi.yaml -o dist/asyncapi.yaml
+  faststream-gen bundle asyncapi.yaml --format json")]
     Bundle {
+        /// The AsyncAPI document (YAML or JSON; 2.0-2.6, 3.0, 3.1).
         file: PathBuf,
         /// Where to write (default: standard output).
         #[arg(short, long)]
@@ -84,6 +120,23 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:
+  faststream-gen completions bash > ~/.local/share/bash-completion/completions/faststream-gen
+  faststream-gen completions zsh > ~/.zfunc/_faststream-gen
+  faststream-gen completions fish > ~/.config/fish/completions/faststream-gen.fish")]
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: ShellArg,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Args, Debug)]
@@ -318,65 +371,31 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             file,
             output,
             check,
+            watch,
             settings,
             load,
         } => {
-            let checked = checked_or_report(&file, &load)?;
-            let Some(document) = checked.loaded.document.as_ref() else {
-                return Ok(ExitCode::from(1));
+            if watch {
+                let Some(output) = output else {
+                    return Err("--watch needs -o OUT".into());
+                };
+                return watch_and_generate(&file, &output, &settings.settings(), &load.options());
+            }
+            generate(&file, output.as_deref(), check, &settings.settings(), &load)
+        }
+        Command::Completions { shell } => {
+            let shell = match shell {
+                ShellArg::Bash => clap_complete::Shell::Bash,
+                ShellArg::Zsh => clap_complete::Shell::Zsh,
+                ShellArg::Fish => clap_complete::Shell::Fish,
             };
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let generated = faststream_gen::generate(document, &settings.settings(), &name)
-                .map_err(|d| d.message)?;
-            if !generated.diagnostics.is_empty() {
-                eprint!(
-                    "{}",
-                    render_human(&generated.diagnostics, &checked.loaded.sources)
-                );
-            }
-            let files: Vec<(PathBuf, String)> = match &output {
-                None => {
-                    if check {
-                        return Err("--check needs -o OUT".into());
-                    }
-                    print!("{}", generated.code.single);
-                    return Ok(ExitCode::SUCCESS);
-                }
-                Some(out) if out.extension().is_some_and(|e| e == "rs") => {
-                    vec![(out.clone(), generated.code.single.clone())]
-                }
-                Some(dir) => generated
-                    .code
-                    .tree
-                    .iter()
-                    .map(|(name, text)| (dir.join(name), text.clone()))
-                    .collect(),
-            };
-            if check {
-                let stale: Vec<String> = files
-                    .iter()
-                    .filter(|(path, text)| {
-                        std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str())
-                    })
-                    .map(|(path, _)| path.display().to_string())
-                    .collect();
-                if stale.is_empty() {
-                    eprintln!("generated code is up to date");
-                    return Ok(ExitCode::SUCCESS);
-                }
-                eprintln!(
-                    "stale generated code (run without --check to update): {}",
-                    stale.join(", ")
-                );
-                return Ok(ExitCode::from(1));
-            }
-            for (path, text) in &files {
-                faststream_gen::write::write_atomic(path, text.as_bytes())
-                    .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-            }
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(
+                shell,
+                &mut command,
+                "faststream-gen",
+                &mut std::io::stdout(),
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Bundle {
@@ -390,6 +409,171 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 return Ok(ExitCode::from(1));
             };
             write_output(&value, output.as_deref(), format)
+        }
+    }
+}
+
+/// `generate`: writes the module (or prints it), or with `check` says
+/// whether what is written is current, with a unified diff when not.
+fn generate(
+    file: &Path,
+    output: Option<&Path>,
+    check: bool,
+    settings: &Settings,
+    load: &LoadArgs,
+) -> Result<ExitCode, String> {
+    let checked = checked_or_report(file, load)?;
+    let Some(document) = checked.loaded.document.as_ref() else {
+        return Ok(ExitCode::from(1));
+    };
+    let files = match render(file, output, settings, &checked, document)? {
+        Some(files) => files,
+        None => {
+            if check {
+                return Err("--check needs -o OUT".into());
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    if check {
+        let mut stale = 0;
+        for (path, text) in &files {
+            let old = std::fs::read_to_string(path).unwrap_or_default();
+            if old != *text {
+                stale += 1;
+                let shown = path.display().to_string();
+                print!(
+                    "{}",
+                    similar::TextDiff::from_lines(old.as_str(), text.as_str())
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(&shown, &format!("{shown} (generated)"))
+                );
+            }
+        }
+        if stale == 0 {
+            eprintln!("generated code is up to date");
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!(
+            "{stale} stale generated file(s): run `faststream-gen generate {} -o {}` to update",
+            file.display(),
+            output.map(|o| o.display().to_string()).unwrap_or_default()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    for (path, text) in &files {
+        faststream_gen::write::write_atomic(path, text.as_bytes())
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The files `generate` writes for `output` (printing the module and
+/// returning `None` without one); generation warnings are printed.
+fn render(
+    file: &Path,
+    output: Option<&Path>,
+    settings: &Settings,
+    checked: &Checked,
+    document: &faststream_gen::load::Node,
+) -> Result<Option<Vec<(PathBuf, String)>>, String> {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let generated = faststream_gen::generate(document, settings, &name)
+        .map_err(|d| render_human(std::slice::from_ref(&d), &checked.loaded.sources))?;
+    if !generated.diagnostics.is_empty() {
+        eprint!(
+            "{}",
+            render_human(&generated.diagnostics, &checked.loaded.sources)
+        );
+    }
+    Ok(match output {
+        None => {
+            print!("{}", generated.code.single);
+            None
+        }
+        Some(out) if out.extension().is_some_and(|e| e == "rs") => {
+            Some(vec![(out.to_path_buf(), generated.code.single.clone())])
+        }
+        Some(dir) => Some(
+            generated
+                .code
+                .tree
+                .iter()
+                .map(|(name, text)| (dir.join(name), text.clone()))
+                .collect(),
+        ),
+    })
+}
+
+/// `generate --watch`: generates, then again whenever the document or a
+/// file it reached changes (polled twice a second), until interrupted. A
+/// broken document is reported and waited on; the last good output stays.
+fn watch_and_generate(
+    file: &Path,
+    output: &Path,
+    settings: &Settings,
+    options: &LoadOptions,
+) -> Result<ExitCode, String> {
+    let stamp = |paths: &[PathBuf]| -> Vec<Option<std::time::SystemTime>> {
+        paths
+            .iter()
+            .map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+            .collect()
+    };
+    loop {
+        let checked = check_file(file, options);
+        let mut watched: Vec<PathBuf> = vec![file.to_path_buf()];
+        watched.extend(
+            checked
+                .loaded
+                .sources
+                .paths()
+                .filter(|p| *p != file)
+                .map(Path::to_path_buf),
+        );
+        if !checked.diagnostics.is_empty() {
+            eprint!(
+                "{}",
+                render_human(&checked.diagnostics, &checked.loaded.sources)
+            );
+        }
+        match checked.loaded.document.as_ref() {
+            Some(document) if !checked.has_errors() => {
+                match render(file, Some(output), settings, &checked, document) {
+                    Ok(Some(files)) => {
+                        let mut written = 0;
+                        for (path, text) in &files {
+                            match faststream_gen::write::write_atomic(path, text.as_bytes()) {
+                                Ok(true) => written += 1,
+                                Ok(false) => {}
+                                Err(e) => {
+                                    eprintln!("error: cannot write `{}`: {e}", path.display())
+                                }
+                            }
+                        }
+                        eprintln!(
+                            "generated {} ({written} file(s) changed); watching {} file(s)",
+                            output.display(),
+                            watched.len()
+                        );
+                    }
+                    Ok(None) => {}
+                    Err(e) => eprint!("{e}"),
+                }
+            }
+            _ => eprintln!(
+                "`{}` has errors; {} left as it was; watching for changes",
+                file.display(),
+                output.display()
+            ),
+        }
+        let seen = stamp(&watched);
+        while stamp(&watched) == seen {
+            std::thread::sleep(std::time::Duration::from_millis(500));
         }
     }
 }
