@@ -13,7 +13,7 @@ use faststream_gen::{LoadOptions, Settings, check_file, generate};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-use common::{corpus_dir as corpus, corpus_options as options};
+use common::{corpus, corpus_options as options};
 
 /// (path, lines) of every document the official parser calls valid.
 fn documents(corpus: &Path) -> Vec<(PathBuf, usize)> {
@@ -46,7 +46,9 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 fn main() {
-    let corpus = corpus();
+    let Some(corpus) = corpus() else {
+        return;
+    };
     let options = options(&corpus);
     let settings = Settings::default();
     let docs = documents(&corpus);

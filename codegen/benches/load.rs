@@ -9,10 +9,12 @@ use faststream_gen::{LoadOptions, check_file};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-use common::corpus_dir as corpus;
+use common::corpus;
 
 fn bench(c: &mut Criterion) {
-    let corpus = corpus();
+    let Some(corpus) = corpus() else {
+        return;
+    };
     let options = LoadOptions::default().ref_root(&corpus);
     let docs = [
         (

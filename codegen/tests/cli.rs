@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 mod common;
-use common::corpus_dir as corpus;
+use common::corpus;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_faststream-gen"));
@@ -141,7 +141,9 @@ fn failed_run_leaves_existing_output_untouched() {
 #[test]
 fn bundle_inlines_external_refs_into_components() {
     let dir = scratch("bundle");
-    let corpus = corpus();
+    let Some(corpus) = corpus() else {
+        return;
+    };
     for (name, rel) in [
         ("social", "official/v3/social-media/backend/asyncapi.yaml"),
         ("social2", "official/v2/social-media/backend/asyncapi.yaml"),

@@ -11,7 +11,7 @@ use faststream_gen::{LoadOptions, check_file};
 use serde_json::Value;
 
 mod common;
-use common::corpus_dir as corpus;
+use common::corpus;
 
 fn model(path: &Path, options: &LoadOptions) -> (AsyncApi, Value) {
     let checked = check_file(path, options);
@@ -97,7 +97,9 @@ fn summary(m: &AsyncApi, doc: &Value) -> Summary {
 
 #[test]
 fn official_2_6_examples_convert_to_the_official_3_0_examples() {
-    let corpus = corpus();
+    let Some(corpus) = corpus() else {
+        return;
+    };
     let options = LoadOptions::default().ref_root(&corpus);
     let v2_dir = corpus.join("official/v2");
     let mut compared = 0;
@@ -148,7 +150,9 @@ fn official_2_6_examples_convert_to_the_official_3_0_examples() {
 
 #[test]
 fn official_3_0_examples_export_to_valid_2_6_and_back() {
-    let corpus = corpus();
+    let Some(corpus) = corpus() else {
+        return;
+    };
     let options = LoadOptions::default().ref_root(&corpus);
     let mut exported = 0;
     let mut same = 0;

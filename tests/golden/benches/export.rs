@@ -6,19 +6,17 @@
 //! Target: under 5 ms each in release builds.
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use faststream::Router;
 
-fn corpus() -> PathBuf {
-    std::env::var_os("FASTSTREAM_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 fn bench(c: &mut Criterion) {
-    let corpus = corpus();
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
     let options = faststream_gen::LoadOptions::default().ref_root(&corpus);
     let docs = [
         (

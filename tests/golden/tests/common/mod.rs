@@ -147,6 +147,33 @@ pub fn official_parser_errors(files: &[PathBuf]) -> Vec<(String, Vec<String>)> {
     failing
 }
 
+/// The AsyncAPI corpus (`../shared/corpus` beside the checkout, or
+/// `FASTSTREAM_CORPUS`). Absent, it is a failure naming where it was looked
+/// for, unless `cargo xtask ci` runs without it
+/// (`FASTSTREAM_CORPUS_ABSENT=skip`, which it sets outside CI and reports
+/// at the end): then `None`, and the suite does not run.
+#[allow(dead_code)]
+pub fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("FASTSTREAM_CORPUS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+        PathBuf::from,
+    );
+    if dir.join("INDEX.tsv").is_file() {
+        return Some(dir);
+    }
+    if std::env::var("FASTSTREAM_CORPUS_ABSENT").as_deref() == Ok("skip") {
+        eprintln!(
+            "no AsyncAPI corpus at {}: this corpus suite does not run",
+            dir.display()
+        );
+        return None;
+    }
+    panic!(
+        "the AsyncAPI corpus is missing at {}: put it at ../shared/corpus beside the checkout, or set FASTSTREAM_CORPUS",
+        dir.display()
+    );
+}
+
 /// A folder of its own under the tests' scratch space, empty.
 #[allow(dead_code)]
 pub fn scratch(name: &str) -> PathBuf {
