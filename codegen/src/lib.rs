@@ -14,6 +14,8 @@ pub mod generate;
 pub mod ident;
 pub mod load;
 pub mod lower;
+#[cfg(feature = "cli")]
+pub mod scaffold;
 pub use faststream_asyncapi::schema_check;
 pub mod settings;
 pub mod spec;

@@ -426,6 +426,7 @@ fn help_texts_are_pinned() {
         "convert",
         "generate",
         "bundle",
+        "new",
         "completions",
     ] {
         let mut cmd = bin();

@@ -20,6 +20,7 @@ use faststream_gen::{Checked, LoadOptions, Settings, check_file};
   faststream-gen generate asyncapi.yaml -o src/orders.rs
   faststream-gen generate asyncapi.yaml -o src/orders.rs --check
   faststream-gen convert asyncapi.yaml --to 3.0 -o asyncapi-3.yaml
+  faststream-gen new orders-service --spec asyncapi.yaml --broker nats
   faststream-gen completions bash > ~/.local/share/bash-completion/completions/faststream-gen
 
 A build script generates at build time instead: faststream_gen::compile(\"asyncapi.yaml\")."
@@ -120,6 +121,43 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// Scaffold a service crate from a spec: Cargo.toml, the generated
+    /// module (by a build script, or checked in and guarded by a test),
+    /// `main.rs` connecting to the broker, a handler with every method
+    /// stubbed, a test through the testing API, a README. It builds and
+    /// its tests pass as written.
+    #[command(after_help = "Examples:
+  faststream-gen new orders-service --spec asyncapi.yaml
+  faststream-gen new orders-service --spec asyncapi.yaml --broker nats --checked-in
+  faststream-gen new orders-service --spec asyncapi.yaml --broker amqp --local ../faststream-gen")]
+    New {
+        /// The crate's name; the folder it is written to (which must not
+        /// exist, or be empty).
+        name: String,
+        /// The AsyncAPI document (YAML or JSON; 2.0-2.6, 3.0, 3.1).
+        #[arg(long)]
+        spec: PathBuf,
+        /// The broker `main.rs` connects to (the spec's server of that
+        /// protocol when it has one, else a URL from the environment).
+        #[arg(long, value_enum, default_value_t = BrokerArg::Memory)]
+        broker: BrokerArg,
+        /// Generate the module at build time (the default).
+        #[arg(long, conflicts_with = "checked_in")]
+        build_rs: bool,
+        /// Generate the module now into `src/`, checked in, with a test
+        /// that fails while it is stale.
+        #[arg(long)]
+        checked_in: bool,
+        /// A checkout of the faststream-gen workspace: path dependencies
+        /// instead of registry ones.
+        #[arg(long, value_name = "PATH")]
+        local: Option<PathBuf>,
+        /// Where to write (default: ./NAME).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
     /// Print a shell completion script.
     #[command(after_help = "Examples:
   faststream-gen completions bash > ~/.local/share/bash-completion/completions/faststream-gen
@@ -130,6 +168,16 @@ enum Command {
         #[arg(value_enum)]
         shell: ShellArg,
     },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum BrokerArg {
+    Memory,
+    Nats,
+    Redis,
+    Amqp,
+    Kafka,
+    Mqtt,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -382,6 +430,46 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 return watch_and_generate(&file, &output, &settings.settings(), &load.options());
             }
             generate(&file, output.as_deref(), check, &settings.settings(), &load)
+        }
+        Command::New {
+            name,
+            spec,
+            broker,
+            build_rs: _,
+            checked_in,
+            local,
+            dir,
+            load,
+        } => {
+            use faststream_gen::scaffold::{Broker, Generation, NewService};
+            let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+            let new = NewService {
+                name,
+                spec,
+                broker: match broker {
+                    BrokerArg::Memory => Broker::Memory,
+                    BrokerArg::Nats => Broker::Nats,
+                    BrokerArg::Redis => Broker::Redis,
+                    BrokerArg::Amqp => Broker::Amqp,
+                    BrokerArg::Kafka => Broker::Kafka,
+                    BrokerArg::Mqtt => Broker::Mqtt,
+                },
+                generation: if checked_in {
+                    Generation::CheckedIn
+                } else {
+                    Generation::BuildScript
+                },
+                local,
+                load: load.options(),
+            };
+            let files = faststream_gen::scaffold::scaffold(&new, &dir)?;
+            eprintln!(
+                "created `{}` ({} files): cd {} && cargo test",
+                new.name,
+                files.len(),
+                dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
             let shell = match shell {

@@ -65,6 +65,11 @@ fn order_id(n: u128) -> faststream::uuid::Uuid {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The runtime's warnings (the broken message, dead-lettered) on stderr.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
+        .init();
     let broker = MemoryBroker::new();
     let app = App::new(broker.clone())
         .include(orders::router(Shop))

@@ -204,6 +204,9 @@ impl App {
                 .subscribe(spec)
                 .await
                 .map_err(AppError::Broker)?;
+            metrics
+                .subscribers
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let worker = Worker {
                 route: Arc::new(route),
                 publisher: publisher.clone(),

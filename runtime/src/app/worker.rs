@@ -56,7 +56,8 @@ impl Worker {
         let max_in_flight = self.route.options.max_in_flight.max(1);
         let mut in_flight = futures_util::stream::FuturesUnordered::new();
         let this = Arc::new(self);
-        this.metrics.subscribers.fetch_add(1, Ordering::Relaxed);
+        // Counted as a subscriber by `App::start` once subscribed (so the
+        // count is right when `start` returns); uncounted when it ends.
         let mut stopped = std::pin::pin!(stop.changed());
         // A message's future is first polled in this reusable slot: when it
         // finishes at once (a handler that does not wait), it costs no

@@ -1,0 +1,178 @@
+//! `faststream-gen new`: a service crate scaffolded per broker into a
+//! temporary folder, against this workspace's crates (`--local`), builds
+//! offline and passes its own tests; the in-memory one runs and handles a
+//! message typed on its standard input. Kafka and MQTT are refused until
+//! their adapters exist.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Outside the workspace (a crate inside it would be taken for a member).
+fn scratch_path(name: &str) -> PathBuf {
+    std::env::temp_dir()
+        .join(format!("fsg-scaffold-{}", std::process::id()))
+        .join(name)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = scratch_path(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    dir
+}
+
+fn new(name: &str, spec: &Path, broker: &str, generation: &str) -> PathBuf {
+    let dir = scratch(name);
+    let out = Command::new(env!("CARGO_BIN_EXE_faststream-gen"))
+        .args(["new", name, "--spec"])
+        .arg(spec)
+        .args(["--broker", broker, generation, "--local"])
+        .arg(root())
+        .arg("--dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+fn cargo(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.args(args)
+        .arg("--offline")
+        .current_dir(dir)
+        .env(
+            "CARGO_TARGET_DIR",
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scaffold-target"),
+        )
+        .env_remove("RUSTFLAGS");
+    c
+}
+
+fn ok(name: &str, out: &Output) {
+    assert!(
+        out.status.success(),
+        "{name}:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_scaffolded_service_builds_and_passes_its_tests_on_every_broker() {
+    let fixture = root().join("tests/golden/build-script/asyncapi/orders.yaml");
+    let cases = [
+        ("svc-memory", fixture.clone(), "memory", "--build-rs"),
+        (
+            "svc-nats",
+            root().join("specs/orders.yaml"),
+            "nats",
+            "--checked-in",
+        ),
+        (
+            "svc-redis",
+            root().join("specs/billing.yaml"),
+            "redis",
+            "--build-rs",
+        ),
+        (
+            "svc-amqp",
+            root().join("specs/bindings.yaml"),
+            "amqp",
+            "--checked-in",
+        ),
+    ];
+    for (name, spec, broker, generation) in &cases {
+        let dir = new(name, spec, broker, generation);
+        for file in [
+            "Cargo.toml",
+            "src/main.rs",
+            "src/handler.rs",
+            "tests/service.rs",
+            "README.md",
+        ] {
+            assert!(dir.join(file).is_file(), "{name}: {file}");
+        }
+        assert_eq!(
+            dir.join("build.rs").is_file(),
+            *generation == "--build-rs",
+            "{name}"
+        );
+        let test = cargo(&dir, &["test", "--quiet"]).output().unwrap();
+        ok(name, &test);
+        let passed = String::from_utf8_lossy(&test.stdout)
+            .lines()
+            .filter(|l| l.starts_with("test result: ok."))
+            .count();
+        assert!(passed >= 1, "{name}: no test ran");
+    }
+    // The spec's NATS server is what the NATS service connects to.
+    let main = std::fs::read_to_string(scratch_path("svc-nats").join("src/main.rs")).unwrap();
+    assert!(
+        main.contains("faststream::connect(&orders::servers::LOCAL)"),
+        "{main}"
+    );
+    // A checked-in module that goes stale fails the crate's own test.
+    let nats = scratch_path("svc-nats");
+    let module = nats.join("src/orders.rs");
+    let text = std::fs::read_to_string(&module).unwrap();
+    std::fs::write(&module, format!("{text}\n// edited\n")).unwrap();
+    let stale = cargo(&nats, &["test", "--quiet", "--test", "generated"])
+        .output()
+        .unwrap();
+    assert!(!stale.status.success(), "a stale module passed");
+    assert!(
+        String::from_utf8_lossy(&stale.stdout).contains("src/orders.rs is stale"),
+        "{}",
+        String::from_utf8_lossy(&stale.stdout)
+    );
+
+    // The in-memory service handles what arrives on its standard input.
+    let mut run = cargo(&scratch_path("svc-memory"), &["run", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    run.stdin
+        .take()
+        .unwrap()
+        .write_all(b"orders.oslo {\"id\": \"o-1\", \"quantity\": 2}\n")
+        .unwrap();
+    let out = run.wait_with_output().unwrap();
+    ok("svc-memory run", &out);
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        log.contains("operation=\"onOrder\"") && log.contains("received Order { id: \"o-1\""),
+        "{log}"
+    );
+    let _ = std::fs::remove_dir_all(scratch_path(""));
+}
+
+#[test]
+fn kafka_and_mqtt_are_refused_until_their_adapters_exist() {
+    for broker in ["kafka", "mqtt"] {
+        let dir = scratch_path(&format!("refused-{broker}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let out = Command::new(env!("CARGO_BIN_EXE_faststream-gen"))
+            .args(["new", "svc", "--spec"])
+            .arg(root().join("specs/orders.yaml"))
+            .args(["--broker", broker, "--dir"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{broker}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("no {broker} adapter yet")), "{err}");
+        assert!(!dir.exists(), "{broker}: nothing is written");
+    }
+}
