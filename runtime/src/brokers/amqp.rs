@@ -840,7 +840,20 @@ impl Broker for AmqpBroker {
                         .await?
                         .await
                 };
-                match attempt.await {
+                // Bounded too: a publish whose confirmation never comes
+                // (the connection died under it and its recovery stalls)
+                // must not hang the caller.
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                let Ok(outcome) = tokio::time::timeout(left, attempt).await else {
+                    return Err(err(
+                        BrokerErrorKind::Timeout,
+                        format!(
+                            "RabbitMQ did not confirm the message within {:?}",
+                            self.publish_timeout
+                        ),
+                    ));
+                };
+                match outcome {
                     Ok(confirmation) if confirmation.is_nack() => {
                         return Err(err(
                             BrokerErrorKind::Refused,
