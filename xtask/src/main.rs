@@ -223,10 +223,31 @@ fn ci() -> Result<(), String> {
     let mut example = cargo();
     example.args(["run", "--quiet", "-p", "orders-service"]);
     run(example)?;
-    // The code-first example too.
+    // The code-first example too, and the one a build script generates.
     let mut code_first = cargo();
     code_first.args(["run", "--quiet", "-p", "code-first"]);
     run(code_first)?;
+    let mut build_rs = cargo();
+    build_rs.args(["run", "--quiet", "-p", "build-rs-example"]);
+    run(build_rs)?;
+    // The orders service's checked-in module is current (`--check` fails
+    // with a diff when it is stale).
+    let mut check = cargo();
+    check.args([
+        "run",
+        "--quiet",
+        "-p",
+        "faststream-gen",
+        "--",
+        "generate",
+        "specs/orders.yaml",
+        "--side",
+        "both",
+        "-o",
+        "tests/golden/generated/orders_both.rs",
+        "--check",
+    ]);
+    run(check)?;
     // The benchmarks must keep compiling (and run once, quickly).
     let mut bench = cargo();
     bench.args(["bench", "-p", "faststream-gen", "--benches", "--", "--test"]);
