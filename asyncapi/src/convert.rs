@@ -1056,6 +1056,11 @@ pub fn v3_to_v2(doc: &Value) -> Result<Converted, ConvertError> {
 
 /// Follows a local `$ref` (one level at a time, at most 32).
 fn deref_local(root: &Map<String, Value>, v: &Value) -> Value {
+    follow(root, v).clone()
+}
+
+/// What a chain of local `$ref`s ends at (at most 32 steps).
+fn follow<'a>(root: &'a Map<String, Value>, v: &'a Value) -> &'a Value {
     let mut cur = v;
     for _ in 0..32 {
         match cur
@@ -1068,7 +1073,7 @@ fn deref_local(root: &Map<String, Value>, v: &Value) -> Value {
             None => break,
         }
     }
-    cur.clone()
+    cur
 }
 
 /// A 3.x operation's message reference -> the 2.x message: a reference to
@@ -1089,19 +1094,8 @@ fn message_for_v2(root: &Map<String, Value>, r: &Value) -> Option<Value> {
 
 /// The JSON Schema a message's `payload` or `headers` is, if it is one (a
 /// multi-format schema in another format is not).
-fn json_schema_of<'a>(root: &'a Value, part: &'a Value) -> Option<&'a Value> {
-    let mut target = part;
-    for _ in 0..32 {
-        match target
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| root.pointer(p))
-        {
-            Some(next) => target = next,
-            None => break,
-        }
-    }
+fn json_schema_of<'a>(root: &'a Map<String, Value>, part: &'a Value) -> Option<&'a Value> {
+    let target = follow(root, part);
     match (target.get("schemaFormat"), target.get("schema")) {
         (Some(format), Some(schema)) => is_json_schema_format(format).then_some(schema),
         (Some(_), None) => None,
@@ -1113,6 +1107,7 @@ fn json_schema_of<'a>(root: &'a Value, part: &'a Value) -> Option<&'a Value> {
 /// break their schema (`None` when every example conforms), with a note for
 /// each one left out.
 fn without_nonconforming_examples(doc: &Value, notes: &mut Vec<ConvertNote>) -> Option<Value> {
+    let root = obj(doc)?;
     let mut messages: Vec<(String, &Value)> = Vec::new();
     for (id, c) in doc
         .get("channels")
@@ -1147,7 +1142,7 @@ fn without_nonconforming_examples(doc: &Value, notes: &mut Vec<ConvertNote>) -> 
         };
         for (i, example) in examples.iter().enumerate() {
             let broken = ["payload", "headers"].into_iter().find_map(|part| {
-                let schema = json_schema_of(doc, m.get(part)?)?;
+                let schema = json_schema_of(root, m.get(part)?)?;
                 let violation = crate::schema_check::check(doc, schema, example.get(part)?)
                     .into_iter()
                     .next()?;

@@ -203,24 +203,11 @@ impl Builder {
 
 /// The output name of a spec: its file stem as a Rust identifier.
 fn output_stem(spec: &Path) -> String {
-    let stem = spec
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "asyncapi".into());
-    let mut out: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, '_');
-    }
-    out
+    crate::ident::snake_ident(
+        &spec
+            .file_stem()
+            .map_or_else(|| "asyncapi".into(), |s| s.to_string_lossy()),
+    )
 }
 
 /// Why a build script could not generate: the rendered diagnostics. Its

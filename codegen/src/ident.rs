@@ -203,6 +203,26 @@ impl Namespace {
     }
 }
 
+/// A file stem or crate name as a Rust identifier: ASCII letters and
+/// digits lower-cased, anything else `_`, and a leading `_` before a digit
+/// (`Orders-v2` -> `orders_v2`, `2024` -> `_2024`).
+pub fn snake_ident(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

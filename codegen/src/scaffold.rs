@@ -17,7 +17,7 @@ use crate::settings::Settings;
 use crate::{LoadOptions, check_file};
 
 /// The broker a scaffolded service runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Broker {
     Memory,
     Nats,
@@ -141,22 +141,8 @@ struct Readme<'a> {
     has_replies: bool,
 }
 
-/// A module or crate name from free text: lower case, `_` for the rest.
 fn snake(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, '_');
-    }
-    out
+    crate::ident::snake_ident(s)
 }
 
 /// Writes the service crate into `dir` (which must not exist, or be

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use faststream_gen::asyncapi::{self, SpecVersion, convert, emit};
 use faststream_gen::diagnostics::{self, render_human, render_json};
+use faststream_gen::scaffold::Broker;
 use faststream_gen::settings::{DateTimeRepr, MapType, Side, UnknownFields};
 use faststream_gen::{Checked, LoadOptions, Settings, check_file};
 
@@ -139,8 +140,8 @@ enum Command {
         spec: PathBuf,
         /// The broker `main.rs` connects to (the spec's server of that
         /// protocol when it has one, else a URL from the environment).
-        #[arg(long, value_enum, default_value_t = BrokerArg::Memory)]
-        broker: BrokerArg,
+        #[arg(long, value_enum, default_value_t = Broker::Memory)]
+        broker: Broker,
         /// Generate the module at build time (the default).
         #[arg(long, conflicts_with = "checked_in")]
         build_rs: bool,
@@ -168,16 +169,6 @@ enum Command {
         #[arg(value_enum)]
         shell: ShellArg,
     },
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum BrokerArg {
-    Memory,
-    Nats,
-    Redis,
-    Amqp,
-    Kafka,
-    Mqtt,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -441,19 +432,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             dir,
             load,
         } => {
-            use faststream_gen::scaffold::{Broker, Generation, NewService};
+            use faststream_gen::scaffold::{Generation, NewService};
             let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
             let new = NewService {
                 name,
                 spec,
-                broker: match broker {
-                    BrokerArg::Memory => Broker::Memory,
-                    BrokerArg::Nats => Broker::Nats,
-                    BrokerArg::Redis => Broker::Redis,
-                    BrokerArg::Amqp => Broker::Amqp,
-                    BrokerArg::Kafka => Broker::Kafka,
-                    BrokerArg::Mqtt => Broker::Mqtt,
-                },
+                broker,
                 generation: if checked_in {
                     Generation::CheckedIn
                 } else {
