@@ -297,26 +297,6 @@ fn corpus_plan(corpus: &Path, ci: bool) -> Result<bool, String> {
     Ok(false)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_missing_corpus_fails_only_under_ci() {
-        let empty = std::env::temp_dir().join(format!("xtask-no-corpus-{}", std::process::id()));
-        std::fs::create_dir_all(&empty).unwrap();
-        assert_eq!(corpus_plan(&empty, false), Ok(false));
-        let err = corpus_plan(&empty, true).unwrap_err();
-        assert!(
-            err.contains(&empty.display().to_string()) && err.contains("CI=true"),
-            "{err}"
-        );
-        std::fs::write(empty.join("INDEX.tsv"), "local_path\n").unwrap();
-        assert_eq!(corpus_plan(&empty, true), Ok(true));
-        std::fs::remove_dir_all(&empty).unwrap();
-    }
-}
-
 fn demo() -> Result<(), String> {
     let specs = root().join("specs");
     let mut build = cargo();
@@ -354,4 +334,24 @@ fn demo() -> Result<(), String> {
     }
     eprintln!("generated Rust is in {}", out.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_corpus_fails_only_under_ci() {
+        let empty = std::env::temp_dir().join(format!("xtask-no-corpus-{}", std::process::id()));
+        std::fs::create_dir_all(&empty).unwrap();
+        assert_eq!(corpus_plan(&empty, false), Ok(false));
+        let err = corpus_plan(&empty, true).unwrap_err();
+        assert!(
+            err.contains(&empty.display().to_string()) && err.contains("CI=true"),
+            "{err}"
+        );
+        std::fs::write(empty.join("INDEX.tsv"), "local_path\n").unwrap();
+        assert_eq!(corpus_plan(&empty, true), Ok(true));
+        std::fs::remove_dir_all(&empty).unwrap();
+    }
 }
