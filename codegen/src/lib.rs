@@ -8,6 +8,7 @@
 pub mod avro;
 pub mod build;
 pub mod diagnostics;
+pub mod diff;
 pub mod emit;
 mod emit_app;
 pub mod generate;

@@ -426,6 +426,7 @@ fn help_texts_are_pinned() {
         "convert",
         "generate",
         "bundle",
+        "diff",
         "new",
         "completions",
     ] {

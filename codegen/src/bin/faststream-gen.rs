@@ -21,6 +21,7 @@ use faststream_gen::{Checked, LoadOptions, Settings, check_file};
   faststream-gen generate asyncapi.yaml -o src/orders.rs
   faststream-gen generate asyncapi.yaml -o src/orders.rs --check
   faststream-gen convert asyncapi.yaml --to 3.0 -o asyncapi-3.yaml
+  faststream-gen diff asyncapi-v1.yaml asyncapi.yaml
   faststream-gen new orders-service --spec asyncapi.yaml --broker nats
   faststream-gen completions bash > ~/.local/share/bash-completion/completions/faststream-gen
 
@@ -122,6 +123,29 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// Compare two versions of a document: every change with its place in
+    /// both files, classified as breaking (and for whom: the producers that
+    /// send to the application, the consumers that receive from it), to
+    /// review, or not breaking.
+    ///
+    /// Both are compared as AsyncAPI 3.x (a 2.x document is converted
+    /// first). Exit status: 0 when nothing breaks, 1 when something does,
+    /// 2 on usage errors or a document that does not load.
+    #[command(after_help = "Examples:
+  faststream-gen diff asyncapi-v1.yaml asyncapi.yaml
+  faststream-gen diff old.yaml new.yaml --format markdown >> $GITHUB_STEP_SUMMARY
+  git show main:asyncapi.yaml > /tmp/main.yaml && faststream-gen diff /tmp/main.yaml asyncapi.yaml --format json")]
+    Diff {
+        /// The earlier document.
+        old: PathBuf,
+        /// The later document.
+        new: PathBuf,
+        /// How to print the changes.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
     /// Scaffold a service crate from a spec: Cargo.toml, the generated
     /// module (by a build script, or checked in and guarded by a test),
     /// `main.rs` connecting to the broker, a handler with every method
@@ -169,6 +193,13 @@ enum Command {
         #[arg(value_enum)]
         shell: ShellArg,
     },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -421,6 +452,47 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 return watch_and_generate(&file, &output, &settings.settings(), &load.options());
             }
             generate(&file, output.as_deref(), check, &settings.settings(), &load)
+        }
+        Command::Diff {
+            old,
+            new,
+            format,
+            load,
+        } => {
+            let mut sides = Vec::new();
+            for file in [&old, &new] {
+                let checked = check_file(file, &load.options());
+                if checked.has_errors() || checked.model.is_none() {
+                    eprint!(
+                        "{}",
+                        render_human(&checked.diagnostics, &checked.loaded.sources)
+                    );
+                    eprintln!(
+                        "error: `{}` does not load; nothing compared",
+                        file.display()
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+                sides.push(checked);
+            }
+            let (Some(a), Some(b)) = (
+                faststream_gen::diff::Side::new(&sides[0]),
+                faststream_gen::diff::Side::new(&sides[1]),
+            ) else {
+                return Ok(ExitCode::from(2));
+            };
+            let changes = faststream_gen::diff::diff(&a, &b);
+            let text = match format {
+                DiffFormat::Text => faststream_gen::diff::render_text(&changes),
+                DiffFormat::Json => faststream_gen::diff::render_json(&changes),
+                DiffFormat::Markdown => faststream_gen::diff::render_markdown(&changes),
+            };
+            print!("{text}");
+            Ok(if faststream_gen::diff::has_breaking(&changes) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::New {
             name,
