@@ -4,6 +4,7 @@
 //! - [`v2`]: the 2.0–2.6 input model.
 //! - [`convert`]: 2.x -> 3.x (official converter semantics) and 3.x -> 2.6.
 //! - [`emit`]: YAML and JSON output with stable key order.
+//! - [`html`]: one self-contained HTML page of a document.
 //! - [`schema_check`]: whether a value conforms to a JSON Schema (draft-07).
 //!
 //! This crate is pure data: it reads no files and knows nothing of source
@@ -14,6 +15,7 @@ pub mod bindings;
 pub mod common;
 pub mod convert;
 pub mod emit;
+pub mod html;
 pub mod pointer;
 pub mod schema_check;
 pub mod traits;

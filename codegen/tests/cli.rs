@@ -427,6 +427,7 @@ fn help_texts_are_pinned() {
         "generate",
         "bundle",
         "diff",
+        "docs",
         "new",
         "completions",
     ] {

@@ -22,6 +22,7 @@ use faststream_gen::{Checked, LoadOptions, Settings, check_file};
   faststream-gen generate asyncapi.yaml -o src/orders.rs --check
   faststream-gen convert asyncapi.yaml --to 3.0 -o asyncapi-3.yaml
   faststream-gen diff asyncapi-v1.yaml asyncapi.yaml
+  faststream-gen docs asyncapi.yaml -o asyncapi.html
   faststream-gen new orders-service --spec asyncapi.yaml --broker nats
   faststream-gen completions bash > ~/.local/share/bash-completion/completions/faststream-gen
 
@@ -143,6 +144,23 @@ enum Command {
         /// How to print the changes.
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Write one self-contained HTML page of a document: info, servers,
+    /// channels with their parameters and bindings, operations (action,
+    /// reply), messages with headers and payload as nested tables with
+    /// their constraints and examples. No CDN, no network: it reads offline
+    /// and without JavaScript; with it, a search box filters the page.
+    #[command(after_help = "Examples:
+  faststream-gen docs asyncapi.yaml -o asyncapi.html
+  faststream-gen docs asyncapi-2.6.json -o docs/index.html")]
+    Docs {
+        /// The AsyncAPI document (YAML or JSON; 2.0-2.6, 3.0, 3.1).
+        file: PathBuf,
+        /// Where to write the page (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -452,6 +470,22 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 return watch_and_generate(&file, &output, &settings.settings(), &load.options());
             }
             generate(&file, output.as_deref(), check, &settings.settings(), &load)
+        }
+        Command::Docs { file, output, load } => {
+            let checked = checked_or_report(&file, &load)?;
+            let Some(model) = checked.model.as_ref() else {
+                return Ok(ExitCode::from(1));
+            };
+            let value = serde_json::to_value(model).map_err(|e| e.to_string())?;
+            let page = asyncapi::html::render(&value);
+            match output {
+                Some(path) => {
+                    faststream_gen::write::write_atomic(&path, page.as_bytes())
+                        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+                }
+                None => print!("{page}"),
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Diff {
             old,

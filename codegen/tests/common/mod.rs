@@ -50,3 +50,25 @@ pub fn corpus_options(corpus: &Path) -> LoadOptions {
     }
     options
 }
+
+/// The `n` largest documents (by lines) the official parser calls valid
+/// that load without errors here, largest first, loaded.
+pub fn largest_documents(corpus: &Path, n: usize) -> Vec<faststream_gen::Checked> {
+    let text = std::fs::read_to_string(corpus.join("INDEX.tsv")).expect("INDEX.tsv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (p, l, v) = (col("local_path"), col("lines"), col("validation"));
+    let mut docs: Vec<(PathBuf, usize)> = lines
+        .map(|x| x.split('\t').collect::<Vec<_>>())
+        .filter(|f| f[v] == "valid")
+        .map(|f| (corpus.join(f[p]), f[l].parse().unwrap_or(0)))
+        .collect();
+    docs.sort_by_key(|(_, lines)| std::cmp::Reverse(*lines));
+    let options = corpus_options(corpus);
+    docs.iter()
+        .map(|(path, _)| faststream_gen::check_file(path, &options))
+        .filter(|c| c.model.is_some())
+        .take(n)
+        .collect()
+}

@@ -95,6 +95,15 @@ impl AsyncApiDocument {
             .map_err(|e| ExportError(e.to_string()))
     }
 
+    /// The document as one self-contained HTML page (no network needed:
+    /// see `faststream_asyncapi::html`), for a service to serve its own
+    /// documentation. Always of the 3.x document (the page reads the same
+    /// whatever the version setting).
+    pub fn to_html(&self) -> Result<String, ExportError> {
+        let value = serde_json::to_value(self.model()?).map_err(|e| ExportError(e.to_string()))?;
+        Ok(faststream_asyncapi::html::render(&value))
+    }
+
     /// YAML.
     pub fn to_yaml(&self) -> Result<String, ExportError> {
         Ok(faststream_asyncapi::emit::value_to_yaml(&self.to_value()?))

@@ -492,3 +492,15 @@ fn schemars_types_are_described_as_asyncapi_schemas() {
         "the official parser refuses: {failing:#?}"
     );
 }
+
+/// A service renders the page of its own export (for its HTTP server).
+#[test]
+fn a_router_renders_its_documentation_page() {
+    let page = router().asyncapi().to_html().unwrap();
+    assert!(page.starts_with("<!doctype html>"));
+    assert!(
+        page.contains("take_order") && page.contains("audit"),
+        "{page}"
+    );
+    assert!(!page.contains("src=\"http") && !page.contains("<link"));
+}
