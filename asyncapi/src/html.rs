@@ -52,10 +52,13 @@ td,th{border:1px solid #e3e6ea;padding:.25em .5em;text-align:left;vertical-align
 #search{font-size:1em;padding:.4em .6em;width:100%;max-width:30em;margin:.6em 0;border:1px solid #bbb;border-radius:4px}
 nav a{margin-right:1em}";
 
+/// The search: filters the sections by their text; `?q=` in the page's
+/// address fills it in (a link to a search).
 const SCRIPT: &str = "(function(){var box=document.getElementById('search');if(!box)return;box.hidden=false;
-box.addEventListener('input',function(){var q=box.value.toLowerCase();
+function apply(){var q=box.value.toLowerCase();
 document.querySelectorAll('section[data-search]').forEach(function(s){
-s.style.display=(!q||s.getAttribute('data-search').indexOf(q)>=0||s.textContent.toLowerCase().indexOf(q)>=0)?'':'none';});});})();";
+s.style.display=(!q||s.getAttribute('data-search').indexOf(q)>=0||s.textContent.toLowerCase().indexOf(q)>=0)?'':'none';});}
+box.addEventListener('input',apply);var q=new URLSearchParams(location.search).get('q');if(q){box.value=q;apply();}})();";
 
 struct Page<'d> {
     doc: &'d Value,
@@ -77,6 +80,28 @@ impl Page<'_> {
             }
         }
         cur
+    }
+
+    /// The name the last `$ref` of a chain gives (a channel's message that
+    /// refers to a component is named after the component).
+    fn final_ref_name(&self, v: &Value) -> Option<String> {
+        let mut name = Self::ref_name(v);
+        let mut cur = v;
+        for _ in 0..32 {
+            let Some(next) = cur
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+                .and_then(|p| self.doc.pointer(p))
+            else {
+                break;
+            };
+            if let Some(n) = Self::ref_name(next) {
+                name = Some(n);
+            }
+            cur = next;
+        }
+        name
     }
 
     /// The name a `$ref` gives (its last segment), if `v` is one.
@@ -430,13 +455,13 @@ pub fn render(doc: &Value) -> String {
         page.text(op.get("summary"));
         page.text(op.get("description"));
         let messages: Vec<String> = match op.get("messages").and_then(Value::as_array) {
-            Some(refs) => refs.iter().filter_map(Page::ref_name).collect(),
+            Some(refs) => refs.iter().filter_map(|r| page.final_ref_name(r)).collect(),
             None => channel
                 .get("messages")
                 .and_then(Value::as_object)
                 .into_iter()
                 .flatten()
-                .map(|(k, m)| Page::ref_name(m).unwrap_or_else(|| k.clone()))
+                .map(|(k, m)| page.final_ref_name(m).unwrap_or_else(|| k.clone()))
                 .collect(),
         };
         if !messages.is_empty() {
@@ -473,7 +498,7 @@ pub fn render(doc: &Value) -> String {
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .filter_map(Page::ref_name)
+                .filter_map(|r| page.final_ref_name(r))
                 .collect();
             let _ = write!(
                 page.out,

@@ -62,6 +62,14 @@ fn check_page(name: &str, doc: &Value, page: &str) {
         );
     }
     assert!(operations + messages.len() > 0, "{name}: nothing to show");
+    // Every link inside the page leads somewhere on it.
+    for link in page.split("href=\"#").skip(1) {
+        let target = &link[..link.find('"').unwrap()];
+        assert!(
+            page.contains(&format!("id=\"{target}\"")),
+            "{name}: the link to #{target} leads nowhere"
+        );
+    }
     for external in [
         "src=\"http",
         "href=\"http",
@@ -120,4 +128,72 @@ fn the_command_writes_the_page() {
     assert!(page.starts_with("<!doctype html>"));
     assert!(page.contains("handleOrder") && page.contains("Replies to"));
     let _ = std::fs::remove_file(&out);
+}
+
+fn get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+/// `docs --serve` answers over loopback and serves the page made again
+/// after a file the document references changes.
+#[test]
+fn serve_answers_and_follows_changes() {
+    let dir = std::env::temp_dir().join(format!("fsg-docs-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("schemas")).unwrap();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/build-script/asyncapi");
+    std::fs::copy(fixture.join("orders.yaml"), dir.join("orders.yaml")).unwrap();
+    std::fs::copy(
+        fixture.join("schemas/order.yaml"),
+        dir.join("schemas/order.yaml"),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_faststream-gen"))
+        .args(["docs", "--serve", "--port", &port.to_string(), "--ref-root"])
+        .arg(&dir)
+        .arg(dir.join("orders.yaml"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let wait_for = |path: &str, needle: &str| {
+        for _ in 0..100 {
+            if get(port, path).is_some_and(|r| r.contains(needle)) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        false
+    };
+    let first = wait_for("/", "onOrder");
+    let version = get(port, "/version").unwrap_or_default();
+    let missing = get(port, "/nothing").unwrap_or_default();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let schema = dir.join("schemas/order.yaml");
+    let text = std::fs::read_to_string(&schema).unwrap();
+    std::fs::write(
+        &schema,
+        format!("{text}    note:\n      type: string\n      description: a-fresh-note\n"),
+    )
+    .unwrap();
+    let changed = wait_for("/", "a-fresh-note");
+    let version_after = get(port, "/version").unwrap_or_default();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(first, "the page was not served");
+    assert!(version.ends_with("\r\n\r\n0"), "{version}");
+    assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+    assert!(changed, "the changed page was not served");
+    assert!(version_after.ends_with("\r\n\r\n1"), "{version_after}");
 }

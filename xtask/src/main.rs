@@ -188,10 +188,34 @@ fn parser_setup() -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// Headless Chromium for the docs page's browser test: Debian's
+/// `chromium`, installed with apt when missing (or the one `CHROMIUM`
+/// names).
+fn browser_setup() -> Result<(), String> {
+    if std::env::var_os("CHROMIUM").is_some() || Path::new("/usr/bin/chromium").is_file() {
+        return Ok(());
+    }
+    let install = || {
+        let mut apt = Command::new("apt-get");
+        apt.args(["install", "-y", "-q", "chromium"]);
+        run(apt)
+    };
+    if install().is_err() {
+        let mut update = Command::new("apt-get");
+        update.args(["update", "-q"]);
+        run(update)?;
+        install().map_err(|e| {
+            format!("{e} (the docs page's browser test needs Debian's chromium: apt-get install chromium)")
+        })?;
+    }
+    Ok(())
+}
+
 fn ci() -> Result<(), String> {
     services()?;
     let python = interop_setup()?;
     let parser = parser_setup()?;
+    browser_setup()?;
     let corpus = corpus_dir();
     let with_corpus = corpus_plan(
         &corpus,
