@@ -418,29 +418,46 @@ impl Differ<'_> {
         // The reply.
         match (old.get("reply"), new.get("reply")) {
             (None, None) => {}
-            (Some(_), None) | (None, Some(_)) => self.push(
-                Severity::Breaking,
-                Affects::Both,
-                if old.get("reply").is_some() {
-                    "reply-removed"
+            (Some(_), None) | (None, Some(_)) => {
+                // A 2.x document cannot describe a reply: its absence there
+                // says nothing, and is for a person to judge.
+                let silent = if old.get("reply").is_some() {
+                    !self.new.v3
                 } else {
-                    "reply-added"
-                },
-                format!(
-                    "operation `{key}`: {}",
+                    !self.old.v3
+                };
+                let (severity, note) = if silent {
+                    (
+                        Severity::NeedsReview,
+                        " (AsyncAPI 2.x cannot describe replies)",
+                    )
+                } else {
+                    (Severity::Breaking, "")
+                };
+                self.push(
+                    severity,
+                    Affects::Both,
                     if old.get("reply").is_some() {
-                        "the reply was removed"
+                        "reply-removed"
                     } else {
-                        "a reply was added"
-                    }
-                ),
-                old.get("reply")
-                    .map(|_| format!("{old_at}/reply"))
-                    .as_deref(),
-                new.get("reply")
-                    .map(|_| format!("{new_at}/reply"))
-                    .as_deref(),
-            ),
+                        "reply-added"
+                    },
+                    format!(
+                        "operation `{key}`: {}{note}",
+                        if old.get("reply").is_some() {
+                            "the reply was removed"
+                        } else {
+                            "a reply was added"
+                        }
+                    ),
+                    old.get("reply")
+                        .map(|_| format!("{old_at}/reply"))
+                        .as_deref(),
+                    new.get("reply")
+                        .map(|_| format!("{new_at}/reply"))
+                        .as_deref(),
+                );
+            }
             (Some(a), Some(b)) => {
                 let (a, b) = (self.old.resolve(a), self.new.resolve(b));
                 let addr = |s: &Side<'_>, r: &Value| {
