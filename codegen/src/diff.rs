@@ -80,8 +80,7 @@ pub struct Change {
 pub struct Side<'a> {
     pub doc: Value,
     checked: &'a Checked,
-    /// Whether the file itself is 3.x (else positions are those of the
-    /// nearest place that exists in the 2.x file).
+    /// Whether the file itself is 3.x (a 2.x one cannot describe replies).
     v3: bool,
 }
 
@@ -104,11 +103,10 @@ impl<'a> Side<'a> {
     /// has.
     fn location(&self, pointer: &str) -> Option<String> {
         let root = self.checked.loaded.document.as_ref()?;
+        // A 2.x file has other paths for operations and channels; its
+        // components are where a 3.x document has them. The nearest place
+        // the file has is given.
         let mut p = pointer.to_owned();
-        if !self.v3 {
-            // A 2.x file has other paths: its root at best.
-            p.clear();
-        }
         loop {
             if let Some(node) = root.pointer(&p) {
                 let s = node.span;
