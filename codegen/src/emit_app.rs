@@ -614,17 +614,11 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
                 Ok(None)
             },
         };
-        let group = match &op.group {
-            Some(g) => quote!(Some(String::from(#g))),
-            None => quote!(None),
-        };
-        let bindings = bindings_expr(&op.bindings, has_params).map(|b| quote!(bindings: #b,));
+        let group = op.group.as_ref().map(|g| quote!(.group(#g)));
+        let bindings = bindings_expr(&op.bindings, has_params).map(|b| quote!(.bindings(#b)));
         quote! {
-            .route(__rt::Route {
-                operation: String::from(#operation),
-                address: String::from(#address),
-                options: __rt::SubscriberOptions { group: #group, #bindings ..Default::default() },
-                handler: {
+            .subscribe(
+                __rt::Subscriber::decoding(#operation, #address, {
                     let handler = handler.clone();
                     ::std::sync::Arc::new(move |envelope: ::std::sync::Arc<__rt::Envelope>, ctx: __rt::Context| {
                         let handler = handler.clone();
@@ -636,8 +630,10 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
                             #reply
                         }) as __rt::BoxFuture<'static, Result<Option<__rt::Reply>, __rt::Failure>>
                     })
-                },
-            })
+                })
+                #group
+                #bindings
+            )
         }
     });
     let handler_var = if handled.is_empty() {

@@ -94,7 +94,8 @@ pub mod __codegen {
 
     pub use crate::address::{find_text, match_address};
     pub use crate::app::{
-        Context, ErasedHandler, Failure, HandlerError, Reply, Route, Router, SubscriberOptions,
+        Context, ErasedHandler, Failure, HandlerError, Reply, Route, Router, Subscriber,
+        SubscriberOptions,
     };
     pub use crate::app::{PublishError, Publisher};
     pub use crate::bindings::{

@@ -26,7 +26,9 @@ pub use publisher::{PublishError, Publisher, new_correlation_id};
 pub use router::{
     AckPolicy, ErasedHandler, Failure, HandlerError, Reply, Retry, Route, Router, SubscriberOptions,
 };
-pub use typed::{FromMessage, HandlerFn, Headers, IntoReply, Params, RouteDoc, Subscriber};
+pub use typed::{
+    Decoding, FromMessage, HandlerFn, Headers, IntoReply, Params, RouteDoc, Subscriber,
+};
 use worker::Worker;
 
 /// Hooks around consuming and publishing.

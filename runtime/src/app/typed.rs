@@ -225,11 +225,42 @@ handler_fn!(A);
 handler_fn!(A, B);
 handler_fn!(A, B, C);
 
-/// A code-first subscriber and its options, for [`Router::subscribe`].
+/// A subscriber and its options, for [`Router::subscribe`]: a code-first
+/// `async fn` ([`Subscriber::new`]), or a handler that decodes the delivery
+/// itself ([`Subscriber::decoding`], what generated routers register).
 pub struct Subscriber<Args> {
     route: Route,
-    doc: RouteDoc,
+    /// What the export says of a code-first route (`None`: the router's
+    /// document says it).
+    doc: Option<RouteDoc>,
     _args: PhantomData<fn(Args)>,
+}
+
+/// The `Args` of a [`Subscriber::decoding`] subscriber.
+#[derive(Debug, Clone, Copy)]
+pub struct Decoding;
+
+impl Subscriber<Decoding> {
+    /// A subscriber whose handler decodes the delivery itself, for the
+    /// operation `operation` of the router's document (generated routers
+    /// register their routes this way; the export takes the operation from
+    /// the document).
+    pub fn decoding(
+        operation: impl Into<String>,
+        address: impl Into<String>,
+        handler: ErasedHandler,
+    ) -> Subscriber<Decoding> {
+        Subscriber {
+            route: Route {
+                operation: operation.into(),
+                address: address.into(),
+                options: SubscriberOptions::default(),
+                handler,
+            },
+            doc: None,
+            _args: PhantomData,
+        }
+    }
 }
 
 impl<Args> std::fmt::Debug for Subscriber<Args> {
@@ -264,7 +295,7 @@ impl<Args> Subscriber<Args> {
                 options: SubscriberOptions::default(),
                 handler,
             },
-            doc,
+            doc: Some(doc),
             _args: PhantomData,
         }
     }
@@ -304,9 +335,12 @@ impl<Args> Subscriber<Args> {
         self
     }
 
-    /// The operation's description in the export.
+    /// The operation's description in the export (a code-first route's;
+    /// a [`Subscriber::decoding`] one is described by the document).
     pub fn description(mut self, text: impl Into<String>) -> Self {
-        self.doc.description = Some(text.into());
+        if let Some(doc) = &mut self.doc {
+            doc.description = Some(text.into());
+        }
         self
     }
 }
@@ -337,8 +371,10 @@ impl Router {
                 subscriber.route.operation, subscriber.route.address
             );
         }
-        self.typed
-            .insert(subscriber.route.operation.clone(), Arc::new(subscriber.doc));
+        if let Some(doc) = subscriber.doc {
+            self.typed
+                .insert(subscriber.route.operation.clone(), Arc::new(doc));
+        }
         self.routes.push(subscriber.route);
         self
     }

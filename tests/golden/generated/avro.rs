@@ -291,40 +291,38 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
-        .route(__rt::Route {
-            operation: String::from("onUserSignedUp"),
-            address: String::from("users.signed-up"),
-            options: __rt::SubscriberOptions {
-                group: None,
-                ..Default::default()
-            },
-            handler: {
-                let handler = handler.clone();
-                ::std::sync::Arc::new(move |
-                    envelope: ::std::sync::Arc<__rt::Envelope>,
-                    ctx: __rt::Context|
+        .subscribe(
+            __rt::Subscriber::decoding(
+                "onUserSignedUp",
+                "users.signed-up",
                 {
                     let handler = handler.clone();
-                    Box::pin(async move {
-                        let message = __rt::decode_payload_as(
-                                "application/json",
-                                &envelope.payload,
-                            )
-                            .map_err(__rt::Failure::Decode)?;
-                        let reply = handler
-                            .on_user_signed_up(message, ctx)
-                            .await
-                            .map_err(__rt::Failure::Handler)?;
-                        let () = reply;
-                        Ok(None)
+                    ::std::sync::Arc::new(move |
+                        envelope: ::std::sync::Arc<__rt::Envelope>,
+                        ctx: __rt::Context|
+                    {
+                        let handler = handler.clone();
+                        Box::pin(async move {
+                            let message = __rt::decode_payload_as(
+                                    "application/json",
+                                    &envelope.payload,
+                                )
+                                .map_err(__rt::Failure::Decode)?;
+                            let reply = handler
+                                .on_user_signed_up(message, ctx)
+                                .await
+                                .map_err(__rt::Failure::Handler)?;
+                            let () = reply;
+                            Ok(None)
+                        })
+                            as __rt::BoxFuture<
+                                'static,
+                                Result<Option<__rt::Reply>, __rt::Failure>,
+                            >
                     })
-                        as __rt::BoxFuture<
-                            'static,
-                            Result<Option<__rt::Reply>, __rt::Failure>,
-                        >
-                })
-            },
-        })
+                },
+            ),
+        )
 }
 /// Typed publishing for this application: one method per operation it sends (requests wait for their reply).
 #[derive(Debug, Clone)]

@@ -990,42 +990,42 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     __rt::Router::new()
         .with_document(ASYNCAPI)
         .publishes("writeLog")
-        .route(__rt::Route {
-            operation: String::from("takePayments"),
-            address: String::from("billing.payments"),
-            options: __rt::SubscriberOptions {
-                group: None,
-                ..Default::default()
-            },
-            handler: {
-                let handler = handler.clone();
-                ::std::sync::Arc::new(move |
-                    envelope: ::std::sync::Arc<__rt::Envelope>,
-                    ctx: __rt::Context|
+        .subscribe(
+            __rt::Subscriber::decoding(
+                "takePayments",
+                "billing.payments",
                 {
                     let handler = handler.clone();
-                    Box::pin(async move {
-                        let message = messages::TakePaymentsMessage::decode(&envelope)
-                            .map_err(__rt::Failure::Decode)?;
-                        let headers = messages::TakePaymentsHeaders::decode(
-                                &message,
-                                &envelope.headers,
-                            )
-                            .map_err(__rt::Failure::Decode)?;
-                        let reply = handler
-                            .take_payments(message, headers, ctx)
-                            .await
-                            .map_err(__rt::Failure::Handler)?;
-                        let () = reply;
-                        Ok(None)
+                    ::std::sync::Arc::new(move |
+                        envelope: ::std::sync::Arc<__rt::Envelope>,
+                        ctx: __rt::Context|
+                    {
+                        let handler = handler.clone();
+                        Box::pin(async move {
+                            let message = messages::TakePaymentsMessage::decode(
+                                    &envelope,
+                                )
+                                .map_err(__rt::Failure::Decode)?;
+                            let headers = messages::TakePaymentsHeaders::decode(
+                                    &message,
+                                    &envelope.headers,
+                                )
+                                .map_err(__rt::Failure::Decode)?;
+                            let reply = handler
+                                .take_payments(message, headers, ctx)
+                                .await
+                                .map_err(__rt::Failure::Handler)?;
+                            let () = reply;
+                            Ok(None)
+                        })
+                            as __rt::BoxFuture<
+                                'static,
+                                Result<Option<__rt::Reply>, __rt::Failure>,
+                            >
                     })
-                        as __rt::BoxFuture<
-                            'static,
-                            Result<Option<__rt::Reply>, __rt::Failure>,
-                        >
-                })
-            },
-        })
+                },
+            ),
+        )
 }
 /// Typed publishing for this application: one method per operation it sends (requests wait for their reply).
 #[derive(Debug, Clone)]

@@ -425,12 +425,47 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
         .with_document(ASYNCAPI)
         .publishes("recordAudit")
         .publishes("sendReminder")
-        .route(__rt::Route {
-            operation: String::from("onInvoice"),
-            address: String::from("invoices.{region}"),
-            options: __rt::SubscriberOptions {
-                group: None,
-                bindings: __rt::Bindings {
+        .subscribe(
+            __rt::Subscriber::decoding(
+                    "onInvoice",
+                    "invoices.{region}",
+                    {
+                        let handler = handler.clone();
+                        ::std::sync::Arc::new(move |
+                            envelope: ::std::sync::Arc<__rt::Envelope>,
+                            ctx: __rt::Context|
+                        {
+                            let handler = handler.clone();
+                            Box::pin(async move {
+                                let message = __rt::decode_payload_as(
+                                        "application/json",
+                                        &envelope.payload,
+                                    )
+                                    .map_err(__rt::Failure::Decode)?;
+                                let params = channels::Invoices::parse(&envelope.channel)
+                                    .ok_or_else(|| {
+                                        __rt::Failure::Decode(
+                                            format!(
+                                                "address `{}` does not match `{}`", envelope.channel,
+                                                channels::Invoices::ADDRESS
+                                            ),
+                                        )
+                                    })?;
+                                let reply = handler
+                                    .on_invoice(message, params, ctx)
+                                    .await
+                                    .map_err(__rt::Failure::Handler)?;
+                                let () = reply;
+                                Ok(None)
+                            })
+                                as __rt::BoxFuture<
+                                    'static,
+                                    Result<Option<__rt::Reply>, __rt::Failure>,
+                                >
+                        })
+                    },
+                )
+                .bindings(__rt::Bindings {
                     amqp: Some(__rt::AmqpBindings {
                         is_queue: false,
                         exchange: Some(__rt::AmqpExchange {
@@ -454,51 +489,40 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                     }),
                     redis: None,
                     parameterized: true,
-                },
-                ..Default::default()
-            },
-            handler: {
-                let handler = handler.clone();
-                ::std::sync::Arc::new(move |
-                    envelope: ::std::sync::Arc<__rt::Envelope>,
-                    ctx: __rt::Context|
-                {
-                    let handler = handler.clone();
-                    Box::pin(async move {
-                        let message = __rt::decode_payload_as(
-                                "application/json",
-                                &envelope.payload,
-                            )
-                            .map_err(__rt::Failure::Decode)?;
-                        let params = channels::Invoices::parse(&envelope.channel)
-                            .ok_or_else(|| {
-                                __rt::Failure::Decode(
-                                    format!(
-                                        "address `{}` does not match `{}`", envelope.channel,
-                                        channels::Invoices::ADDRESS
-                                    ),
-                                )
-                            })?;
-                        let reply = handler
-                            .on_invoice(message, params, ctx)
-                            .await
-                            .map_err(__rt::Failure::Handler)?;
-                        let () = reply;
-                        Ok(None)
-                    })
-                        as __rt::BoxFuture<
-                            'static,
-                            Result<Option<__rt::Reply>, __rt::Failure>,
-                        >
-                })
-            },
-        })
-        .route(__rt::Route {
-            operation: String::from("onPayment"),
-            address: String::from("golden.billing.payments"),
-            options: __rt::SubscriberOptions {
-                group: None,
-                bindings: __rt::Bindings {
+                }),
+        )
+        .subscribe(
+            __rt::Subscriber::decoding(
+                    "onPayment",
+                    "golden.billing.payments",
+                    {
+                        let handler = handler.clone();
+                        ::std::sync::Arc::new(move |
+                            envelope: ::std::sync::Arc<__rt::Envelope>,
+                            ctx: __rt::Context|
+                        {
+                            let handler = handler.clone();
+                            Box::pin(async move {
+                                let message = __rt::decode_payload_as(
+                                        "application/json",
+                                        &envelope.payload,
+                                    )
+                                    .map_err(__rt::Failure::Decode)?;
+                                let reply = handler
+                                    .on_payment(message, ctx)
+                                    .await
+                                    .map_err(__rt::Failure::Handler)?;
+                                let () = reply;
+                                Ok(None)
+                            })
+                                as __rt::BoxFuture<
+                                    'static,
+                                    Result<Option<__rt::Reply>, __rt::Failure>,
+                                >
+                        })
+                    },
+                )
+                .bindings(__rt::Bindings {
                     amqp: None,
                     redis: Some(__rt::RedisBindings {
                         kind: __rt::RedisKind::Stream,
@@ -506,36 +530,8 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                         consumer: None,
                     }),
                     parameterized: false,
-                },
-                ..Default::default()
-            },
-            handler: {
-                let handler = handler.clone();
-                ::std::sync::Arc::new(move |
-                    envelope: ::std::sync::Arc<__rt::Envelope>,
-                    ctx: __rt::Context|
-                {
-                    let handler = handler.clone();
-                    Box::pin(async move {
-                        let message = __rt::decode_payload_as(
-                                "application/json",
-                                &envelope.payload,
-                            )
-                            .map_err(__rt::Failure::Decode)?;
-                        let reply = handler
-                            .on_payment(message, ctx)
-                            .await
-                            .map_err(__rt::Failure::Handler)?;
-                        let () = reply;
-                        Ok(None)
-                    })
-                        as __rt::BoxFuture<
-                            'static,
-                            Result<Option<__rt::Reply>, __rt::Failure>,
-                        >
-                })
-            },
-        })
+                }),
+        )
 }
 /// Typed publishing for this application: one method per operation it sends (requests wait for their reply).
 #[derive(Debug, Clone)]

@@ -581,51 +581,49 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
-        .route(__rt::Route {
-            operation: String::from("ref"),
-            address: String::from("cursed.{type}.{self}"),
-            options: __rt::SubscriberOptions {
-                group: None,
-                bindings: __rt::Bindings {
+        .subscribe(
+            __rt::Subscriber::decoding(
+                    "ref",
+                    "cursed.{type}.{self}",
+                    {
+                        let handler = handler.clone();
+                        ::std::sync::Arc::new(move |
+                            envelope: ::std::sync::Arc<__rt::Envelope>,
+                            ctx: __rt::Context|
+                        {
+                            let handler = handler.clone();
+                            Box::pin(async move {
+                                let message = messages::RefMessage::decode(&envelope)
+                                    .map_err(__rt::Failure::Decode)?;
+                                let params = channels::Type::parse(&envelope.channel)
+                                    .ok_or_else(|| {
+                                        __rt::Failure::Decode(
+                                            format!(
+                                                "address `{}` does not match `{}`", envelope.channel,
+                                                channels::Type::ADDRESS
+                                            ),
+                                        )
+                                    })?;
+                                let reply = handler
+                                    .r#ref(message, params, ctx)
+                                    .await
+                                    .map_err(__rt::Failure::Handler)?;
+                                let () = reply;
+                                Ok(None)
+                            })
+                                as __rt::BoxFuture<
+                                    'static,
+                                    Result<Option<__rt::Reply>, __rt::Failure>,
+                                >
+                        })
+                    },
+                )
+                .bindings(__rt::Bindings {
                     amqp: None,
                     redis: None,
                     parameterized: true,
-                },
-                ..Default::default()
-            },
-            handler: {
-                let handler = handler.clone();
-                ::std::sync::Arc::new(move |
-                    envelope: ::std::sync::Arc<__rt::Envelope>,
-                    ctx: __rt::Context|
-                {
-                    let handler = handler.clone();
-                    Box::pin(async move {
-                        let message = messages::RefMessage::decode(&envelope)
-                            .map_err(__rt::Failure::Decode)?;
-                        let params = channels::Type::parse(&envelope.channel)
-                            .ok_or_else(|| {
-                                __rt::Failure::Decode(
-                                    format!(
-                                        "address `{}` does not match `{}`", envelope.channel,
-                                        channels::Type::ADDRESS
-                                    ),
-                                )
-                            })?;
-                        let reply = handler
-                            .r#ref(message, params, ctx)
-                            .await
-                            .map_err(__rt::Failure::Handler)?;
-                        let () = reply;
-                        Ok(None)
-                    })
-                        as __rt::BoxFuture<
-                            'static,
-                            Result<Option<__rt::Reply>, __rt::Failure>,
-                        >
-                })
-            },
-        })
+                }),
+        )
 }
 /// Typed publishing for this application: one method per operation it sends (requests wait for their reply).
 #[derive(Debug, Clone)]

@@ -275,40 +275,38 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     __rt::Router::new()
         .with_document(ASYNCAPI)
         .publishes("fleet-orders-done:Publisher")
-        .route(__rt::Route {
-            operation: String::from("fleet-orders:TakeOrderSubscribe"),
-            address: String::from("fleet-orders"),
-            options: __rt::SubscriberOptions {
-                group: None,
-                ..Default::default()
-            },
-            handler: {
-                let handler = handler.clone();
-                ::std::sync::Arc::new(move |
-                    envelope: ::std::sync::Arc<__rt::Envelope>,
-                    ctx: __rt::Context|
+        .subscribe(
+            __rt::Subscriber::decoding(
+                "fleet-orders:TakeOrderSubscribe",
+                "fleet-orders",
                 {
                     let handler = handler.clone();
-                    Box::pin(async move {
-                        let message = __rt::decode_payload_as(
-                                "application/json",
-                                &envelope.payload,
-                            )
-                            .map_err(__rt::Failure::Decode)?;
-                        let reply = handler
-                            .fleet_orders_take_order_subscribe(message, ctx)
-                            .await
-                            .map_err(__rt::Failure::Handler)?;
-                        let () = reply;
-                        Ok(None)
+                    ::std::sync::Arc::new(move |
+                        envelope: ::std::sync::Arc<__rt::Envelope>,
+                        ctx: __rt::Context|
+                    {
+                        let handler = handler.clone();
+                        Box::pin(async move {
+                            let message = __rt::decode_payload_as(
+                                    "application/json",
+                                    &envelope.payload,
+                                )
+                                .map_err(__rt::Failure::Decode)?;
+                            let reply = handler
+                                .fleet_orders_take_order_subscribe(message, ctx)
+                                .await
+                                .map_err(__rt::Failure::Handler)?;
+                            let () = reply;
+                            Ok(None)
+                        })
+                            as __rt::BoxFuture<
+                                'static,
+                                Result<Option<__rt::Reply>, __rt::Failure>,
+                            >
                     })
-                        as __rt::BoxFuture<
-                            'static,
-                            Result<Option<__rt::Reply>, __rt::Failure>,
-                        >
-                })
-            },
-        })
+                },
+            ),
+        )
 }
 /// Typed publishing for this application: one method per operation it sends (requests wait for their reply).
 #[derive(Debug, Clone)]
@@ -355,40 +353,38 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
         .with_document(ASYNCAPI)
         .mirror()
         .publishes("fleet-orders:TakeOrderSubscribe")
-        .route(__rt::Route {
-            operation: String::from("fleet-orders-done:Publisher"),
-            address: String::from("fleet-orders-done"),
-            options: __rt::SubscriberOptions {
-                group: None,
-                ..Default::default()
-            },
-            handler: {
-                let handler = handler.clone();
-                ::std::sync::Arc::new(move |
-                    envelope: ::std::sync::Arc<__rt::Envelope>,
-                    ctx: __rt::Context|
+        .subscribe(
+            __rt::Subscriber::decoding(
+                "fleet-orders-done:Publisher",
+                "fleet-orders-done",
                 {
                     let handler = handler.clone();
-                    Box::pin(async move {
-                        let message = __rt::decode_payload_as(
-                                "application/json",
-                                &envelope.payload,
-                            )
-                            .map_err(__rt::Failure::Decode)?;
-                        let reply = handler
-                            .fleet_orders_done_publisher(message, ctx)
-                            .await
-                            .map_err(__rt::Failure::Handler)?;
-                        let () = reply;
-                        Ok(None)
+                    ::std::sync::Arc::new(move |
+                        envelope: ::std::sync::Arc<__rt::Envelope>,
+                        ctx: __rt::Context|
+                    {
+                        let handler = handler.clone();
+                        Box::pin(async move {
+                            let message = __rt::decode_payload_as(
+                                    "application/json",
+                                    &envelope.payload,
+                                )
+                                .map_err(__rt::Failure::Decode)?;
+                            let reply = handler
+                                .fleet_orders_done_publisher(message, ctx)
+                                .await
+                                .map_err(__rt::Failure::Handler)?;
+                            let () = reply;
+                            Ok(None)
+                        })
+                            as __rt::BoxFuture<
+                                'static,
+                                Result<Option<__rt::Reply>, __rt::Failure>,
+                            >
                     })
-                        as __rt::BoxFuture<
-                            'static,
-                            Result<Option<__rt::Reply>, __rt::Failure>,
-                        >
-                })
-            },
-        })
+                },
+            ),
+        )
 }
 /// Typed publishing for a client of this application: one method per operation it sends (requests wait for their reply).
 #[derive(Debug, Clone)]

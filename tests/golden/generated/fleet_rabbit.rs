@@ -306,12 +306,38 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     __rt::Router::new()
         .with_document(ASYNCAPI)
         .publishes("fleet-orders-done:_:Publisher")
-        .route(__rt::Route {
-            operation: String::from("fleet-orders:_:TakeOrderSubscribe"),
-            address: String::from("fleet-orders"),
-            options: __rt::SubscriberOptions {
-                group: None,
-                bindings: __rt::Bindings {
+        .subscribe(
+            __rt::Subscriber::decoding(
+                    "fleet-orders:_:TakeOrderSubscribe",
+                    "fleet-orders",
+                    {
+                        let handler = handler.clone();
+                        ::std::sync::Arc::new(move |
+                            envelope: ::std::sync::Arc<__rt::Envelope>,
+                            ctx: __rt::Context|
+                        {
+                            let handler = handler.clone();
+                            Box::pin(async move {
+                                let message = __rt::decode_payload_as(
+                                        "application/json",
+                                        &envelope.payload,
+                                    )
+                                    .map_err(__rt::Failure::Decode)?;
+                                let reply = handler
+                                    .fleet_orders_take_order_subscribe(message, ctx)
+                                    .await
+                                    .map_err(__rt::Failure::Handler)?;
+                                let () = reply;
+                                Ok(None)
+                            })
+                                as __rt::BoxFuture<
+                                    'static,
+                                    Result<Option<__rt::Reply>, __rt::Failure>,
+                                >
+                        })
+                    },
+                )
+                .bindings(__rt::Bindings {
                     amqp: Some(__rt::AmqpBindings {
                         is_queue: true,
                         exchange: None,
@@ -329,36 +355,8 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                     }),
                     redis: None,
                     parameterized: false,
-                },
-                ..Default::default()
-            },
-            handler: {
-                let handler = handler.clone();
-                ::std::sync::Arc::new(move |
-                    envelope: ::std::sync::Arc<__rt::Envelope>,
-                    ctx: __rt::Context|
-                {
-                    let handler = handler.clone();
-                    Box::pin(async move {
-                        let message = __rt::decode_payload_as(
-                                "application/json",
-                                &envelope.payload,
-                            )
-                            .map_err(__rt::Failure::Decode)?;
-                        let reply = handler
-                            .fleet_orders_take_order_subscribe(message, ctx)
-                            .await
-                            .map_err(__rt::Failure::Handler)?;
-                        let () = reply;
-                        Ok(None)
-                    })
-                        as __rt::BoxFuture<
-                            'static,
-                            Result<Option<__rt::Reply>, __rt::Failure>,
-                        >
-                })
-            },
-        })
+                }),
+        )
 }
 /// Typed publishing for this application: one method per operation it sends (requests wait for their reply).
 #[derive(Debug, Clone)]
@@ -419,12 +417,38 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
         .with_document(ASYNCAPI)
         .mirror()
         .publishes("fleet-orders:_:TakeOrderSubscribe")
-        .route(__rt::Route {
-            operation: String::from("fleet-orders-done:_:Publisher"),
-            address: String::from("fleet-orders-done"),
-            options: __rt::SubscriberOptions {
-                group: None,
-                bindings: __rt::Bindings {
+        .subscribe(
+            __rt::Subscriber::decoding(
+                    "fleet-orders-done:_:Publisher",
+                    "fleet-orders-done",
+                    {
+                        let handler = handler.clone();
+                        ::std::sync::Arc::new(move |
+                            envelope: ::std::sync::Arc<__rt::Envelope>,
+                            ctx: __rt::Context|
+                        {
+                            let handler = handler.clone();
+                            Box::pin(async move {
+                                let message = __rt::decode_payload_as(
+                                        "application/json",
+                                        &envelope.payload,
+                                    )
+                                    .map_err(__rt::Failure::Decode)?;
+                                let reply = handler
+                                    .fleet_orders_done_publisher(message, ctx)
+                                    .await
+                                    .map_err(__rt::Failure::Handler)?;
+                                let () = reply;
+                                Ok(None)
+                            })
+                                as __rt::BoxFuture<
+                                    'static,
+                                    Result<Option<__rt::Reply>, __rt::Failure>,
+                                >
+                        })
+                    },
+                )
+                .bindings(__rt::Bindings {
                     amqp: Some(__rt::AmqpBindings {
                         is_queue: false,
                         exchange: None,
@@ -436,36 +460,8 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
                     }),
                     redis: None,
                     parameterized: false,
-                },
-                ..Default::default()
-            },
-            handler: {
-                let handler = handler.clone();
-                ::std::sync::Arc::new(move |
-                    envelope: ::std::sync::Arc<__rt::Envelope>,
-                    ctx: __rt::Context|
-                {
-                    let handler = handler.clone();
-                    Box::pin(async move {
-                        let message = __rt::decode_payload_as(
-                                "application/json",
-                                &envelope.payload,
-                            )
-                            .map_err(__rt::Failure::Decode)?;
-                        let reply = handler
-                            .fleet_orders_done_publisher(message, ctx)
-                            .await
-                            .map_err(__rt::Failure::Handler)?;
-                        let () = reply;
-                        Ok(None)
-                    })
-                        as __rt::BoxFuture<
-                            'static,
-                            Result<Option<__rt::Reply>, __rt::Failure>,
-                        >
-                })
-            },
-        })
+                }),
+        )
 }
 /// Typed publishing for a client of this application: one method per operation it sends (requests wait for their reply).
 #[derive(Debug, Clone)]

@@ -547,70 +547,75 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     let handler = ::std::sync::Arc::new(handler);
     __rt::Router::new()
         .with_document(ASYNCAPI)
-        .route(__rt::Route {
-            operation: String::from("handleOrder"),
-            address: String::from("stores.{storeId}.orders"),
-            options: __rt::SubscriberOptions {
-                group: None,
-                bindings: __rt::Bindings {
+        .subscribe(
+            __rt::Subscriber::decoding(
+                    "handleOrder",
+                    "stores.{storeId}.orders",
+                    {
+                        let handler = handler.clone();
+                        ::std::sync::Arc::new(move |
+                            envelope: ::std::sync::Arc<__rt::Envelope>,
+                            ctx: __rt::Context|
+                        {
+                            let handler = handler.clone();
+                            Box::pin(async move {
+                                let message = messages::HandleOrderMessage::decode(
+                                        &envelope,
+                                    )
+                                    .map_err(__rt::Failure::Decode)?;
+                                let params = channels::OrderRequests::parse(
+                                        &envelope.channel,
+                                    )
+                                    .ok_or_else(|| {
+                                        __rt::Failure::Decode(
+                                            format!(
+                                                "address `{}` does not match `{}`", envelope.channel,
+                                                channels::OrderRequests::ADDRESS
+                                            ),
+                                        )
+                                    })?;
+                                let headers = messages::HandleOrderHeaders::decode(
+                                        &message,
+                                        &envelope.headers,
+                                    )
+                                    .map_err(__rt::Failure::Decode)?;
+                                let reply = handler
+                                    .handle_order(message, params, headers, ctx)
+                                    .await
+                                    .map_err(__rt::Failure::Handler)?;
+                                if envelope.reply_to.is_none() {
+                                    return Ok(None);
+                                }
+                                let payload = __rt::encode_payload_as(
+                                        "application/json",
+                                        &reply,
+                                    )
+                                    .map_err(|e| __rt::Failure::Handler(
+                                        __rt::HandlerError::new(
+                                            format!("cannot encode the reply: {e}"),
+                                        ),
+                                    ))?;
+                                Ok(
+                                    Some(__rt::Reply {
+                                        payload,
+                                        content_type: Some(String::from("application/json")),
+                                        ..Default::default()
+                                    }),
+                                )
+                            })
+                                as __rt::BoxFuture<
+                                    'static,
+                                    Result<Option<__rt::Reply>, __rt::Failure>,
+                                >
+                        })
+                    },
+                )
+                .bindings(__rt::Bindings {
                     amqp: None,
                     redis: None,
                     parameterized: true,
-                },
-                ..Default::default()
-            },
-            handler: {
-                let handler = handler.clone();
-                ::std::sync::Arc::new(move |
-                    envelope: ::std::sync::Arc<__rt::Envelope>,
-                    ctx: __rt::Context|
-                {
-                    let handler = handler.clone();
-                    Box::pin(async move {
-                        let message = messages::HandleOrderMessage::decode(&envelope)
-                            .map_err(__rt::Failure::Decode)?;
-                        let params = channels::OrderRequests::parse(&envelope.channel)
-                            .ok_or_else(|| {
-                                __rt::Failure::Decode(
-                                    format!(
-                                        "address `{}` does not match `{}`", envelope.channel,
-                                        channels::OrderRequests::ADDRESS
-                                    ),
-                                )
-                            })?;
-                        let headers = messages::HandleOrderHeaders::decode(
-                                &message,
-                                &envelope.headers,
-                            )
-                            .map_err(__rt::Failure::Decode)?;
-                        let reply = handler
-                            .handle_order(message, params, headers, ctx)
-                            .await
-                            .map_err(__rt::Failure::Handler)?;
-                        if envelope.reply_to.is_none() {
-                            return Ok(None);
-                        }
-                        let payload = __rt::encode_payload_as("application/json", &reply)
-                            .map_err(|e| __rt::Failure::Handler(
-                                __rt::HandlerError::new(
-                                    format!("cannot encode the reply: {e}"),
-                                ),
-                            ))?;
-                        Ok(
-                            Some(__rt::Reply {
-                                payload,
-                                content_type: Some(String::from("application/json")),
-                                ..Default::default()
-                            }),
-                        )
-                    })
-                        as __rt::BoxFuture<
-                            'static,
-                            Result<Option<__rt::Reply>, __rt::Failure>,
-                        >
-                })
-            },
-        })
+                }),
+        )
 }
 /// Typed publishing for this application: one method per operation it sends (requests wait for their reply).
 #[derive(Debug, Clone)]

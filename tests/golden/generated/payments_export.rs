@@ -569,90 +569,86 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     __rt::Router::new()
         .with_document(ASYNCAPI)
         .publishes("billing.receipts:Publisher")
-        .route(__rt::Route {
-            operation: String::from("billing.logs.{level}:OnLogSubscribe"),
-            address: String::from("billing.logs.{level}"),
-            options: __rt::SubscriberOptions {
-                group: None,
-                bindings: __rt::Bindings {
+        .subscribe(
+            __rt::Subscriber::decoding(
+                    "billing.logs.{level}:OnLogSubscribe",
+                    "billing.logs.{level}",
+                    {
+                        let handler = handler.clone();
+                        ::std::sync::Arc::new(move |
+                            envelope: ::std::sync::Arc<__rt::Envelope>,
+                            ctx: __rt::Context|
+                        {
+                            let handler = handler.clone();
+                            Box::pin(async move {
+                                let message = __rt::decode_payload_as(
+                                        "application/json",
+                                        &envelope.payload,
+                                    )
+                                    .map_err(__rt::Failure::Decode)?;
+                                let params = channels::BillingLogsLevelOnLog::parse(
+                                        &envelope.channel,
+                                    )
+                                    .ok_or_else(|| {
+                                        __rt::Failure::Decode(
+                                            format!(
+                                                "address `{}` does not match `{}`", envelope.channel,
+                                                channels::BillingLogsLevelOnLog::ADDRESS
+                                            ),
+                                        )
+                                    })?;
+                                let reply = handler
+                                    .billing_logs_level_on_log_subscribe(message, params, ctx)
+                                    .await
+                                    .map_err(__rt::Failure::Handler)?;
+                                let () = reply;
+                                Ok(None)
+                            })
+                                as __rt::BoxFuture<
+                                    'static,
+                                    Result<Option<__rt::Reply>, __rt::Failure>,
+                                >
+                        })
+                    },
+                )
+                .bindings(__rt::Bindings {
                     amqp: None,
                     redis: None,
                     parameterized: true,
-                },
-                ..Default::default()
-            },
-            handler: {
-                let handler = handler.clone();
-                ::std::sync::Arc::new(move |
-                    envelope: ::std::sync::Arc<__rt::Envelope>,
-                    ctx: __rt::Context|
+                }),
+        )
+        .subscribe(
+            __rt::Subscriber::decoding(
+                "billing.payments:OnPaymentSubscribe",
+                "billing.payments",
                 {
                     let handler = handler.clone();
-                    Box::pin(async move {
-                        let message = __rt::decode_payload_as(
-                                "application/json",
-                                &envelope.payload,
-                            )
-                            .map_err(__rt::Failure::Decode)?;
-                        let params = channels::BillingLogsLevelOnLog::parse(
-                                &envelope.channel,
-                            )
-                            .ok_or_else(|| {
-                                __rt::Failure::Decode(
-                                    format!(
-                                        "address `{}` does not match `{}`", envelope.channel,
-                                        channels::BillingLogsLevelOnLog::ADDRESS
-                                    ),
+                    ::std::sync::Arc::new(move |
+                        envelope: ::std::sync::Arc<__rt::Envelope>,
+                        ctx: __rt::Context|
+                    {
+                        let handler = handler.clone();
+                        Box::pin(async move {
+                            let message = __rt::decode_payload_as(
+                                    "application/json",
+                                    &envelope.payload,
                                 )
-                            })?;
-                        let reply = handler
-                            .billing_logs_level_on_log_subscribe(message, params, ctx)
-                            .await
-                            .map_err(__rt::Failure::Handler)?;
-                        let () = reply;
-                        Ok(None)
+                                .map_err(__rt::Failure::Decode)?;
+                            let reply = handler
+                                .billing_payments_on_payment_subscribe(message, ctx)
+                                .await
+                                .map_err(__rt::Failure::Handler)?;
+                            let () = reply;
+                            Ok(None)
+                        })
+                            as __rt::BoxFuture<
+                                'static,
+                                Result<Option<__rt::Reply>, __rt::Failure>,
+                            >
                     })
-                        as __rt::BoxFuture<
-                            'static,
-                            Result<Option<__rt::Reply>, __rt::Failure>,
-                        >
-                })
-            },
-        })
-        .route(__rt::Route {
-            operation: String::from("billing.payments:OnPaymentSubscribe"),
-            address: String::from("billing.payments"),
-            options: __rt::SubscriberOptions {
-                group: None,
-                ..Default::default()
-            },
-            handler: {
-                let handler = handler.clone();
-                ::std::sync::Arc::new(move |
-                    envelope: ::std::sync::Arc<__rt::Envelope>,
-                    ctx: __rt::Context|
-                {
-                    let handler = handler.clone();
-                    Box::pin(async move {
-                        let message = __rt::decode_payload_as(
-                                "application/json",
-                                &envelope.payload,
-                            )
-                            .map_err(__rt::Failure::Decode)?;
-                        let reply = handler
-                            .billing_payments_on_payment_subscribe(message, ctx)
-                            .await
-                            .map_err(__rt::Failure::Handler)?;
-                        let () = reply;
-                        Ok(None)
-                    })
-                        as __rt::BoxFuture<
-                            'static,
-                            Result<Option<__rt::Reply>, __rt::Failure>,
-                        >
-                })
-            },
-        })
+                },
+            ),
+        )
 }
 /// Typed publishing for this application: one method per operation it sends (requests wait for their reply).
 #[derive(Debug, Clone)]

@@ -1223,58 +1223,56 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     __rt::Router::new()
         .with_document(ASYNCAPI)
         .publishes("publishAudit")
-        .route(__rt::Route {
-            operation: String::from("onShipment"),
-            address: String::from("tenants.{tenant}.regions.{region}.shipments"),
-            options: __rt::SubscriberOptions {
-                group: None,
-                bindings: __rt::Bindings {
+        .subscribe(
+            __rt::Subscriber::decoding(
+                    "onShipment",
+                    "tenants.{tenant}.regions.{region}.shipments",
+                    {
+                        let handler = handler.clone();
+                        ::std::sync::Arc::new(move |
+                            envelope: ::std::sync::Arc<__rt::Envelope>,
+                            ctx: __rt::Context|
+                        {
+                            let handler = handler.clone();
+                            Box::pin(async move {
+                                let message = __rt::decode_payload_as(
+                                        "application/json",
+                                        &envelope.payload,
+                                    )
+                                    .map_err(__rt::Failure::Decode)?;
+                                let params = channels::Shipments::parse(&envelope.channel)
+                                    .ok_or_else(|| {
+                                        __rt::Failure::Decode(
+                                            format!(
+                                                "address `{}` does not match `{}`", envelope.channel,
+                                                channels::Shipments::ADDRESS
+                                            ),
+                                        )
+                                    })?;
+                                let headers: models::ShipmentEventHeaders = __rt::decode_headers(
+                                        &envelope.headers,
+                                    )
+                                    .map_err(__rt::Failure::Decode)?;
+                                let reply = handler
+                                    .on_shipment(message, params, headers, ctx)
+                                    .await
+                                    .map_err(__rt::Failure::Handler)?;
+                                let () = reply;
+                                Ok(None)
+                            })
+                                as __rt::BoxFuture<
+                                    'static,
+                                    Result<Option<__rt::Reply>, __rt::Failure>,
+                                >
+                        })
+                    },
+                )
+                .bindings(__rt::Bindings {
                     amqp: None,
                     redis: None,
                     parameterized: true,
-                },
-                ..Default::default()
-            },
-            handler: {
-                let handler = handler.clone();
-                ::std::sync::Arc::new(move |
-                    envelope: ::std::sync::Arc<__rt::Envelope>,
-                    ctx: __rt::Context|
-                {
-                    let handler = handler.clone();
-                    Box::pin(async move {
-                        let message = __rt::decode_payload_as(
-                                "application/json",
-                                &envelope.payload,
-                            )
-                            .map_err(__rt::Failure::Decode)?;
-                        let params = channels::Shipments::parse(&envelope.channel)
-                            .ok_or_else(|| {
-                                __rt::Failure::Decode(
-                                    format!(
-                                        "address `{}` does not match `{}`", envelope.channel,
-                                        channels::Shipments::ADDRESS
-                                    ),
-                                )
-                            })?;
-                        let headers: models::ShipmentEventHeaders = __rt::decode_headers(
-                                &envelope.headers,
-                            )
-                            .map_err(__rt::Failure::Decode)?;
-                        let reply = handler
-                            .on_shipment(message, params, headers, ctx)
-                            .await
-                            .map_err(__rt::Failure::Handler)?;
-                        let () = reply;
-                        Ok(None)
-                    })
-                        as __rt::BoxFuture<
-                            'static,
-                            Result<Option<__rt::Reply>, __rt::Failure>,
-                        >
-                })
-            },
-        })
+                }),
+        )
 }
 /// Typed publishing for this application: one method per operation it sends (requests wait for their reply).
 #[derive(Debug, Clone)]
