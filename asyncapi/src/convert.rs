@@ -1061,19 +1061,7 @@ fn deref_local(root: &Map<String, Value>, v: &Value) -> Value {
 
 /// What a chain of local `$ref`s ends at (at most 32 steps).
 fn follow<'a>(root: &'a Map<String, Value>, v: &'a Value) -> &'a Value {
-    let mut cur = v;
-    for _ in 0..32 {
-        match cur
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| resolve_pointer(root, p))
-        {
-            Some(next) => cur = next,
-            None => break,
-        }
-    }
-    cur
+    crate::pointer::follow_refs(v, |p| resolve_pointer(root, p))
 }
 
 /// A 3.x operation's message reference -> the 2.x message: a reference to

@@ -67,19 +67,7 @@ struct Page<'d> {
 
 impl Page<'_> {
     fn resolve<'v>(&'v self, v: &'v Value) -> &'v Value {
-        let mut cur = v;
-        for _ in 0..32 {
-            match cur
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix('#'))
-                .and_then(|p| self.doc.pointer(p))
-            {
-                Some(next) => cur = next,
-                None => break,
-            }
-        }
-        cur
+        crate::pointer::follow_refs(v, |p| self.doc.pointer(p))
     }
 
     /// The name the last `$ref` of a chain gives (a channel's message that

@@ -75,6 +75,28 @@ where
     out
 }
 
+/// Where a chain of local `$ref`s starting at `v` ends (at most 32 steps;
+/// `v` itself when it is no local reference, or one `resolve` cannot
+/// find). `resolve` looks a pointer (without its `#`) up in the document.
+pub fn follow_refs<'a>(
+    v: &'a serde_json::Value,
+    resolve: impl Fn(&str) -> Option<&'a serde_json::Value>,
+) -> &'a serde_json::Value {
+    let mut cur = v;
+    for _ in 0..32 {
+        match cur
+            .get("$ref")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(&resolve)
+        {
+            Some(next) => cur = next,
+            None => break,
+        }
+    }
+    cur
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,19 +121,7 @@ impl<'a> Side<'a> {
     }
 
     fn resolve<'v>(&'v self, v: &'v Value) -> &'v Value {
-        let mut cur = v;
-        for _ in 0..32 {
-            match cur
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix('#'))
-                .and_then(|p| self.doc.pointer(p))
-            {
-                Some(next) => cur = next,
-                None => break,
-            }
-        }
-        cur
+        faststream_asyncapi::pointer::follow_refs(v, |p| self.doc.pointer(p))
     }
 
     /// Where a local `$ref` points (or the pointer itself when `v` is no
