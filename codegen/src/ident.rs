@@ -228,6 +228,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn snake_idents() {
+        assert_eq!(snake_ident("orders-service"), "orders_service");
+        assert_eq!(snake_ident("2fa"), "_2fa");
+    }
+
+    #[test]
     fn cursed_names() {
         assert_eq!(field_name("type", "f"), "r#type");
         assert_eq!(field_name("ref", "f"), "r#ref");

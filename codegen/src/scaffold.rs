@@ -141,10 +141,6 @@ struct Readme<'a> {
     has_replies: bool,
 }
 
-fn snake(s: &str) -> String {
-    crate::ident::snake_ident(s)
-}
-
 /// Writes the service crate into `dir` (which must not exist, or be
 /// empty); returns the files written, relative to `dir`.
 pub fn scaffold(new: &NewService, dir: &Path) -> Result<Vec<PathBuf>, String> {
@@ -214,12 +210,12 @@ pub fn scaffold(new: &NewService, dir: &Path) -> Result<Vec<PathBuf>, String> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "asyncapi".into());
-    let module = snake(&stem);
+    let module = crate::ident::snake_ident(&stem);
     let spec_file = format!("{module}.yaml");
     let settings = Settings::default();
     let generated =
         crate::generate(document, &settings, &spec_file).map_err(|d| d.message.clone())?;
-    let crate_ident = snake(&new.name);
+    let crate_ident = crate::ident::snake_ident(&new.name);
     let title = bundled
         .pointer("/info/title")
         .and_then(serde_json::Value::as_str)
@@ -273,7 +269,6 @@ pub fn scaffold(new: &NewService, dir: &Path) -> Result<Vec<PathBuf>, String> {
         Broker::Kafka => "Kafka",
         Broker::Mqtt => "MQTT",
     };
-    let render = |t: &dyn DynRender| t.render_text();
     let mut files: Vec<(PathBuf, String)> = vec![
         (
             "Cargo.toml".into(),
@@ -392,28 +387,11 @@ pub fn scaffold(new: &NewService, dir: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Renders a template as text, ending with one newline.
-trait DynRender {
-    fn render_text(&self) -> Result<String, String>;
-}
-
-impl<T: Template> DynRender for T {
-    fn render_text(&self) -> Result<String, String> {
-        let mut text = self.render().map_err(|e| format!("template: {e}"))?;
-        // Blank lines the template's tags leave, squeezed.
-        while text.contains("\n\n\n") {
-            text = text.replace("\n\n\n", "\n\n");
-        }
-        Ok(format!("{}\n", text.trim_end()))
+fn render(template: &impl Template) -> Result<String, String> {
+    let mut text = template.render().map_err(|e| format!("template: {e}"))?;
+    // Blank lines the template's tags leave, squeezed.
+    while text.contains("\n\n\n") {
+        text = text.replace("\n\n\n", "\n\n");
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names() {
-        assert_eq!(snake("orders-service"), "orders_service");
-        assert_eq!(snake("2fa"), "_2fa");
-    }
+    Ok(format!("{}\n", text.trim_end()))
 }
