@@ -188,6 +188,16 @@ fn serve_answers_and_follows_changes() {
     .unwrap();
     let changed = wait_for("/", "a-fresh-note");
     let version_after = get(port, "/version").unwrap_or_default();
+    // The spec itself changes.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let spec = dir.join("orders.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        text.replacen("title: Orders", "title: Renamed-Orders", 1),
+    )
+    .unwrap();
+    let retitled = wait_for("/", "Renamed-Orders");
     child.kill().unwrap();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
@@ -196,4 +206,5 @@ fn serve_answers_and_follows_changes() {
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
     assert!(changed, "the changed page was not served");
     assert!(version_after.ends_with("\r\n\r\n1"), "{version_after}");
+    assert!(retitled, "the page of the changed spec was not served");
 }
