@@ -129,6 +129,10 @@ impl fmt::Debug for Delivery {
 /// no task and no hand-over per message) a stream the worker polls itself.
 pub struct Subscription {
     inner: SubscriptionInner,
+    /// Fires when the adapter has let go of what the subscription held on
+    /// the broker (a Kafka consumer left its group), after the
+    /// subscription is dropped.
+    closed: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 enum SubscriptionInner {
@@ -146,6 +150,7 @@ impl Subscription {
     pub fn new(rx: mpsc::Receiver<Delivery>) -> Subscription {
         Subscription {
             inner: SubscriptionInner::Channel(rx),
+            closed: None,
         }
     }
 
@@ -155,6 +160,7 @@ impl Subscription {
     ) -> Subscription {
         Subscription {
             inner: SubscriptionInner::Stream(Box::pin(stream)),
+            closed: None,
         }
     }
 
@@ -169,6 +175,24 @@ impl Subscription {
         F: FnMut(S::Item) -> Option<Delivery> + Unpin + Send + 'static,
     {
         Subscription::from_stream(Converted { messages, convert })
+    }
+
+    /// A subscription whose adapter says, on `closed`, when it has let go
+    /// of the broker after the subscription was dropped.
+    pub fn with_close_signal(mut self, closed: tokio::sync::oneshot::Receiver<()>) -> Subscription {
+        self.closed = Some(closed);
+        self
+    }
+
+    /// Drops the subscription and waits (up to `timeout`) until the adapter
+    /// has let go of the broker, so that what the subscription used (a
+    /// topic, a consumer group) can be removed safely afterwards.
+    pub async fn close(mut self, timeout: std::time::Duration) {
+        let closed = self.closed.take();
+        drop(self);
+        if let Some(closed) = closed {
+            let _ = tokio::time::timeout(timeout, closed).await;
+        }
     }
 
     /// The next delivery; `None` when the subscription ended.

@@ -17,6 +17,9 @@ pub struct ConnectOptions {
     /// User name (NATS, RabbitMQ, Redis ACL user). A user in the URL wins.
     pub user: Option<String>,
     pub password: Option<String>,
+    /// Kafka's SASL mechanism: `PLAIN` (the default), `SCRAM-SHA-256` or
+    /// `SCRAM-SHA-512`.
+    pub sasl_mechanism: Option<String>,
     /// NATS token.
     pub token: Option<String>,
     /// NATS `.creds` file (JWT and nkey seed).
@@ -40,6 +43,7 @@ impl fmt::Debug for ConnectOptions {
         f.debug_struct("ConnectOptions")
             .field("user", &self.user)
             .field("password", &secret(&self.password))
+            .field("sasl_mechanism", &self.sasl_mechanism)
             .field("token", &secret(&self.token))
             .field("creds_file", &self.creds_file)
             .field("ca_file", &self.ca_file)
@@ -54,8 +58,8 @@ impl fmt::Debug for ConnectOptions {
 impl ConnectOptions {
     /// Options from the environment variables `<PREFIX>_USER`,
     /// `_PASSWORD`, `_TOKEN`, `_CREDS`, `_CA_FILE`, `_CERT_FILE`,
-    /// `_KEY_FILE` and `_TLS` (`1` or `true`), for the prefixes `NATS`,
-    /// `REDIS` and `AMQP`. Empty values count as unset.
+    /// `_KEY_FILE`, `_TLS` (`1` or `true`) and `_SASL_MECHANISM`, for the
+    /// prefixes `NATS`, `REDIS`, `AMQP`, `KAFKA` and `MQTT`. Empty values count as unset.
     pub fn from_env(prefix: &str) -> ConnectOptions {
         ConnectOptions::from_lookup(prefix, |k| std::env::var(k).ok())
     }
@@ -66,6 +70,7 @@ impl ConnectOptions {
         ConnectOptions {
             user: var("USER"),
             password: var("PASSWORD"),
+            sasl_mechanism: var("SASL_MECHANISM"),
             token: var("TOKEN"),
             creds_file: var("CREDS").map(PathBuf::from),
             ca_file: var("CA_FILE").map(PathBuf::from),
@@ -176,6 +181,12 @@ pub enum Authentication {
     Credentials,
     /// A TLS client certificate.
     ClientCertificate,
+    /// Kafka SASL/PLAIN: a user name and password.
+    SaslPlain,
+    /// Kafka SASL/SCRAM-SHA-256.
+    ScramSha256,
+    /// Kafka SASL/SCRAM-SHA-512.
+    ScramSha512,
 }
 
 impl Authentication {
@@ -186,6 +197,9 @@ impl Authentication {
             Authentication::Token => "token",
             Authentication::Credentials => "nats-credentials",
             Authentication::ClientCertificate => "client-certificate",
+            Authentication::SaslPlain => "user-password",
+            Authentication::ScramSha256 => "scram256",
+            Authentication::ScramSha512 => "scram512",
         }
     }
 
@@ -203,6 +217,9 @@ impl Authentication {
                 "description": "NATS credentials: a user JWT and the NKey that signs for it."
             }),
             Authentication::ClientCertificate => serde_json::json!({"type": "X509"}),
+            Authentication::SaslPlain => serde_json::json!({"type": "plain"}),
+            Authentication::ScramSha256 => serde_json::json!({"type": "scramSha256"}),
+            Authentication::ScramSha512 => serde_json::json!({"type": "scramSha512"}),
         }
     }
 }
@@ -253,6 +270,9 @@ impl ServerInfo {
             "tls" => "nats",
             "redis" if options.tls => "rediss",
             "amqp" if options.tls => "amqps",
+            "kafka" if options.tls => "kafka-secure",
+            "ssl" | "sasl_ssl" => "kafka-secure",
+            "mqtt" if options.tls => "mqtts",
             other => other,
         }
         .to_owned();
@@ -271,7 +291,20 @@ impl ServerInfo {
             }
         }
         if options.user.is_some() || options.password.is_some() {
-            add(Authentication::UserPassword);
+            add(if protocol.starts_with("kafka") {
+                match options
+                    .sasl_mechanism
+                    .as_deref()
+                    .map(str::to_ascii_uppercase)
+                    .as_deref()
+                {
+                    Some("SCRAM-SHA-256") => Authentication::ScramSha256,
+                    Some("SCRAM-SHA-512") => Authentication::ScramSha512,
+                    _ => Authentication::SaslPlain,
+                }
+            } else {
+                Authentication::UserPassword
+            });
         }
         if options.token.is_some() {
             add(Authentication::Token);
@@ -399,6 +432,8 @@ pub async fn connect(server: &Server) -> Result<Arc<dyn Broker>, BrokerError> {
         let prefix = match server.protocol.to_ascii_lowercase().as_str() {
             "redis" | "rediss" => "REDIS",
             "amqp" | "amqps" => "AMQP",
+            "kafka" | "kafka-secure" => "KAFKA",
+            "mqtt" | "mqtts" | "secure-mqtt" => "MQTT",
             _ => "NATS",
         };
         let info = ServerInfo::describe(&url, &ConnectOptions::from_env(prefix)).named(server.name);
@@ -466,10 +501,24 @@ pub async fn connect(server: &Server) -> Result<Arc<dyn Broker>, BrokerError> {
             #[cfg(not(feature = "amqp"))]
             missing("amqp")
         }
+        "kafka" | "kafka-secure" => {
+            #[cfg(feature = "kafka")]
+            {
+                let broker = crate::kafka::KafkaBroker::connect_with(
+                    &url,
+                    ConnectOptions::from_env("KAFKA"),
+                    crate::kafka::KafkaSettings::default(),
+                )
+                .await?;
+                Ok(Arc::new(broker))
+            }
+            #[cfg(not(feature = "kafka"))]
+            missing("kafka")
+        }
         _ => Err(BrokerError::new(
             BrokerErrorKind::Refused,
             format!(
-                "server `{}` speaks {protocol}, which has no adapter yet (NATS, Redis and RabbitMQ do)",
+                "server `{}` speaks {protocol}, which has no adapter yet (NATS, Redis, RabbitMQ and Kafka do)",
                 server.name
             ),
         )),

@@ -29,6 +29,8 @@ pub mod validate;
 
 #[cfg(feature = "amqp")]
 pub use brokers::amqp;
+#[cfg(feature = "kafka")]
+pub use brokers::kafka;
 pub use brokers::memory;
 #[cfg(feature = "nats")]
 pub use brokers::nats;

@@ -45,6 +45,10 @@ struct Fixture {
     params: bool,
     /// A nacked message comes back (else the broker is at most once).
     redelivers: bool,
+    /// Kafka: a partition's messages go to the handler one at a time, in
+    /// order, and the test's topics have this many partitions (publishing
+    /// picks one with `meta["partition"]`).
+    serial_partitions: Option<usize>,
 }
 
 impl Fixture {
@@ -57,6 +61,7 @@ impl Fixture {
             groups: true,
             params: true,
             redelivers: true,
+            serial_partitions: None,
         }
     }
 
@@ -487,22 +492,35 @@ async fn shutdown_finishes_in_flight(broker: Arc<dyn Broker>, fixture: Fixture) 
         Some(Duration::from_millis(300)),
     )
     .await;
+    // Where a partition's messages are handled one at a time (Kafka), one
+    // message per partition is in flight; the others wait in the broker.
+    let partitions = fixture.serial_partitions.unwrap_or(50);
     for i in 0..50 {
-        app.publisher()
-            .publish(Envelope::new(&address, format!("{i}")))
-            .await
-            .unwrap();
+        let mut envelope = Envelope::new(&address, format!("{i}"));
+        envelope
+            .meta
+            .insert("partition".into(), (i % partitions).to_string());
+        app.publisher().publish(envelope).await.unwrap();
     }
-    until("fifty in flight", || app.metrics().in_flight == 50).await;
+    let expected = partitions.min(50) as u64;
+    until("the messages in flight", || {
+        app.metrics().in_flight == expected
+    })
+    .await;
     let m = app.shutdown().await;
-    assert_eq!((m.handled, m.in_flight), (50, 0), "none lost at shutdown");
+    assert_eq!(
+        (m.handled, m.in_flight),
+        (expected, 0),
+        "none lost at shutdown"
+    );
 }
 
 async fn a_group_splits_the_work(broker: Arc<dyn Broker>, fixture: Fixture) {
     let address = unique(&fixture, "group");
     let (s1, s2) = (Arc::new(Seen::default()), Arc::new(Seen::default()));
     let options = SubscriberOptions {
-        group: Some("workers".into()),
+        // A group of this test's own (Kafka keeps groups between runs).
+        group: Some(format!("workers-{}", new_id())),
         ..SubscriberOptions::default()
     };
     let a = start(broker.clone(), &address, s1.clone(), options.clone(), None).await;
@@ -543,11 +561,12 @@ async fn order_is_kept_on_one_channel(broker: Arc<dyn Broker>, fixture: Fixture)
         ..SubscriberOptions::default()
     };
     let app = start(broker, &address, seen.clone(), options, None).await;
+    // One key: one Kafka partition (order is kept within a partition);
+    // the other brokers ignore it.
     for i in 0..100 {
-        app.publisher()
-            .publish(Envelope::new(&address, format!("{i}")))
-            .await
-            .unwrap();
+        let mut envelope = Envelope::new(&address, format!("{i}"));
+        envelope.meta.insert("key".into(), "one-key".into());
+        app.publisher().publish(envelope).await.unwrap();
     }
     until("all 100", || seen.messages.lock().unwrap().len() == 100).await;
     let got: Vec<Vec<u8>> = seen
@@ -887,3 +906,65 @@ suite!(
 
 #[cfg(feature = "amqp")]
 suite!(rabbitmq_broker, rabbitmq());
+
+/// Kafka (tansu or any Kafka): topics created per test with four
+/// partitions under `kconf.<id>.`, deleted when the test ends; dead letters
+/// in `<topic>.DLT`.
+#[cfg(feature = "kafka")]
+async fn kafka() -> Fixture {
+    use faststream::kafka::{KafkaBroker, KafkaSettings};
+    let url = std::env::var("FASTSTREAM_KAFKA_URL").unwrap_or_else(|_| "127.0.0.1:9092".into());
+    let settings = KafkaSettings {
+        create_topics: true,
+        partitions: 4,
+        ..KafkaSettings::default()
+    };
+    let broker = match KafkaBroker::connect_with(
+        &url,
+        faststream::ConnectOptions::default(),
+        settings,
+    )
+    .await
+    {
+        Ok(b) => b,
+        Err(e) => panic!(
+            "Kafka is not reachable at {url} ({e}); these tests need it (`cargo xtask ci` installs and starts tansu)"
+        ),
+    };
+    let root = format!("kconf.{}", new_id());
+    let (counter, cleaner, prefix) = (broker.clone(), broker.clone(), format!("{root}."));
+    let dead_prefix = prefix.clone();
+    Fixture {
+        root,
+        params: true,
+        serial_partitions: Some(4),
+        dead_letters: Some(Arc::new(move || {
+            let b = counter.clone();
+            let prefix = dead_prefix.clone();
+            Box::pin(async move {
+                let mut n = 0;
+                for t in b.topics_with_prefix(&prefix).await.expect("topics") {
+                    if t.ends_with(".DLT") {
+                        n += b.message_count(&t).await.expect("dead letters") as usize;
+                    }
+                }
+                n
+            })
+        })),
+        cleanup: Some(Arc::new(move || {
+            let b = cleaner.clone();
+            let prefix = prefix.clone();
+            Box::pin(async move {
+                let topics = b.topics_with_prefix(&prefix).await.expect("topics");
+                let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+                b.delete_topics(&names)
+                    .await
+                    .expect("the test topics are deleted");
+            })
+        })),
+        ..Fixture::new(Arc::new(broker))
+    }
+}
+
+#[cfg(feature = "kafka")]
+suite!(kafka_broker, kafka());

@@ -3,7 +3,8 @@
 //! - `cargo xtask ci`: check the local services the tests need, then run
 //!   `cargo fmt --check`, `cargo clippy -D warnings` and the whole test
 //!   suite. This is what `.ci/run` calls.
-//! - `cargo xtask services`: check the local brokers and report each one.
+//! - `cargo xtask services`: check the local brokers and report each one;
+//!   install tansu (the tests' Kafka) when missing and start it.
 //! - `cargo xtask demo`: validate, convert and generate Rust for the
 //!   project's example specs (the README's main command).
 //! - `cargo xtask interop-setup`: make the Python virtualenv with
@@ -21,7 +22,7 @@ fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
         "ci" => ci(),
-        "services" => services(),
+        "services" => services().and_then(|()| kafka_up(&tansu_setup()?)),
         "demo" => demo(),
         "interop-setup" => {
             interop_setup().map(|python| eprintln!("FastStream: {}", python.display()))
@@ -211,8 +212,118 @@ fn browser_setup() -> Result<(), String> {
     Ok(())
 }
 
+/// The tansu release the project runs as its Kafka.
+const TANSU_VERSION: &str = "0.6.0";
+/// Where the shared Kafka listens.
+const KAFKA_ADDR: &str = "127.0.0.1:9092";
+
+/// The tansu binary: `TANSU` when set, else the one `cargo install` put in
+/// cargo's bin folder (installed there when missing: about ten minutes).
+fn tansu_setup() -> Result<PathBuf, String> {
+    if let Some(t) = std::env::var_os("TANSU") {
+        return Ok(PathBuf::from(t));
+    }
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let tansu = home.join("bin").join("tansu");
+    let installed = Command::new(&tansu)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        eprintln!("tansu (Kafka for the tests) is missing: installing it (about ten minutes)");
+        let mut install = cargo();
+        install.args([
+            "install",
+            "tansu",
+            "--locked",
+            "--version",
+            TANSU_VERSION,
+            "--features",
+            "dynostore,libsql",
+        ]);
+        // Its own target folder: the workspace's is not locked meanwhile.
+        install.env("CARGO_TARGET_DIR", target_dir().join("tansu-build"));
+        run(install).map_err(|e| format!("{e} (the Kafka tests need tansu)"))?;
+    }
+    Ok(tansu)
+}
+
+/// Starts the shared Kafka (tansu, in-memory storage) on 127.0.0.1:9092
+/// unless something listens there already; it keeps running after
+/// `xtask` ends, as the other local brokers do.
+fn kafka_up(tansu: &Path) -> Result<(), String> {
+    let addr: SocketAddr = KAFKA_ADDR.parse().map_err(|e| format!("{e}"))?;
+    if up(&addr) {
+        eprintln!("service Kafka at {addr}: up");
+        return Ok(());
+    }
+    let log = target_dir().join("tansu.log");
+    std::fs::create_dir_all(target_dir()).map_err(|e| e.to_string())?;
+    let out = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    eprintln!(
+        "service Kafka at {addr}: down, starting tansu (log: {})",
+        log.display()
+    );
+    Command::new("setsid")
+        .arg(tansu)
+        .args([
+            "broker",
+            "--listener-url",
+            &format!("tcp://{KAFKA_ADDR}"),
+            "--advertised-listener-url",
+            &format!("tcp://{KAFKA_ADDR}"),
+            "--storage-engine",
+            "memory://tansu/",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", tansu.display()))?;
+    for _ in 0..150 {
+        if up(&addr) {
+            eprintln!("service Kafka at {addr}: up (tansu)");
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err(format!(
+        "tansu did not listen on {addr} within 30 s (see {})",
+        log.display()
+    ))
+}
+
+/// The C headers the Kafka adapter's librdkafka builds against (OpenSSL,
+/// for TLS and SCRAM), installed with apt when missing.
+fn build_packages() -> Result<(), String> {
+    if Path::new("/usr/include/openssl/ssl.h").is_file() {
+        return Ok(());
+    }
+    let install = || {
+        let mut apt = Command::new("apt-get");
+        apt.args(["install", "-y", "-q", "libssl-dev"]);
+        run(apt)
+    };
+    if install().is_err() {
+        let mut update = Command::new("apt-get");
+        update.args(["update", "-q"]);
+        run(update)?;
+        install().map_err(|e| {
+            format!("{e} (librdkafka, the Kafka adapter's client, builds against OpenSSL: apt-get install libssl-dev)")
+        })?;
+    }
+    Ok(())
+}
+
 fn ci() -> Result<(), String> {
+    build_packages()?;
     services()?;
+    let tansu = tansu_setup()?;
+    kafka_up(&tansu)?;
     let python = interop_setup()?;
     let parser = parser_setup()?;
     browser_setup()?;
@@ -238,6 +349,7 @@ fn ci() -> Result<(), String> {
     let mut test = cargo();
     test.args(["test", "--workspace", "--all-features"])
         .env("FASTSTREAM_PYTHON", &python)
+        .env("FASTSTREAM_TANSU", &tansu)
         .env("ASYNCAPI_PARSER_DIR", &parser);
     if !with_corpus {
         test.env("FASTSTREAM_CORPUS_ABSENT", "skip");

@@ -119,6 +119,9 @@ impl Worker {
             tracing::warn!(operation = %this.route.operation, abandoned = in_flight.len(), "shutdown timeout: abandoning in-flight messages (they will be redelivered where the broker supports it)");
         }
         drop(in_flight);
+        // The subscription goes, and the adapter lets go of the broker
+        // before the route counts as stopped.
+        sub.close(grace.max(Duration::from_secs(1))).await;
         this.metrics.subscribers.fetch_sub(1, Ordering::Relaxed);
     }
 
