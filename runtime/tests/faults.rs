@@ -6,19 +6,25 @@
 //! consuming.
 //!
 //! Durable consumption only: JetStream (file storage), Redis streams (AOF,
-//! fsync on every write) and RabbitMQ durable queues (persistent messages,
-//! publisher confirms). The publisher in the test retries a publish that
+//! fsync on every write), RabbitMQ durable queues (persistent messages,
+//! publisher confirms) and Kafka (tansu with sqlite storage, a consumer
+//! group committing after handling). The publisher in the test retries a publish that
 //! failed, as an application that wants at-least-once must.
 //!
 //! Redis pub/sub, at most once, is checked for what it promises: the
 //! subscriber subscribes again after the restart.
 
-#![cfg(any(feature = "nats", feature = "redis", feature = "amqp"))]
+#![cfg(any(
+    feature = "nats",
+    feature = "redis",
+    feature = "amqp",
+    feature = "kafka"
+))]
 
 mod common;
 
 use std::collections::HashSet;
-#[cfg(feature = "nats")]
+#[cfg(any(feature = "nats", feature = "kafka"))]
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,6 +35,11 @@ use faststream::__codegen::{ErasedHandler, Failure, decode_payload};
 use faststream::{App, Broker, Envelope, Route, Router, SubscriberOptions};
 
 const MESSAGES: u32 = 10_000;
+
+/// One fault test at a time: a broker restarting on a loaded two-core
+/// machine (RabbitMQ's boot especially) is slow enough without the others
+/// restarting theirs beside it.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// The broker is killed once this many messages were published.
 const KILL_AT: u32 = 3_000;
 const DEADLINE: Duration = Duration::from_secs(180);
@@ -145,6 +156,7 @@ async fn publish_retrying(
 #[cfg(feature = "nats")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jetstream_survives_a_broker_restart() {
+    let _one_at_a_time = SERIAL.lock().await;
     use faststream::nats::{JetStreamBroker, StreamSettings};
     let port = spare_port();
     let mut server = Server::new("nats-server", port, move |dir| {
@@ -169,6 +181,7 @@ async fn jetstream_survives_a_broker_restart() {
 #[cfg(feature = "redis")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_streams_survive_a_broker_restart() {
+    let _one_at_a_time = SERIAL.lock().await;
     use faststream::redis::RedisStreamBroker;
     let port = spare_port();
     let mut server = common::redis(port, &["--appendonly", "yes", "--appendfsync", "always"]);
@@ -184,6 +197,7 @@ async fn redis_streams_survive_a_broker_restart() {
 #[cfg(feature = "amqp")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rabbitmq_durable_queues_survive_a_broker_restart() {
+    let _one_at_a_time = SERIAL.lock().await;
     use faststream::amqp::AmqpBroker;
     let port = spare_port();
     let mut server = common::rabbitmq(port, move |_| {
@@ -205,6 +219,7 @@ async fn rabbitmq_durable_queues_survive_a_broker_restart() {
 #[cfg(feature = "redis")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_pubsub_subscribes_again_after_a_restart() {
+    let _one_at_a_time = SERIAL.lock().await;
     use faststream::redis::RedisBroker;
     let port = spare_port();
     let mut server = common::redis(port, &[]);
@@ -258,4 +273,191 @@ async fn redis_pubsub_subscribes_again_after_a_restart() {
         "the service stopped consuming"
     );
     app.shutdown().await;
+}
+
+/// The tansu binary (`cargo xtask ci` passes the one it installed).
+#[cfg(feature = "kafka")]
+fn tansu() -> String {
+    std::env::var("FASTSTREAM_TANSU").unwrap_or_else(|_| "tansu".into())
+}
+
+/// tansu of the test's own on a spare port, storing in sqlite in its data
+/// directory (so that topics, messages and committed offsets survive a
+/// SIGKILL).
+#[cfg(feature = "kafka")]
+fn tansu_server(port: u16) -> Server {
+    Server::new("tansu", port, move |dir| {
+        let mut c = Command::new(tansu());
+        let url = format!("tcp://127.0.0.1:{port}");
+        c.current_dir(dir).args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+            "--storage-engine",
+            "sqlite://tansu.db",
+        ]);
+        c
+    })
+}
+
+#[cfg(feature = "kafka")]
+async fn kafka_broker(url: &str, partitions: i32) -> faststream::kafka::KafkaBroker {
+    use faststream::kafka::{KafkaBroker, KafkaSettings};
+    let settings = KafkaSettings {
+        create_topics: true,
+        partitions,
+        ..KafkaSettings::default()
+    };
+    KafkaBroker::connect_with(url, faststream::ConnectOptions::default(), settings)
+        .await
+        .unwrap_or_else(|e| panic!("Kafka at {url}: {e}"))
+}
+
+#[cfg(feature = "kafka")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_consumer_group_survives_a_broker_restart() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let port = spare_port();
+    let mut server = tansu_server(port);
+    server.start();
+    let broker = kafka_broker(&format!("127.0.0.1:{port}"), 3).await;
+    survives_a_restart(Arc::new(broker), "faults.orders", server).await;
+}
+
+/// Two instances of a service in one consumer group split the topic's
+/// partitions; when one stops, the other takes its partitions over and
+/// nothing is lost (on the shared Kafka, with a topic and group of the
+/// test's own, deleted at the end).
+#[cfg(feature = "kafka")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_group_members_split_partitions_and_take_over() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let url = std::env::var("FASTSTREAM_KAFKA_URL").unwrap_or_else(|_| "127.0.0.1:9092".into());
+    let broker = Arc::new(kafka_broker(&url, 4).await);
+    let id = faststream::__codegen::uuid::Uuid::new_v4()
+        .simple()
+        .to_string();
+    let topic = format!("kfaults.{id}");
+    let instance = |seen: Arc<Mutex<HashSet<u32>>>, calls: Arc<Mutex<u64>>| {
+        let router = Router::new().route(Route {
+            operation: "takeover".into(),
+            address: topic.clone(),
+            options: SubscriberOptions {
+                group: Some(format!("takeover-{id}")),
+                ..SubscriberOptions::default()
+            },
+            handler: counting(seen, calls),
+        });
+        App::with_broker(broker.clone()).include(router).start()
+    };
+    let (seen_a, calls_a) = (Arc::default(), Arc::new(Mutex::new(0)));
+    let (seen_b, calls_b) = (Arc::default(), Arc::new(Mutex::new(0)));
+    let a = instance(Arc::clone(&seen_a), calls_a.clone())
+        .await
+        .expect("instance A starts");
+    let b = instance(Arc::clone(&seen_b), calls_b.clone())
+        .await
+        .expect("instance B starts");
+    let union = |a: &Mutex<HashSet<u32>>, b: &Mutex<HashSet<u32>>| {
+        a.lock().unwrap().union(&b.lock().unwrap()).count()
+    };
+    let started = Instant::now();
+    let mut failures = 0;
+    const HALF: u32 = 2_000;
+    for n in 0..HALF {
+        publish_keyed(&*broker, &topic, n, &mut failures, started).await;
+    }
+    while union(&seen_a, &seen_b) < HALF as usize {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "only {} of {HALF} handled by the two instances",
+            union(&seen_a, &seen_b)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (by_a, by_b) = (seen_a.lock().unwrap().len(), seen_b.lock().unwrap().len());
+    assert!(
+        by_a > 0 && by_b > 0,
+        "both instances got partitions: A handled {by_a}, B {by_b}"
+    );
+    // A stops; B takes its partitions over.
+    a.shutdown().await;
+    let b_before = seen_b.lock().unwrap().len();
+    for n in HALF..2 * HALF {
+        publish_keyed(&*broker, &topic, n, &mut failures, started).await;
+    }
+    while union(&seen_a, &seen_b) < 2 * HALF as usize {
+        if started.elapsed() >= DEADLINE {
+            let all: HashSet<u32> = seen_a
+                .lock()
+                .unwrap()
+                .union(&seen_b.lock().unwrap())
+                .copied()
+                .collect();
+            let missing: Vec<u32> = (0..2 * HALF).filter(|n| !all.contains(n)).collect();
+            eprintln!(
+                "missing {missing:?}; topic holds {:?}",
+                broker.message_count(&topic).await
+            );
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "only {} of {} handled after instance A stopped (B: {:?})",
+            union(&seen_a, &seen_b),
+            2 * HALF,
+            b.metrics()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let after: HashSet<u32> = seen_b
+        .lock()
+        .unwrap()
+        .iter()
+        .copied()
+        .filter(|&n| n >= HALF)
+        .collect();
+    assert_eq!(
+        after.len(),
+        HALF as usize,
+        "B handled every message published after A stopped"
+    );
+    eprintln!(
+        "kafka group: A handled {by_a}, B {b_before} of the first {HALF}; B handled all {HALF} after A stopped ({} handler calls in all)",
+        *calls_a.lock().unwrap() + *calls_b.lock().unwrap()
+    );
+    b.shutdown().await;
+    broker
+        .delete_topics(&[topic.as_str()])
+        .await
+        .expect("the test topic is deleted");
+}
+
+/// Publishes message `n` with a key of its own (so the messages spread
+/// over the partitions).
+#[cfg(feature = "kafka")]
+async fn publish_keyed(
+    broker: &dyn Broker,
+    topic: &str,
+    n: u32,
+    failures: &mut u32,
+    started: Instant,
+) {
+    loop {
+        let mut envelope = Envelope::new(topic, format!("{{\"n\":{n}}}").into_bytes())
+            .with_content_type("application/json");
+        envelope.meta.insert("key".into(), format!("k{n}"));
+        match broker.publish(envelope).await {
+            Ok(()) => return,
+            Err(e) => {
+                *failures += 1;
+                assert!(
+                    started.elapsed() < DEADLINE,
+                    "message {n} could not be published: {e}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
 }

@@ -913,6 +913,10 @@ impl Task {
     }
 
     fn on_record(&mut self, m: &rdkafka::message::BorrowedMessage<'_>) {
+        // A rebalance runs inside the poll that returned this record: what
+        // it revoked goes before the record (of the new assignment) is
+        // queued.
+        self.forget_revoked();
         let topic = m.topic();
         if self.pattern && !matches_address(&self.template, topic) {
             return;
@@ -951,7 +955,8 @@ impl Task {
                 self.buffered = self.buffered.saturating_sub(1);
                 // Stored now, committed by the next auto-commit (or when
                 // the partition is revoked, or the subscription ends).
-                if let Err(e) = self.consumer.store_offset(&tp.0, tp.1, offset + 1) {
+                // (librdkafka stores `offset + 1`, the next one to read.)
+                if let Err(e) = self.consumer.store_offset(&tp.0, tp.1, offset) {
                     tracing::debug!(error = %e, topic = %tp.0, "offset not stored (partition revoked?)");
                 }
                 self.pump(&tp);
