@@ -435,9 +435,26 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
             dispatch: l.dispatch(&reply_messages, &format!("{op_ptr}/reply")),
             messages: reply_messages,
         });
+        // Subscribers sharing the work: a NATS queue group, or the Kafka
+        // consumer group its binding names (a schema: its `const`, its one
+        // `enum` value, or its `default`).
         let group = op
             .pointer("/bindings/nats/queue")
             .and_then(Value::as_str)
+            .or_else(|| {
+                let schema = op.pointer("/bindings/kafka/groupId")?;
+                schema
+                    .get("const")
+                    .or_else(|| {
+                        schema
+                            .get("enum")
+                            .and_then(Value::as_array)
+                            .filter(|values| values.len() == 1)
+                            .and_then(|values| values.first())
+                    })
+                    .or_else(|| schema.get("default"))
+                    .and_then(Value::as_str)
+            })
             .map(str::to_owned);
         let channel_value = op
             .get("channel")
@@ -781,5 +798,56 @@ impl<'d> Lowerer<'d> {
             return Ty::Value;
         }
         self.types.named(&sptr, name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::lower;
+    use crate::settings::Settings;
+
+    /// The group of a receiving operation: a NATS queue, or the Kafka
+    /// consumer group its `groupId` schema pins down.
+    #[test]
+    fn groups_from_nats_and_kafka_bindings() {
+        let doc = |bindings: serde_json::Value| {
+            json!({
+                "asyncapi": "3.0.0",
+                "info": {"title": "t", "version": "1"},
+                "channels": {"orders": {"address": "orders", "messages": {"m": {"payload": {"type": "string"}}}}},
+                "operations": {"take": {
+                    "action": "receive",
+                    "channel": {"$ref": "#/channels/orders"},
+                    "bindings": bindings
+                }}
+            })
+        };
+        let settings = Settings::default();
+        for (bindings, group) in [
+            (json!({"nats": {"queue": "workers"}}), Some("workers")),
+            (
+                json!({"kafka": {"groupId": {"type": "string", "enum": ["billing"]}}}),
+                Some("billing"),
+            ),
+            (
+                json!({"kafka": {"groupId": {"const": "audit"}}}),
+                Some("audit"),
+            ),
+            (
+                json!({"kafka": {"groupId": {"type": "string", "default": "late"}}}),
+                Some("late"),
+            ),
+            (
+                json!({"kafka": {"groupId": {"type": "string", "enum": ["a", "b"]}}}),
+                None,
+            ),
+            (json!({}), None),
+        ] {
+            let d = doc(bindings.clone());
+            let (ir, _, _) = lower(&d, &settings);
+            assert_eq!(ir.operations[0].group.as_deref(), group, "{bindings}");
+        }
     }
 }
