@@ -281,13 +281,19 @@ pub trait Broker: Send + Sync + 'static {
 
 /// Exponential backoff for reconnect loops: 100 ms doubling up to 5 s,
 /// back to the start after a success.
-#[cfg_attr(not(any(feature = "nats", feature = "redis")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "nats", feature = "redis", feature = "mqtt")),
+    allow(dead_code)
+)]
 #[derive(Debug, Clone)]
 pub(crate) struct Backoff {
     next: Duration,
 }
 
-#[cfg_attr(not(any(feature = "nats", feature = "redis")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "nats", feature = "redis", feature = "mqtt")),
+    allow(dead_code)
+)]
 impl Backoff {
     const FIRST: Duration = Duration::from_millis(100);
     const MAX: Duration = Duration::from_secs(5);

@@ -82,7 +82,10 @@ impl ConnectOptions {
     }
 
     /// The CA file's PEM bytes, when one is set.
-    #[cfg_attr(not(any(feature = "redis", feature = "amqp")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "redis", feature = "amqp", feature = "mqtt")),
+        allow(dead_code)
+    )]
     pub(crate) fn ca_pem(&self) -> Result<Option<Vec<u8>>, BrokerError> {
         self.ca_file
             .as_ref()
@@ -92,7 +95,10 @@ impl ConnectOptions {
 
     /// The client certificate and key (PEM bytes), when both are set; one
     /// without the other is an error.
-    #[cfg_attr(not(any(feature = "redis", feature = "amqp")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "redis", feature = "amqp", feature = "mqtt")),
+        allow(dead_code)
+    )]
     pub(crate) fn client_identity(&self) -> Result<Option<ClientIdentity>, BrokerError> {
         match (&self.cert_file, &self.key_file) {
             (Some(c), Some(k)) => Ok(Some(ClientIdentity {
@@ -109,7 +115,10 @@ impl ConnectOptions {
 }
 
 /// A client certificate and its key, PEM.
-#[cfg_attr(not(any(feature = "redis", feature = "amqp")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "redis", feature = "amqp", feature = "mqtt")),
+    allow(dead_code)
+)]
 pub(crate) struct ClientIdentity {
     pub(crate) cert: Vec<u8>,
     pub(crate) key: Vec<u8>,
@@ -127,7 +136,13 @@ fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, BrokerError> {
 
 /// A URL without its password, for messages.
 #[cfg_attr(
-    not(any(feature = "nats", feature = "redis", feature = "amqp")),
+    not(any(
+        feature = "nats",
+        feature = "redis",
+        feature = "amqp",
+        feature = "kafka",
+        feature = "mqtt"
+    )),
     allow(dead_code)
 )]
 pub(crate) fn redact(url: &str) -> String {
@@ -515,10 +530,24 @@ pub async fn connect(server: &Server) -> Result<Arc<dyn Broker>, BrokerError> {
             #[cfg(not(feature = "kafka"))]
             missing("kafka")
         }
+        "mqtt" | "mqtts" | "secure-mqtt" => {
+            #[cfg(feature = "mqtt")]
+            {
+                let broker = crate::mqtt::MqttBroker::connect_with(
+                    &url,
+                    ConnectOptions::from_env("MQTT"),
+                    crate::mqtt::MqttSettings::default(),
+                )
+                .await?;
+                Ok(Arc::new(broker))
+            }
+            #[cfg(not(feature = "mqtt"))]
+            missing("mqtt")
+        }
         _ => Err(BrokerError::new(
             BrokerErrorKind::Refused,
             format!(
-                "server `{}` speaks {protocol}, which has no adapter yet (NATS, Redis, RabbitMQ and Kafka do)",
+                "server `{}` speaks {protocol}, which has no adapter yet (NATS, Redis, RabbitMQ, Kafka and MQTT do)",
                 server.name
             ),
         )),

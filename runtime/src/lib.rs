@@ -32,6 +32,8 @@ pub use brokers::amqp;
 #[cfg(feature = "kafka")]
 pub use brokers::kafka;
 pub use brokers::memory;
+#[cfg(feature = "mqtt")]
+pub use brokers::mqtt;
 #[cfg(feature = "nats")]
 pub use brokers::nats;
 #[cfg(feature = "redis")]

@@ -24,7 +24,8 @@ fn new_id() -> String {
 
 /// Addresses unique to one test run, under the fixture's root.
 fn unique(fixture: &Fixture, prefix: &str) -> String {
-    format!("{}.{prefix}.{}", fixture.root, new_id())
+    let sep = fixture.separator;
+    format!("{}{sep}{prefix}{sep}{}", fixture.root, new_id())
 }
 
 /// A broker under test, and what it promises.
@@ -49,6 +50,8 @@ struct Fixture {
     /// order, and the test's topics have this many partitions (publishing
     /// picks one with `meta["partition"]`).
     serial_partitions: Option<usize>,
+    /// Between the parts of an address (`/` for MQTT topic levels).
+    separator: &'static str,
 }
 
 impl Fixture {
@@ -62,6 +65,7 @@ impl Fixture {
             params: true,
             redelivers: true,
             serial_partitions: None,
+            separator: ".",
         }
     }
 
@@ -69,7 +73,8 @@ impl Fixture {
     /// the broker supports them.
     fn address(&self, base: &str, value: &str) -> (String, String) {
         if self.params {
-            (format!("{base}.{{p}}"), format!("{base}.{value}"))
+            let sep = self.separator;
+            (format!("{base}{sep}{{p}}"), format!("{base}{sep}{value}"))
         } else {
             (base.to_owned(), base.to_owned())
         }
@@ -968,3 +973,42 @@ async fn kafka() -> Fixture {
 
 #[cfg(feature = "kafka")]
 suite!(kafka_broker, kafka());
+
+/// MQTT 5 (Mosquitto): topics under `mconf/<id>/`; groups as shared
+/// subscriptions. Nothing to clean up (MQTT keeps no topics; the sessions
+/// are clean).
+#[cfg(feature = "mqtt")]
+async fn mqtt_at(qos: u8) -> Fixture {
+    use faststream::mqtt::{MqttBroker, MqttSettings};
+    let url =
+        std::env::var("FASTSTREAM_MQTT_URL").unwrap_or_else(|_| "mqtt://127.0.0.1:1883".into());
+    let settings = MqttSettings {
+        qos,
+        ..MqttSettings::default()
+    };
+    let broker = match MqttBroker::connect_with(
+        &url,
+        faststream::ConnectOptions::default(),
+        settings,
+    )
+    .await
+    {
+        Ok(b) => b,
+        Err(e) => panic!(
+            "MQTT is not reachable at {url} ({e}); these tests need Mosquitto (`cargo xtask ci` checks it first)"
+        ),
+    };
+    Fixture {
+        root: format!("mconf/{}", new_id()),
+        separator: "/",
+        ..Fixture::new(Arc::new(broker))
+    }
+}
+
+// FastStream's default, QoS 0 (at most once).
+#[cfg(feature = "mqtt")]
+suite!(mqtt_qos0_broker, mqtt_at(0));
+
+// QoS 1: publishes wait for PUBACK, deliveries are acknowledged.
+#[cfg(feature = "mqtt")]
+suite!(mqtt_qos1_broker, mqtt_at(1));

@@ -81,6 +81,7 @@ const SERVICES: &[(&str, &str, &[&str])] = &[
           "-a", "127.0.0.1", "-p", "4222", "-js", "-sd", "/var/lib/nats-server"],
     ),
     ("RabbitMQ", "127.0.0.1:5672", &["rabbitmq-server", "-detached"]),
+    ("Mosquitto (MQTT 5)", "127.0.0.1:1883", &["mosquitto", "-d", "-p", "1883"]),
     (
         "Redis",
         "127.0.0.1:6379",
