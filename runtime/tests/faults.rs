@@ -7,8 +7,9 @@
 //!
 //! Durable consumption only: JetStream (file storage), Redis streams (AOF,
 //! fsync on every write), RabbitMQ durable queues (persistent messages,
-//! publisher confirms) and Kafka (tansu with sqlite storage, a consumer
-//! group committing after handling). The publisher in the test retries a publish that
+//! publisher confirms), Kafka (tansu with sqlite storage, a consumer
+//! group committing after handling) and MQTT 5 (Mosquitto persisting every
+//! change, QoS 1, a persistent session). The publisher in the test retries a publish that
 //! failed, as an application that wants at-least-once must.
 //!
 //! Redis pub/sub, at most once, is checked for what it promises: the
@@ -18,13 +19,14 @@
     feature = "nats",
     feature = "redis",
     feature = "amqp",
-    feature = "kafka"
+    feature = "kafka",
+    feature = "mqtt"
 ))]
 
 mod common;
 
 use std::collections::HashSet;
-#[cfg(any(feature = "nats", feature = "kafka"))]
+#[cfg(any(feature = "nats", feature = "kafka", feature = "mqtt"))]
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -102,6 +104,14 @@ async fn survives_a_restart(broker: Arc<dyn Broker>, address: &str, mut server: 
     let published_in = started.elapsed();
 
     while seen.lock().unwrap().len() < MESSAGES as usize {
+        if started.elapsed() >= DEADLINE {
+            let seen = seen.lock().unwrap();
+            let missing: Vec<u32> = (0..MESSAGES)
+                .filter(|n| !seen.contains(n))
+                .take(20)
+                .collect();
+            eprintln!("{}: never handled: {missing:?}", server.name);
+        }
         assert!(
             started.elapsed() < DEADLINE,
             "{}: only {} of {MESSAGES} messages handled within {DEADLINE:?} (metrics: {:?})",
@@ -460,4 +470,50 @@ async fn publish_keyed(
             }
         }
     }
+}
+
+/// Mosquitto of the test's own on a spare port, persisting its state on
+/// every change (so that a SIGKILL loses nothing it acknowledged).
+#[cfg(feature = "mqtt")]
+fn mosquitto_server(port: u16) -> Server {
+    Server::new("mosquitto", port, move |dir| {
+        let config = dir.join("mosquitto.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\nautosave_on_changes true\nmax_queued_messages 100000\n",
+                dir.display()
+            ),
+        )
+        .expect("the mosquitto config");
+        let mut c = Command::new("mosquitto");
+        c.arg("-c").arg(&config);
+        c
+    })
+}
+
+/// QoS 1 with a persistent session: the subscriber's session (its shared
+/// subscription and what is queued for it) survives the broker's restart,
+/// and a publish the broker did not acknowledge is published again.
+#[cfg(feature = "mqtt")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtt_qos1_persistent_session_survives_a_broker_restart() {
+    let _one_at_a_time = SERIAL.lock().await;
+    use faststream::mqtt::{MqttBroker, MqttSettings};
+    let port = spare_port();
+    let mut server = mosquitto_server(port);
+    server.start();
+    let settings = MqttSettings {
+        qos: 1,
+        clean_start: false,
+        ..MqttSettings::default()
+    };
+    let broker = MqttBroker::connect_with(
+        &format!("mqtt://127.0.0.1:{port}"),
+        faststream::ConnectOptions::default(),
+        settings,
+    )
+    .await
+    .expect("connects to the test's own mosquitto");
+    survives_a_restart(Arc::new(broker), "faults/orders", server).await;
 }

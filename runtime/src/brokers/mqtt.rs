@@ -309,7 +309,11 @@ impl MqttBroker {
         };
         let server = ServerInfo::describe(&normalized, &options);
         let endpoint = Endpoint::parse(url, options, settings)?;
-        let mqtt = endpoint.mqtt_options(&endpoint.settings.client_id, None)?;
+        // The publishing connection always starts clean: a publish the
+        // broker did not acknowledge fails (and its caller publishes it
+        // again), instead of being replayed where no one waits for it.
+        let mut mqtt = endpoint.mqtt_options(&endpoint.settings.client_id, None)?;
+        mqtt.set_clean_start(true).set_session_expiry_interval(None);
         let (client, eventloop) = AsyncClient::new(mqtt, 1024);
         let waiters = Arc::new(Mutex::new(Waiters::default()));
         let connected = Arc::new(AtomicBool::new(false));
