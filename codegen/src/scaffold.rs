@@ -179,12 +179,20 @@ pub fn scaffold(new: &NewService, dir: &Path) -> Result<Vec<PathBuf>, String> {
             "std::sync::Arc::new(faststream::amqp::AmqpBroker::connect(&url, \"amq.topic\").await?)",
             Some("amqp"),
         ),
-        Broker::Kafka | Broker::Mqtt => {
-            return Err(format!(
-                "the runtime has no {} adapter yet (NATS, Redis, RabbitMQ and the in-memory broker have one)",
-                new.broker.name()
-            ));
-        }
+        Broker::Kafka => (
+            "KAFKA",
+            "KAFKA_URL",
+            "kafka://127.0.0.1:9092",
+            "std::sync::Arc::new(faststream::kafka::KafkaBroker::connect(&url).await?)",
+            Some("kafka"),
+        ),
+        Broker::Mqtt => (
+            "MQTT",
+            "MQTT_URL",
+            "mqtt://127.0.0.1:1883",
+            "std::sync::Arc::new(faststream::mqtt::MqttBroker::connect(&url).await?)",
+            Some("mqtt"),
+        ),
     };
     if dir
         .read_dir()
@@ -225,7 +233,9 @@ pub fn scaffold(new: &NewService, dir: &Path) -> Result<Vec<PathBuf>, String> {
         Broker::Nats => &["nats", "tls"],
         Broker::Redis => &["redis", "rediss"],
         Broker::Amqp => &["amqp", "amqps"],
-        _ => &[],
+        Broker::Kafka => &["kafka", "kafka-secure"],
+        Broker::Mqtt => &["mqtt", "mqtts", "secure-mqtt"],
+        Broker::Memory => &[],
     };
     let server = generated
         .ir

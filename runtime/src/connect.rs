@@ -522,7 +522,7 @@ pub async fn connect(server: &Server) -> Result<Arc<dyn Broker>, BrokerError> {
                 let broker = crate::kafka::KafkaBroker::connect_with(
                     &url,
                     ConnectOptions::from_env("KAFKA"),
-                    crate::kafka::KafkaSettings::default(),
+                    crate::kafka::KafkaSettings::from_env(),
                 )
                 .await?;
                 Ok(Arc::new(broker))

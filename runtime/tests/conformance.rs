@@ -922,6 +922,7 @@ async fn kafka() -> Fixture {
     let settings = KafkaSettings {
         create_topics: true,
         partitions: 4,
+        dead_letter: Some("{topic}.DLT".into()),
         ..KafkaSettings::default()
     };
     let broker = match KafkaBroker::connect_with(

@@ -10,9 +10,11 @@
 //! been settled (acked, or rejected to the dead-letter topic), so a crash
 //! redelivers what was not finished. A nack rewinds the partition to the
 //! message after the retry backoff (no tight loop), with the attempt
-//! counted; a reject publishes the message to the dead-letter topic
-//! (`<topic>.DLT` unless [`KafkaSettings::dead_letter`] says otherwise)
-//! before its offset is committed.
+//! counted; a reject commits past the message, as FastStream does, after
+//! publishing it to the dead-letter topic when
+//! [`KafkaSettings::dead_letter`] names one (`"{topic}.DLT"`, say); a
+//! dead letter that cannot be published is read again after a pause, so
+//! nothing is lost while the dead-letter topic is out of reach.
 //!
 //! A new subscription starts where its group committed; a group that has
 //! committed nothing on a partition starts at the end the partition had
@@ -51,6 +53,8 @@ use crate::envelope::Envelope;
 const CONTENT_TYPE: &str = "content-type";
 const CORRELATION_ID: &str = "correlation_id";
 const REPLY_TO: &str = "reply_to";
+/// Reply topics: one per process, created when its first request is made.
+const INBOX_PREFIX: &str = "faststream-inbox-";
 
 /// The `meta` keys of a Kafka envelope.
 pub const META_KEY: &str = "key";
@@ -87,7 +91,10 @@ pub struct KafkaSettings {
     pub partitions: i32,
     pub replicas: i32,
     /// The dead-letter topic of a topic: `{topic}` is replaced by the
-    /// topic's name. `None`: a rejected message is logged and skipped.
+    /// topic's name (`Some("{topic}.DLT".into())`). `None` (FastStream's
+    /// way, the default): a rejected message is logged and skipped. The
+    /// topic must exist, or be created by the broker or by
+    /// [`KafkaSettings::create_topics`].
     pub dead_letter: Option<String>,
     pub offset_reset: OffsetReset,
     /// How long `subscribe` waits for the group to assign partitions.
@@ -106,12 +113,31 @@ impl Default for KafkaSettings {
             create_topics: false,
             partitions: 1,
             replicas: 1,
-            dead_letter: Some("{topic}.DLT".into()),
+            dead_letter: None,
             offset_reset: OffsetReset::Latest,
             subscribe_timeout: Duration::from_secs(30),
             publish_timeout: Duration::from_secs(30),
             properties: BTreeMap::new(),
         }
+    }
+}
+
+impl KafkaSettings {
+    /// The defaults, with `KAFKA_CLIENT_ID` and `KAFKA_CREATE_TOPICS`
+    /// (`1` or `true`) from the environment ([`crate::connect`] uses it).
+    pub fn from_env() -> KafkaSettings {
+        KafkaSettings::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// [`KafkaSettings::from_env`] over any lookup.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> KafkaSettings {
+        let mut s = KafkaSettings::default();
+        if let Some(id) = lookup("KAFKA_CLIENT_ID").filter(|v| !v.is_empty()) {
+            s.client_id = id;
+        }
+        s.create_topics = lookup("KAFKA_CREATE_TOPICS")
+            .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        s
     }
 }
 
@@ -581,7 +607,7 @@ impl Broker for KafkaBroker {
     }
 
     fn new_inbox(&self) -> String {
-        format!("faststream-inbox-{}", uuid::Uuid::new_v4().simple())
+        format!("{INBOX_PREFIX}{}", uuid::Uuid::new_v4().simple())
     }
 }
 
@@ -724,7 +750,10 @@ struct PartitionState {
 async fn subscribe(inner: Arc<Inner>, spec: SubscribeSpec) -> Result<Subscription, BrokerError> {
     let template = spec.address.clone();
     let pattern = has_params(&template);
-    if !pattern {
+    if template.starts_with(INBOX_PREFIX) {
+        // A reply topic is this process's own: it is always created.
+        inner.create_topic(&template, Some(1)).await?;
+    } else if !pattern {
         inner.ensure_topic(&template).await?;
     }
     // Where each partition stands now.
@@ -1157,6 +1186,18 @@ mod tests {
             bootstrap_of("kafka-secure://u:p@a:9093/"),
             ("a:9093".into(), true)
         );
+    }
+
+    #[test]
+    fn settings_from_the_environment() {
+        let env = std::collections::HashMap::from([
+            ("KAFKA_CLIENT_ID", "billing"),
+            ("KAFKA_CREATE_TOPICS", "true"),
+        ]);
+        let s = KafkaSettings::from_lookup(|k| env.get(k).map(|v| (*v).to_owned()));
+        assert_eq!((s.client_id.as_str(), s.create_topics), ("billing", true));
+        let s = KafkaSettings::from_lookup(|_| None);
+        assert_eq!(s, KafkaSettings::default());
     }
 
     #[test]

@@ -3,8 +3,8 @@ users write it: `@broker.subscriber("fleet-orders")`,
 `@broker.publisher("fleet-orders-done")`, a handler that returns its
 answer, `broker.publish(msg, "fleet-orders")`, `broker.request(...)`.
 Nothing here is adapted to the Rust side. FLEET_BROKER picks the broker
-(rabbit, the default, nats or redis) and FLEET_URL its address (default:
-the local one); the service is the same on each.
+(rabbit, the default, nats, redis, kafka or mqtt) and FLEET_URL its
+address (default: the local one); the service is the same on each.
 
 tests/golden/tests/fleet.rs exports it per broker (`faststream docs gen
 fleet:app`, pinned as `fleet-<broker>-asyncapi.json`), generates Rust
@@ -16,6 +16,8 @@ from the export, and runs the Rust side against it:
                                    breaks the schema, another (ID2), then
                                    asks for a third by `broker.request`
                                    and prints the answer as JSON
+                                   (not on Kafka: FastStream's `request`
+                                   refuses a real Kafka broker)
 """
 
 import asyncio
@@ -35,6 +37,8 @@ DEFAULT_URLS = {
     "rabbit": "amqp://guest:guest@127.0.0.1:5672/",
     "nats": "nats://127.0.0.1:4222",
     "redis": "redis://127.0.0.1:6379",
+    "kafka": "127.0.0.1:9092",
+    "mqtt": "mqtt://127.0.0.1:1883",
 }
 URL = os.environ.get("FLEET_URL", DEFAULT_URLS[KIND])
 
@@ -48,6 +52,14 @@ def make_broker():
         from faststream.nats import NatsBroker
 
         return NatsBroker(URL)
+    if KIND == "kafka":
+        from faststream.kafka import KafkaBroker
+
+        return KafkaBroker(URL)
+    if KIND == "mqtt":
+        from faststream.mqtt import MQTTBroker
+
+        return MQTTBroker(URL)
     from faststream.redis import RedisBroker
 
     return RedisBroker(URL)
@@ -92,6 +104,8 @@ async def client(ids):
         await publisher.publish(Order(order_id=UUID(ids[0]), quantity=2), "fleet-orders")
         await publisher.publish({"order_id": ids[0], "quantity": 0}, "fleet-orders")
         await publisher.publish({"order_id": ids[1], "quantity": 3, "note": None}, "fleet-orders")
+        if KIND == "kafka":
+            return
         asked = Order(order_id=uuid.uuid4(), quantity=4, note="by request")
         response = await publisher.request(asked, "fleet-orders", timeout=10)
         answer = Accepted.model_validate(await response.decode())

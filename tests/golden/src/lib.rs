@@ -26,6 +26,12 @@ pub mod content_types;
 #[path = "../generated/cursed.rs"]
 pub mod cursed;
 #[rustfmt::skip]
+#[path = "../generated/fleet_kafka.rs"]
+pub mod fleet_kafka;
+#[rustfmt::skip]
+#[path = "../generated/fleet_mqtt.rs"]
+pub mod fleet_mqtt;
+#[rustfmt::skip]
 #[path = "../generated/fleet_nats.rs"]
 pub mod fleet_nats;
 #[rustfmt::skip]
