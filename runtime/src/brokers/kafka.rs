@@ -809,6 +809,10 @@ async fn subscribe(inner: Arc<Inner>, spec: SubscribeSpec) -> Result<Subscriptio
         .set("enable.partition.eof", "false")
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "3000")
+        // A fetch returns within 10 ms when there is nothing (librdkafka
+        // waits 500 ms by default, which brokers that hold a fetch until
+        // then, tansu among them, turn into half a second per reply).
+        .set("fetch.wait.max.ms", "10")
         .set(
             "auto.offset.reset",
             match inner.settings.offset_reset {

@@ -598,10 +598,16 @@ async fn subscribe(inner: Arc<Inner>, spec: SubscribeSpec) -> Result<Subscriptio
     };
     let qos = qos_of(settings.qos);
     let client_id = subscription_client_id(settings, &filter, spec.group.as_deref());
-    let receive_maximum = u16::try_from(spec.prefetch.clamp(1, 65_535)).ok();
+    // The broker sends up to this many unacknowledged QoS 1/2 messages;
+    // fewer starves the connection, and Mosquitto drops what queues up
+    // beyond its `max_queued_messages` (1,000) for a slow session. They
+    // wait in the subscription's buffer (as large) for the handlers.
+    let receive_maximum = u16::try_from(spec.prefetch.clamp(1024, 65_535)).ok();
     let mqtt = inner.endpoint.mqtt_options(&client_id, receive_maximum)?;
     let (client, eventloop) = AsyncClient::new(mqtt, 1024);
-    let (tx, rx) = mpsc::channel(spec.prefetch.max(1) + 16);
+    // Room for bursts: while this buffer is full the connection is not
+    // read, and the broker drops QoS 0 messages it cannot queue.
+    let (tx, rx) = mpsc::channel(spec.prefetch.max(1024));
     let (subscribed_tx, mut subscribed) = watch::channel(None::<Result<(), String>>);
     let (closed_tx, closed) = oneshot::channel();
     let template = spec.address.clone();

@@ -19,14 +19,22 @@
 //! long ones: this machine's speed drifts within seconds, and a pair sees
 //! the same conditions.
 //!
+//! Kafka has an awaited row (each publish waits for the broker's
+//! acknowledgement before the next) and a pipelined one (up to 1,000 in
+//! flight), MQTT awaited rows at QoS 0 and 1 (pipelined, the publisher
+//! outruns the subscriber and Mosquitto drops what queues beyond its
+//! `max_queued_messages`, on either side); the typed side is a code-first
+//! route on a topic of each round's own. Kafka also reports request/reply
+//! round trips per second.
+//!
 //! The memory row pairs the generated handler (in the raw column) with a
 //! code-first route doing the same work (decode and check the order, parse
 //! the store parameter, return a typed reply; in the typed column).
 //!
 //! `cargo bench -p golden --bench throughput` (the brokers must run
 //! locally). `--test` runs a small count, to keep the benchmark compiling
-//! and working in CI. `THROUGHPUT_ONLY=nats` (memory, nats, redis, amqp)
-//! runs one row, `THROUGHPUT_ROUNDS=N` changes the number of rounds and
+//! and working in CI. `THROUGHPUT_ONLY=nats` (memory, nats, redis, amqp,
+//! kafka, mqtt) runs one broker's rows, `THROUGHPUT_ROUNDS=N` changes the number of rounds and
 //! `THROUGHPUT_SIDE=raw` or `typed` runs one side only (for profiling).
 
 use std::sync::Arc;
@@ -443,6 +451,333 @@ async fn raw_amqp(url: &str, n: u64) -> f64 {
     rate
 }
 
+/// How a loop publishes: each publish awaited before the next, or many
+/// in flight at once (up to `PIPELINE`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Awaited,
+    Pipelined,
+}
+
+const PIPELINE: usize = 1_000;
+
+/// Runs `n` publishes made by `publish(i)`, awaited one by one or many at
+/// once.
+async fn publish_all<F, Fut>(n: u64, mode: Mode, publish: F)
+where
+    F: Fn(u64) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    match mode {
+        Mode::Awaited => {
+            for i in 0..n {
+                publish(i).await;
+            }
+        }
+        Mode::Pipelined => {
+            let mut in_flight = futures_util::stream::FuturesUnordered::new();
+            for i in 0..n {
+                if in_flight.len() >= PIPELINE {
+                    in_flight.next().await;
+                }
+                in_flight.push(publish(i));
+            }
+            while in_flight.next().await.is_some() {}
+        }
+    }
+}
+
+/// The order as a code-first route takes it, for the Kafka and MQTT rows
+/// (their typed side is a code-first route on an address of each round's
+/// own: the generated `orders` channel has a parameter, which Kafka serves
+/// by a topic pattern).
+#[derive(serde::Deserialize)]
+struct AnyOrder {
+    #[serde(rename = "orderId")]
+    _order_id: faststream::uuid::Uuid,
+}
+
+impl faststream::Validate for AnyOrder {
+    fn validate_at(
+        &self,
+        _: &faststream::validate::Path<'_>,
+        _: &mut Vec<faststream::ValidationError>,
+    ) {
+    }
+}
+
+impl faststream::export::Describe for AnyOrder {
+    fn describe(c: &mut faststream::export::SchemaComponents) -> serde_json::Value {
+        faststream::export::object(c)
+            .required::<faststream::uuid::Uuid>("orderId")
+            .into()
+    }
+}
+
+/// Messages per second through a code-first route on `address`, published
+/// through the runtime as `mode` says.
+async fn typed_on(broker: Arc<dyn Broker>, address: &str, n: u64, mode: Mode) -> f64 {
+    let count = Arc::new(AtomicU64::new(0));
+    let c = count.clone();
+    let router = faststream::Router::new().subscriber(address.to_owned(), move |_: AnyOrder| {
+        let c = c.clone();
+        async move {
+            c.fetch_add(1, Ordering::Relaxed);
+            Ok::<(), HandlerError>(())
+        }
+    });
+    let app = App::with_broker(broker)
+        .include(router)
+        .start()
+        .await
+        .expect("starts");
+    let publisher = app.publisher().clone();
+    let started = Instant::now();
+    publish_all(n, mode, |_| {
+        let publisher = publisher.clone();
+        let envelope =
+            Envelope::new(address.to_owned(), payload()).with_content_type("application/json");
+        async move { publisher.publish(envelope).await.expect("publishes") }
+    })
+    .await;
+    let rate = wait(&count, n, started, "typed").await;
+    app.shutdown().await;
+    rate
+}
+
+fn kafka_url() -> String {
+    std::env::var("FASTSTREAM_KAFKA_URL").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+async fn kafka_broker() -> faststream::kafka::KafkaBroker {
+    faststream::kafka::KafkaBroker::connect(&kafka_url())
+        .await
+        .expect("Kafka (cargo xtask services starts tansu)")
+}
+
+/// A fresh one-partition topic.
+async fn kafka_topic(admin: &faststream::kafka::KafkaBroker) -> String {
+    let topic = format!("bench-{}", id());
+    admin.create_topic(&topic, Some(1)).await.expect("a topic");
+    topic
+}
+
+async fn typed_kafka(admin: faststream::kafka::KafkaBroker, n: u64, mode: Mode) -> f64 {
+    let topic = kafka_topic(&admin).await;
+    let rate = typed_on(Arc::new(admin.clone()), &topic, n, mode).await;
+    admin.delete_topics(&[&topic]).await.expect("cleanup");
+    rate
+}
+
+/// A plain rdkafka loop: the producer the adapter configures (librdkafka's
+/// defaults but aiokafka's `linger.ms=0`), the same payload and headers, a
+/// consumer fetching as the adapter's do (`fetch.wait.max.ms=10`), reading
+/// the partition from its start and decoding each message.
+async fn raw_kafka(admin: faststream::kafka::KafkaBroker, n: u64, mode: Mode) -> f64 {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::message::{Header, Message, OwnedHeaders};
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let topic = kafka_topic(&admin).await;
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", kafka_url());
+    let producer: FutureProducer = config
+        .clone()
+        .set("linger.ms", "0")
+        .create()
+        .expect("a producer");
+    let consumer: StreamConsumer = config
+        .clone()
+        .set("group.id", format!("bench-{}", id()))
+        .set("enable.auto.commit", "false")
+        // As the adapter's consumers fetch.
+        .set("fetch.wait.max.ms", "10")
+        .create()
+        .expect("a consumer");
+    let mut assignment = rdkafka::TopicPartitionList::new();
+    assignment
+        .add_partition_offset(&topic, 0, rdkafka::Offset::Beginning)
+        .unwrap();
+    consumer.assign(&assignment).unwrap();
+    let count = Arc::new(AtomicU64::new(0));
+    let c = count.clone();
+    let reader = tokio::spawn(async move {
+        while c.load(Ordering::Relaxed) < n {
+            let m = consumer.recv().await.expect("a record");
+            let _: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let started = Instant::now();
+    publish_all(n, mode, |_| {
+        let producer = producer.clone();
+        let topic = topic.clone();
+        async move {
+            let correlation = faststream::app::new_correlation_id();
+            let headers = OwnedHeaders::new()
+                .insert(Header {
+                    key: "content-type",
+                    value: Some("application/json"),
+                })
+                .insert(Header {
+                    key: "correlation_id",
+                    value: Some(correlation.as_str()),
+                });
+            let body = payload();
+            producer
+                .send(
+                    FutureRecord::<str, [u8]>::to(&topic)
+                        .payload(&body[..])
+                        .headers(headers),
+                    Duration::from_secs(30),
+                )
+                .await
+                .expect("delivered");
+        }
+    })
+    .await;
+    let rate = wait(&count, n, started, "raw kafka").await;
+    reader.await.unwrap();
+    admin.delete_topics(&[&topic]).await.expect("cleanup");
+    rate
+}
+
+/// Request/reply round trips per second on Kafka: `concurrency` requests
+/// in flight against a code-first route answering each.
+async fn kafka_requests(admin: faststream::kafka::KafkaBroker, n: u64, concurrency: usize) -> f64 {
+    let topic = kafka_topic(&admin).await;
+    let router = faststream::Router::new().subscriber(
+        topic.clone(),
+        |order: serde_json::Value| async move {
+            Ok::<_, HandlerError>(serde_json::json!({"accepted": order["orderId"]}))
+        },
+    );
+    let app = App::with_broker(Arc::new(admin.clone()))
+        .include(router)
+        .start()
+        .await
+        .expect("starts");
+    let publisher = app.publisher().clone();
+    let started = Instant::now();
+    let mut in_flight = futures_util::stream::FuturesUnordered::new();
+    for _ in 0..n {
+        if in_flight.len() >= concurrency {
+            in_flight.next().await;
+        }
+        let publisher = publisher.clone();
+        let envelope =
+            Envelope::new(topic.clone(), payload()).with_content_type("application/json");
+        in_flight.push(async move {
+            publisher
+                .request(envelope, Duration::from_secs(30))
+                .await
+                .expect("answered");
+        });
+    }
+    while in_flight.next().await.is_some() {}
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    app.shutdown().await;
+    admin.delete_topics(&[&topic]).await.expect("cleanup");
+    rate
+}
+
+fn mqtt_url() -> String {
+    std::env::var("FASTSTREAM_MQTT_URL").unwrap_or_else(|_| "mqtt://127.0.0.1:1883".into())
+}
+
+async fn typed_mqtt(qos: u8, n: u64, mode: Mode) -> f64 {
+    let settings = faststream::mqtt::MqttSettings {
+        qos,
+        ..faststream::mqtt::MqttSettings::default()
+    };
+    let broker = faststream::mqtt::MqttBroker::connect_with(
+        &mqtt_url(),
+        faststream::ConnectOptions::default(),
+        settings,
+    )
+    .await
+    .expect("MQTT");
+    typed_on(Arc::new(broker), &format!("bench/{}", id()), n, mode).await
+}
+
+/// A plain rumqttc loop: a publishing and a subscribing connection, the
+/// same payload with FastStream's MQTT 5 properties, acks as the adapter
+/// sends them (manual, after decoding); pipelined publishes are handed to
+/// the client without waiting (rumqttc's own way), awaited ones wait for
+/// the broker's PUBACK (at QoS 0, for the packet to be written).
+async fn raw_mqtt(qos: u8, n: u64, mode: Mode) -> f64 {
+    use rumqttc::v5::mqttbytes::v5::{Packet, PublishProperties};
+    use rumqttc::v5::{AsyncClient, Event, MqttOptions};
+    let qos = match qos {
+        0 => rumqttc::v5::mqttbytes::QoS::AtMostOnce,
+        _ => rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+    };
+    let topic = format!("bench/{}", id());
+    let options = |name: &str| {
+        let mut o = MqttOptions::new(format!("{name}-{}", &id()[..8]), "127.0.0.1", 1883);
+        o.set_manual_acks(true);
+        o
+    };
+    let (sub, mut sub_loop) = AsyncClient::new(options("raw-sub"), 1024);
+    sub.subscribe(topic.clone(), qos).await.unwrap();
+    // Subscribed once the SUBACK came.
+    loop {
+        if let Ok(Event::Incoming(Packet::SubAck(_))) = sub_loop.poll().await {
+            break;
+        }
+    }
+    let count = Arc::new(AtomicU64::new(0));
+    let c = count.clone();
+    let reader = tokio::spawn(async move {
+        while c.load(Ordering::Relaxed) < n {
+            if let Event::Incoming(Packet::Publish(p)) = sub_loop.poll().await.expect("MQTT") {
+                let _: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
+                sub.ack(&p).await.unwrap();
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    let (publisher, mut pub_loop) = AsyncClient::new(options("raw-pub"), 1024);
+    // Acknowledged (or written) publishes, counted by the event loop.
+    let done = Arc::new(AtomicU64::new(0));
+    let d = done.clone();
+    let driver = tokio::spawn(async move {
+        loop {
+            match pub_loop.poll().await {
+                Ok(Event::Incoming(Packet::PubAck(_))) => {
+                    d.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(Event::Outgoing(rumqttc::Outgoing::Publish(0))) => {
+                    d.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    let started = Instant::now();
+    for i in 0..n {
+        let properties = PublishProperties {
+            content_type: Some("application/json".into()),
+            correlation_data: Some(faststream::app::new_correlation_id().into_bytes().into()),
+            ..PublishProperties::default()
+        };
+        publisher
+            .publish_with_properties(topic.clone(), qos, false, payload(), properties)
+            .await
+            .unwrap();
+        if mode == Mode::Awaited {
+            while done.load(Ordering::Relaxed) <= i {
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+    let rate = wait(&count, n, started, "raw mqtt").await;
+    reader.await.unwrap();
+    driver.abort();
+    rate
+}
+
 /// The value below which a share `q` (0 to 1) of `v` lies (nearest rank).
 fn quantile(v: &[f64], q: f64) -> f64 {
     let mut v = v.to_vec();
@@ -526,6 +861,8 @@ async fn main() {
         Err(_) => 21,
     };
     let mut rows = Vec::new();
+    // Request/reply rows: (name, requests, round trips per second).
+    let mut requests: Vec<(&str, u64, f64)> = Vec::new();
 
     if run("memory") {
         // On the in-memory broker the generated handler is paired with a
@@ -600,6 +937,56 @@ async fn main() {
         rows.push(row);
     }
 
+    if run("kafka") {
+        let admin = kafka_broker().await;
+        for (name, mode, n) in [
+            ("Kafka, awaited", Mode::Awaited, scale(2_000)),
+            ("Kafka, pipelined", Mode::Pipelined, scale(20_000)),
+        ] {
+            rows.push(
+                paired(
+                    name,
+                    n,
+                    rounds,
+                    || raw_kafka(admin.clone(), n, mode),
+                    || typed_kafka(admin.clone(), n, mode),
+                )
+                .await,
+            );
+        }
+        let n = scale(5_000).max(10);
+        let rates: Vec<f64> = {
+            let mut v = Vec::new();
+            for _ in 0..rounds.min(5) {
+                v.push(kafka_requests(admin.clone(), n, 64).await);
+            }
+            v
+        };
+        requests.push(("Kafka request/reply, 64 in flight", n, median(&rates)));
+    }
+
+    if run("mqtt") {
+        for (name, qos, mode, n) in [
+            // Pipelined publishes outrun the subscriber, on either side, and
+            // Mosquitto (by its default `max_queued_messages`, 1,000) drops
+            // what queues beyond that for the session, QoS 1 included:
+            // awaited rows only.
+            ("MQTT QoS 0, awaited", 0, Mode::Awaited, scale(5_000)),
+            ("MQTT QoS 1, awaited", 1, Mode::Awaited, scale(2_000)),
+        ] {
+            rows.push(
+                paired(
+                    name,
+                    n,
+                    rounds,
+                    || raw_mqtt(qos, n, mode),
+                    || typed_mqtt(qos, n, mode),
+                )
+                .await,
+            );
+        }
+    }
+
     println!(
         "{:<28} {:>9} {:>12} {:>12} {:>7} {:>11} {:>11}",
         "broker", "messages", "raw msg/s", "typed msg/s", "ratio", "quartiles", "extremes"
@@ -639,6 +1026,11 @@ async fn main() {
             median(&ratios),
             span(0.25, 0.75),
             span(0.0, 1.0),
+        );
+    }
+    for (name, n, rate) in requests {
+        println!(
+            "{name:<28} {n:>9} {rate:>12.0} round trips/s (the runtime's request; no plain loop)"
         );
     }
 }
