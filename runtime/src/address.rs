@@ -196,6 +196,28 @@ pub fn matches_address(template: &str, address: &str) -> bool {
     }
 }
 
+/// The broker's subscription filter for a template whose levels are
+/// separated by `separator`: a level holding a parameter becomes
+/// `wildcard` (NATS `a.{x}.b` -> `a.*.b`, MQTT `a/{x}/b` -> `a/+/b`).
+#[cfg_attr(not(any(feature = "nats", feature = "mqtt")), allow(dead_code))]
+pub(crate) fn level_wildcards(template: &str, separator: char, wildcard: &str) -> String {
+    template
+        .split(separator)
+        .map(|level| if level.contains('{') { wildcard } else { level })
+        .collect::<Vec<_>>()
+        .join(&separator.to_string())
+}
+
+/// Whether every parameter of a template is a whole level (so the
+/// wildcard [`level_wildcards`] puts there matches exactly what the
+/// parameter does).
+#[cfg_attr(not(any(feature = "nats", feature = "mqtt")), allow(dead_code))]
+pub(crate) fn parameters_are_whole_levels(template: &str, separator: char) -> bool {
+    template.split(separator).all(|l| {
+        !l.contains('{') || (l.starts_with('{') && l.ends_with('}') && l.matches('{').count() == 1)
+    })
+}
+
 /// The parameter names of a template, in order.
 pub fn placeholders(template: &str) -> Vec<&str> {
     pieces(template)

@@ -279,6 +279,12 @@ pub trait Broker: Send + Sync + 'static {
     }
 }
 
+/// Locks a mutex, taking over a poisoned one (a panicking holder leaves
+/// nothing half-written in the adapters' maps).
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Exponential backoff for reconnect loops: 100 ms doubling up to 5 s,
 /// back to the start after a success.
 #[cfg_attr(

@@ -79,9 +79,7 @@ impl std::fmt::Debug for AmqpBroker {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+use crate::broker::lock;
 
 /// `a.{x}.b` -> `a.*.b`.
 fn routing_pattern(address: &str) -> String {

@@ -46,6 +46,7 @@ use tokio::sync::{mpsc, watch};
 use crate::address::{has_params, matches_address};
 use crate::broker::{
     Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec, Subscription,
+    lock,
 };
 use crate::connect::{ConnectOptions, ServerInfo, redact};
 use crate::envelope::Envelope;
@@ -459,10 +460,6 @@ impl KafkaBroker {
         .map_err(|e| err(BrokerErrorKind::Connection, e))?
         .map_err(|e| err(BrokerErrorKind::Connection, e))
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Inner {
@@ -1033,18 +1030,16 @@ impl Task {
             attempt: record.attempt,
             events: self.events_tx.clone(),
             inner: self.inner.clone(),
-            envelope: None,
+            // A copy for the dead-letter topic, when there is one.
+            envelope: self
+                .inner
+                .settings
+                .dead_letter
+                .is_some()
+                .then(|| record.envelope.clone()),
         };
         let delivery = Delivery {
-            acker: Box::new(KafkaAcker {
-                envelope: self
-                    .inner
-                    .settings
-                    .dead_letter
-                    .is_some()
-                    .then(|| record.envelope.clone()),
-                ..acker
-            }),
+            acker: Box::new(acker),
             envelope: record.envelope,
             attempt: record.attempt,
         };

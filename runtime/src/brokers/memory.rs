@@ -60,9 +60,7 @@ enum Target {
     Group(String, String),
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+use crate::broker::lock;
 
 impl MemoryBroker {
     pub fn new() -> MemoryBroker {

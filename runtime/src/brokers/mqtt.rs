@@ -33,7 +33,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::address::matches_address;
 use crate::broker::{
     Acker, Backoff, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec,
-    Subscription,
+    Subscription, lock,
 };
 use crate::connect::{ConnectOptions, ServerInfo, redact};
 use crate::envelope::Envelope;
@@ -116,8 +116,12 @@ impl Endpoint {
         let (scheme, rest) = url.split_once("://").unwrap_or(("mqtt", url));
         let scheme = scheme.to_ascii_lowercase();
         let tls = options.tls || matches!(scheme.as_str(), "mqtts" | "secure-mqtt" | "ssl");
-        let rest = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
         let authority = rest.split(['/', '?']).next().unwrap_or_default();
+        // `mqtt://user:password@host` carries credentials too.
+        let (userinfo, authority) = match authority.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, authority),
+        };
         let (host, port) = match authority.rsplit_once(':') {
             Some((h, p)) => (
                 h.to_owned(),
@@ -136,12 +140,8 @@ impl Endpoint {
                 format!("no host in `{}`", redact(url)),
             ));
         }
-        // `mqtt://user:password@host` carries credentials too.
         let mut options = options;
-        if let Some((userinfo, _)) = url.split_once("://").map(|(_, r)| r).and_then(|r| {
-            let authority = r.split('/').next().unwrap_or_default();
-            authority.rsplit_once('@')
-        }) {
+        if let Some(userinfo) = userinfo {
             let (u, p) = userinfo.split_once(':').unwrap_or((userinfo, ""));
             options.user.get_or_insert_with(|| u.to_owned());
             if !p.is_empty() {
@@ -274,10 +274,6 @@ impl fmt::Debug for MqttBroker {
             .field("settings", &self.inner.endpoint.settings)
             .finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl MqttBroker {
@@ -443,18 +439,12 @@ async fn publisher_loop(
 
 /// `a/{x}/b` -> `a/+/b`: a level holding a parameter becomes `+`.
 pub(crate) fn filter_of(address: &str) -> String {
-    address
-        .split('/')
-        .map(|level| if level.contains('{') { "+" } else { level })
-        .collect::<Vec<_>>()
-        .join("/")
+    crate::address::level_wildcards(address, '/', "+")
 }
 
 /// Whether every parameter of an address is a whole level.
 fn levels_are_whole_parameters(address: &str) -> bool {
-    address.split('/').all(|l| {
-        !l.contains('{') || (l.starts_with('{') && l.ends_with('}') && l.matches('{').count() == 1)
-    })
+    crate::address::parameters_are_whole_levels(address, '/')
 }
 
 /// The MQTT 5 properties of an envelope (FastStream's mapping).
@@ -674,8 +664,7 @@ impl SubscriptionTask {
                     backoff.reset();
                     // Subscribe on every connection: a clean session has
                     // forgotten it, a persistent one keeps it (no harm).
-                    let mut f = Filter::new(self.filter.clone(), self.qos);
-                    f.nolocal = false;
+                    let f = Filter::new(self.filter.clone(), self.qos);
                     if let Err(e) = self.client.try_subscribe_many(vec![f]) {
                         tracing::warn!(error = %e, filter = %self.filter, "MQTT subscribe");
                     }

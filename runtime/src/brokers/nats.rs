@@ -145,18 +145,12 @@ impl NatsBroker {
 /// Whether every `{parameter}` of an address is a whole `.`-separated
 /// token (so the `*` it becomes matches exactly what the parameter does).
 pub(crate) fn tokens_are_whole_parameters(address: &str) -> bool {
-    address.split('.').all(|t| {
-        !t.contains('{') || (t.starts_with('{') && t.ends_with('}') && t.matches('{').count() == 1)
-    })
+    crate::address::parameters_are_whole_levels(address, '.')
 }
 
 /// `a.{x}.b` -> `a.*.b`: a token holding a parameter becomes `*`.
 pub(crate) fn subject_of(address: &str) -> String {
-    address
-        .split('.')
-        .map(|t| if t.contains('{') { "*" } else { t })
-        .collect::<Vec<_>>()
-        .join(".")
+    crate::address::level_wildcards(address, '.', "*")
 }
 
 const CONTENT_TYPE: &str = "content-type";
