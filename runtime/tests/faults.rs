@@ -64,15 +64,20 @@ fn counting(seen: Arc<Mutex<HashSet<u32>>>, calls: Arc<Mutex<u64>>) -> ErasedHan
 
 /// Publishes 10,000 messages to `address` through `broker`, kills the
 /// server after the first 3,000 and starts it again, then waits until the
-/// service handled every message.
-async fn survives_a_restart(broker: Arc<dyn Broker>, address: &str, mut server: Server) {
+/// service (subscribed in `group`) handled every message.
+async fn survives_a_restart(
+    broker: Arc<dyn Broker>,
+    address: &str,
+    group: Option<&str>,
+    mut server: Server,
+) -> Server {
     let seen = Arc::new(Mutex::new(HashSet::new()));
     let calls = Arc::new(Mutex::new(0u64));
     let router = Router::new().route(Route {
         operation: "faults".into(),
         address: address.to_owned(),
         options: SubscriberOptions {
-            group: Some("faults".into()),
+            group: group.map(str::to_owned),
             ..SubscriberOptions::default()
         },
         handler: counting(seen.clone(), calls.clone()),
@@ -137,6 +142,7 @@ async fn survives_a_restart(broker: Arc<dyn Broker>, address: &str, mut server: 
         published_in.as_secs_f64()
     );
     app.shutdown().await;
+    server
 }
 
 async fn publish_retrying(
@@ -185,7 +191,7 @@ async fn jetstream_survives_a_broker_restart() {
     )
     .await
     .expect("connects to the test's own nats-server");
-    survives_a_restart(Arc::new(broker), "faults.orders", server).await;
+    survives_a_restart(Arc::new(broker), "faults.orders", Some("faults"), server).await;
 }
 
 #[cfg(feature = "redis")]
@@ -201,7 +207,7 @@ async fn redis_streams_survive_a_broker_restart() {
             .await
             .expect("connects to the test's own redis-server");
     broker.claim_idle = Duration::from_secs(5);
-    survives_a_restart(Arc::new(broker), "faults.orders", server).await;
+    survives_a_restart(Arc::new(broker), "faults.orders", Some("faults"), server).await;
 }
 
 #[cfg(feature = "amqp")]
@@ -220,7 +226,7 @@ async fn rabbitmq_durable_queues_survive_a_broker_restart() {
     )
     .await
     .expect("connects to the test's own rabbitmq-server");
-    survives_a_restart(Arc::new(broker), "faults.orders", server).await;
+    survives_a_restart(Arc::new(broker), "faults.orders", Some("faults"), server).await;
 }
 
 /// Redis pub/sub is at most once: what is published while the server is
@@ -333,7 +339,7 @@ async fn kafka_consumer_group_survives_a_broker_restart() {
     let mut server = tansu_server(port);
     server.start();
     let broker = kafka_broker(&format!("127.0.0.1:{port}"), 3).await;
-    survives_a_restart(Arc::new(broker), "faults.orders", server).await;
+    survives_a_restart(Arc::new(broker), "faults.orders", Some("faults"), server).await;
 }
 
 /// Two instances of a service in one consumer group split the topic's
@@ -477,6 +483,11 @@ async fn publish_keyed(
 #[cfg(feature = "mqtt")]
 fn mosquitto_server(port: u16) -> Server {
     Server::new("mosquitto", port, move |dir| {
+        // Started as root, Mosquitto runs as its own user: it must be able
+        // to write its database here (else it persists nothing).
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777))
+            .expect("the data directory is writable for mosquitto");
         let config = dir.join("mosquitto.conf");
         std::fs::write(
             &config,
@@ -492,9 +503,13 @@ fn mosquitto_server(port: u16) -> Server {
     })
 }
 
-/// QoS 1 with a persistent session: the subscriber's session (its shared
+/// QoS 1 with a persistent session: the subscriber's session (its
 /// subscription and what is queued for it) survives the broker's restart,
-/// and a publish the broker did not acknowledge is published again.
+/// and a publish the broker did not acknowledge is published again. The
+/// subscriber has no group: Mosquitto 2.0 does not restore a shared
+/// subscription (`$share/...`) from its database, so a message published
+/// after a restart and before the subscriber is back would have no
+/// subscriber (the broker says so: "no matching subscribers").
 #[cfg(feature = "mqtt")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mqtt_qos1_persistent_session_survives_a_broker_restart() {
@@ -515,5 +530,11 @@ async fn mqtt_qos1_persistent_session_survives_a_broker_restart() {
     )
     .await
     .expect("connects to the test's own mosquitto");
-    survives_a_restart(Arc::new(broker), "faults/orders", server).await;
+    let server = survives_a_restart(Arc::new(broker), "faults/orders", None, server).await;
+    // The sessions survived through Mosquitto's database.
+    assert!(
+        server.dir.join("mosquitto.db").exists(),
+        "mosquitto wrote no database in {}",
+        server.dir.display()
+    );
 }
