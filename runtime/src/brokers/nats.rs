@@ -483,7 +483,7 @@ impl Broker for JetStreamBroker {
                 )
                 .await
                 .map_err(|e| err(BrokerErrorKind::Refused, e))?;
-            let mut messages = consumer
+            let messages = consumer
                 .messages()
                 .await
                 .map_err(|e| err(BrokerErrorKind::Refused, e))?;
@@ -492,65 +492,90 @@ impl Broker for JetStreamBroker {
             // As on core NATS: `*` is exact unless a parameter shares a
             // token with text.
             let check = !tokens_are_whole_parameters(&template);
+            let (closed_tx, closed) = tokio::sync::oneshot::channel();
             tokio::spawn(async move {
-                let mut backoff = Backoff::new();
-                loop {
-                    // The client reconnects by itself and the pull stream
-                    // survives it; errors in between (missed heartbeats,
-                    // failed pulls) are reported and the stream goes on.
-                    while let Some(next) = messages.next().await {
-                        let msg = match next {
-                            Ok(msg) => msg,
-                            Err(e) => {
-                                tracing::debug!(error = %e, subject = %template, "JetStream pull");
-                                continue;
-                            }
-                        };
-                        backoff.reset();
-                        let attempt = msg
-                            .info()
-                            .map(|i| u32::try_from(i.delivered).unwrap_or(1))
-                            .unwrap_or(1);
-                        // JetStream's reply subject is the ack subject: the
-                        // application's reply address is the `reply_to` header.
-                        let mut core = msg.message.clone();
-                        core.reply = None;
-                        let envelope = envelope_of(core);
-                        if check && !matches_address(&template, &envelope.channel) {
-                            let _ = msg.ack().await;
-                            continue;
-                        }
-                        let delivery = Delivery {
-                            envelope,
-                            attempt,
-                            acker: Box::new(JetStreamAcker(msg)),
-                        };
-                        if tx.send(delivery).await.is_err() {
-                            return;
-                        }
-                    }
-                    // The stream ended (the consumer was deleted, or the
-                    // client gave up a pull): open it again.
-                    messages = loop {
-                        if tx.is_closed() {
-                            return;
-                        }
-                        backoff.wait().await;
-                        match consumer.messages().await {
-                            Ok(m) => break m,
-                            Err(e) => {
-                                tracing::warn!(error = %e, subject = %template, "JetStream consumer unavailable; retrying");
-                            }
-                        }
-                    };
-                }
+                run_pull(messages, consumer, tx, template, check).await;
+                let _ = closed_tx.send(());
             });
-            Ok(Subscription::new(rx))
+            // `App::shutdown` waits until this consumer pulls no more.
+            Ok(Subscription::new(rx).with_close_signal(closed))
         })
     }
 
     fn new_inbox(&self) -> String {
         self.core.new_inbox()
+    }
+}
+
+/// A JetStream subscription's loop: pulls messages and hands them over
+/// until the subscription is dropped; one pulled as it closed is nacked,
+/// so the consumer's next member gets it at once.
+async fn run_pull(
+    mut messages: async_nats::jetstream::consumer::pull::Stream,
+    consumer: async_nats::jetstream::consumer::PullConsumer,
+    tx: mpsc::Sender<Delivery>,
+    template: String,
+    check: bool,
+) {
+    let mut backoff = Backoff::new();
+    loop {
+        // The client reconnects by itself and the pull stream
+        // survives it; errors in between (missed heartbeats,
+        // failed pulls) are reported and the stream goes on.
+        loop {
+            let next = tokio::select! {
+                next = messages.next() => next,
+                // Closed: no more pulls.
+                () = tx.closed() => return,
+            };
+            let Some(next) = next else {
+                break;
+            };
+            let msg = match next {
+                Ok(msg) => msg,
+                Err(e) => {
+                    tracing::debug!(error = %e, subject = %template, "JetStream pull");
+                    continue;
+                }
+            };
+            backoff.reset();
+            let attempt = msg
+                .info()
+                .map(|i| u32::try_from(i.delivered).unwrap_or(1))
+                .unwrap_or(1);
+            // JetStream's reply subject is the ack subject: the
+            // application's reply address is the `reply_to` header.
+            let mut core = msg.message.clone();
+            core.reply = None;
+            let envelope = envelope_of(core);
+            if check && !matches_address(&template, &envelope.channel) {
+                let _ = msg.ack().await;
+                continue;
+            }
+            let delivery = Delivery {
+                envelope,
+                attempt,
+                acker: Box::new(JetStreamAcker(msg)),
+            };
+            if let Err(unsent) = tx.send(delivery).await {
+                let _ = unsent.0.acker.nack(None).await;
+                return;
+            }
+        }
+        // The stream ended (the consumer was deleted, or the
+        // client gave up a pull): open it again.
+        messages = loop {
+            if tx.is_closed() {
+                return;
+            }
+            backoff.wait().await;
+            match consumer.messages().await {
+                Ok(m) => break m,
+                Err(e) => {
+                    tracing::warn!(error = %e, subject = %template, "JetStream consumer unavailable; retrying");
+                }
+            }
+        };
     }
 }
 

@@ -409,6 +409,7 @@ impl RedisBroker {
             .map_err(|e| err(BrokerErrorKind::Connection, e))?;
         let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
         let conn = self.conn.clone();
+        let (closed_tx, closed) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
             let mut backoff = Backoff::new();
             loop {
@@ -440,7 +441,12 @@ impl RedisBroker {
                                 attempt,
                             }),
                         };
-                        if tx.send(delivery).await.is_err() {
+                        if let Err(unsent) = tx.send(delivery).await {
+                            // Popped while the subscription closed: the
+                            // entry goes back to the head of the list for
+                            // the next consumer.
+                            let Delivery { acker, .. } = unsent.0;
+                            let _ = acker.nack(None).await;
                             break;
                         }
                     }
@@ -451,8 +457,10 @@ impl RedisBroker {
                     }
                 }
             }
+            let _ = closed_tx.send(());
         });
-        Ok(Subscription::new(rx))
+        // `App::shutdown` waits until no `BLPOP` of this consumer is left.
+        Ok(Subscription::new(rx).with_close_signal(closed))
     }
 
     /// A consumer of `spec.address` as a stream in a consumer group.
