@@ -237,7 +237,12 @@ fn opt_num<T: quote::ToTokens>(n: Option<T>) -> TokenStream {
 /// A `__rt::Bindings` value, unless the operation has none (and its
 /// channel no parameters).
 fn bindings_expr(b: &BindingsIr, parameterized: bool) -> Option<TokenStream> {
-    if b.amqp.is_none() && b.redis.is_none() && !parameterized {
+    if b.amqp.is_none()
+        && b.redis.is_none()
+        && b.kafka.is_none()
+        && b.mqtt.is_none()
+        && !parameterized
+    {
         return None;
     }
     let amqp = match &b.amqp {
@@ -307,7 +312,23 @@ fn bindings_expr(b: &BindingsIr, parameterized: bool) -> Option<TokenStream> {
             }))
         }
     };
-    Some(quote!(__rt::Bindings { amqp: #amqp, redis: #redis, parameterized: #parameterized }))
+    let kafka = b.kafka.as_ref().map(|k| {
+        let partitions = opt_num(k.partitions);
+        let replicas = opt_num(k.replicas);
+        quote!(kafka: Some(__rt::KafkaBindings { partitions: #partitions, replicas: #replicas }),)
+    });
+    let mqtt = b.mqtt.as_ref().map(|m| {
+        let qos = opt_num(m.qos);
+        let retain = match m.retain {
+            Some(r) => quote!(Some(#r)),
+            None => quote!(None),
+        };
+        quote!(mqtt: Some(__rt::MqttBindings { qos: #qos, retain: #retain }),)
+    });
+    let amqp = b.amqp.is_some().then(|| quote!(amqp: #amqp,));
+    let redis = b.redis.is_some().then(|| quote!(redis: #redis,));
+    let parameterized = parameterized.then(|| quote!(parameterized: true,));
+    Some(quote!(__rt::Bindings { #amqp #redis #kafka #mqtt #parameterized ..__rt::Bindings::NONE }))
 }
 
 fn channel_parts(ir: &Ir, op: &OperationIr) -> (bool, TokenStream, Option<String>) {
@@ -372,6 +393,28 @@ fn headers_of(types: &Types<'_>, ir: &Ir, op: &OperationIr) -> Headers {
         return Headers::One(tys[0].clone().unwrap_or_default());
     }
     Headers::PerMessage(format_ident!("{}Headers", op.type_name))
+}
+
+/// The record key type of an operation's messages (their kafka `key`
+/// binding): `str` for a string, the schema's type otherwise; when the
+/// messages disagree, a plain string key.
+fn key_of(types: &Types<'_>, ir: &Ir, op: &OperationIr) -> Option<TokenStream> {
+    let keys: Vec<&Ty> = op
+        .messages
+        .iter()
+        .filter_map(|&i| ir.messages[i].key.as_ref())
+        .collect();
+    let first = *keys.first()?;
+    let ty = |t: &Ty| match t {
+        Ty::String => quote!(str),
+        other => (types.ty)(other),
+    };
+    let shown = ty(first).to_string();
+    if keys.iter().all(|k| ty(k).to_string() == shown) {
+        Some(ty(first))
+    } else {
+        Some(quote!(str))
+    }
 }
 
 /// The headers enum of an operation whose messages have different
@@ -677,11 +720,22 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
                 }
             }),
         };
+        // The kafka message binding's `key`: a typed record key.
+        let key_ty = key_of(types, ir, op);
+        let key_param = key_ty.as_ref().map(|k| quote!(key: Option<&#k>,));
+        let key_stmt = key_ty.is_some().then(|| {
+            quote! {
+                if let Some(k) = key {
+                    envelope = envelope.with_key(__rt::encode_key(k).map_err(__rt::PublishError::Encode)?);
+                }
+            }
+        });
         let build = quote! {
             let payload = #encode.map_err(__rt::PublishError::Encode)?;
             #[allow(unused_mut)]
             let mut envelope = __rt::Envelope::new(#address_expr, payload).with_content_type(#ct);
             #headers_stmt
+            #key_stmt
         };
         let doc = op_doc(op);
         // The spec's bindings, built once.
@@ -711,7 +765,7 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
                     #doc
                     ///
                     /// Sends the request and waits (up to `timeout`) for the typed reply.
-                    pub async fn #method(&self, #params message: &#message, #headers_param timeout: ::std::time::Duration) -> Result<#reply_ty, __rt::PublishError> {
+                    pub async fn #method(&self, #params message: &#message, #headers_param #key_param timeout: ::std::time::Duration) -> Result<#reply_ty, __rt::PublishError> {
                         #bindings_static
                         #build
                         let reply = #request;
@@ -721,7 +775,7 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
             }
             None => quote! {
                 #doc
-                pub async fn #method(&self, #params message: &#message, #headers_param) -> Result<(), __rt::PublishError> {
+                pub async fn #method(&self, #params message: &#message, #headers_param #key_param) -> Result<(), __rt::PublishError> {
                     #bindings_static
                     #build
                     #publish

@@ -49,6 +49,9 @@ pub struct MessageIr {
     pub content_type: Option<String>,
     pub payload: Option<Ty>,
     pub headers: Option<Ty>,
+    /// The kafka message binding's `key` schema: the type of the record
+    /// key the generated publisher takes.
+    pub key: Option<Ty>,
     /// The message's title, summary and description.
     pub doc: Option<String>,
 }
@@ -88,7 +91,8 @@ pub struct OperationIr {
     pub reply: Option<ReplyIr>,
     /// Subscribers sharing the work (a NATS `queue` binding, ...).
     pub group: Option<String>,
-    /// The channel's and the operation's amqp and redis bindings.
+    /// The channel's and the operation's amqp, redis, kafka and mqtt
+    /// bindings.
     pub bindings: BindingsIr,
     pub doc: Option<String>,
 }
@@ -99,6 +103,22 @@ pub struct OperationIr {
 pub struct BindingsIr {
     pub amqp: Option<AmqpIr>,
     pub redis: Option<RedisIr>,
+    pub kafka: Option<KafkaIr>,
+    pub mqtt: Option<MqttIr>,
+}
+
+/// A kafka channel binding's `partitions` and `replicas`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KafkaIr {
+    pub partitions: Option<i32>,
+    pub replicas: Option<i16>,
+}
+
+/// An mqtt operation binding's `qos` and `retain`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MqttIr {
+    pub qos: Option<u8>,
+    pub retain: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -563,7 +583,8 @@ impl<'d> Lowerer<'d> {
         });
     }
 
-    /// The amqp and redis bindings of an operation and its channel.
+    /// The amqp, redis, kafka and mqtt bindings of an operation and its
+    /// channel.
     fn bindings(
         &mut self,
         channel: &Value,
@@ -571,13 +592,19 @@ impl<'d> Lowerer<'d> {
         op: &Value,
         op_ptr: &str,
     ) -> BindingsIr {
-        use faststream_asyncapi::bindings::{AmqpChannelBinding, AmqpOperationBinding};
+        use faststream_asyncapi::bindings::{
+            AmqpChannelBinding, AmqpOperationBinding, KafkaChannelBinding, MqttOperationBinding,
+        };
         let channel_ptr = channel_ptr.unwrap_or_default();
         let typed = |v: Option<&Value>| v.map(|v| self.deref_value(v));
         let amqp_channel = typed(channel.pointer("/bindings/amqp"))
             .and_then(|v| serde_json::from_value::<AmqpChannelBinding>(v).ok());
         let amqp_op = typed(op.pointer("/bindings/amqp"))
             .and_then(|v| serde_json::from_value::<AmqpOperationBinding>(v).ok());
+        let kafka_channel = typed(channel.pointer("/bindings/kafka"))
+            .and_then(|v| serde_json::from_value::<KafkaChannelBinding>(v).ok());
+        let mqtt_op = typed(op.pointer("/bindings/mqtt"))
+            .and_then(|v| serde_json::from_value::<MqttOperationBinding>(v).ok());
         let amqp = if amqp_channel.is_some() || amqp_op.is_some() {
             let c = amqp_channel.unwrap_or_default();
             let o = amqp_op.unwrap_or_default();
@@ -698,7 +725,37 @@ impl<'d> Lowerer<'d> {
             });
             break;
         }
-        BindingsIr { amqp, redis }
+        let kafka = kafka_channel.and_then(|k| {
+            let partitions = k.partitions.and_then(|n| i32::try_from(n).ok());
+            let replicas = k.replicas.and_then(|n| i16::try_from(n).ok());
+            (partitions.is_some() || replicas.is_some()).then_some(KafkaIr {
+                partitions,
+                replicas,
+            })
+        });
+        let mqtt = mqtt_op.and_then(|m| {
+            let qos = match m.qos {
+                Some(q @ 0..=2) => Some(q),
+                Some(other) => {
+                    self.binding_note(
+                        format!("{op_ptr}/bindings/mqtt/qos"),
+                        format!("mqtt qos {other} is not 0, 1 or 2; the adapter's default is used"),
+                    );
+                    None
+                }
+                None => None,
+            };
+            (qos.is_some() || m.retain.is_some()).then_some(MqttIr {
+                qos,
+                retain: m.retain,
+            })
+        });
+        BindingsIr {
+            amqp,
+            redis,
+            kafka,
+            mqtt,
+        }
     }
 
     /// How to tell the messages of one operation apart.
@@ -757,6 +814,21 @@ impl<'d> Lowerer<'d> {
         let headers = message
             .get("headers")
             .map(|_| self.payload(&format!("{mptr}/headers"), &format!("{rust_name}Headers")));
+        // A plain string key is a `&str` parameter, not a type of its own.
+        let key = message.pointer("/bindings/kafka/key").map(|_| {
+            let at = format!("{mptr}/bindings/kafka/key");
+            let plain = self.deref(&at).0.is_some_and(|k| {
+                str_of(k, "type") == Some("string")
+                    && ["enum", "const", "format"]
+                        .iter()
+                        .all(|f| k.get(*f).is_none())
+            });
+            if plain {
+                Ty::String
+            } else {
+                self.payload(&at, &format!("{rust_name}Key"))
+            }
+        });
         self.messages.push(MessageIr {
             pointer: mptr,
             rust_name,
@@ -764,6 +836,7 @@ impl<'d> Lowerer<'d> {
             content_type: str_of(message, "contentType").map(str::to_owned),
             payload,
             headers,
+            key,
             doc: message_doc(message),
         });
         Some(self.messages.len() - 1)

@@ -4,13 +4,17 @@
 //! others, so one generated service runs on any broker.
 //!
 //! NATS needs nothing here: the `queue` binding becomes the subscriber's
-//! group ([`crate::SubscriberOptions::group`]).
+//! group ([`crate::SubscriberOptions::group`]), as Kafka's `groupId` does.
+//! A Kafka message's `key` binding types the key parameter of the
+//! generated publisher, which sets the envelope's `key` meta.
 
 /// The bindings of one operation on its channel.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Bindings {
     pub amqp: Option<AmqpBindings>,
     pub redis: Option<RedisBindings>,
+    pub kafka: Option<KafkaBindings>,
+    pub mqtt: Option<MqttBindings>,
     /// The channel's address has `{parameters}`: a publish names one of
     /// many concrete addresses. On RabbitMQ such a channel goes through a
     /// topic exchange; one without parameters (and without an exchange
@@ -18,12 +22,41 @@ pub struct Bindings {
     pub parameterized: bool,
 }
 
+impl Bindings {
+    /// No bindings: every adapter uses its defaults. Generated code fills
+    /// what the spec says and takes the rest from here
+    /// (`Bindings { amqp: ..., ..Bindings::NONE }`), so that a field added
+    /// later does not break it.
+    pub const NONE: Bindings = Bindings {
+        amqp: None,
+        redis: None,
+        kafka: None,
+        mqtt: None,
+        parameterized: false,
+    };
+}
+
 /// No bindings: every adapter uses its defaults.
-pub(crate) static NO_BINDINGS: Bindings = Bindings {
-    amqp: None,
-    redis: None,
-    parameterized: false,
-};
+pub(crate) static NO_BINDINGS: Bindings = Bindings::NONE;
+
+/// Kafka: the channel binding's `partitions` and `replicas`, used when the
+/// adapter creates the topic ([`crate::kafka::KafkaSettings::create_topics`]);
+/// an existing topic is left as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KafkaBindings {
+    pub partitions: Option<i32>,
+    pub replicas: Option<i16>,
+}
+
+/// MQTT: the operation binding's `qos` and `retain`. A publish takes them
+/// (unless its envelope's `qos`/`retain` meta says otherwise), a
+/// subscription its `qos`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MqttBindings {
+    /// 0, 1 or 2.
+    pub qos: Option<u8>,
+    pub retain: Option<bool>,
+}
 
 /// AMQP 0.9.1 (RabbitMQ): the channel binding's `is`, `exchange` and
 /// `queue`, and the operation binding's publishing properties.

@@ -65,6 +65,10 @@ pub struct SubscribeSpec {
     pub prefetch: usize,
     /// What the spec's bindings say about the channel.
     pub bindings: Bindings,
+    /// The subscriber takes its messages in batches of up to this many:
+    /// an adapter that hands out one message of an ordered unit (a Kafka
+    /// partition) at a time hands out up to this many of it at once.
+    pub batch: Option<usize>,
 }
 
 impl SubscribeSpec {
@@ -74,6 +78,7 @@ impl SubscribeSpec {
             group: None,
             prefetch: 64,
             bindings: Bindings::default(),
+            batch: None,
         }
     }
 }

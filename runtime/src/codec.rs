@@ -234,6 +234,17 @@ pub fn encode_headers<T: Serialize>(
     }
 }
 
+/// A typed record key -> its text (a string as it is, other values as
+/// JSON), for [`crate::Envelope::with_key`].
+#[doc(hidden)]
+pub fn encode_key<T: Serialize + ?Sized>(key: &T) -> Result<String, String> {
+    match serde_json::to_value(key).map_err(|e| e.to_string())? {
+        serde_json::Value::String(s) => Ok(s),
+        serde_json::Value::Null => Err("a record key cannot be null".into()),
+        other => Ok(other.to_string()),
+    }
+}
+
 /// The media type of a content type, without parameters or spaces.
 fn media_type(content_type: &str) -> &str {
     content_type.split(';').next().unwrap_or("").trim()

@@ -52,4 +52,15 @@ impl Envelope {
         self.reply_to = Some(reply_to.into());
         self
     }
+
+    pub fn with_meta(mut self, name: impl Into<String>, value: impl Into<String>) -> Envelope {
+        self.meta.insert(name.into(), value.into());
+        self
+    }
+
+    /// The record key (Kafka's; `meta["key"]`): messages with one key go
+    /// to one partition, in order. Adapters without keys ignore it.
+    pub fn with_key(self, key: impl Into<String>) -> Envelope {
+        self.with_meta("key", key)
+    }
 }

@@ -40,11 +40,12 @@ pub use brokers::nats;
 pub use brokers::redis;
 
 pub use app::{
-    AckPolicy, App, AppError, Context, HandlerError, Headers, Middleware, Outcome, Params,
+    AckPolicy, App, AppError, Batch, Context, HandlerError, Headers, Middleware, Outcome, Params,
     PublishError, Publisher, Retry, Route, Router, RunningApp, Subscriber, SubscriberOptions,
 };
 pub use bindings::{
-    AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, Bindings, RedisBindings, RedisKind,
+    AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, Bindings, KafkaBindings, MqttBindings,
+    RedisBindings, RedisKind,
 };
 pub use broker::{Broker, BrokerError};
 pub use codec::{DecodeError, decode_json, encode_json};
@@ -103,13 +104,14 @@ pub mod __codegen {
     };
     pub use crate::app::{PublishError, Publisher};
     pub use crate::bindings::{
-        AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, Bindings, RedisBindings, RedisKind,
+        AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, Bindings, KafkaBindings,
+        MqttBindings, RedisBindings, RedisKind,
     };
     pub use crate::broker::BoxFuture;
     pub use crate::bytes::Base64;
     pub use crate::codec::{
         decode_headers, decode_payload, decode_payload_as, decode_value, default_from_json,
-        encode_headers, encode_payload, encode_payload_as, expect_constant, peek_field,
+        encode_headers, encode_key, encode_payload, encode_payload_as, expect_constant, peek_field,
     };
     pub use crate::connect::Server;
     pub use crate::envelope::Envelope;

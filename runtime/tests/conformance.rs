@@ -586,6 +586,208 @@ async fn order_is_kept_on_one_channel(broker: Arc<dyn Broker>, fixture: Fixture)
     app.shutdown().await;
 }
 
+/// What a batch subscriber saw: the values of each batch its handler
+/// finished, and how many calls it got.
+#[derive(Default)]
+struct Batches {
+    calls: AtomicU64,
+    done: Mutex<Vec<Vec<i64>>>,
+}
+
+/// A batch route on `address`: batches of up to 10 within 300 ms; the
+/// handler fails its first `fail_first` calls.
+fn batch_route(
+    address: &str,
+    batches: Arc<Batches>,
+    fail_first: u64,
+    group: Option<String>,
+    ack: faststream::AckPolicy,
+) -> Router {
+    let mut subscriber = faststream::Subscriber::batch(address, move |values: Vec<i64>| {
+        let batches = batches.clone();
+        async move {
+            let call = batches.calls.fetch_add(1, Ordering::SeqCst);
+            if call < fail_first {
+                return Err(HandlerError::new("the first batch fails"));
+            }
+            batches.done.lock().unwrap().push(values);
+            Ok(())
+        }
+    })
+    .batch_size(10)
+    .batch_wait(Duration::from_millis(300))
+    .ack(ack)
+    .retry(Retry {
+        max_attempts: 5,
+        initial_backoff: Duration::from_millis(50),
+        ..Retry::default()
+    });
+    if let Some(g) = group {
+        subscriber = subscriber.group(g);
+    }
+    Router::new().subscribe(subscriber)
+}
+
+async fn batches_are_handled_and_settled_together(broker: Arc<dyn Broker>, fixture: Fixture) {
+    let address = unique(&fixture, "batch");
+    let group = format!("batch-{}", new_id());
+    let dead_before = match &fixture.dead_letters {
+        Some(f) => Some(f().await),
+        None => None,
+    };
+    let batches = Arc::new(Batches::default());
+    let app = App::with_broker(broker.clone())
+        .include(batch_route(
+            &address,
+            batches.clone(),
+            1,
+            Some(group.clone()),
+            faststream::AckPolicy::AckAfterSuccess,
+        ))
+        .start()
+        .await
+        .expect("subscribed");
+    let partitions = fixture.serial_partitions.unwrap_or(1);
+    let envelope = |i: usize, payload: String| {
+        let mut e = Envelope::new(&address, payload).with_content_type("application/json");
+        e.meta
+            .insert("partition".into(), (i % partitions).to_string());
+        e
+    };
+    // 40 numbers and, among them, one message that does not decode.
+    let mut envelopes: Vec<Envelope> = (0..40).map(|i| envelope(i, format!("{i}"))).collect();
+    envelopes.insert(17, envelope(17, "{not json".into()));
+    app.publisher()
+        .publish_batch(envelopes)
+        .await
+        .expect("published as a batch");
+    let handled = || {
+        batches
+            .done
+            .lock()
+            .unwrap()
+            .iter()
+            .map(Vec::len)
+            .sum::<usize>()
+    };
+    until("40 handled", || handled() >= 40).await;
+    until("the undecodable one refused", || {
+        app.metrics().decode_failures == 1
+    })
+    .await;
+    let done = batches.done.lock().unwrap().clone();
+    let mut values: Vec<i64> = done.iter().flatten().copied().collect();
+    values.sort_unstable();
+    assert_eq!(values, (0..40).collect::<Vec<i64>>(), "{done:?}");
+    assert!(done.iter().all(|b| b.len() <= 10), "{done:?}");
+    assert!(
+        done.iter().any(|b| b.len() > 1),
+        "messages that arrive together are handled together: {done:?}"
+    );
+    // The first batch failed once and came again whole (in-process).
+    assert!(batches.calls.load(Ordering::SeqCst) > done.len() as u64);
+    if partitions > 1 {
+        // Within a partition, batches keep the order.
+        for p in 0..partitions as i64 {
+            let got: Vec<i64> = done
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|v| v % partitions as i64 == p)
+                .collect();
+            let mut sorted = got.clone();
+            sorted.sort_unstable();
+            assert_eq!(got, sorted, "partition {p}: {done:?}");
+        }
+    }
+    if let (Some(count), Some(before)) = (&fixture.dead_letters, dead_before) {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        while count().await != before + 1 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the undecodable message is not in the dead-letter target"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    app.shutdown().await;
+
+    // Settled means settled: the group's next member gets none of it
+    // again (on Kafka: the offsets were committed together).
+    let after = Arc::new(Batches::default());
+    let app = App::with_broker(broker)
+        .include(batch_route(
+            &address,
+            after.clone(),
+            0,
+            Some(group),
+            faststream::AckPolicy::AckAfterSuccess,
+        ))
+        .start()
+        .await
+        .expect("subscribed again");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let again: Vec<i64> = after
+        .done
+        .lock()
+        .unwrap()
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    assert!(again.is_empty(), "settled messages came again: {again:?}");
+    app.shutdown().await;
+}
+
+async fn a_nacked_batch_comes_back_whole(broker: Arc<dyn Broker>, fixture: Fixture) {
+    if !fixture.redelivers {
+        // At most once: a nack drops the messages (documented).
+        return;
+    }
+    let address = unique(&fixture, "nackbatch");
+    let batches = Arc::new(Batches::default());
+    let app = App::with_broker(broker)
+        .include(batch_route(
+            &address,
+            batches.clone(),
+            2,
+            Some(format!("nb-{}", new_id())),
+            faststream::AckPolicy::NackOnError,
+        ))
+        .start()
+        .await
+        .expect("subscribed");
+    let partitions = fixture.serial_partitions.unwrap_or(1);
+    let envelopes = (0..20).map(|i| {
+        let mut e = Envelope::new(&address, format!("{i}")).with_content_type("application/json");
+        e.meta
+            .insert("partition".into(), (i % partitions).to_string());
+        e
+    });
+    app.publisher().publish_batch(envelopes).await.unwrap();
+    let handled = || {
+        let mut v: Vec<i64> = batches
+            .done
+            .lock()
+            .unwrap()
+            .iter()
+            .flatten()
+            .copied()
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    until("all 20, after the broker gave the nacked ones back", || {
+        handled().len() == 20
+    })
+    .await;
+    assert_eq!(handled(), (0..20).collect::<Vec<i64>>());
+    let m = app.shutdown().await;
+    assert!(m.nacked > 0, "{m:?}");
+    assert_eq!(m.rejected, 0, "{m:?}");
+}
+
 macro_rules! suite {
     ($name:ident, $fixture:expr) => {
         mod $name {
@@ -616,6 +818,8 @@ macro_rules! suite {
             case!(shutdown_finishes_in_flight);
             case!(a_group_splits_the_work);
             case!(order_is_kept_on_one_channel);
+            case!(batches_are_handled_and_settled_together);
+            case!(a_nacked_batch_comes_back_whole);
         }
     };
 }

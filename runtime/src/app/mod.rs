@@ -24,10 +24,12 @@ pub use context::Context;
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use publisher::{PublishError, Publisher, new_correlation_id};
 pub use router::{
-    AckPolicy, ErasedHandler, Failure, HandlerError, Reply, Retry, Route, Router, SubscriberOptions,
+    AckPolicy, Batch, BatchResult, ErasedBatchHandler, ErasedHandler, Failure, HandlerError, Reply,
+    Retry, Route, Router, SubscriberOptions,
 };
 pub use typed::{
-    Decoding, FromMessage, HandlerFn, Headers, IntoReply, Params, RouteDoc, Subscriber,
+    BatchHandlerFn, Decoding, FromMessage, HandlerFn, Headers, IntoReply, Params, RouteDoc,
+    Subscriber,
 };
 use worker::Worker;
 
@@ -195,11 +197,14 @@ impl App {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut loops = JoinSet::new();
         for route in self.routes.drain(..) {
+            let batch = route.options.batch.as_ref().map(|b| b.max_records.max(1));
             let spec = SubscribeSpec {
                 address: route.address.clone(),
                 group: route.options.group.clone(),
-                prefetch: route.options.max_in_flight.max(1),
+                // A batch fills only if that many may be handed out.
+                prefetch: route.options.max_in_flight.max(batch.unwrap_or(1)),
                 bindings: route.options.bindings.clone(),
+                batch,
             };
             let sub = self
                 .broker

@@ -147,6 +147,32 @@ impl Publisher {
         Ok(())
     }
 
+    /// Publishes several envelopes at once (FastStream's `publish_batch`):
+    /// all are handed to the broker before any acknowledgement is awaited,
+    /// so a Kafka producer sends them together. Returns the first error;
+    /// the others were still published.
+    pub async fn publish_batch(
+        &self,
+        envelopes: impl IntoIterator<Item = Envelope>,
+    ) -> Result<(), PublishError> {
+        self.publish_batch_with(envelopes, &NO_BINDINGS).await
+    }
+
+    /// [`Publisher::publish_batch`] with the channel's bindings.
+    pub async fn publish_batch_with(
+        &self,
+        envelopes: impl IntoIterator<Item = Envelope>,
+        bindings: &Bindings,
+    ) -> Result<(), PublishError> {
+        let results = futures_util::future::join_all(
+            envelopes
+                .into_iter()
+                .map(|envelope| self.publish_with(envelope, bindings)),
+        )
+        .await;
+        results.into_iter().collect()
+    }
+
     /// Publishes a request and waits for the reply (matched by correlation
     /// id on this process's reply inbox). Many requests may be in flight.
     pub async fn request(

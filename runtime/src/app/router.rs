@@ -141,6 +141,8 @@ pub struct SubscriberOptions {
     pub max_in_flight: usize,
     /// The spec's bindings for the channel (queue, exchange, Redis kind).
     pub bindings: Bindings,
+    /// A batch subscriber's batches (`None`: one message at a time).
+    pub batch: Option<Batch>,
 }
 
 impl Default for SubscriberOptions {
@@ -151,7 +153,56 @@ impl Default for SubscriberOptions {
             retry: Retry::default(),
             max_in_flight: 16,
             bindings: Bindings::default(),
+            batch: None,
         }
+    }
+}
+
+/// A type-erased batch handler, as [`crate::Subscriber::batch`] builds
+/// them: decodes each message and calls the user's function once with
+/// those that decoded.
+pub type ErasedBatchHandler = Arc<
+    dyn Fn(Vec<Arc<Envelope>>, super::Publisher) -> BoxFuture<'static, BatchResult> + Send + Sync,
+>;
+
+/// What a batch handler made of a batch.
+#[derive(Debug, Default)]
+pub struct BatchResult {
+    /// The messages (by their index in the batch) that did not decode, and
+    /// why: they never reached the handler.
+    pub undecodable: Vec<(usize, String)>,
+    /// The handler's result; `None` when no message decoded (it was not
+    /// called).
+    pub handled: Option<Result<(), HandlerError>>,
+}
+
+/// How a batch subscriber takes its messages: up to `max_records` at
+/// once, waiting at most `max_wait` after the first for more. A batch is
+/// settled as one: acked when the handler succeeds, retried, nacked or
+/// rejected as a whole when it fails (as the ack policy says; a batch has
+/// no manual acks and sends no replies). A message that does not decode
+/// is rejected alone and never reaches the handler.
+#[derive(Clone)]
+pub struct Batch {
+    pub max_records: usize,
+    pub max_wait: Duration,
+    pub handler: ErasedBatchHandler,
+}
+
+impl fmt::Debug for Batch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Batch")
+            .field("max_records", &self.max_records)
+            .field("max_wait", &self.max_wait)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Batch {
+    fn eq(&self, other: &Batch) -> bool {
+        self.max_records == other.max_records
+            && self.max_wait == other.max_wait
+            && Arc::ptr_eq(&self.handler, &other.handler)
     }
 }
 

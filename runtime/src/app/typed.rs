@@ -43,7 +43,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{AckPolicy, Context, ErasedHandler, Failure, HandlerError, Reply, Route, Router};
+use super::{
+    AckPolicy, Context, ErasedHandler, Failure, HandlerError, Publisher, Reply, Route, Router,
+};
 use super::{Retry, SubscriberOptions};
 use crate::address::Template;
 use crate::bindings::Bindings;
@@ -225,6 +227,96 @@ handler_fn!(A);
 handler_fn!(A, B);
 handler_fn!(A, B, C);
 
+/// An `async fn` (or closure) a batch subscriber calls: the decoded
+/// messages of a batch, in order, and optionally a [`Publisher`] to send
+/// with.
+pub trait BatchHandlerFn<Args>: Send + Sync + 'static {
+    /// The type-erased batch handler, and what the export says of it (the
+    /// schema of one message: a batch travels as separate messages).
+    fn into_parts(self) -> (super::ErasedBatchHandler, RouteDoc);
+}
+
+/// Decodes each envelope of a batch as `M`.
+fn decode_batch<M: DeserializeOwned + Validate>(
+    envelopes: &[Arc<Envelope>],
+) -> (Vec<M>, Vec<(usize, String)>) {
+    let mut messages = Vec::with_capacity(envelopes.len());
+    let mut undecodable = Vec::new();
+    for (i, envelope) in envelopes.iter().enumerate() {
+        let content_type = envelope
+            .content_type
+            .as_deref()
+            .unwrap_or("application/json");
+        match crate::codec::decode_payload_as::<M>(content_type, &envelope.payload) {
+            Ok(m) => messages.push(m),
+            Err(e) => undecodable.push((i, e)),
+        }
+    }
+    (messages, undecodable)
+}
+
+fn batch_doc<M: Describe>() -> RouteDoc {
+    let mut components = SchemaComponents::default();
+    RouteDoc {
+        payload: M::describe(&mut components),
+        components,
+        ..RouteDoc::default()
+    }
+}
+
+/// The erased handler of a batch function `call` (given the messages and
+/// the application's publisher).
+fn erase_batch<M, Fut>(
+    call: impl Fn(Vec<M>, Publisher) -> Fut + Send + Sync + 'static,
+) -> super::ErasedBatchHandler
+where
+    M: DeserializeOwned + Validate + Send + 'static,
+    Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
+{
+    let call = Arc::new(call);
+    Arc::new(move |envelopes: Vec<Arc<Envelope>>, publisher: Publisher| {
+        let call = call.clone();
+        Box::pin(async move {
+            let (messages, undecodable) = decode_batch::<M>(&envelopes);
+            let handled = if messages.is_empty() {
+                None
+            } else {
+                Some(call(messages, publisher).await)
+            };
+            super::BatchResult {
+                undecodable,
+                handled,
+            }
+        })
+    })
+}
+
+impl<F, Fut, M> BatchHandlerFn<(Vec<M>,)> for F
+where
+    F: Fn(Vec<M>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
+    M: DeserializeOwned + Validate + Describe + Send + 'static,
+{
+    fn into_parts(self) -> (super::ErasedBatchHandler, RouteDoc) {
+        let f = Arc::new(self);
+        (
+            erase_batch(move |messages: Vec<M>, _| f(messages)),
+            batch_doc::<M>(),
+        )
+    }
+}
+
+impl<F, Fut, M> BatchHandlerFn<(Vec<M>, Publisher)> for F
+where
+    F: Fn(Vec<M>, Publisher) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
+    M: DeserializeOwned + Validate + Describe + Send + 'static,
+{
+    fn into_parts(self) -> (super::ErasedBatchHandler, RouteDoc) {
+        (erase_batch(self), batch_doc::<M>())
+    }
+}
+
 /// A subscriber and its options, for [`Router::subscribe`]: a code-first
 /// `async fn` ([`Subscriber::new`]), or a handler that decodes the delivery
 /// itself ([`Subscriber::decoding`], what generated routers register).
@@ -300,6 +392,87 @@ impl<Args> Subscriber<Args> {
         }
     }
 
+    /// A batch subscriber: `handler` gets the messages of `address` in
+    /// batches of up to 100, taken within 200 ms of the first (FastStream's
+    /// `batch_timeout_ms`; see [`Subscriber::batch_size`] and
+    /// [`Subscriber::batch_wait`]), and a batch is settled as one: on
+    /// Kafka its offsets are committed together once the handler succeeds.
+    /// Each message is decoded and checked alone; one that fails never
+    /// reaches the handler and is rejected alone.
+    ///
+    /// ```
+    /// use faststream::{HandlerError, Router, Subscriber};
+    /// # use faststream::export::{Describe, SchemaComponents, object};
+    /// # #[derive(faststream::serde::Deserialize)]
+    /// # #[serde(crate = "faststream::serde")]
+    /// # struct Reading { value: f64 }
+    /// # impl faststream::Validate for Reading {
+    /// #     fn validate_at(&self, _: &faststream::validate::Path<'_>, _: &mut Vec<faststream::ValidationError>) {}
+    /// # }
+    /// # impl Describe for Reading {
+    /// #     fn describe(c: &mut SchemaComponents) -> faststream::serde_json::Value {
+    /// #         object(c).required::<f64>("value").into()
+    /// #     }
+    /// # }
+    /// async fn store(readings: Vec<Reading>) -> Result<(), HandlerError> {
+    ///     let total: f64 = readings.iter().map(|r| r.value).sum();
+    ///     println!("{} readings, {total} in all", readings.len());
+    ///     Ok(())
+    /// }
+    ///
+    /// let router = Router::new().subscribe(
+    ///     Subscriber::batch("readings", store)
+    ///         .batch_size(500)
+    ///         .batch_wait(std::time::Duration::from_millis(50)),
+    /// );
+    /// ```
+    pub fn batch<F: BatchHandlerFn<Args>>(
+        address: impl Into<String>,
+        handler: F,
+    ) -> Subscriber<Args> {
+        let address = address.into();
+        let operation = operation_of::<F>(&address);
+        let (batch_handler, doc) = handler.into_parts();
+        // Never called: the worker hands batches to the batch handler.
+        let handler: ErasedHandler = Arc::new(|_, _| {
+            Box::pin(async { Err(Failure::Decode("a batch route takes batches".into())) })
+        });
+        Subscriber {
+            route: Route {
+                operation,
+                address,
+                options: SubscriberOptions {
+                    batch: Some(super::Batch {
+                        max_records: 100,
+                        max_wait: std::time::Duration::from_millis(200),
+                        handler: batch_handler,
+                    }),
+                    ..SubscriberOptions::default()
+                },
+                handler,
+            },
+            doc: Some(doc),
+            _args: PhantomData,
+        }
+    }
+
+    /// A batch subscriber's largest batch.
+    pub fn batch_size(mut self, n: usize) -> Self {
+        if let Some(b) = &mut self.route.options.batch {
+            b.max_records = n.max(1);
+        }
+        self
+    }
+
+    /// How long a batch subscriber waits for more after a batch's first
+    /// message.
+    pub fn batch_wait(mut self, wait: std::time::Duration) -> Self {
+        if let Some(b) = &mut self.route.options.batch {
+            b.max_wait = wait;
+        }
+        self
+    }
+
     /// The operation's key (in logs, spans and the export).
     pub fn operation(mut self, key: impl Into<String>) -> Self {
         self.route.operation = key.into();
@@ -355,6 +528,16 @@ impl Router {
         handler: F,
     ) -> Router {
         self.subscribe(Subscriber::new(address, handler))
+    }
+
+    /// Subscribes a batch handler to `address` with the default batches
+    /// (see [`Subscriber::batch`]).
+    pub fn batch_subscriber<Args, F: BatchHandlerFn<Args>>(
+        self,
+        address: impl Into<String>,
+        handler: F,
+    ) -> Router {
+        self.subscribe(Subscriber::batch(address, handler))
     }
 
     /// Adds a code-first subscriber with its options. An operation key

@@ -49,6 +49,9 @@ impl Worker {
         grace: Duration,
     ) {
         use futures_util::StreamExt;
+        if let Some(batch) = self.route.options.batch.clone() {
+            return Arc::new(self).run_batches(sub, stop, grace, batch).await;
+        }
         // The messages in flight are futures of this task (no task per
         // message): they interleave at their await points, up to
         // `max_in_flight` at once; beyond, no delivery is taken
@@ -123,6 +126,199 @@ impl Worker {
         // before the route counts as stopped.
         sub.close(grace.max(Duration::from_secs(1))).await;
         this.metrics.subscribers.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A batch subscriber's loop: a batch is the deliveries that come
+    /// within `max_wait` of the first (up to `max_records`), handled and
+    /// settled as one before the next is taken (so a Kafka partition's
+    /// batches stay in order).
+    async fn run_batches(
+        self: Arc<Self>,
+        mut sub: crate::broker::Subscription,
+        mut stop: watch::Receiver<bool>,
+        grace: Duration,
+        batch: super::Batch,
+    ) {
+        let max = batch.max_records.max(1);
+        loop {
+            let first = tokio::select! {
+                biased;
+                _ = stop.changed() => break,
+                d = sub.next() => match d {
+                    Some(d) => d,
+                    None => {
+                        tracing::error!(operation = %self.route.operation, address = %self.route.address, "the subscription ended: no more messages for this route");
+                        break;
+                    }
+                },
+            };
+            let mut deliveries = vec![first];
+            let deadline = tokio::time::Instant::now() + batch.max_wait;
+            while deliveries.len() < max {
+                tokio::select! {
+                    biased;
+                    d = sub.next() => match d {
+                        Some(d) => deliveries.push(d),
+                        None => break,
+                    },
+                    () = tokio::time::sleep_until(deadline) => break,
+                }
+            }
+            self.settle_batch(deliveries, &batch).await;
+        }
+        sub.close(grace.max(Duration::from_secs(1))).await;
+        self.metrics.subscribers.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Runs the batch handler once; a panic becomes an error.
+    async fn call_batch(
+        &self,
+        batch: &super::Batch,
+        envelopes: &[Arc<Envelope>],
+    ) -> super::BatchResult {
+        use futures_util::FutureExt;
+        match std::panic::AssertUnwindSafe((batch.handler)(
+            envelopes.to_vec(),
+            self.publisher.clone(),
+        ))
+        .catch_unwind()
+        .await
+        {
+            Ok(r) => r,
+            Err(panic) => super::BatchResult {
+                undecodable: Vec::new(),
+                handled: Some(Err(match self.panicked(panic) {
+                    Failure::Handler(e) => e,
+                    Failure::Decode(d) => HandlerError::new(d),
+                })),
+            },
+        }
+    }
+
+    /// Handles a batch and settles its deliveries, in their order: all
+    /// acked, or (the handler failed) retried, nacked or rejected as one.
+    async fn settle_batch(&self, deliveries: Vec<Delivery>, batch: &super::Batch) {
+        let m = &self.metrics;
+        let options = &self.route.options;
+        let policy = options.ack;
+        let n = deliveries.len() as u64;
+        m.received.fetch_add(n, Ordering::Relaxed);
+        m.in_flight.fetch_add(n, Ordering::Relaxed);
+        let mut envelopes = Vec::with_capacity(deliveries.len());
+        let mut ackers = Vec::with_capacity(deliveries.len());
+        let mut attempt = 1;
+        for d in deliveries {
+            let envelope = Arc::new(d.envelope);
+            for mw in self.middleware.iter() {
+                mw.before_consume(&envelope);
+            }
+            envelopes.push(envelope);
+            ackers.push(Some(d.acker));
+            attempt = attempt.max(d.attempt);
+        }
+        let mut outcomes = vec![Outcome::Acked; envelopes.len()];
+        if policy == AckPolicy::AckFirst {
+            for a in &mut ackers {
+                if let Some(a) = a.take() {
+                    let _ = a.ack().await;
+                    m.acked.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        let span = tracing::info_span!(
+            "process_batch",
+            messaging.system = self.broker_name,
+            messaging.destination.name = %self.route.address,
+            messaging.operation = "process",
+            messaging.batch.message_count = envelopes.len(),
+            operation = %self.route.operation,
+            attempt = attempt,
+        );
+        let result = self
+            .call_batch(batch, &envelopes)
+            .instrument(span.clone())
+            .await;
+        // What does not decode is refused alone.
+        let undecodable: std::collections::HashSet<usize> =
+            result.undecodable.iter().map(|(i, _)| *i).collect();
+        for (i, reason) in result.undecodable {
+            m.decode_failures.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(reason = %reason, channel = %envelopes[i].channel, "refused a message of a batch that does not decode; the handler did not get it");
+            outcomes[i] = self
+                .reject(ackers[i].take(), format!("undecodable: {reason}"))
+                .await;
+        }
+        let mut handled = result.handled;
+        if let Some(Err(e)) = &handled {
+            self.handler_failed(e, 1);
+            if policy == AckPolicy::AckAfterSuccess {
+                // In-process retries, with the messages that decoded.
+                let retried: Vec<Arc<Envelope>> = envelopes
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !undecodable.contains(i))
+                    .map(|(_, e)| e.clone())
+                    .collect();
+                let mut n = 1;
+                while n < options.retry.max_attempts {
+                    m.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(options.retry.backoff(n)).await;
+                    n += 1;
+                    let again = self
+                        .call_batch(batch, &retried)
+                        .instrument(span.clone())
+                        .await;
+                    handled = again.handled;
+                    match &handled {
+                        Some(Err(e)) => self.handler_failed(e, n),
+                        _ => break,
+                    }
+                }
+            }
+        }
+        let settled = (0..envelopes.len()).filter(|i| !undecodable.contains(i));
+        // The settling calls are made in the batch's order (an adapter
+        // may note each as it is made) and awaited together: a nack's
+        // delay is waited once, not once per message.
+        let mut settling = Vec::new();
+        match handled {
+            None | Some(Ok(())) => {
+                for i in settled {
+                    m.handled.fetch_add(1, Ordering::Relaxed);
+                    if let Some(a) = ackers[i].take() {
+                        settling.push(a.ack());
+                        m.acked.fetch_add(1, Ordering::Relaxed);
+                    }
+                    outcomes[i] = Outcome::Acked;
+                }
+            }
+            Some(Err(e)) => {
+                let nack = policy == AckPolicy::NackOnError && attempt < options.retry.max_attempts;
+                let reason = format!("handler failed: {e}");
+                for i in settled {
+                    let Some(a) = ackers[i].take() else {
+                        continue;
+                    };
+                    if nack {
+                        settling.push(a.nack(Some(options.retry.backoff(attempt))));
+                        m.nacked.fetch_add(1, Ordering::Relaxed);
+                        outcomes[i] = Outcome::Nacked;
+                    } else {
+                        settling.push(a.reject(reason.clone()));
+                        m.rejected.fetch_add(1, Ordering::Relaxed);
+                        outcomes[i] = Outcome::Rejected;
+                    }
+                }
+            }
+        }
+        futures_util::future::join_all(settling).await;
+        for (envelope, outcome) in envelopes.iter().zip(outcomes) {
+            for mw in self.middleware.iter() {
+                mw.after_consume(envelope, outcome);
+            }
+        }
+        m.in_flight.fetch_sub(n, Ordering::Relaxed);
+        m.finished.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Handles one delivery. This future is allocated and moved once per

@@ -44,6 +44,7 @@ use rdkafka::types::RDKafkaRespErr;
 use tokio::sync::{mpsc, watch};
 
 use crate::address::{has_params, matches_address};
+use crate::bindings::{Bindings, KafkaBindings};
 use crate::broker::{
     Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec, Subscription,
     lock,
@@ -382,7 +383,11 @@ impl KafkaBroker {
         topic: &str,
         partitions: Option<i32>,
     ) -> Result<(), BrokerError> {
-        self.inner.create_topic(topic, partitions).await
+        let bindings = KafkaBindings {
+            partitions,
+            replicas: None,
+        };
+        self.inner.create_topic(topic, Some(&bindings)).await
     }
 
     /// Deletes topics (tests clean up after themselves with it); missing
@@ -463,12 +468,18 @@ impl KafkaBroker {
 }
 
 impl Inner {
-    async fn create_topic(&self, topic: &str, partitions: Option<i32>) -> Result<(), BrokerError> {
+    /// Creates `topic` once per process (with the bindings' partitions
+    /// and replicas where given, else the settings').
+    async fn create_topic(
+        &self,
+        topic: &str,
+        bindings: Option<&KafkaBindings>,
+    ) -> Result<(), BrokerError> {
         let cell = lock(&self.topics)
             .entry(topic.to_owned())
             .or_default()
             .clone();
-        cell.get_or_try_init(|| self.create_topic_once(topic, partitions))
+        cell.get_or_try_init(|| self.create_topic_once(topic, bindings))
             .await
             .map(|_| ())
     }
@@ -476,14 +487,17 @@ impl Inner {
     async fn create_topic_once(
         &self,
         topic: &str,
-        partitions: Option<i32>,
+        bindings: Option<&KafkaBindings>,
     ) -> Result<(), BrokerError> {
-        let partitions = partitions.unwrap_or(self.settings.partitions).max(1);
-        let new = NewTopic::new(
-            topic,
-            partitions,
-            TopicReplication::Fixed(self.settings.replicas.max(1)),
-        );
+        let partitions = bindings
+            .and_then(|b| b.partitions)
+            .unwrap_or(self.settings.partitions)
+            .max(1);
+        let replicas = bindings
+            .and_then(|b| b.replicas)
+            .map_or(self.settings.replicas, i32::from)
+            .max(1);
+        let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(replicas));
         let results = self
             .admin
             .create_topics(
@@ -510,16 +524,24 @@ impl Inner {
         Ok(())
     }
 
-    async fn ensure_topic(&self, topic: &str) -> Result<(), BrokerError> {
+    async fn ensure_topic(
+        &self,
+        topic: &str,
+        bindings: Option<&KafkaBindings>,
+    ) -> Result<(), BrokerError> {
         if self.settings.create_topics {
-            self.create_topic(topic, None).await
+            self.create_topic(topic, bindings).await
         } else {
             Ok(())
         }
     }
 
-    async fn send(&self, envelope: Envelope) -> Result<(), BrokerError> {
-        self.ensure_topic(&envelope.channel).await?;
+    async fn send(
+        &self,
+        envelope: Envelope,
+        bindings: Option<&KafkaBindings>,
+    ) -> Result<(), BrokerError> {
+        self.ensure_topic(&envelope.channel, bindings).await?;
         let mut headers = OwnedHeaders::new_with_capacity(envelope.headers.len() + 3);
         for (k, v) in &envelope.headers {
             headers = headers.insert(Header {
@@ -596,7 +618,17 @@ impl Broker for KafkaBroker {
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
-        Box::pin(self.inner.send(envelope))
+        Box::pin(self.inner.send(envelope, None))
+    }
+
+    /// The channel binding's `partitions` and `replicas` shape a topic the
+    /// adapter creates ([`KafkaSettings::create_topics`]).
+    fn publish_with<'a>(
+        &'a self,
+        envelope: Envelope,
+        bindings: &'a Bindings,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(self.inner.send(envelope, bindings.kafka.as_ref()))
     }
 
     fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
@@ -723,20 +755,33 @@ struct Record {
     attempt: u32,
 }
 
-/// What ackers tell the subscription's task.
+/// What ackers tell the subscription's task; each event names the epoch
+/// of the partition its message was handed out in.
 enum Event {
     /// The message at `offset` is done: commit past it.
-    Settled(Tp, i64),
+    Settled(Tp, i64, u64),
+    /// A nack or a dead-letter publish of `offset` is under way: nothing
+    /// at or after it is committed until it is settled or rewound.
+    Hold(Tp, i64, u64),
     /// Read the partition again from `offset` (a nack, after its delay),
-    /// as attempt `attempt`.
-    Rewind(Tp, i64, u32),
+    /// as attempt `attempt` (from an earlier held offset, if any).
+    Rewind(Tp, i64, u32, u64),
 }
 
 #[derive(Default)]
 struct PartitionState {
     queue: VecDeque<Record>,
-    /// A message of this partition is with the handler.
-    busy: bool,
+    /// Messages of this partition with the handler (one at a time, or up
+    /// to a batch).
+    in_flight: usize,
+    /// Bumped by a rewind (and a revocation): what was handed out before
+    /// is read again, so its settling commits nothing.
+    epoch: u64,
+    /// See [`Event::Hold`]: the offsets held.
+    holds: std::collections::BTreeSet<i64>,
+    /// The highest offset settled in this epoch (committed once no hold
+    /// is before it).
+    settled: Option<i64>,
     /// After a rewind: records before this offset are dropped until it
     /// comes again.
     expect: Option<i64>,
@@ -749,9 +794,15 @@ async fn subscribe(inner: Arc<Inner>, spec: SubscribeSpec) -> Result<Subscriptio
     let pattern = has_params(&template);
     if template.starts_with(INBOX_PREFIX) {
         // A reply topic is this process's own: it is always created.
-        inner.create_topic(&template, Some(1)).await?;
+        let one = KafkaBindings {
+            partitions: Some(1),
+            replicas: None,
+        };
+        inner.create_topic(&template, Some(&one)).await?;
     } else if !pattern {
-        inner.ensure_topic(&template).await?;
+        inner
+            .ensure_topic(&template, spec.bindings.kafka.as_ref())
+            .await?;
     }
     // Where each partition stands now.
     let start = {
@@ -848,6 +899,7 @@ async fn subscribe(inner: Arc<Inner>, spec: SubscribeSpec) -> Result<Subscriptio
         prefetch,
         partitions: HashMap::new(),
         buffered: 0,
+        per_partition: spec.batch.unwrap_or(1).max(1),
         tx,
         events_tx,
     };
@@ -889,6 +941,8 @@ struct Task {
     partitions: HashMap<Tp, PartitionState>,
     /// Records read and not yet settled (queued or with the handler).
     buffered: usize,
+    /// Records of one partition handed out at once (1, or a batch).
+    per_partition: usize,
     tx: mpsc::Sender<Delivery>,
     events_tx: mpsc::UnboundedSender<Event>,
 }
@@ -932,11 +986,19 @@ impl Task {
         let revoked = std::mem::take(&mut *lock(&self.shared.revoked));
         for tp in revoked {
             if let Some(p) = self.partitions.remove(&tp) {
-                // Queued records go back to the group; one with the
-                // handler still counts until it settles.
+                // Queued records go back to the group; those with the
+                // handler still count until they settle (in an epoch of
+                // their own: the partition is not ours to commit).
                 self.buffered -= p.queue.len();
-                if p.busy {
-                    self.partitions.entry(tp).or_default().busy = true;
+                if p.in_flight > 0 {
+                    self.partitions.insert(
+                        tp,
+                        PartitionState {
+                            in_flight: p.in_flight,
+                            epoch: p.epoch + 1,
+                            ..PartitionState::default()
+                        },
+                    );
                 }
             }
         }
@@ -977,31 +1039,56 @@ impl Task {
 
     fn on_event(&mut self, event: Event) {
         match event {
-            Event::Settled(tp, offset) => {
+            Event::Settled(tp, offset, epoch) => {
                 let Some(state) = self.partitions.get_mut(&tp) else {
                     return;
                 };
-                state.busy = false;
+                state.in_flight = state.in_flight.saturating_sub(1);
                 self.buffered = self.buffered.saturating_sub(1);
-                // Stored now, committed by the next auto-commit (or when
-                // the partition is revoked, or the subscription ends).
-                // (librdkafka stores `offset + 1`, the next one to read.)
-                if let Err(e) = self.consumer.store_offset(&tp.0, tp.1, offset) {
-                    tracing::debug!(error = %e, topic = %tp.0, "offset not stored (partition revoked?)");
+                if epoch == state.epoch {
+                    state.settled = state.settled.max(Some(offset));
+                    state.holds.remove(&offset);
+                    // Stored now, committed by the next auto-commit (or
+                    // when the partition is revoked, or the subscription
+                    // ends). librdkafka stores `offset + 1`, the next one
+                    // to read.
+                    if let Some(last) = state.settled
+                        && state.holds.first().is_none_or(|h| last < *h)
+                        && let Err(e) = self.consumer.store_offset(&tp.0, tp.1, last)
+                    {
+                        tracing::debug!(error = %e, topic = %tp.0, "offset not stored (partition revoked?)");
+                    }
                 }
                 self.pump(&tp);
             }
-            Event::Rewind(tp, offset, attempt) => {
+            Event::Hold(tp, offset, epoch) => {
+                if let Some(state) = self.partitions.get_mut(&tp)
+                    && epoch == state.epoch
+                {
+                    state.holds.insert(offset);
+                }
+            }
+            Event::Rewind(tp, offset, attempt, epoch) => {
                 let Some(state) = self.partitions.get_mut(&tp) else {
                     return;
                 };
-                state.busy = false;
-                // The handler's message and everything queued after it
-                // are read again.
-                self.buffered = self.buffered.saturating_sub(1 + state.queue.len());
+                state.in_flight = state.in_flight.saturating_sub(1);
+                self.buffered = self.buffered.saturating_sub(1);
+                if epoch != state.epoch {
+                    // An earlier rewind reads this one again too.
+                    self.pump(&tp);
+                    return;
+                }
+                // The handler's message and everything after it are read
+                // again, from the first one not settled.
+                state.attempts.insert(offset, attempt);
+                let offset = state.holds.first().map_or(offset, |h| offset.min(*h));
+                state.epoch += 1;
+                state.holds.clear();
+                state.settled = None;
+                self.buffered = self.buffered.saturating_sub(state.queue.len());
                 state.queue.clear();
                 state.expect = Some(offset);
-                state.attempts.insert(offset, attempt);
                 if let Err(e) =
                     self.consumer
                         .seek(&tp.0, tp.1, Offset::Offset(offset), Duration::from_secs(0))
@@ -1012,21 +1099,30 @@ impl Task {
         }
     }
 
-    /// Hands the partition's next record to the handler, if it has none.
+    /// Hands the partition's next records to the handler, up to
+    /// `per_partition` with it at once.
     fn pump(&mut self, tp: &Tp) {
-        let Some(state) = self.partitions.get_mut(tp) else {
-            return;
-        };
-        if state.busy {
-            return;
+        loop {
+            let Some(state) = self.partitions.get_mut(tp) else {
+                return;
+            };
+            if state.in_flight >= self.per_partition {
+                return;
+            }
+            let Some(record) = state.queue.pop_front() else {
+                return;
+            };
+            state.in_flight += 1;
+            let epoch = state.epoch;
+            self.hand_out(tp, record, epoch);
         }
-        let Some(record) = state.queue.pop_front() else {
-            return;
-        };
-        state.busy = true;
+    }
+
+    fn hand_out(&mut self, tp: &Tp, record: Record, epoch: u64) {
         let acker = KafkaAcker {
             tp: tp.clone(),
             offset: record.offset,
+            epoch,
             attempt: record.attempt,
             events: self.events_tx.clone(),
             inner: self.inner.clone(),
@@ -1090,6 +1186,7 @@ fn envelope_of(m: &rdkafka::message::BorrowedMessage<'_>) -> Envelope {
 struct KafkaAcker {
     tp: Tp,
     offset: i64,
+    epoch: u64,
     attempt: u32,
     events: mpsc::UnboundedSender<Event>,
     inner: Arc<Inner>,
@@ -1099,7 +1196,9 @@ struct KafkaAcker {
 
 impl Acker for KafkaAcker {
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
-        let _ = self.events.send(Event::Settled(self.tp, self.offset));
+        let _ = self
+            .events
+            .send(Event::Settled(self.tp, self.offset, self.epoch));
         Box::pin(async { Ok(()) })
     }
 
@@ -1107,22 +1206,36 @@ impl Acker for KafkaAcker {
         self: Box<Self>,
         delay: Option<Duration>,
     ) -> BoxFuture<'static, Result<(), BrokerError>> {
+        // Nothing after it is committed while the delay runs.
+        let _ = self
+            .events
+            .send(Event::Hold(self.tp.clone(), self.offset, self.epoch));
         Box::pin(async move {
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
             }
-            let _ = self
-                .events
-                .send(Event::Rewind(self.tp, self.offset, self.attempt + 1));
+            let _ = self.events.send(Event::Rewind(
+                self.tp,
+                self.offset,
+                self.attempt + 1,
+                self.epoch,
+            ));
             Ok(())
         })
     }
 
     fn reject(self: Box<Self>, reason: String) -> BoxFuture<'static, Result<(), BrokerError>> {
+        if self.envelope.is_some() {
+            // Nothing after it is committed while the dead letter goes out.
+            let _ = self
+                .events
+                .send(Event::Hold(self.tp.clone(), self.offset, self.epoch));
+        }
         Box::pin(async move {
             let KafkaAcker {
                 tp,
                 offset,
+                epoch,
                 attempt,
                 events,
                 inner,
@@ -1132,7 +1245,7 @@ impl Acker for KafkaAcker {
                 (inner.settings.dead_letter.clone(), envelope)
             else {
                 tracing::warn!(reason = %reason, topic = %tp.0, partition = tp.1, offset, "message skipped (no dead-letter topic)");
-                let _ = events.send(Event::Settled(tp, offset));
+                let _ = events.send(Event::Settled(tp, offset, epoch));
                 return Ok(());
             };
             let dead = template.replace("{topic}", &tp.0);
@@ -1151,10 +1264,10 @@ impl Acker for KafkaAcker {
                 .insert("x-original-offset".into(), offset.to_string());
             // Dead letters keep their key (and go where the key sends them).
             envelope.meta.remove(META_PARTITION);
-            match inner.send(envelope).await {
+            match inner.send(envelope, None).await {
                 Ok(()) => {
                     tracing::warn!(reason = %reason, topic = %tp.0, dead_letter = %dead, "message moved to the dead-letter topic");
-                    let _ = events.send(Event::Settled(tp, offset));
+                    let _ = events.send(Event::Settled(tp, offset, epoch));
                     Ok(())
                 }
                 Err(e) => {
@@ -1162,7 +1275,7 @@ impl Acker for KafkaAcker {
                     // is lost while the dead-letter topic is out of reach.
                     tracing::error!(error = %e, dead_letter = %dead, "could not publish to the dead-letter topic; the message comes again");
                     tokio::time::sleep(Duration::from_secs(1)).await;
-                    let _ = events.send(Event::Rewind(tp, offset, attempt));
+                    let _ = events.send(Event::Rewind(tp, offset, attempt, epoch));
                     Err(e)
                 }
             }

@@ -31,6 +31,7 @@ use rumqttc::v5::{AsyncClient, Event, EventLoop, MqttOptions};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::address::matches_address;
+use crate::bindings::{Bindings, MqttBindings};
 use crate::broker::{
     Acker, Backoff, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec,
     Subscription, lock,
@@ -53,12 +54,16 @@ pub struct MqttSettings {
     /// suffix of their own (derived from their filter and group, so that a
     /// persistent session is found again after a restart).
     pub client_id: String,
-    /// QoS of publishes and subscriptions the bindings say nothing about
+    /// QoS of publishes and subscriptions the bindings (an operation's
+    /// mqtt `qos`) say nothing about
     /// (FastStream's default: 0, at most once).
     pub qos: u8,
     /// Start every connection with a clean session (FastStream's default).
     /// `false`: the broker keeps subscriptions and QoS 1/2 messages while a
-    /// subscriber is away, for [`MqttSettings::session_expiry`].
+    /// subscriber is away, for [`MqttSettings::session_expiry`]. Mosquitto
+    /// 2.0 keeps a shared subscription (a subscriber's group) only while it
+    /// runs: after a restart, what is published before the group's members
+    /// are back finds no subscriber.
     pub clean_start: bool,
     pub session_expiry: Duration,
     pub keep_alive: Duration,
@@ -389,6 +394,12 @@ async fn publisher_loop(
                 }
             }
             Ok(Event::Incoming(Packet::PubAck(ack))) => {
+                if ack.reason == rumqttc::v5::mqttbytes::v5::PubAckReason::NoMatchingSubscribers {
+                    tracing::debug!(
+                        pkid = ack.pkid,
+                        "MQTT: the broker has no subscriber for a message it accepted"
+                    );
+                }
                 if let Some(tx) = lock(&waiters).sent.remove(&ack.pkid) {
                     let ok = (ack.reason as u8) < 0x80;
                     let _ = tx.send(if ok {
@@ -492,13 +503,23 @@ fn envelope_of(p: &Publish) -> Envelope {
 }
 
 impl Inner {
-    async fn send(&self, envelope: Envelope) -> Result<(), BrokerError> {
+    /// Publishes with the envelope's `qos`/`retain` meta, else the
+    /// bindings', else the settings'.
+    async fn send(
+        &self,
+        envelope: Envelope,
+        bindings: Option<&MqttBindings>,
+    ) -> Result<(), BrokerError> {
         let qos = envelope
             .meta
             .get(META_QOS)
             .and_then(|q| q.parse::<u8>().ok())
+            .or_else(|| bindings.and_then(|b| b.qos))
             .map_or(qos_of(self.endpoint.settings.qos), qos_of);
-        let retain = envelope.meta.get(META_RETAIN).is_some_and(|r| r == "true");
+        let retain = match envelope.meta.get(META_RETAIN) {
+            Some(r) => r == "true",
+            None => bindings.and_then(|b| b.retain).unwrap_or(false),
+        };
         if !self.connected.load(Ordering::Acquire) {
             return Err(err(
                 BrokerErrorKind::Connection,
@@ -544,7 +565,16 @@ impl Broker for MqttBroker {
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
-        Box::pin(self.inner.send(envelope))
+        Box::pin(self.inner.send(envelope, None))
+    }
+
+    /// The operation binding's `qos` and `retain`.
+    fn publish_with<'a>(
+        &'a self,
+        envelope: Envelope,
+        bindings: &'a Bindings,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(self.inner.send(envelope, bindings.mqtt.as_ref()))
     }
 
     fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
@@ -586,7 +616,13 @@ async fn subscribe(inner: Arc<Inner>, spec: SubscribeSpec) -> Result<Subscriptio
         Some(g) => format!("$share/{g}/{filter}"),
         None => filter.clone(),
     };
-    let qos = qos_of(settings.qos);
+    let qos = qos_of(
+        spec.bindings
+            .mqtt
+            .as_ref()
+            .and_then(|b| b.qos)
+            .unwrap_or(settings.qos),
+    );
     let client_id = subscription_client_id(settings, &filter, spec.group.as_deref());
     // The broker sends up to this many unacknowledged QoS 1/2 messages;
     // fewer starves the connection, and Mosquitto drops what queues up
@@ -785,7 +821,7 @@ impl Acker for MqttAcker {
                     envelope
                         .headers
                         .insert("x-original-topic".into(), topic.clone());
-                    self.broker.send(envelope).await?;
+                    self.broker.send(envelope, None).await?;
                     tracing::warn!(reason = %reason, topic = %topic, dead_letter = %dead, "message moved to the dead-letter topic");
                 }
                 None => {

@@ -630,6 +630,28 @@ fn bindings_json(b: &Bindings, group: Option<&str>) -> (Option<Value>, Option<Va
         }
         channel.insert("redis".into(), redis);
     }
+    if let Some(k) = &b.kafka {
+        let mut kafka = Map::new();
+        if let Some(n) = k.partitions {
+            kafka.insert("partitions".into(), json!(n));
+        }
+        if let Some(n) = k.replicas {
+            kafka.insert("replicas".into(), json!(n));
+        }
+        kafka.insert("bindingVersion".into(), json!("0.5.0"));
+        channel.insert("kafka".into(), Value::Object(kafka));
+    }
+    if let Some(m) = &b.mqtt {
+        let mut mqtt = Map::new();
+        if let Some(q) = m.qos {
+            mqtt.insert("qos".into(), json!(q));
+        }
+        if let Some(r) = m.retain {
+            mqtt.insert("retain".into(), json!(r));
+        }
+        mqtt.insert("bindingVersion".into(), json!("0.2.0"));
+        operation.insert("mqtt".into(), Value::Object(mqtt));
+    }
     if let Some(g) = group {
         operation.insert(
             "nats".into(),

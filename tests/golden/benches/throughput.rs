@@ -21,11 +21,12 @@
 //!
 //! Kafka has an awaited row (each publish waits for the broker's
 //! acknowledgement before the next) and a pipelined one (up to 1,000 in
-//! flight), MQTT awaited rows at QoS 0 and 1 (pipelined, the publisher
-//! outruns the subscriber and Mosquitto drops what queues beyond its
-//! `max_queued_messages`, on either side); the typed side is a code-first
-//! route on a topic of each round's own. Kafka also reports request/reply
-//! round trips per second.
+//! flight). MQTT has awaited and windowed rows at QoS 0 and 1: windowed
+//! publishes are pipelined but never more than 500 ahead of what the
+//! subscriber received (unbounded, the publisher outruns the subscriber
+//! and Mosquitto drops what queues beyond its `max_queued_messages`, on
+//! either side). The typed side is a code-first route on a topic of each
+//! round's own. Kafka also reports request/reply round trips per second.
 //!
 //! The memory row pairs the generated handler (in the raw column) with a
 //! code-first route doing the same work (decode and check the order, parse
@@ -451,19 +452,25 @@ async fn raw_amqp(url: &str, n: u64) -> f64 {
     rate
 }
 
-/// How a loop publishes: each publish awaited before the next, or many
-/// in flight at once (up to `PIPELINE`).
+/// How a loop publishes: each publish awaited before the next, many in
+/// flight at once (up to `PIPELINE`), or many in flight but never more
+/// than `WINDOW` ahead of what the subscriber received (the publisher
+/// waits for the subscriber, so that the broker never holds more than that
+/// for it: Mosquitto drops what queues beyond its `max_queued_messages`,
+/// 1,000 by default).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Awaited,
     Pipelined,
+    Windowed,
 }
 
 const PIPELINE: usize = 1_000;
+const WINDOW: u64 = 500;
 
 /// Runs `n` publishes made by `publish(i)`, awaited one by one or many at
-/// once.
-async fn publish_all<F, Fut>(n: u64, mode: Mode, publish: F)
+/// once (`received` counts what the subscriber got, for `Windowed`).
+async fn publish_all<F, Fut>(n: u64, mode: Mode, received: &AtomicU64, publish: F)
 where
     F: Fn(u64) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -474,11 +481,17 @@ where
                 publish(i).await;
             }
         }
-        Mode::Pipelined => {
+        Mode::Pipelined | Mode::Windowed => {
             let mut in_flight = futures_util::stream::FuturesUnordered::new();
             for i in 0..n {
                 if in_flight.len() >= PIPELINE {
                     in_flight.next().await;
+                }
+                while mode == Mode::Windowed && i >= received.load(Ordering::Relaxed) + WINDOW {
+                    tokio::select! {
+                        _ = in_flight.next(), if !in_flight.is_empty() => {}
+                        () = tokio::time::sleep(Duration::from_millis(1)) => {}
+                    }
                 }
                 in_flight.push(publish(i));
             }
@@ -533,7 +546,7 @@ async fn typed_on(broker: Arc<dyn Broker>, address: &str, n: u64, mode: Mode) ->
         .expect("starts");
     let publisher = app.publisher().clone();
     let started = Instant::now();
-    publish_all(n, mode, |_| {
+    publish_all(n, mode, &count, |_| {
         let publisher = publisher.clone();
         let envelope =
             Envelope::new(address.to_owned(), payload()).with_content_type("application/json");
@@ -609,7 +622,7 @@ async fn raw_kafka(admin: faststream::kafka::KafkaBroker, n: u64, mode: Mode) ->
         }
     });
     let started = Instant::now();
-    publish_all(n, mode, |_| {
+    publish_all(n, mode, &count, |_| {
         let producer = producer.clone();
         let topic = topic.clone();
         async move {
@@ -702,9 +715,10 @@ async fn typed_mqtt(qos: u8, n: u64, mode: Mode) -> f64 {
 
 /// A plain rumqttc loop: a publishing and a subscribing connection, the
 /// same payload with FastStream's MQTT 5 properties, acks as the adapter
-/// sends them (manual, after decoding); pipelined publishes are handed to
-/// the client without waiting (rumqttc's own way), awaited ones wait for
-/// the broker's PUBACK (at QoS 0, for the packet to be written).
+/// sends them (manual, after decoding); windowed publishes are handed to
+/// the client without waiting (rumqttc's own way) while the subscriber is
+/// less than `WINDOW` behind, awaited ones wait for the broker's PUBACK
+/// (at QoS 0, for the packet to be written).
 async fn raw_mqtt(qos: u8, n: u64, mode: Mode) -> f64 {
     use rumqttc::v5::mqttbytes::v5::{Packet, PublishProperties};
     use rumqttc::v5::{AsyncClient, Event, MqttOptions};
@@ -757,6 +771,10 @@ async fn raw_mqtt(qos: u8, n: u64, mode: Mode) -> f64 {
     });
     let started = Instant::now();
     for i in 0..n {
+        // Never more than `WINDOW` ahead of the subscriber.
+        while mode == Mode::Windowed && i >= count.load(Ordering::Relaxed) + WINDOW {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         let properties = PublishProperties {
             content_type: Some("application/json".into()),
             correlation_data: Some(faststream::app::new_correlation_id().into_bytes().into()),
@@ -967,12 +985,15 @@ async fn main() {
 
     if run("mqtt") {
         for (name, qos, mode, n) in [
-            // Pipelined publishes outrun the subscriber, on either side, and
-            // Mosquitto (by its default `max_queued_messages`, 1,000) drops
-            // what queues beyond that for the session, QoS 1 included:
-            // awaited rows only.
             ("MQTT QoS 0, awaited", 0, Mode::Awaited, scale(5_000)),
             ("MQTT QoS 1, awaited", 1, Mode::Awaited, scale(2_000)),
+            // Unbounded, pipelined publishes outrun the subscriber on
+            // either side, and Mosquitto (by its default
+            // `max_queued_messages`, 1,000) drops what queues beyond that
+            // for the session, QoS 1 included: the publisher stays within
+            // `WINDOW` of the subscriber.
+            ("MQTT QoS 0, windowed", 0, Mode::Windowed, scale(20_000)),
+            ("MQTT QoS 1, windowed", 1, Mode::Windowed, scale(20_000)),
         ] {
             rows.push(
                 paired(

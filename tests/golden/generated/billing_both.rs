@@ -1044,9 +1044,8 @@ impl Publisher {
     ) -> Result<(), __rt::PublishError> {
         static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
         __rt::Bindings {
-            amqp: None,
-            redis: None,
             parameterized: true,
+            ..__rt::Bindings::NONE
         });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;
@@ -1118,9 +1117,8 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
                     },
                 )
                 .bindings(__rt::Bindings {
-                    amqp: None,
-                    redis: None,
                     parameterized: true,
+                    ..__rt::Bindings::NONE
                 }),
         )
 }

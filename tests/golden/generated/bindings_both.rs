@@ -487,8 +487,8 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                         priority: None,
                         expiration_ms: None,
                     }),
-                    redis: None,
                     parameterized: true,
+                    ..__rt::Bindings::NONE
                 }),
         )
         .subscribe(
@@ -523,13 +523,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                     },
                 )
                 .bindings(__rt::Bindings {
-                    amqp: None,
                     redis: Some(__rt::RedisBindings {
                         kind: __rt::RedisKind::Stream,
                         group: Some(String::from("billing")),
                         consumer: None,
                     }),
-                    parameterized: false,
+                    ..__rt::Bindings::NONE
                 }),
         )
 }
@@ -564,8 +563,7 @@ impl Publisher {
                 priority: None,
                 expiration_ms: None,
             }),
-            redis: None,
-            parameterized: false,
+            ..__rt::Bindings::NONE
         });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;
@@ -581,13 +579,12 @@ impl Publisher {
     ) -> Result<(), __rt::PublishError> {
         static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
         __rt::Bindings {
-            amqp: None,
             redis: Some(__rt::RedisBindings {
                 kind: __rt::RedisKind::List,
                 group: None,
                 consumer: None,
             }),
-            parameterized: false,
+            ..__rt::Bindings::NONE
         });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;
@@ -674,8 +671,7 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
                         priority: None,
                         expiration_ms: None,
                     }),
-                    redis: None,
-                    parameterized: false,
+                    ..__rt::Bindings::NONE
                 }),
         )
         .subscribe(
@@ -710,13 +706,12 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
                     },
                 )
                 .bindings(__rt::Bindings {
-                    amqp: None,
                     redis: Some(__rt::RedisBindings {
                         kind: __rt::RedisKind::List,
                         group: None,
                         consumer: None,
                     }),
-                    parameterized: false,
+                    ..__rt::Bindings::NONE
                 }),
         )
 }
@@ -758,8 +753,8 @@ impl ClientPublisher {
                 priority: None,
                 expiration_ms: None,
             }),
-            redis: None,
             parameterized: true,
+            ..__rt::Bindings::NONE
         });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;
@@ -775,13 +770,12 @@ impl ClientPublisher {
     ) -> Result<(), __rt::PublishError> {
         static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
         __rt::Bindings {
-            amqp: None,
             redis: Some(__rt::RedisBindings {
                 kind: __rt::RedisKind::Stream,
                 group: Some(String::from("billing")),
                 consumer: None,
             }),
-            parameterized: false,
+            ..__rt::Bindings::NONE
         });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;

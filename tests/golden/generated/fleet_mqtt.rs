@@ -295,35 +295,42 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
         .publishes("fleet-orders-done:Publisher")
         .subscribe(
             __rt::Subscriber::decoding(
-                "fleet-orders:TakeOrderSubscribe",
-                "fleet-orders",
-                {
-                    let handler = handler.clone();
-                    ::std::sync::Arc::new(move |
-                        envelope: ::std::sync::Arc<__rt::Envelope>,
-                        ctx: __rt::Context|
+                    "fleet-orders:TakeOrderSubscribe",
+                    "fleet-orders",
                     {
                         let handler = handler.clone();
-                        Box::pin(async move {
-                            let message = __rt::decode_payload_as(
-                                    "application/json",
-                                    &envelope.payload,
-                                )
-                                .map_err(__rt::Failure::Decode)?;
-                            let reply = handler
-                                .fleet_orders_take_order_subscribe(message, ctx)
-                                .await
-                                .map_err(__rt::Failure::Handler)?;
-                            let () = reply;
-                            Ok(None)
+                        ::std::sync::Arc::new(move |
+                            envelope: ::std::sync::Arc<__rt::Envelope>,
+                            ctx: __rt::Context|
+                        {
+                            let handler = handler.clone();
+                            Box::pin(async move {
+                                let message = __rt::decode_payload_as(
+                                        "application/json",
+                                        &envelope.payload,
+                                    )
+                                    .map_err(__rt::Failure::Decode)?;
+                                let reply = handler
+                                    .fleet_orders_take_order_subscribe(message, ctx)
+                                    .await
+                                    .map_err(__rt::Failure::Handler)?;
+                                let () = reply;
+                                Ok(None)
+                            })
+                                as __rt::BoxFuture<
+                                    'static,
+                                    Result<Option<__rt::Reply>, __rt::Failure>,
+                                >
                         })
-                            as __rt::BoxFuture<
-                                'static,
-                                Result<Option<__rt::Reply>, __rt::Failure>,
-                            >
-                    })
-                },
-            ),
+                    },
+                )
+                .bindings(__rt::Bindings {
+                    mqtt: Some(__rt::MqttBindings {
+                        qos: Some(0u8),
+                        retain: Some(false),
+                    }),
+                    ..__rt::Bindings::NONE
+                }),
         )
 }
 /// Typed publishing for this application: one method per operation it sends (requests wait for their reply).
@@ -340,6 +347,14 @@ impl Publisher {
         &self,
         message: &models::Accepted,
     ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            mqtt: Some(__rt::MqttBindings {
+                qos: Some(0u8),
+                retain: Some(false),
+            }),
+            ..__rt::Bindings::NONE
+        });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;
         #[allow(unused_mut)]
@@ -348,7 +363,7 @@ impl Publisher {
                 payload,
             )
             .with_content_type("application/json");
-        self.inner.publish(envelope).await
+        self.inner.publish_with(envelope, &BINDINGS).await
     }
 }
 /// What a client of this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`client_router`].
@@ -373,35 +388,42 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
         .publishes("fleet-orders:TakeOrderSubscribe")
         .subscribe(
             __rt::Subscriber::decoding(
-                "fleet-orders-done:Publisher",
-                "fleet-orders-done",
-                {
-                    let handler = handler.clone();
-                    ::std::sync::Arc::new(move |
-                        envelope: ::std::sync::Arc<__rt::Envelope>,
-                        ctx: __rt::Context|
+                    "fleet-orders-done:Publisher",
+                    "fleet-orders-done",
                     {
                         let handler = handler.clone();
-                        Box::pin(async move {
-                            let message = __rt::decode_payload_as(
-                                    "application/json",
-                                    &envelope.payload,
-                                )
-                                .map_err(__rt::Failure::Decode)?;
-                            let reply = handler
-                                .fleet_orders_done_publisher(message, ctx)
-                                .await
-                                .map_err(__rt::Failure::Handler)?;
-                            let () = reply;
-                            Ok(None)
+                        ::std::sync::Arc::new(move |
+                            envelope: ::std::sync::Arc<__rt::Envelope>,
+                            ctx: __rt::Context|
+                        {
+                            let handler = handler.clone();
+                            Box::pin(async move {
+                                let message = __rt::decode_payload_as(
+                                        "application/json",
+                                        &envelope.payload,
+                                    )
+                                    .map_err(__rt::Failure::Decode)?;
+                                let reply = handler
+                                    .fleet_orders_done_publisher(message, ctx)
+                                    .await
+                                    .map_err(__rt::Failure::Handler)?;
+                                let () = reply;
+                                Ok(None)
+                            })
+                                as __rt::BoxFuture<
+                                    'static,
+                                    Result<Option<__rt::Reply>, __rt::Failure>,
+                                >
                         })
-                            as __rt::BoxFuture<
-                                'static,
-                                Result<Option<__rt::Reply>, __rt::Failure>,
-                            >
-                    })
-                },
-            ),
+                    },
+                )
+                .bindings(__rt::Bindings {
+                    mqtt: Some(__rt::MqttBindings {
+                        qos: Some(0u8),
+                        retain: Some(false),
+                    }),
+                    ..__rt::Bindings::NONE
+                }),
         )
 }
 /// Typed publishing for a client of this application: one method per operation it sends (requests wait for their reply).
@@ -418,12 +440,20 @@ impl ClientPublisher {
         &self,
         message: &models::Order,
     ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            mqtt: Some(__rt::MqttBindings {
+                qos: Some(0u8),
+                retain: Some(false),
+            }),
+            ..__rt::Bindings::NONE
+        });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;
         #[allow(unused_mut)]
         let mut envelope = __rt::Envelope::new(String::from("fleet-orders"), payload)
             .with_content_type("application/json");
-        self.inner.publish(envelope).await
+        self.inner.publish_with(envelope, &BINDINGS).await
     }
 }
 /// The document's servers: `faststream::connect(&servers::NAME)`

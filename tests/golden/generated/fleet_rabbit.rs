@@ -353,8 +353,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                         priority: None,
                         expiration_ms: None,
                     }),
-                    redis: None,
-                    parameterized: false,
+                    ..__rt::Bindings::NONE
                 }),
         )
 }
@@ -383,8 +382,7 @@ impl Publisher {
                 priority: None,
                 expiration_ms: None,
             }),
-            redis: None,
-            parameterized: false,
+            ..__rt::Bindings::NONE
         });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;
@@ -458,8 +456,7 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
                         priority: None,
                         expiration_ms: None,
                     }),
-                    redis: None,
-                    parameterized: false,
+                    ..__rt::Bindings::NONE
                 }),
         )
 }
@@ -494,8 +491,7 @@ impl ClientPublisher {
                 priority: None,
                 expiration_ms: None,
             }),
-            redis: None,
-            parameterized: false,
+            ..__rt::Bindings::NONE
         });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;

@@ -309,13 +309,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                     },
                 )
                 .bindings(__rt::Bindings {
-                    amqp: None,
                     redis: Some(__rt::RedisBindings {
                         kind: __rt::RedisKind::PubSub,
                         group: None,
                         consumer: None,
                     }),
-                    parameterized: false,
+                    ..__rt::Bindings::NONE
                 }),
         )
 }
@@ -335,13 +334,12 @@ impl Publisher {
     ) -> Result<(), __rt::PublishError> {
         static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
         __rt::Bindings {
-            amqp: None,
             redis: Some(__rt::RedisBindings {
                 kind: __rt::RedisKind::PubSub,
                 group: None,
                 consumer: None,
             }),
-            parameterized: false,
+            ..__rt::Bindings::NONE
         });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;
@@ -406,13 +404,12 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
                     },
                 )
                 .bindings(__rt::Bindings {
-                    amqp: None,
                     redis: Some(__rt::RedisBindings {
                         kind: __rt::RedisKind::PubSub,
                         group: None,
                         consumer: None,
                     }),
-                    parameterized: false,
+                    ..__rt::Bindings::NONE
                 }),
         )
 }
@@ -432,13 +429,12 @@ impl ClientPublisher {
     ) -> Result<(), __rt::PublishError> {
         static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
         __rt::Bindings {
-            amqp: None,
             redis: Some(__rt::RedisBindings {
                 kind: __rt::RedisKind::PubSub,
                 group: None,
                 consumer: None,
             }),
-            parameterized: false,
+            ..__rt::Bindings::NONE
         });
         let payload = __rt::encode_payload_as("application/json", &message)
             .map_err(__rt::PublishError::Encode)?;

@@ -611,9 +611,8 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                     },
                 )
                 .bindings(__rt::Bindings {
-                    amqp: None,
-                    redis: None,
                     parameterized: true,
+                    ..__rt::Bindings::NONE
                 }),
         )
 }

@@ -611,9 +611,8 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                     },
                 )
                 .bindings(__rt::Bindings {
-                    amqp: None,
-                    redis: None,
                     parameterized: true,
+                    ..__rt::Bindings::NONE
                 }),
         )
 }
@@ -658,9 +657,8 @@ impl ClientPublisher {
     ) -> Result<models::OrderAccepted, __rt::PublishError> {
         static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
         __rt::Bindings {
-            amqp: None,
-            redis: None,
             parameterized: true,
+            ..__rt::Bindings::NONE
         });
         let payload = message.encode().map_err(__rt::PublishError::Encode)?;
         #[allow(unused_mut)]

@@ -55,3 +55,6 @@ pub mod shapes;
 #[rustfmt::skip]
 #[path = "../generated/shapes_options.rs"]
 pub mod shapes_options;
+#[rustfmt::skip]
+#[path = "../generated/telemetry.rs"]
+pub mod telemetry;
