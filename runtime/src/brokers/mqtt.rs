@@ -236,25 +236,80 @@ impl Endpoint {
     }
 }
 
+/// A publish waiting for the broker, until its deadline; `None` once it
+/// timed out (its place in the queue is kept: it still gets a packet id).
+struct Waiter {
+    deadline: std::time::Instant,
+    tx: Option<oneshot::Sender<Result<(), BrokerError>>>,
+}
+
+impl Waiter {
+    fn answer(self, result: Result<(), BrokerError>) {
+        if let Some(tx) = self.tx {
+            let _ = tx.send(result);
+        }
+    }
+}
+
 /// Publishes waiting for the broker, in the order they were handed to the
-/// client (rumqttc says which packet id each got, in that order).
+/// client (rumqttc says which packet id each got, in that order). Their
+/// deadlines are checked by one sweeper per broker, not a timer per
+/// publish (registering a timer woke the runtime's driver every time).
 #[derive(Default)]
 struct Waiters {
     /// Handed to the client, packet id not yet known.
-    queued: VecDeque<oneshot::Sender<Result<(), BrokerError>>>,
+    queued: VecDeque<Waiter>,
     /// Sent with this packet id, acknowledgement not yet received.
-    sent: HashMap<u16, oneshot::Sender<Result<(), BrokerError>>>,
+    sent: HashMap<u16, Waiter>,
 }
 
 impl Waiters {
     fn fail_all(&mut self, why: &str) {
-        for tx in self
+        for w in self
             .queued
             .drain(..)
-            .chain(self.sent.drain().map(|(_, tx)| tx))
+            .chain(self.sent.drain().map(|(_, w)| w))
         {
-            let _ = tx.send(Err(err(BrokerErrorKind::Connection, why)));
+            w.answer(Err(err(BrokerErrorKind::Connection, why)));
         }
+    }
+
+    /// Fails the publishes whose deadline has passed.
+    fn expire(&mut self, now: std::time::Instant) {
+        let timeout = || {
+            Err(err(
+                BrokerErrorKind::Timeout,
+                "the MQTT broker did not acknowledge the message in time",
+            ))
+        };
+        for w in &mut self.queued {
+            if w.deadline <= now
+                && let Some(tx) = w.tx.take()
+            {
+                let _ = tx.send(timeout());
+            }
+        }
+        self.sent.retain(|_, w| {
+            if w.deadline <= now
+                && let Some(tx) = w.tx.take()
+            {
+                let _ = tx.send(timeout());
+            }
+            w.tx.is_some()
+        });
+    }
+}
+
+/// Fails overdue publishes every `every`, for as long as the broker lives.
+async fn sweep(waiters: std::sync::Weak<Mutex<Waiters>>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(waiters) = waiters.upgrade() else {
+            return;
+        };
+        lock(&waiters).expire(std::time::Instant::now());
     }
 }
 
@@ -317,6 +372,12 @@ impl MqttBroker {
         mqtt.set_clean_start(true).set_session_expiry_interval(None);
         let (client, eventloop) = AsyncClient::new(mqtt, 1024);
         let waiters = Arc::new(Mutex::new(Waiters::default()));
+        // Deadlines are checked ten times per timeout (at most once per
+        // 10 ms).
+        tokio::spawn(sweep(
+            Arc::downgrade(&waiters),
+            (endpoint.settings.publish_timeout / 10).max(Duration::from_millis(10)),
+        ));
         let connected = Arc::new(AtomicBool::new(false));
         let (ready_tx, mut ready) = watch::channel(None::<Result<(), String>>);
         tokio::spawn(publisher_loop(
@@ -385,11 +446,11 @@ async fn publisher_loop(
                     // Sent again after a reconnect: still waiting.
                     continue;
                 }
-                if let Some(tx) = w.queued.pop_front() {
+                if let Some(waiter) = w.queued.pop_front() {
                     if pkid == 0 {
-                        let _ = tx.send(Ok(()));
+                        waiter.answer(Ok(()));
                     } else {
-                        w.sent.insert(pkid, tx);
+                        w.sent.insert(pkid, waiter);
                     }
                 }
             }
@@ -400,9 +461,9 @@ async fn publisher_loop(
                         "MQTT: the broker has no subscriber for a message it accepted"
                     );
                 }
-                if let Some(tx) = lock(&waiters).sent.remove(&ack.pkid) {
+                if let Some(waiter) = lock(&waiters).sent.remove(&ack.pkid) {
                     let ok = (ack.reason as u8) < 0x80;
-                    let _ = tx.send(if ok {
+                    waiter.answer(if ok {
                         Ok(())
                     } else {
                         Err(err(
@@ -414,17 +475,17 @@ async fn publisher_loop(
             }
             Ok(Event::Incoming(Packet::PubRec(rec))) => {
                 if (rec.reason as u8) >= 0x80
-                    && let Some(tx) = lock(&waiters).sent.remove(&rec.pkid)
+                    && let Some(waiter) = lock(&waiters).sent.remove(&rec.pkid)
                 {
-                    let _ = tx.send(Err(err(
+                    waiter.answer(Err(err(
                         BrokerErrorKind::Refused,
                         format!("the broker refused the message: {:?}", rec.reason),
                     )));
                 }
             }
             Ok(Event::Incoming(Packet::PubComp(comp))) => {
-                if let Some(tx) = lock(&waiters).sent.remove(&comp.pkid) {
-                    let _ = tx.send(Ok(()));
+                if let Some(waiter) = lock(&waiters).sent.remove(&comp.pkid) {
+                    waiter.answer(Ok(()));
                 }
             }
             Ok(_) => {}
@@ -540,16 +601,14 @@ impl Inner {
                     properties,
                 )
                 .map_err(|e| err(BrokerErrorKind::Connection, e))?;
-            w.queued.push_back(tx);
+            w.queued.push_back(Waiter {
+                deadline: std::time::Instant::now() + self.endpoint.settings.publish_timeout,
+                tx: Some(tx),
+            });
         }
-        match tokio::time::timeout(self.endpoint.settings.publish_timeout, rx).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(_)) => Err(err(BrokerErrorKind::Closed, "the MQTT connection is gone")),
-            Err(_) => Err(err(
-                BrokerErrorKind::Timeout,
-                "the MQTT broker did not acknowledge the message in time",
-            )),
-        }
+        // The sweeper answers it when its deadline passes.
+        rx.await
+            .unwrap_or_else(|_| Err(err(BrokerErrorKind::Closed, "the MQTT connection is gone")))
     }
 }
 
@@ -876,6 +935,46 @@ mod tests {
         )
         .unwrap();
         assert_eq!((e.host.as_str(), e.port), ("127.0.0.1", 1883));
+    }
+
+    #[test]
+    fn overdue_publishes_fail_and_keep_their_place() {
+        let now = std::time::Instant::now();
+        let mut w = Waiters::default();
+        let (late_tx, mut late) = oneshot::channel();
+        let (on_time_tx, mut on_time) = oneshot::channel();
+        let (sent_tx, mut sent) = oneshot::channel();
+        w.queued.push_back(Waiter {
+            deadline: now - Duration::from_millis(1),
+            tx: Some(late_tx),
+        });
+        w.queued.push_back(Waiter {
+            deadline: now + Duration::from_secs(30),
+            tx: Some(on_time_tx),
+        });
+        w.sent.insert(
+            7,
+            Waiter {
+                deadline: now,
+                tx: Some(sent_tx),
+            },
+        );
+        w.expire(now);
+        let timed_out = |r: Result<Result<(), BrokerError>, _>| {
+            matches!(
+                r,
+                Ok(Err(BrokerError {
+                    kind: BrokerErrorKind::Timeout,
+                    ..
+                }))
+            )
+        };
+        assert!(timed_out(late.try_recv()));
+        assert!(timed_out(sent.try_recv()));
+        assert!(on_time.try_recv().is_err(), "still waiting");
+        // The overdue one still takes the next packet id, in order.
+        assert_eq!(w.queued.len(), 2);
+        assert!(w.sent.is_empty());
     }
 
     #[test]

@@ -19,6 +19,10 @@
 //! long ones: this machine's speed drifts within seconds, and a pair sees
 //! the same conditions.
 //!
+//! The Kafka and MQTT loops publish from a task of the runtime, as a
+//! service's code runs, not from `main`'s `block_on` (where every wake of
+//! an awaited publish crossed threads).
+//!
 //! Kafka has an awaited row (each publish waits for the broker's
 //! acknowledgement before the next) and a pipelined one (up to 1,000 in
 //! flight). MQTT has awaited and windowed rows at QoS 0 and 1: windowed
@@ -35,7 +39,8 @@
 //! `cargo bench -p golden --bench throughput` (the brokers must run
 //! locally). `--test` runs a small count, to keep the benchmark compiling
 //! and working in CI. `THROUGHPUT_ONLY=nats` (memory, nats, redis, amqp,
-//! kafka, mqtt) runs one broker's rows, `THROUGHPUT_ROUNDS=N` changes the number of rounds and
+//! kafka, mqtt) runs one broker's rows, `THROUGHPUT_ROW=windowed` the rows whose
+//! name contains it, `THROUGHPUT_ROUNDS=N` changes the number of rounds and
 //! `THROUGHPUT_SIDE=raw` or `typed` runs one side only (for profiling).
 
 use std::sync::Arc;
@@ -546,13 +551,19 @@ async fn typed_on(broker: Arc<dyn Broker>, address: &str, n: u64, mode: Mode) ->
         .expect("starts");
     let publisher = app.publisher().clone();
     let started = Instant::now();
-    publish_all(n, mode, &count, |_| {
-        let publisher = publisher.clone();
-        let envelope =
-            Envelope::new(address.to_owned(), payload()).with_content_type("application/json");
-        async move { publisher.publish(envelope).await.expect("publishes") }
+    // Published from a task of the runtime, as a service's code runs.
+    let (received, address_owned) = (count.clone(), address.to_owned());
+    tokio::spawn(async move {
+        publish_all(n, mode, &received, |_| {
+            let publisher = publisher.clone();
+            let envelope = Envelope::new(address_owned.clone(), payload())
+                .with_content_type("application/json");
+            async move { publisher.publish(envelope).await.expect("publishes") }
+        })
+        .await;
     })
-    .await;
+    .await
+    .expect("the publishing task");
     let rate = wait(&count, n, started, "typed").await;
     app.shutdown().await;
     rate
@@ -622,33 +633,39 @@ async fn raw_kafka(admin: faststream::kafka::KafkaBroker, n: u64, mode: Mode) ->
         }
     });
     let started = Instant::now();
-    publish_all(n, mode, &count, |_| {
-        let producer = producer.clone();
-        let topic = topic.clone();
-        async move {
-            let correlation = faststream::app::new_correlation_id();
-            let headers = OwnedHeaders::new()
-                .insert(Header {
-                    key: "content-type",
-                    value: Some("application/json"),
-                })
-                .insert(Header {
-                    key: "correlation_id",
-                    value: Some(correlation.as_str()),
-                });
-            let body = payload();
-            producer
-                .send(
-                    FutureRecord::<str, [u8]>::to(&topic)
-                        .payload(&body[..])
-                        .headers(headers),
-                    Duration::from_secs(30),
-                )
-                .await
-                .expect("delivered");
-        }
+    // Published from a task of the runtime, as a service's code runs.
+    let (received, topic_owned) = (count.clone(), topic.clone());
+    tokio::spawn(async move {
+        publish_all(n, mode, &received, |_| {
+            let producer = producer.clone();
+            let topic = topic_owned.clone();
+            async move {
+                let correlation = faststream::app::new_correlation_id();
+                let headers = OwnedHeaders::new()
+                    .insert(Header {
+                        key: "content-type",
+                        value: Some("application/json"),
+                    })
+                    .insert(Header {
+                        key: "correlation_id",
+                        value: Some(correlation.as_str()),
+                    });
+                let body = payload();
+                producer
+                    .send(
+                        FutureRecord::<str, [u8]>::to(&topic)
+                            .payload(&body[..])
+                            .headers(headers),
+                        Duration::from_secs(30),
+                    )
+                    .await
+                    .expect("delivered");
+            }
+        })
+        .await;
     })
-    .await;
+    .await
+    .expect("the publishing task");
     let rate = wait(&count, n, started, "raw kafka").await;
     reader.await.unwrap();
     admin.delete_topics(&[&topic]).await.expect("cleanup");
@@ -770,26 +787,32 @@ async fn raw_mqtt(qos: u8, n: u64, mode: Mode) -> f64 {
         }
     });
     let started = Instant::now();
-    for i in 0..n {
-        // Never more than `WINDOW` ahead of the subscriber.
-        while mode == Mode::Windowed && i >= count.load(Ordering::Relaxed) + WINDOW {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        let properties = PublishProperties {
-            content_type: Some("application/json".into()),
-            correlation_data: Some(faststream::app::new_correlation_id().into_bytes().into()),
-            ..PublishProperties::default()
-        };
-        publisher
-            .publish_with_properties(topic.clone(), qos, false, payload(), properties)
-            .await
-            .unwrap();
-        if mode == Mode::Awaited {
-            while done.load(Ordering::Relaxed) <= i {
-                tokio::task::yield_now().await;
+    // Published from a task of the runtime, as a service's code runs.
+    let (received, topic_owned) = (count.clone(), topic.clone());
+    tokio::spawn(async move {
+        for i in 0..n {
+            // Never more than `WINDOW` ahead of the subscriber.
+            while mode == Mode::Windowed && i >= received.load(Ordering::Relaxed) + WINDOW {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let properties = PublishProperties {
+                content_type: Some("application/json".into()),
+                correlation_data: Some(faststream::app::new_correlation_id().into_bytes().into()),
+                ..PublishProperties::default()
+            };
+            publisher
+                .publish_with_properties(topic_owned.clone(), qos, false, payload(), properties)
+                .await
+                .unwrap();
+            if mode == Mode::Awaited {
+                while done.load(Ordering::Relaxed) <= i {
+                    tokio::task::yield_now().await;
+                }
             }
         }
-    }
+    })
+    .await
+    .expect("the publishing task");
     let rate = wait(&count, n, started, "raw mqtt").await;
     reader.await.unwrap();
     driver.abort();
@@ -833,6 +856,11 @@ where
 {
     // One side only, for profiling (see the module's documentation).
     let side = std::env::var("THROUGHPUT_SIDE").ok();
+    // One row only (its name contains `THROUGHPUT_ROW`), for profiling.
+    let rounds = match std::env::var("THROUGHPUT_ROW") {
+        Ok(row) if !name.contains(row.as_str()) => 0,
+        _ => rounds,
+    };
     let (run_raw, run_typed) = match side.as_deref() {
         Some("raw") => (true, false),
         Some("typed") => (false, true),
