@@ -1217,3 +1217,8 @@ suite!(mqtt_qos0_broker, mqtt_at(0));
 // QoS 1: publishes wait for PUBACK, deliveries are acknowledged.
 #[cfg(feature = "mqtt")]
 suite!(mqtt_qos1_broker, mqtt_at(1));
+
+// QoS 2: publishes wait for PUBCOMP, deliveries are acknowledged with
+// PUBREC (the client completes the exchange).
+#[cfg(feature = "mqtt")]
+suite!(mqtt_qos2_broker, mqtt_at(2));
