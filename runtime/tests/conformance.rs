@@ -594,6 +594,13 @@ struct Batches {
     done: Mutex<Vec<Vec<i64>>>,
 }
 
+/// A JSON message for `partition` (where the broker has partitions).
+fn batch_envelope(address: &str, partition: usize, payload: String) -> Envelope {
+    Envelope::new(address, payload)
+        .with_content_type("application/json")
+        .with_meta("partition", partition.to_string())
+}
+
 /// A batch route on `address`: batches of up to 10 within 300 ms; the
 /// handler fails its first `fail_first` calls.
 fn batch_route(
@@ -648,12 +655,7 @@ async fn batches_are_handled_and_settled_together(broker: Arc<dyn Broker>, fixtu
         .await
         .expect("subscribed");
     let partitions = fixture.serial_partitions.unwrap_or(1);
-    let envelope = |i: usize, payload: String| {
-        let mut e = Envelope::new(&address, payload).with_content_type("application/json");
-        e.meta
-            .insert("partition".into(), (i % partitions).to_string());
-        e
-    };
+    let envelope = |i: usize, payload: String| batch_envelope(&address, i % partitions, payload);
     // 40 numbers and, among them, one message that does not decode.
     let mut envelopes: Vec<Envelope> = (0..40).map(|i| envelope(i, format!("{i}"))).collect();
     envelopes.insert(17, envelope(17, "{not json".into()));
@@ -758,12 +760,7 @@ async fn a_nacked_batch_comes_back_whole(broker: Arc<dyn Broker>, fixture: Fixtu
         .await
         .expect("subscribed");
     let partitions = fixture.serial_partitions.unwrap_or(1);
-    let envelopes = (0..20).map(|i| {
-        let mut e = Envelope::new(&address, format!("{i}")).with_content_type("application/json");
-        e.meta
-            .insert("partition".into(), (i % partitions).to_string());
-        e
-    });
+    let envelopes = (0..20).map(|i| batch_envelope(&address, i % partitions, format!("{i}")));
     app.publisher().publish_batch(envelopes).await.unwrap();
     let handled = || {
         let mut v: Vec<i64> = batches
