@@ -199,21 +199,22 @@ async fn rabbitmq_over_tls_with_a_password() {
     no_secret(&e);
 }
 
-/// Kafka with SASL/SCRAM: a tansu of the test's own (sqlite storage)
-/// gets its user while open, then restarts asking every client to
-/// authenticate. tansu 0.6 cannot serve TLS (its `--cert` and `--key`
-/// options exclude each other), so Kafka's TLS is checked only as far as
-/// the client configuration (the adapter's unit tests).
+/// A tansu of the test's own (sqlite storage) listening on `port` and
+/// advertising `advertised`, with one SCRAM-SHA-512 user: the user is made
+/// while the broker is open, then it restarts asking every client to
+/// authenticate.
 #[cfg(feature = "kafka")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kafka_with_scram_sha_512() {
-    use faststream::kafka::KafkaBroker;
+fn tansu_with_a_user(port: u16, advertised: &str) -> Server {
     use std::sync::atomic::{AtomicBool, Ordering};
     let tansu = std::env::var("FASTSTREAM_TANSU").unwrap_or_else(|_| "tansu".into());
-    let port = spare_port();
     let url = format!("tcp://127.0.0.1:{port}");
     let authenticate = Arc::new(AtomicBool::new(false));
-    let (auth, bin, listen) = (authenticate.clone(), tansu.clone(), url.clone());
+    let (auth, bin, listen, advertised) = (
+        authenticate.clone(),
+        tansu.clone(),
+        url.clone(),
+        advertised.to_owned(),
+    );
     let mut server = Server::new("tansu", port, move |dir| {
         let mut c = Command::new(&bin);
         c.current_dir(dir).args([
@@ -221,7 +222,7 @@ async fn kafka_with_scram_sha_512() {
             "--listener-url",
             &listen,
             "--advertised-listener-url",
-            &listen,
+            &advertised,
             "--storage-engine",
             "sqlite://tansu.db",
         ]);
@@ -251,43 +252,136 @@ async fn kafka_with_scram_sha_512() {
     server.kill();
     authenticate.store(true, Ordering::SeqCst);
     server.start();
+    server
+}
 
-    let address = format!("127.0.0.1:{port}");
-    let sasl = |password: &str| ConnectOptions {
+#[cfg(feature = "kafka")]
+fn scram(password: &str) -> ConnectOptions {
+    ConnectOptions {
         user: Some("shop".into()),
         password: Some(password.to_owned()),
         sasl_mechanism: Some("SCRAM-SHA-512".into()),
         ..ConnectOptions::default()
-    };
-    let broker = KafkaBroker::connect_with(
-        &address,
-        sasl(SECRET),
-        faststream::kafka::KafkaSettings::default(),
-    )
-    .await
-    .expect("connects with SCRAM-SHA-512");
+    }
+}
+
+/// Kafka with SASL/SCRAM over a plain connection.
+#[cfg(feature = "kafka")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_with_scram_sha_512() {
+    use faststream::kafka::{KafkaBroker, KafkaSettings};
+    let port = spare_port();
+    let _server = tansu_with_a_user(port, &format!("tcp://127.0.0.1:{port}"));
+    let address = format!("127.0.0.1:{port}");
+    let broker = KafkaBroker::connect_with(&address, scram(SECRET), KafkaSettings::default())
+        .await
+        .expect("connects with SCRAM-SHA-512");
     broker
         .create_topic("tls.check", Some(1))
         .await
         .expect("an authenticated client creates a topic");
     round_trip(Arc::new(broker)).await;
 
-    let e = KafkaBroker::connect_with(
-        &address,
-        sasl("wrong"),
-        faststream::kafka::KafkaSettings::default(),
-    )
-    .await
-    .expect_err("a wrong password is refused");
+    let e = KafkaBroker::connect_with(&address, scram("wrong"), KafkaSettings::default())
+        .await
+        .expect_err("a wrong password is refused");
     no_secret(&e);
     let e = KafkaBroker::connect_with(
         &address,
         ConnectOptions::default(),
-        faststream::kafka::KafkaSettings::default(),
+        KafkaSettings::default(),
     )
     .await
     .expect_err("a client that does not authenticate is refused");
     no_secret(&e);
+}
+
+/// A TLS terminator of the test's own in front of a plain listener, as a
+/// load balancer or sidecar in front of Kafka brokers is: it accepts TLS on
+/// `port` with the server certificate and carries the bytes to `upstream`.
+/// tansu 0.6 cannot serve TLS itself (its `--cert` and `--key` options
+/// exclude each other), so this is how the adapter's TLS meets a live
+/// broker.
+#[cfg(feature = "kafka")]
+async fn tls_terminator(
+    port: u16,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    upstream: u16,
+) -> tokio::task::JoinHandle<()> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(cert)
+        .expect("the server certificate")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("the server certificate");
+    let key = PrivateKeyDer::from_pem_file(key).expect("the server key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("the server's TLS configuration");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("the TLS port");
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                // A client that does not trust the certificate ends here.
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    })
+}
+
+/// Kafka over TLS with SASL/SCRAM (`SASL_SSL`): the broker advertises only
+/// the TLS port, so every connection of the adapter (bootstrap, producer,
+/// consumer, admin) goes through TLS, verified against the test's CA.
+#[cfg(feature = "kafka")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_over_tls_with_scram_sha_512() {
+    use faststream::kafka::{KafkaBroker, KafkaSettings};
+    let (port, tls_port) = (spare_port(), spare_port());
+    let server = tansu_with_a_user(port, &format!("tcp://127.0.0.1:{tls_port}"));
+    let (ca, cert, key) = certificates(&server.dir.join("tls"));
+    let terminator = tls_terminator(tls_port, &cert, &key, port).await;
+    let url = format!("kafka-secure://127.0.0.1:{tls_port}");
+    let with_ca = |password: &str| ConnectOptions {
+        ca_file: Some(ca.clone()),
+        ..scram(password)
+    };
+    let broker = KafkaBroker::connect_with(&url, with_ca(SECRET), KafkaSettings::default())
+        .await
+        .expect("connects over TLS with the CA and SCRAM-SHA-512");
+    broker
+        .create_topic("tls.check", Some(1))
+        .await
+        .expect("creates a topic over TLS");
+    round_trip(Arc::new(broker)).await;
+
+    let e = KafkaBroker::connect_with(&url, with_ca("wrong"), KafkaSettings::default())
+        .await
+        .expect_err("a wrong password is refused over TLS");
+    no_secret(&e);
+    let e = KafkaBroker::connect_with(&url, scram(SECRET), KafkaSettings::default())
+        .await
+        .expect_err("without the CA that signed the server's certificate, no connection");
+    no_secret(&e);
+    // The error says why (librdkafka tells only its error callback).
+    assert!(e.message.contains("certificate"), "{e}");
+    terminator.abort();
 }
 
 /// MQTT over TLS with a password: a Mosquitto of the test's own that

@@ -171,7 +171,7 @@ struct Inner {
     /// Bootstrap servers, security and `client.id`: what every client of
     /// this broker starts from.
     base: ClientConfig,
-    producer: FutureProducer,
+    producer: FutureProducer<ProducerCtx>,
     admin: AdminClient<DefaultClientContext>,
     settings: KafkaSettings,
     server: ServerInfo,
@@ -334,8 +334,10 @@ impl KafkaBroker {
         for (k, v) in &settings.properties {
             producer_config.set(k, v);
         }
-        let producer: FutureProducer = producer_config
-            .create()
+        let context = ProducerCtx::default();
+        let last_error = context.last_error.clone();
+        let producer: FutureProducer<ProducerCtx> = producer_config
+            .create_with_context(context)
             .map_err(|e| err(BrokerErrorKind::Refused, format!("Kafka producer: {e}")))?;
         let admin: AdminClient<DefaultClientContext> = base
             .create()
@@ -353,9 +355,15 @@ impl KafkaBroker {
         match metadata {
             Ok(_) => {}
             Err(e) => {
+                // librdkafka says why a connection failed (a TLS handshake,
+                // SASL) only to the client's error callback.
+                let why = lock(&last_error)
+                    .take()
+                    .map(|reason| format!(" ({reason})"))
+                    .unwrap_or_default();
                 return Err(err(
                     BrokerErrorKind::Connection,
-                    format!("Kafka at {shown} did not answer within 10 s: {e}"),
+                    format!("Kafka at {shown} did not answer within 10 s: {e}{why}"),
                 ));
             }
         }
@@ -680,6 +688,24 @@ struct Shared {
     assignments: watch::Sender<u64>,
     /// Partitions taken away since the task last looked.
     revoked: Mutex<Vec<Tp>>,
+}
+
+/// The producer's context: remembers the last error librdkafka reported
+/// (why a broker could not be reached: a TLS handshake, SASL), for the
+/// error [`KafkaBroker::connect_with`] returns.
+#[derive(Default)]
+pub(crate) struct ProducerCtx {
+    last_error: Arc<Mutex<Option<String>>>,
+}
+
+impl ClientContext for ProducerCtx {
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(error = %error, reason, "Kafka producer");
+        // "n/n brokers are down" follows the error that says why.
+        if error.rdkafka_error_code() != Some(RDKafkaErrorCode::AllBrokersDown) {
+            *lock(&self.last_error) = Some(reason.to_owned());
+        }
+    }
 }
 
 struct Ctx(Arc<Shared>);
