@@ -773,14 +773,46 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
                     }
                 }
             }
-            None => quote! {
-                #doc
-                pub async fn #method(&self, #params message: &#message, #headers_param #key_param) -> Result<(), __rt::PublishError> {
-                    #bindings_static
-                    #build
-                    #publish
+            None => {
+                let batch_publish = if bindings.is_some() {
+                    quote!(self.inner.publish_batch_with(envelopes, &BINDINGS).await)
+                } else {
+                    quote!(self.inner.publish_batch(envelopes).await)
+                };
+                let batch = op.batch_method.as_deref().map(|name| {
+                    let batch = crate::emit::ident(name);
+                    let batch_doc = format!(
+                        " `{}`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited{}. Returns the first error; the others were still published.",
+                        op.key,
+                        if key_ty.is_some() {
+                            "; one key puts them all on one partition"
+                        } else {
+                            ""
+                        }
+                    );
+                    quote! {
+                        #[doc = #batch_doc]
+                        pub async fn #batch(&self, #params messages: &[#message], #headers_param #key_param) -> Result<(), __rt::PublishError> {
+                            #bindings_static
+                            let mut envelopes = Vec::with_capacity(messages.len());
+                            for message in messages {
+                                #build
+                                envelopes.push(envelope);
+                            }
+                            #batch_publish
+                        }
+                    }
+                });
+                quote! {
+                    #doc
+                    pub async fn #method(&self, #params message: &#message, #headers_param #key_param) -> Result<(), __rt::PublishError> {
+                        #bindings_static
+                        #build
+                        #publish
+                    }
+                    #batch
                 }
-            },
+            }
         }
     });
     let publisher_doc = format!(

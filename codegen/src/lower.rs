@@ -81,6 +81,9 @@ pub struct OperationIr {
     pub key: String,
     /// `snake_case` method name.
     pub method: String,
+    /// The publisher's method that sends several messages at once
+    /// (`<method>_batch`, unique among the methods); none for a request.
+    pub batch_method: Option<String>,
     /// `PascalCase` stem for the operation's types.
     pub type_name: String,
     pub receive: bool,
@@ -484,6 +487,7 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
         operations.push(OperationIr {
             key: key.clone(),
             method: op_methods.unique(&ident::field_name(key, "operation")),
+            batch_method: None,
             type_name: op_types.unique(&ident::type_name(key, "Operation")),
             receive: str_of(&op, "action") == Some("receive"),
             channel,
@@ -494,6 +498,12 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
             bindings,
             doc: summary_and_description(&op),
         });
+    }
+    // Batch methods are named once every operation has its own name, so a
+    // `<method>_batch` never takes the name of an operation.
+    for op in operations.iter_mut().filter(|op| op.reply.is_none()) {
+        let method = op.method.strip_prefix("r#").unwrap_or(&op.method);
+        op.batch_method = Some(op_methods.unique(&format!("{method}_batch")));
     }
     l.types.finish();
     let mut notes = std::mem::take(&mut l.notes);

@@ -1054,4 +1054,26 @@ impl Publisher {
             .with_content_type("application/json");
         self.inner.publish_with(envelope, &BINDINGS).await
     }
+    /// `writeLog`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn write_log_batch(
+        &self,
+        params: &channels::Logs,
+        messages: &[models::LogLine],
+    ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            parameterized: true,
+            ..__rt::Bindings::NONE
+        });
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(params.address(), payload)
+                .with_content_type("application/json");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch_with(envelopes, &BINDINGS).await
+    }
 }

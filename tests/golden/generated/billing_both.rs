@@ -1054,6 +1054,28 @@ impl Publisher {
             .with_content_type("application/json");
         self.inner.publish_with(envelope, &BINDINGS).await
     }
+    /// `writeLog`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn write_log_batch(
+        &self,
+        params: &channels::Logs,
+        messages: &[models::LogLine],
+    ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            parameterized: true,
+            ..__rt::Bindings::NONE
+        });
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(params.address(), payload)
+                .with_content_type("application/json");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch_with(envelopes, &BINDINGS).await
+    }
 }
 /// What a client of this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`client_router`].
 #[diagnostic::on_unimplemented(
@@ -1148,5 +1170,27 @@ impl ClientPublisher {
             envelope.headers = h.encode().map_err(__rt::PublishError::Encode)?;
         }
         self.inner.publish(envelope).await
+    }
+    /// `takePayments`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn take_payments_batch(
+        &self,
+        messages: &[messages::TakePaymentsMessage],
+        headers: Option<&messages::TakePaymentsHeaders>,
+    ) -> Result<(), __rt::PublishError> {
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = message.encode().map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(
+                    String::from("billing.payments"),
+                    payload,
+                )
+                .with_content_type(message.content_type());
+            if let Some(h) = headers {
+                envelope.headers = h.encode().map_err(__rt::PublishError::Encode)?;
+            }
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch(envelopes).await
     }
 }

@@ -572,6 +572,44 @@ impl Publisher {
             .with_content_type("application/json");
         self.inner.publish_with(envelope, &BINDINGS).await
     }
+    /// `recordAudit`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn record_audit_batch(
+        &self,
+        messages: &[models::AuditEntry],
+    ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            amqp: Some(__rt::AmqpBindings {
+                is_queue: false,
+                exchange: Some(__rt::AmqpExchange {
+                    name: String::from("golden-billing"),
+                    kind: __rt::AmqpExchangeKind::Topic,
+                    durable: false,
+                    auto_delete: false,
+                    vhost: None,
+                }),
+                queue: None,
+                cc: vec![String::from("archive.invoices")],
+                delivery_mode: Some(1u8),
+                priority: None,
+                expiration_ms: None,
+            }),
+            ..__rt::Bindings::NONE
+        });
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(
+                    String::from("audit.invoices"),
+                    payload,
+                )
+                .with_content_type("application/json");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch_with(envelopes, &BINDINGS).await
+    }
     /// `sendReminder`
     pub async fn send_reminder(
         &self,
@@ -595,6 +633,34 @@ impl Publisher {
             )
             .with_content_type("application/json");
         self.inner.publish_with(envelope, &BINDINGS).await
+    }
+    /// `sendReminder`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn send_reminder_batch(
+        &self,
+        messages: &[models::Reminder],
+    ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            redis: Some(__rt::RedisBindings {
+                kind: __rt::RedisKind::List,
+                group: None,
+                consumer: None,
+            }),
+            ..__rt::Bindings::NONE
+        });
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(
+                    String::from("golden.billing.reminders"),
+                    payload,
+                )
+                .with_content_type("application/json");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch_with(envelopes, &BINDINGS).await
     }
 }
 /// The document's servers: `faststream::connect(&servers::NAME)`

@@ -572,6 +572,44 @@ impl Publisher {
             .with_content_type("application/json");
         self.inner.publish_with(envelope, &BINDINGS).await
     }
+    /// `recordAudit`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn record_audit_batch(
+        &self,
+        messages: &[models::AuditEntry],
+    ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            amqp: Some(__rt::AmqpBindings {
+                is_queue: false,
+                exchange: Some(__rt::AmqpExchange {
+                    name: String::from("golden-billing"),
+                    kind: __rt::AmqpExchangeKind::Topic,
+                    durable: false,
+                    auto_delete: false,
+                    vhost: None,
+                }),
+                queue: None,
+                cc: vec![String::from("archive.invoices")],
+                delivery_mode: Some(1u8),
+                priority: None,
+                expiration_ms: None,
+            }),
+            ..__rt::Bindings::NONE
+        });
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(
+                    String::from("audit.invoices"),
+                    payload,
+                )
+                .with_content_type("application/json");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch_with(envelopes, &BINDINGS).await
+    }
     /// `sendReminder`
     pub async fn send_reminder(
         &self,
@@ -595,6 +633,34 @@ impl Publisher {
             )
             .with_content_type("application/json");
         self.inner.publish_with(envelope, &BINDINGS).await
+    }
+    /// `sendReminder`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn send_reminder_batch(
+        &self,
+        messages: &[models::Reminder],
+    ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            redis: Some(__rt::RedisBindings {
+                kind: __rt::RedisKind::List,
+                group: None,
+                consumer: None,
+            }),
+            ..__rt::Bindings::NONE
+        });
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(
+                    String::from("golden.billing.reminders"),
+                    payload,
+                )
+                .with_content_type("application/json");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch_with(envelopes, &BINDINGS).await
     }
 }
 /// What a client of this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`client_router`].
@@ -763,6 +829,49 @@ impl ClientPublisher {
             .with_content_type("application/json");
         self.inner.publish_with(envelope, &BINDINGS).await
     }
+    /// `onInvoice`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn on_invoice_batch(
+        &self,
+        params: &channels::Invoices,
+        messages: &[models::InvoiceIssued],
+    ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            amqp: Some(__rt::AmqpBindings {
+                is_queue: false,
+                exchange: Some(__rt::AmqpExchange {
+                    name: String::from("golden-billing"),
+                    kind: __rt::AmqpExchangeKind::Topic,
+                    durable: false,
+                    auto_delete: false,
+                    vhost: Some(String::from("/")),
+                }),
+                queue: Some(__rt::AmqpQueue {
+                    name: Some(String::from("golden-billing.invoices")),
+                    durable: true,
+                    exclusive: false,
+                    auto_delete: false,
+                    vhost: Some(String::from("/")),
+                }),
+                cc: Vec::new(),
+                delivery_mode: None,
+                priority: None,
+                expiration_ms: None,
+            }),
+            parameterized: true,
+            ..__rt::Bindings::NONE
+        });
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(params.address(), payload)
+                .with_content_type("application/json");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch_with(envelopes, &BINDINGS).await
+    }
     /// `onPayment`
     pub async fn on_payment(
         &self,
@@ -786,6 +895,34 @@ impl ClientPublisher {
             )
             .with_content_type("application/json");
         self.inner.publish_with(envelope, &BINDINGS).await
+    }
+    /// `onPayment`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn on_payment_batch(
+        &self,
+        messages: &[models::PaymentReceived],
+    ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            redis: Some(__rt::RedisBindings {
+                kind: __rt::RedisKind::Stream,
+                group: Some(String::from("billing")),
+                consumer: None,
+            }),
+            ..__rt::Bindings::NONE
+        });
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(
+                    String::from("golden.billing.payments"),
+                    payload,
+                )
+                .with_content_type("application/json");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch_with(envelopes, &BINDINGS).await
     }
 }
 /// The document's servers: `faststream::connect(&servers::NAME)`

@@ -202,4 +202,20 @@ impl Publisher {
             .with_content_type("application/octet-stream");
         self.inner.publish(envelope).await
     }
+    /// `sendThumbnail`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn send_thumbnail_batch(
+        &self,
+        messages: &[models::Thumbnail],
+    ) -> Result<(), __rt::PublishError> {
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/octet-stream", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(String::from("thumbnails"), payload)
+                .with_content_type("application/octet-stream");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch(envelopes).await
+    }
 }

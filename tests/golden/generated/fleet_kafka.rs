@@ -332,6 +332,25 @@ impl Publisher {
             .with_content_type("application/json");
         self.inner.publish(envelope).await
     }
+    /// `fleet-orders-done:Publisher`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn fleet_orders_done_publisher_batch(
+        &self,
+        messages: &[models::Accepted],
+    ) -> Result<(), __rt::PublishError> {
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(
+                    String::from("fleet-orders-done"),
+                    payload,
+                )
+                .with_content_type("application/json");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch(envelopes).await
+    }
 }
 /// What a client of this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`client_router`].
 #[diagnostic::on_unimplemented(
@@ -406,6 +425,22 @@ impl ClientPublisher {
         let mut envelope = __rt::Envelope::new(String::from("fleet-orders"), payload)
             .with_content_type("application/json");
         self.inner.publish(envelope).await
+    }
+    /// `fleet-orders:TakeOrderSubscribe`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn fleet_orders_take_order_subscribe_batch(
+        &self,
+        messages: &[models::Order],
+    ) -> Result<(), __rt::PublishError> {
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(String::from("fleet-orders"), payload)
+                .with_content_type("application/json");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch(envelopes).await
     }
 }
 /// The document's servers: `faststream::connect(&servers::NAME)`

@@ -394,6 +394,38 @@ impl Publisher {
             .with_content_type("application/json");
         self.inner.publish_with(envelope, &BINDINGS).await
     }
+    /// `fleet-orders-done:_:Publisher`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn fleet_orders_done_publisher_batch(
+        &self,
+        messages: &[models::Accepted],
+    ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            amqp: Some(__rt::AmqpBindings {
+                is_queue: false,
+                exchange: None,
+                queue: None,
+                cc: Vec::new(),
+                delivery_mode: Some(1u8),
+                priority: None,
+                expiration_ms: None,
+            }),
+            ..__rt::Bindings::NONE
+        });
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(
+                    String::from("fleet-orders-done"),
+                    payload,
+                )
+                .with_content_type("application/json");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch_with(envelopes, &BINDINGS).await
+    }
 }
 /// What a client of this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`client_router`].
 #[diagnostic::on_unimplemented(
@@ -499,6 +531,41 @@ impl ClientPublisher {
         let mut envelope = __rt::Envelope::new(String::from("fleet-orders"), payload)
             .with_content_type("application/json");
         self.inner.publish_with(envelope, &BINDINGS).await
+    }
+    /// `fleet-orders:_:TakeOrderSubscribe`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn fleet_orders_take_order_subscribe_batch(
+        &self,
+        messages: &[models::Order],
+    ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            amqp: Some(__rt::AmqpBindings {
+                is_queue: true,
+                exchange: None,
+                queue: Some(__rt::AmqpQueue {
+                    name: Some(String::from("fleet-orders")),
+                    durable: true,
+                    exclusive: false,
+                    auto_delete: false,
+                    vhost: Some(String::from("/")),
+                }),
+                cc: Vec::new(),
+                delivery_mode: None,
+                priority: None,
+                expiration_ms: None,
+            }),
+            ..__rt::Bindings::NONE
+        });
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(String::from("fleet-orders"), payload)
+                .with_content_type("application/json");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch_with(envelopes, &BINDINGS).await
     }
 }
 /// The document's servers: `faststream::connect(&servers::NAME)`

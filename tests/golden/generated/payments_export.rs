@@ -670,6 +670,25 @@ impl Publisher {
             .with_content_type("application/json");
         self.inner.publish(envelope).await
     }
+    /// `billing.receipts:Publisher`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn billing_receipts_publisher_batch(
+        &self,
+        messages: &[models::Receipt],
+    ) -> Result<(), __rt::PublishError> {
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(
+                    String::from("billing.receipts"),
+                    payload,
+                )
+                .with_content_type("application/json");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch(envelopes).await
+    }
 }
 /// The document's servers: `faststream::connect(&servers::NAME)`
 /// connects with the adapter for the server's protocol

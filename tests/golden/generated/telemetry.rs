@@ -426,6 +426,37 @@ impl Publisher {
         }
         self.inner.publish_with(envelope, &BINDINGS).await
     }
+    /// `sendReading`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited; one key puts them all on one partition. Returns the first error; the others were still published.
+    pub async fn send_reading_batch(
+        &self,
+        params: &channels::Readings,
+        messages: &[models::Reading],
+        key: Option<&str>,
+    ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            kafka: Some(__rt::KafkaBindings {
+                partitions: Some(3i32),
+                replicas: Some(1i16),
+            }),
+            parameterized: true,
+            ..__rt::Bindings::NONE
+        });
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(params.address(), payload)
+                .with_content_type("application/json");
+            if let Some(k) = key {
+                envelope = envelope
+                    .with_key(__rt::encode_key(k).map_err(__rt::PublishError::Encode)?);
+            }
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch_with(envelopes, &BINDINGS).await
+    }
     /// `sendStatus`
     pub async fn send_status(
         &self,
@@ -447,6 +478,32 @@ impl Publisher {
         let mut envelope = __rt::Envelope::new(params.address(), payload)
             .with_content_type("application/json");
         self.inner.publish_with(envelope, &BINDINGS).await
+    }
+    /// `sendStatus`, several messages at once (FastStream's `publish_batch`): every one is handed to the broker before any acknowledgement is awaited. Returns the first error; the others were still published.
+    pub async fn send_status_batch(
+        &self,
+        params: &channels::Status,
+        messages: &[models::DeviceStatus],
+    ) -> Result<(), __rt::PublishError> {
+        static BINDINGS: ::std::sync::LazyLock<__rt::Bindings> = ::std::sync::LazyLock::new(||
+        __rt::Bindings {
+            mqtt: Some(__rt::MqttBindings {
+                qos: Some(1u8),
+                retain: Some(true),
+            }),
+            parameterized: true,
+            ..__rt::Bindings::NONE
+        });
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let payload = __rt::encode_payload_as("application/json", &message)
+                .map_err(__rt::PublishError::Encode)?;
+            #[allow(unused_mut)]
+            let mut envelope = __rt::Envelope::new(params.address(), payload)
+                .with_content_type("application/json");
+            envelopes.push(envelope);
+        }
+        self.inner.publish_batch_with(envelopes, &BINDINGS).await
     }
 }
 /// The document's servers: `faststream::connect(&servers::NAME)`

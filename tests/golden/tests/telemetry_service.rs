@@ -5,7 +5,7 @@
 //! - Kafka: the topic the adapter creates has the three partitions of the
 //!   kafka channel binding; the generated publisher takes the record key
 //!   the kafka message binding types, so one sensor's readings share a
-//!   partition.
+//!   partition, whether sent one by one or as one batch.
 //! - MQTT: the mqtt operation bindings' QoS 1 reaches both the publish and
 //!   the subscription, and `retain: true` leaves the last status with the
 //!   broker for a client that subscribes later.
@@ -118,6 +118,17 @@ async fn kafka_creates_the_topic_of_the_binding_and_keys_each_reading() {
             .await
             .expect("published with its key");
     }
+    // The generated batch method: one call, one key for the batch.
+    let batch: Vec<Reading> = (0..8)
+        .map(|i| Reading {
+            sensor_id: "chiller".to_owned(),
+            value: f64::from(100 + i),
+        })
+        .collect();
+    publisher
+        .send_reading_batch(&params, &batch, Some("chiller"))
+        .await
+        .expect("the batch is published with its key");
     let ours = |seen: &Seen| {
         seen.readings
             .lock()
@@ -127,15 +138,15 @@ async fn kafka_creates_the_topic_of_the_binding_and_keys_each_reading() {
             .cloned()
             .collect::<Vec<_>>()
     };
-    until("16 readings", || ours(&seen).len() >= 16).await;
+    until("24 readings", || ours(&seen).len() >= 24).await;
     let readings = ours(&seen);
-    assert_eq!(readings.len(), 16, "{readings:?}");
+    assert_eq!(readings.len(), 24, "{readings:?}");
     // Each record carries its sensor as the key, and one sensor's
     // readings are in one partition.
     for (_, sensor, key, _) in &readings {
         assert_eq!(key.as_deref(), Some(sensor.as_str()), "{readings:?}");
     }
-    for sensor in sensors {
+    for sensor in sensors.into_iter().chain(["chiller"]) {
         let partitions: std::collections::BTreeSet<&str> = readings
             .iter()
             .filter(|r| r.1 == sensor)
