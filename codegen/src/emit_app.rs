@@ -707,19 +707,19 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
         };
         let headers = headers_of(types, ir, op);
         let headers_param = headers.ty().map(|h| quote!(headers: Option<&#h>,));
-        let headers_stmt = match &headers {
+        // How the headers `h` encode.
+        let encode_headers = match &headers {
             Headers::None => None,
-            Headers::One(_) => Some(quote! {
-                if let Some(h) = headers {
-                    envelope.headers = __rt::encode_headers(h).map_err(__rt::PublishError::Encode)?;
-                }
-            }),
-            Headers::PerMessage(_) => Some(quote! {
-                if let Some(h) = headers {
-                    envelope.headers = h.encode().map_err(__rt::PublishError::Encode)?;
-                }
-            }),
+            Headers::One(_) => Some(quote!(__rt::encode_headers(h))),
+            Headers::PerMessage(_) => Some(quote!(h.encode())),
         };
+        let headers_stmt = encode_headers.as_ref().map(|encode| {
+            quote! {
+                if let Some(h) = headers {
+                    envelope.headers = #encode.map_err(__rt::PublishError::Encode)?;
+                }
+            }
+        });
         // The kafka message binding's `key`: a typed record key.
         let key_ty = key_of(types, ir, op);
         let key_param = key_ty.as_ref().map(|k| quote!(key: Option<&#k>,));
@@ -730,12 +730,46 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
                 }
             }
         });
-        let build = quote! {
+        let new_envelope = quote! {
             let payload = #encode.map_err(__rt::PublishError::Encode)?;
             #[allow(unused_mut)]
             let mut envelope = __rt::Envelope::new(#address_expr, payload).with_content_type(#ct);
+        };
+        let build = quote! {
+            #new_envelope
             #headers_stmt
             #key_stmt
+        };
+        // A batch encodes its headers and key once, for every message.
+        let batch_encode = {
+            let headers = encode_headers.as_ref().map(|encode| {
+                quote! {
+                    let headers = headers.map(|h| #encode).transpose().map_err(__rt::PublishError::Encode)?;
+                }
+            });
+            let key = key_ty.is_some().then(|| {
+                quote! {
+                    let key = key.map(__rt::encode_key).transpose().map_err(__rt::PublishError::Encode)?;
+                }
+            });
+            quote!(#headers #key)
+        };
+        let batch_build = {
+            let headers = encode_headers.is_some().then(|| {
+                quote! {
+                    if let Some(h) = &headers {
+                        envelope.headers = h.clone();
+                    }
+                }
+            });
+            let key = key_ty.is_some().then(|| {
+                quote! {
+                    if let Some(k) = &key {
+                        envelope = envelope.with_key(k.as_str());
+                    }
+                }
+            });
+            quote!(#new_envelope #headers #key)
         };
         let doc = op_doc(op);
         // The spec's bindings, built once.
@@ -794,9 +828,10 @@ fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream {
                         #[doc = #batch_doc]
                         pub async fn #batch(&self, #params messages: &[#message], #headers_param #key_param) -> Result<(), __rt::PublishError> {
                             #bindings_static
+                            #batch_encode
                             let mut envelopes = Vec::with_capacity(messages.len());
                             for message in messages {
-                                #build
+                                #batch_build
                                 envelopes.push(envelope);
                             }
                             #batch_publish

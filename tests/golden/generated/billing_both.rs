@@ -1177,6 +1177,10 @@ impl ClientPublisher {
         messages: &[messages::TakePaymentsMessage],
         headers: Option<&messages::TakePaymentsHeaders>,
     ) -> Result<(), __rt::PublishError> {
+        let headers = headers
+            .map(|h| h.encode())
+            .transpose()
+            .map_err(__rt::PublishError::Encode)?;
         let mut envelopes = Vec::with_capacity(messages.len());
         for message in messages {
             let payload = message.encode().map_err(__rt::PublishError::Encode)?;
@@ -1186,8 +1190,8 @@ impl ClientPublisher {
                     payload,
                 )
                 .with_content_type(message.content_type());
-            if let Some(h) = headers {
-                envelope.headers = h.encode().map_err(__rt::PublishError::Encode)?;
+            if let Some(h) = &headers {
+                envelope.headers = h.clone();
             }
             envelopes.push(envelope);
         }

@@ -442,6 +442,10 @@ impl Publisher {
             parameterized: true,
             ..__rt::Bindings::NONE
         });
+        let key = key
+            .map(__rt::encode_key)
+            .transpose()
+            .map_err(__rt::PublishError::Encode)?;
         let mut envelopes = Vec::with_capacity(messages.len());
         for message in messages {
             let payload = __rt::encode_payload_as("application/json", &message)
@@ -449,9 +453,8 @@ impl Publisher {
             #[allow(unused_mut)]
             let mut envelope = __rt::Envelope::new(params.address(), payload)
                 .with_content_type("application/json");
-            if let Some(k) = key {
-                envelope = envelope
-                    .with_key(__rt::encode_key(k).map_err(__rt::PublishError::Encode)?);
+            if let Some(k) = &key {
+                envelope = envelope.with_key(k.as_str());
             }
             envelopes.push(envelope);
         }
