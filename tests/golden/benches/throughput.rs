@@ -33,11 +33,11 @@
 //! round's own. On both sides of these rows the clock starts once one
 //! warm-up message has gone through (the plain side's clients are made
 //! for the round, and their start, connections and metadata, was inside
-//! its clock). Kafka's pipelined row on tansu stays noisy on both sides:
-//! the same 20,000 records take 0.2 s in one round and 3 s in another,
-//! every one of them already consumed long before the producer's last
-//! acknowledgement comes (and with no queue-full waits); the plain
-//! side is hit more often, for reasons not found.
+//! its clock). Kafka's pipelined row on tansu stays noisy: the same
+//! 20,000 records took 0.2 s to 3.5 s a round on the plain side (every
+//! one already consumed when the producer's last acknowledgement came,
+//! and with no queue-full waits) and 0.1 s to 1.4 s on ours, for reasons
+//! not found.
 //! Kafka also reports request/reply round trips per second.
 //!
 //! The memory row pairs the generated handler (in the raw column) with a
