@@ -52,6 +52,9 @@ use crate::broker::{
 use crate::connect::{ConnectOptions, ServerInfo, redact};
 use crate::envelope::Envelope;
 
+mod transactions;
+pub use transactions::{KafkaTransaction, KafkaTransactions};
+
 const CONTENT_TYPE: &str = "content-type";
 const CORRELATION_ID: &str = "correlation_id";
 const REPLY_TO: &str = "reply_to";
@@ -63,6 +66,8 @@ pub const META_KEY: &str = "key";
 pub const META_PARTITION: &str = "partition";
 pub const META_OFFSET: &str = "offset";
 pub const META_TIMESTAMP: &str = "timestamp";
+/// The consumer group that read the message.
+pub const META_GROUP: &str = "group";
 
 fn err(kind: BrokerErrorKind, e: impl fmt::Display) -> BrokerError {
     BrokerError::new(kind, e.to_string())
@@ -178,6 +183,9 @@ struct Inner {
     /// Topics known to exist (created or seen), so that `create_topics`
     /// costs one round trip per topic, however many publish at once.
     topics: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<()>>>>,
+    /// The consumers of each group, for a transaction that commits a
+    /// consumed message's offset ([`KafkaTransaction::send_offsets`]).
+    consumers: Mutex<HashMap<String, Vec<std::sync::Weak<StreamConsumer<Ctx>>>>>,
 }
 
 impl fmt::Debug for KafkaBroker {
@@ -288,6 +296,27 @@ pub(crate) fn base_config(
     Ok(c)
 }
 
+/// The configuration of a producer of the broker (the shared one, or a
+/// transaction's).
+fn producer_config(base: &ClientConfig, settings: &KafkaSettings) -> ClientConfig {
+    let mut config = base.clone();
+    config
+        // aiokafka's way: no waiting for a batch, a random partition
+        // for a message without a key.
+        .set("linger.ms", "0")
+        .set("sticky.partitioning.linger.ms", "0")
+        // The Java client's and aiokafka's partition for a key.
+        .set("partitioner", "murmur2_random")
+        .set(
+            "message.timeout.ms",
+            settings.publish_timeout.as_millis().to_string(),
+        );
+    for (k, v) in &settings.properties {
+        config.set(k, v);
+    }
+    config
+}
+
 impl KafkaBroker {
     /// Connects to `url` (`kafka://host:port`, several comma-separated;
     /// `kafka-secure://` for TLS), with credentials and TLS settings from
@@ -319,21 +348,7 @@ impl KafkaBroker {
         };
         let server = ServerInfo::describe(&normalized, &options);
         let base = base_config(url, &options, &settings)?;
-        let mut producer_config = base.clone();
-        producer_config
-            // aiokafka's way: no waiting for a batch, a random partition
-            // for a message without a key.
-            .set("linger.ms", "0")
-            .set("sticky.partitioning.linger.ms", "0")
-            // The Java client's and aiokafka's partition for a key.
-            .set("partitioner", "murmur2_random")
-            .set(
-                "message.timeout.ms",
-                settings.publish_timeout.as_millis().to_string(),
-            );
-        for (k, v) in &settings.properties {
-            producer_config.set(k, v);
-        }
+        let producer_config = producer_config(&base, &settings);
         let context = ProducerCtx::default();
         let last_error = context.last_error.clone();
         let producer: FutureProducer<ProducerCtx> = producer_config
@@ -375,6 +390,7 @@ impl KafkaBroker {
                 settings,
                 server,
                 topics: Mutex::new(HashMap::new()),
+                consumers: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -549,6 +565,17 @@ impl Inner {
         envelope: Envelope,
         bindings: Option<&KafkaBindings>,
     ) -> Result<(), BrokerError> {
+        self.send_on(&self.producer, envelope, bindings).await
+    }
+
+    /// Publishes with `producer` (the broker's, or a transaction's) and
+    /// waits for the broker's acknowledgement.
+    async fn send_on(
+        &self,
+        producer: &FutureProducer<ProducerCtx>,
+        envelope: Envelope,
+        bindings: Option<&KafkaBindings>,
+    ) -> Result<(), BrokerError> {
         self.ensure_topic(&envelope.channel, bindings).await?;
         let mut headers = OwnedHeaders::new_with_capacity(envelope.headers.len() + 3);
         for (k, v) in &envelope.headers {
@@ -589,7 +616,7 @@ impl Inner {
             record = record.partition(p);
         }
         let delivered = loop {
-            match self.producer.send_result(record) {
+            match producer.send_result(record) {
                 Ok(delivery) => break delivery,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
                     // The local queue is full: wait for deliveries.
@@ -913,6 +940,12 @@ async fn subscribe(inner: Arc<Inner>, spec: SubscribeSpec) -> Result<Subscriptio
         )
     })?;
     let consumer = Arc::new(consumer);
+    {
+        let mut consumers = lock(&inner.consumers);
+        let members = consumers.entry(group.clone()).or_default();
+        members.retain(|c| c.strong_count() > 0);
+        members.push(Arc::downgrade(&consumer));
+    }
     let prefetch = spec.prefetch.max(1);
     let (tx, rx) = mpsc::channel(prefetch + 1);
     let (events_tx, events) = mpsc::unbounded_channel();
@@ -921,6 +954,7 @@ async fn subscribe(inner: Arc<Inner>, spec: SubscribeSpec) -> Result<Subscriptio
         shared: shared.clone(),
         inner: inner.clone(),
         template,
+        group: group.clone(),
         pattern,
         prefetch,
         partitions: HashMap::new(),
@@ -962,6 +996,8 @@ struct Task {
     shared: Arc<Shared>,
     inner: Arc<Inner>,
     template: String,
+    /// The consumer group (written into every envelope's meta).
+    group: String,
     pattern: bool,
     prefetch: usize,
     partitions: HashMap<Tp, PartitionState>,
@@ -1054,6 +1090,9 @@ impl Task {
         envelope
             .meta
             .insert(META_OFFSET.to_owned(), offset.to_string());
+        envelope
+            .meta
+            .insert(META_GROUP.to_owned(), self.group.clone());
         state.queue.push_back(Record {
             envelope,
             offset,
