@@ -50,6 +50,8 @@
 //! kafka, mqtt) runs one broker's rows, `THROUGHPUT_ROW=windowed` the rows whose
 //! name contains it, `THROUGHPUT_ROUNDS=N` changes the number of rounds and
 //! `THROUGHPUT_SIDE=raw` or `typed` runs one side only (for profiling).
+//! `THROUGHPUT_MQTT_WAIT=park` or `inline` changes how the plain MQTT
+//! loop awaits an acknowledgement (see `MqttWait`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -810,55 +812,88 @@ async fn raw_mqtt(qos: u8, n: u64, mode: Mode) -> f64 {
         }
     });
     let (publisher, mut pub_loop) = AsyncClient::new(options("raw-pub"), 1024);
-    // Acknowledged (or written) publishes, counted by the event loop.
+    // Whether an event is the broker's acknowledgement of a publish (at
+    // QoS 0, the publish written).
+    let acknowledges = |event: &Event| {
+        matches!(
+            event,
+            Event::Incoming(Packet::PubAck(_)) | Event::Outgoing(rumqttc::Outgoing::Publish(0))
+        )
+    };
+    // One message through first, as on the typed side (and its
+    // acknowledgement, so that only the measured ones are counted).
+    publisher
+        .publish(topic.clone(), qos, false, payload())
+        .await
+        .unwrap();
+    while !acknowledges(&pub_loop.poll().await.expect("MQTT")) {}
+    warmed_up(&count).await;
+    let wait_style = MqttWait::from_env();
+    let started = Instant::now();
+    let properties = || PublishProperties {
+        content_type: Some("application/json".into()),
+        correlation_data: Some(faststream::app::new_correlation_id().into_bytes().into()),
+        ..PublishProperties::default()
+    };
+    let (received, topic_owned) = (count.clone(), topic.clone());
+    if mode == Mode::Awaited && wait_style == MqttWait::Inline {
+        // The publishing task drives its own event loop: publish, then
+        // poll until the acknowledgement (one task, no hand-over).
+        tokio::spawn(async move {
+            for _ in 0..n {
+                publisher
+                    .publish_with_properties(
+                        topic_owned.clone(),
+                        qos,
+                        false,
+                        payload(),
+                        properties(),
+                    )
+                    .await
+                    .unwrap();
+                while !acknowledges(&pub_loop.poll().await.expect("MQTT")) {}
+            }
+        })
+        .await
+        .expect("the publishing task");
+        let rate = wait(&count, n, started, "raw mqtt").await;
+        reader.await.unwrap();
+        return rate;
+    }
+    // Acknowledged (or written) publishes, counted by the event loop's
+    // own task, which wakes a parked publisher.
     let done = Arc::new(AtomicU64::new(0));
-    let d = done.clone();
+    let acked = Arc::new(tokio::sync::Notify::new());
+    let (d, a) = (done.clone(), acked.clone());
     let driver = tokio::spawn(async move {
         loop {
             match pub_loop.poll().await {
-                Ok(Event::Incoming(Packet::PubAck(_))) => {
-                    d.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(Event::Outgoing(rumqttc::Outgoing::Publish(0))) => {
-                    d.fetch_add(1, Ordering::Relaxed);
+                Ok(event) if acknowledges(&event) => {
+                    d.fetch_add(1, Ordering::Release);
+                    a.notify_one();
                 }
                 Ok(_) => {}
                 Err(_) => return,
             }
         }
     });
-    // One message through first, as on the typed side (and its
-    // acknowledgement, so that `done` counts only the measured ones).
-    publisher
-        .publish(topic.clone(), qos, false, payload())
-        .await
-        .unwrap();
-    while done.load(Ordering::Relaxed) < 1 {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    done.store(0, Ordering::Relaxed);
-    warmed_up(&count).await;
-    let started = Instant::now();
     // Published from a task of the runtime, as a service's code runs.
-    let (received, topic_owned) = (count.clone(), topic.clone());
     tokio::spawn(async move {
         for i in 0..n {
             // Never more than `WINDOW` ahead of the subscriber.
             while mode == Mode::Windowed && i >= received.load(Ordering::Relaxed) + WINDOW {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
-            let properties = PublishProperties {
-                content_type: Some("application/json".into()),
-                correlation_data: Some(faststream::app::new_correlation_id().into_bytes().into()),
-                ..PublishProperties::default()
-            };
             publisher
-                .publish_with_properties(topic_owned.clone(), qos, false, payload(), properties)
+                .publish_with_properties(topic_owned.clone(), qos, false, payload(), properties())
                 .await
                 .unwrap();
             if mode == Mode::Awaited {
-                while done.load(Ordering::Relaxed) <= i {
-                    tokio::task::yield_now().await;
+                while done.load(Ordering::Acquire) <= i {
+                    match wait_style {
+                        MqttWait::Spin => tokio::task::yield_now().await,
+                        _ => acked.notified().await,
+                    }
                 }
             }
         }
@@ -869,6 +904,30 @@ async fn raw_mqtt(qos: u8, n: u64, mode: Mode) -> f64 {
     reader.await.unwrap();
     driver.abort();
     rate
+}
+
+/// How the plain MQTT loop awaits a publish's acknowledgement
+/// (`THROUGHPUT_MQTT_WAIT`): spinning on `yield_now` while its event
+/// loop's task counts acknowledgements (`spin`, the default: the fastest
+/// found, a core kept busy for it), parked until that task wakes it
+/// (`park`, as a service waits), or polling its event loop in the
+/// publishing task itself (`inline`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MqttWait {
+    Park,
+    Inline,
+    Spin,
+}
+
+impl MqttWait {
+    fn from_env() -> MqttWait {
+        match std::env::var("THROUGHPUT_MQTT_WAIT").as_deref() {
+            Ok("inline") => MqttWait::Inline,
+            Ok("park") => MqttWait::Park,
+            Ok("spin") | Err(_) => MqttWait::Spin,
+            Ok(other) => panic!("THROUGHPUT_MQTT_WAIT: `{other}` is not park, inline or spin"),
+        }
+    }
 }
 
 /// The value below which a share `q` (0 to 1) of `v` lies (nearest rank).
