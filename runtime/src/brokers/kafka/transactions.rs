@@ -210,9 +210,12 @@ impl KafkaTransaction {
     }
 
     /// Commits, in the transaction, the offset of a message a subscriber
-    /// of the same broker consumed (`consumed`, as the handler got it):
-    /// its group moves past it when the transaction commits, and only
-    /// then. Consume, transform and produce, exactly once within Kafka.
+    /// of the same broker consumed (`consumed`, as the handler got it:
+    /// `ctx.envelope()`): its group moves past it when the transaction
+    /// commits, and only then. Consume, transform and produce, exactly
+    /// once within Kafka. The handler still returns as usual: its ack
+    /// stores the same offset; an error after the commit would have the
+    /// message read again, so a handler commits last.
     pub async fn send_offsets(&self, consumed: &Envelope) -> Result<(), BrokerError> {
         self.check_open()?;
         let missing = |key: &str| {
