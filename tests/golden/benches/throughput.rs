@@ -40,6 +40,13 @@
 //! not found.
 //! Kafka also reports request/reply round trips per second.
 //!
+//! An awaited plain MQTT loop waits for each acknowledgement parked, woken
+//! by its event loop's task, as a program waits (`MqttWait`). A loop that
+//! spins on `yield_now` instead, a core kept busy per waiting publisher,
+//! is 20-30 % faster at QoS 1 on two cores (plain ~11,000 msg/s against
+//! ~9,000 parked), and the runtime reaches 0.77-0.85 of it; against the
+//! parked and the inline loops it reaches 0.95-0.99.
+//!
 //! The memory row pairs the generated handler (in the raw column) with a
 //! code-first route doing the same work (decode and check the order, parse
 //! the store parameter, return a typed reply; in the typed column).
