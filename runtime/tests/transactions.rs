@@ -7,7 +7,13 @@
 //! and the error paths; it neither fences an older producer nor hides an open transaction's
 //! messages from readers (its last stable offset is the end of the log),
 //! so what a real broker's read-committed consumers see is not checked
-//! here.
+//! here. (Once, by hand, against nisshi 0.7.0, the last release that
+//! takes transactional ids: an open transaction's messages stayed hidden
+//! until the commit; offsets sent in a committed transaction moved the
+//! group on, in an aborted one they did not; but an aborted transaction's
+//! messages were delivered, as that release does not report aborted
+//! transactions to fetches, and a fenced producer's commit timed out
+//! instead of failing as fenced.)
 
 #![cfg(feature = "kafka")]
 

@@ -79,6 +79,20 @@ fn txn_err(what: &str, e: &KafkaError) -> BrokerError {
     err(kind, format!("Kafka transaction: {what}: {e}"))
 }
 
+/// Runs a commit or an abort again while librdkafka says the call timed
+/// out and may be resumed (three tries in all): its outcome is known only
+/// once a call returns something else.
+fn retried(call: impl Fn() -> Result<(), KafkaError>) -> Result<(), KafkaError> {
+    let mut result = call();
+    for _ in 1..3 {
+        match &result {
+            Err(KafkaError::Transaction(e)) if e.is_retriable() => result = call(),
+            _ => break,
+        }
+    }
+    result
+}
+
 impl KafkaBroker {
     /// A transactional producer (`transactional.id` = `transactional_id`),
     /// ready for [`KafkaTransactions::begin`]. The id names the producer
@@ -308,11 +322,10 @@ impl KafkaTransaction {
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
             if !commit {
-                return producer
-                    .abort_transaction(timeout)
+                return retried(|| producer.abort_transaction(timeout))
                     .map_err(|e| txn_err("abort", &e));
             }
-            match producer.commit_transaction(timeout) {
+            match retried(|| producer.commit_transaction(timeout)) {
                 Ok(()) => Ok(()),
                 Err(KafkaError::Transaction(e)) if e.txn_requires_abort() => {
                     let why = KafkaError::Transaction(e);
@@ -329,7 +342,10 @@ impl KafkaTransaction {
                         &why,
                     ))
                 }
-                Err(e) => Err(txn_err("commit", &e)),
+                Err(e) => Err(txn_err(
+                    "commit (its outcome is unknown: a new `transactional` producer with the same id aborts it if it is still open)",
+                    &e,
+                )),
             }
         })
         .await
@@ -349,7 +365,7 @@ impl Drop for State {
         let timeout = self.shared.timeout;
         let abort = move || {
             let _turn = turn;
-            if let Err(e) = producer.abort_transaction(timeout) {
+            if let Err(e) = retried(|| producer.abort_transaction(timeout)) {
                 tracing::warn!(error = %e, "Kafka: aborting a dropped transaction failed");
             }
         };
