@@ -941,10 +941,17 @@ async fn subscribe(inner: Arc<Inner>, spec: SubscribeSpec) -> Result<Subscriptio
     })?;
     let consumer = Arc::new(consumer);
     {
+        // Ended subscriptions' entries go (a group of its own per
+        // subscriber without one would otherwise stay forever).
         let mut consumers = lock(&inner.consumers);
-        let members = consumers.entry(group.clone()).or_default();
-        members.retain(|c| c.strong_count() > 0);
-        members.push(Arc::downgrade(&consumer));
+        consumers.retain(|_, members| {
+            members.retain(|c| c.strong_count() > 0);
+            !members.is_empty()
+        });
+        consumers
+            .entry(group.clone())
+            .or_default()
+            .push(Arc::downgrade(&consumer));
     }
     let prefetch = spec.prefetch.max(1);
     let (tx, rx) = mpsc::channel(prefetch + 1);

@@ -43,9 +43,10 @@
 //! An awaited plain MQTT loop waits for each acknowledgement parked, woken
 //! by its event loop's task, as a program waits (`MqttWait`). A loop that
 //! spins on `yield_now` instead, a core kept busy per waiting publisher,
-//! is 20-30 % faster at QoS 1 on two cores (plain ~11,000 msg/s against
-//! ~9,000 parked), and the runtime reaches 0.77-0.85 of it; against the
-//! parked and the inline loops it reaches 0.95-0.99.
+//! was 12-32 % faster at QoS 1 on two cores (plain 10,742 and 11,386
+//! msg/s against 9,546 and 8,621 parked, in runs minutes apart), and the
+//! runtime reached 0.77-0.85 of it; against the parked and the inline
+//! loops it reached 0.95-0.99.
 //!
 //! The memory row pairs the generated handler (in the raw column) with a
 //! code-first route doing the same work (decode and check the order, parse
@@ -920,8 +921,8 @@ async fn raw_mqtt(qos: u8, n: u64, mode: Mode) -> f64 {
 /// publishes from more than one place needs), polling its event loop in
 /// the publishing task itself (`inline`: as fast as `park` here), or
 /// spinning on `yield_now` (`spin`: a core kept busy for the waiting
-/// publisher, which nobody ships; 20-30 % faster than `park` on QoS 1 on
-/// this two-core machine, the figure the notes report beside the row).
+/// publisher, which nobody ships; faster than `park` at QoS 1 on this
+/// two-core machine, see the module's documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum MqttWait {
     Park,

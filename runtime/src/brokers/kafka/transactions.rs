@@ -98,7 +98,10 @@ impl KafkaBroker {
     /// ready for [`KafkaTransactions::begin`]. The id names the producer
     /// across restarts: a new one with the same id fences the old one off
     /// and aborts what it left open. The broker must support transactions
-    /// (Kafka 0.11 and later; the error says so when it does not).
+    /// (Kafka 0.11 and later); one that does not fails this call or the
+    /// first commit with its own error (tansu 0.6: "EndTxnRequest (KIP-98)
+    /// not supported by broker" at the commit; nisshi 0.8: "Transactional
+    /// Id authorization failed" here).
     pub async fn transactional(
         &self,
         transactional_id: &str,
