@@ -3,6 +3,8 @@
 //! - [`v3`]: the canonical 3.x model (3.0 and 3.1).
 //! - [`v2`]: the 2.0–2.6 input model.
 //! - [`convert`]: 2.x -> 3.x (official converter semantics) and 3.x -> 2.6.
+//! - [`traits`]: operation and message traits applied by the specification's
+//!   rules (what [`to_v3_model`] and [`to_v3_applied`] do first).
 //! - [`emit`]: YAML and JSON output with stable key order.
 //! - [`html`]: one self-contained HTML page of a document.
 //! - [`schema_check`]: whether a value conforms to a JSON Schema (draft-07).
@@ -73,21 +75,34 @@ impl SpecVersion {
 }
 
 /// Reads a document value (any supported version) into the canonical 3.x
-/// model, converting 2.x first.
+/// model, as the document means it: its traits applied (by its version's
+/// rules, see [`traits`]), then 2.x converted.
 pub fn to_v3_model(document: &Value) -> Result<(AsyncApi, Vec<convert::ConvertNote>), String> {
+    let (value, _, notes) = to_v3_applied(document)?;
+    let model = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    Ok((model, notes))
+}
+
+/// The document as a 3.x value, as it means it: every trait applied (by
+/// its version's rules), then 2.x converted. Returns also what the
+/// application did (where merged parts came from) and the conversion's
+/// notes.
+pub fn to_v3_applied(
+    document: &Value,
+) -> Result<(Value, traits::Applied, Vec<convert::ConvertNote>), String> {
     let version = SpecVersion::of(document).ok_or_else(|| {
         format!(
             "unsupported or missing `asyncapi` version (supported: {})",
             SpecVersion::SUPPORTED.join(", ")
         )
     })?;
-    let (value, notes) = match version {
+    let mut value = document.clone();
+    let applied = traits::apply(&mut value);
+    match version {
         SpecVersion::V2(_) => {
-            let c = convert::v2_to_v3(document).map_err(|e| e.to_string())?;
-            (c.document, c.notes)
+            let c = convert::v2_to_v3(&value).map_err(|e| e.to_string())?;
+            Ok((c.document, applied, c.notes))
         }
-        SpecVersion::V3(_) => (document.clone(), Vec::new()),
-    };
-    let model = serde_json::from_value(value).map_err(|e| e.to_string())?;
-    Ok((model, notes))
+        SpecVersion::V3(_) => Ok((value, applied, Vec::new())),
+    }
 }

@@ -315,7 +315,12 @@ fn bindings_expr(b: &BindingsIr, parameterized: bool) -> Option<TokenStream> {
     let kafka = b.kafka.as_ref().map(|k| {
         let partitions = opt_num(k.partitions);
         let replicas = opt_num(k.replicas);
-        quote!(kafka: Some(__rt::KafkaBindings { partitions: #partitions, replicas: #replicas }),)
+        let client_id = opt_string(k.client_id.as_ref());
+        quote!(kafka: Some(__rt::KafkaBindings {
+            partitions: #partitions,
+            replicas: #replicas,
+            client_id: #client_id,
+        }),)
     });
     let mqtt = b.mqtt.as_ref().map(|m| {
         let qos = opt_num(m.qos);

@@ -17,8 +17,8 @@ pub struct Generated {
     pub code: Rendered,
     pub ir: Ir,
     pub types: Vec<TypeDef>,
-    /// The 3.x document generation worked from (2.x converted); the IR's
-    /// pointers point into it.
+    /// The 3.x document generation worked from (traits applied, 2.x
+    /// converted); the IR's pointers point into it.
     pub document: Value,
     /// Warnings and notes about what could not be typed exactly.
     pub diagnostics: Vec<Diagnostic>,
@@ -38,38 +38,26 @@ const SUPPORTED_PROTOCOLS: &[&str] = &[
     "secure-mqtt",
 ];
 
-/// Generates code from a bundled document (the loader's output; 2.x is
-/// converted to 3.0 first). `source_name` appears in the header.
+/// Generates code from a bundled document (the loader's output): its
+/// traits are applied and 2.x is converted to 3.0 first, so what a trait
+/// gives is generated as if written in place. `source_name` appears in the
+/// header.
 pub fn generate(
     document: &Node,
     settings: &Settings,
     source_name: &str,
 ) -> Result<Generated, Diagnostic> {
-    let value = document.to_value();
-    let v3 = match faststream_asyncapi::SpecVersion::of(&value) {
-        Some(faststream_asyncapi::SpecVersion::V2(_)) => {
-            faststream_asyncapi::convert::v2_to_v3(&value)
-                .map_err(|e| {
-                    Diagnostic::error(Code::VersionUnsupported, e.to_string()).at("", document.span)
-                })?
-                .document
-        }
-        Some(_) => value,
-        None => {
-            return Err(Diagnostic::error(
-                Code::VersionUnsupported,
-                "not a supported AsyncAPI document",
-            )
-            .at("", document.span));
-        }
-    };
+    // Traits are applied once, here, before anything reads the document:
+    // the parts they give are then where they would be written in place.
+    let (v3, applied, _) = faststream_asyncapi::to_v3_applied(&document.to_value())
+        .map_err(|e| Diagnostic::error(Code::VersionUnsupported, e).at("", document.span))?;
     let (ir, types, notes) = lower::lower(&v3, settings);
     let defs = types.defs.clone();
     drop(types);
     let mut diagnostics: Vec<Diagnostic> = notes
         .into_iter()
         .map(|n| {
-            let span = position(document, &n.pointer);
+            let span = position(document, &applied.source_of(&n.pointer));
             Diagnostic {
                 code: n.code,
                 severity: n.severity,
@@ -130,4 +118,54 @@ fn protocol_warnings(v3: &Value, document: &Node) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// A note about a part a trait gave points at the trait, where the
+    /// part is written.
+    #[test]
+    fn notes_on_what_a_trait_gave_point_at_the_trait() {
+        let text = "\
+asyncapi: 3.0.0
+info: { title: t, version: '1' }
+channels:
+  status:
+    address: status
+    messages:
+      s: { payload: { type: string } }
+operations:
+  onStatus:
+    action: receive
+    channel: { $ref: '#/channels/status' }
+    traits:
+      - $ref: '#/components/operationTraits/qos'
+components:
+  operationTraits:
+    qos:
+      bindings:
+        mqtt:
+          qos: 3
+";
+        let checked = crate::check_str(Path::new("t.yaml"), text, &Default::default());
+        assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+        let generated = generate(
+            checked.loaded.document.as_ref().unwrap(),
+            &Settings::default(),
+            "t",
+        )
+        .unwrap();
+        let note = generated
+            .diagnostics
+            .iter()
+            .find(|d| d.message.contains("qos 3"))
+            .expect("a note on the qos the trait gave");
+        assert_eq!(note.pointer, "/operations/onStatus/bindings/mqtt/qos");
+        let span = note.span.expect("a position");
+        assert_eq!((span.line, span.col), (19, 16), "{note:?}");
+    }
 }

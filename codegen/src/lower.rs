@@ -110,11 +110,13 @@ pub struct BindingsIr {
     pub mqtt: Option<MqttIr>,
 }
 
-/// A kafka channel binding's `partitions` and `replicas`.
+/// A kafka channel binding's `partitions` and `replicas`, and the
+/// operation binding's `clientId` (the one value its schema pins down).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KafkaIr {
     pub partitions: Option<i32>,
     pub replicas: Option<i16>,
+    pub client_id: Option<String>,
 }
 
 /// An mqtt operation binding's `qos` and `retain`.
@@ -284,6 +286,22 @@ fn summary_and_description(v: &Value) -> Option<String> {
         (None, None) => return None,
     };
     Some(crate::types::doc_of_text(&text))
+}
+
+/// The one string a binding's schema pins down: its `const`, its one
+/// `enum` value, or its `default`.
+fn pinned_string(schema: &Value) -> Option<&str> {
+    schema
+        .get("const")
+        .or_else(|| {
+            schema
+                .get("enum")
+                .and_then(Value::as_array)
+                .filter(|values| values.len() == 1)
+                .and_then(|values| values.first())
+        })
+        .or_else(|| schema.get("default"))
+        .and_then(Value::as_str)
 }
 
 fn str_of<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
@@ -464,20 +482,7 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
         let group = op
             .pointer("/bindings/nats/queue")
             .and_then(Value::as_str)
-            .or_else(|| {
-                let schema = op.pointer("/bindings/kafka/groupId")?;
-                schema
-                    .get("const")
-                    .or_else(|| {
-                        schema
-                            .get("enum")
-                            .and_then(Value::as_array)
-                            .filter(|values| values.len() == 1)
-                            .and_then(|values| values.first())
-                    })
-                    .or_else(|| schema.get("default"))
-                    .and_then(Value::as_str)
-            })
+            .or_else(|| pinned_string(op.pointer("/bindings/kafka/groupId")?))
             .map(str::to_owned);
         let channel_value = op
             .get("channel")
@@ -735,14 +740,20 @@ impl<'d> Lowerer<'d> {
             });
             break;
         }
-        let kafka = kafka_channel.and_then(|k| {
-            let partitions = k.partitions.and_then(|n| i32::try_from(n).ok());
-            let replicas = k.replicas.and_then(|n| i16::try_from(n).ok());
-            (partitions.is_some() || replicas.is_some()).then_some(KafkaIr {
+        let k = kafka_channel.unwrap_or_default();
+        let partitions = k.partitions.and_then(|n| i32::try_from(n).ok());
+        let replicas = k.replicas.and_then(|n| i16::try_from(n).ok());
+        let client_id = op
+            .pointer("/bindings/kafka/clientId")
+            .map(|s| self.deref_value(s))
+            .and_then(|s| pinned_string(&s).map(str::to_owned));
+        let kafka = (partitions.is_some() || replicas.is_some() || client_id.is_some()).then_some(
+            KafkaIr {
                 partitions,
                 replicas,
-            })
-        });
+                client_id,
+            },
+        );
         let mqtt = mqtt_op.and_then(|m| {
             let qos = match m.qos {
                 Some(q @ 0..=2) => Some(q),

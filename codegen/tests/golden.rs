@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use faststream_gen::settings::{DateTimeRepr, MapType, Side, UnknownFields};
 use faststream_gen::{LoadOptions, Settings, check_file, generate};
 
+mod common;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -189,5 +191,135 @@ fn extra_derives_are_added_to_every_type() {
     assert!(
         !code.contains("pub struct OrderReplies"),
         "only the chosen channel"
+    );
+}
+
+/// A document whose headers, content types, correlation ids, groups and
+/// client ids come only from message and operation traits generates what
+/// the same document with the traits written in place generates (3.0,
+/// where the object's own fields win, and 2.6, where the trait's do): the
+/// same models, handler signatures, publishers and router options. Only
+/// the embedded document differs (it keeps the trait definitions).
+#[test]
+fn traits_generate_what_they_would_written_in_place() {
+    /// The generated module without its source's name and its embedded
+    /// document.
+    fn without_document(code: &str) -> String {
+        let start = code
+            .find("pub const ASYNCAPI: &str = r##\"")
+            .expect("the document");
+        let end = start + code[start..].find("\"##;").expect("its end");
+        code[..start]
+            .lines()
+            .chain(code[end..].lines())
+            .filter(|l| !l.starts_with("// @generated") && !l.starts_with("//! Generated from"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+    for (with_traits, in_place) in [
+        (
+            "specs/traits.yaml",
+            "codegen/tests/fixtures/traits/in-place.yaml",
+        ),
+        (
+            "specs/traits_v2.yaml",
+            "codegen/tests/fixtures/traits/in-place_v2.yaml",
+        ),
+    ] {
+        let a = generate_spec(&root().join(with_traits));
+        let b = generate_spec(&root().join(in_place));
+        // Not vacuous: the traits' parts are there.
+        for part in [
+            "headers: models::ReadingHeaders",
+            "headers: models::NoteHeaders",
+            ".group(\"sensors\")",
+            "client_id: Some(String::from(\"sensor-service\"))",
+            "/// A note an operator wrote.",
+            ".with_content_type(\"application/json\")",
+        ] {
+            assert!(a.contains(part), "{with_traits}: no `{part}`");
+        }
+        let (a, b) = (without_document(&a), without_document(&b));
+        if a != b {
+            let diff: Vec<String> = a
+                .lines()
+                .zip(b.lines())
+                .enumerate()
+                .filter(|(_, (x, y))| x != y)
+                .take(10)
+                .map(|(i, (x, y))| format!("line {}:\n  traits:   {x}\n  in place: {y}", i + 1))
+                .collect();
+            panic!(
+                "{with_traits} and {in_place} generate different code:\n{}",
+                diff.join("\n")
+            );
+        }
+    }
+}
+
+/// The AsyncAPI specification's own streetlights example, in 3.0 and 2.6,
+/// from the corpus: every message carries `my-app-header` only through its
+/// `commonHeaders` trait, and every operation its kafka bindings only
+/// through the `kafka` operation trait. Pinned in
+/// `tests/golden/generated/streetlights_kafka*.rs` (compiled with
+/// `#![deny(warnings)]` by the `golden` crate).
+#[test]
+fn the_streetlights_examples_apply_their_traits() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let options = common::corpus_options(&corpus);
+    let mut changed = Vec::new();
+    for (path, stem) in [
+        (
+            "official/v3/streetlights-kafka-asyncapi.yml",
+            "streetlights_kafka",
+        ),
+        (
+            "official/v2/streetlights-kafka.yml",
+            "streetlights_kafka_v2",
+        ),
+    ] {
+        let checked = check_file(&corpus.join(path), &options);
+        assert!(!checked.has_errors(), "{path}: {:?}", checked.diagnostics);
+        let name = Path::new(path).file_name().unwrap().to_string_lossy();
+        let code = generate(
+            checked.loaded.document.as_ref().unwrap(),
+            &Settings::default(),
+            &name,
+        )
+        .unwrap_or_else(|d| panic!("{path}: {}", d.message))
+        .code
+        .single;
+        let handler = &code[code.find("pub trait Handler").expect("a handler trait")..];
+        let method = &handler[handler
+            .find("fn receive_light_measurement(")
+            .expect("receiveLightMeasurement")..];
+        let method = &method[..method.find(';').unwrap()];
+        assert!(
+            method.contains("headers: models::"),
+            "{path}: the handler takes no headers:\n{method}"
+        );
+        assert!(code.contains("pub my_app_header: Option<i64>"), "{path}");
+        assert!(
+            code.contains("client_id: Some(String::from(\"my-app-id\"))"),
+            "{path}: the kafka operation trait's clientId does not reach the subscriber"
+        );
+        let golden = root()
+            .join("tests/golden/generated")
+            .join(format!("{stem}.rs"));
+        let lib = std::fs::read_to_string(root().join("tests/golden/src/lib.rs")).unwrap();
+        assert!(
+            lib.contains(&format!("generated/{stem}.rs")),
+            "tests/golden/src/lib.rs does not compile the golden file of {stem}"
+        );
+        if std::fs::read_to_string(&golden).ok().as_deref() != Some(code.as_str()) {
+            std::fs::write(&golden, &code).unwrap();
+            changed.push(stem);
+        }
+    }
+    assert!(
+        changed.is_empty(),
+        "golden files rewritten (review and commit them): {changed:?}"
     );
 }

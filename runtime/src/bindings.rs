@@ -41,11 +41,13 @@ pub(crate) static NO_BINDINGS: Bindings = Bindings::NONE;
 
 /// Kafka: the channel binding's `partitions` and `replicas`, used when the
 /// adapter creates the topic ([`crate::kafka::KafkaSettings::create_topics`]);
-/// an existing topic is left as it is.
+/// an existing topic is left as it is. The operation binding's `clientId`
+/// names a subscription's consumer (librdkafka's `client.id`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KafkaBindings {
     pub partitions: Option<i32>,
     pub replicas: Option<i16>,
+    pub client_id: Option<String>,
 }
 
 /// MQTT: the operation binding's `qos` and `retain`. A publish takes them

@@ -409,7 +409,7 @@ impl KafkaBroker {
     ) -> Result<(), BrokerError> {
         let bindings = KafkaBindings {
             partitions,
-            replicas: None,
+            ..KafkaBindings::default()
         };
         self.inner.create_topic(topic, Some(&bindings)).await
     }
@@ -849,7 +849,7 @@ async fn subscribe(inner: Arc<Inner>, spec: SubscribeSpec) -> Result<Subscriptio
         // A reply topic is this process's own: it is always created.
         let one = KafkaBindings {
             partitions: Some(1),
-            replicas: None,
+            ..KafkaBindings::default()
         };
         inner.create_topic(&template, Some(&one)).await?;
     } else if !pattern {
@@ -921,6 +921,15 @@ async fn subscribe(inner: Arc<Inner>, spec: SubscribeSpec) -> Result<Subscriptio
                 OffsetReset::Earliest => "earliest",
             },
         );
+    if let Some(id) = spec
+        .bindings
+        .kafka
+        .as_ref()
+        .and_then(|k| k.client_id.as_deref())
+    {
+        // The operation binding's `clientId`.
+        config.set("client.id", id);
+    }
     if pattern {
         // New topics matching the pattern are found this often.
         config.set("topic.metadata.refresh.interval.ms", "1000");

@@ -631,15 +631,23 @@ fn bindings_json(b: &Bindings, group: Option<&str>) -> (Option<Value>, Option<Va
         channel.insert("redis".into(), redis);
     }
     if let Some(k) = &b.kafka {
-        let mut kafka = Map::new();
-        if let Some(n) = k.partitions {
-            kafka.insert("partitions".into(), json!(n));
+        if k.partitions.is_some() || k.replicas.is_some() {
+            let mut kafka = Map::new();
+            if let Some(n) = k.partitions {
+                kafka.insert("partitions".into(), json!(n));
+            }
+            if let Some(n) = k.replicas {
+                kafka.insert("replicas".into(), json!(n));
+            }
+            kafka.insert("bindingVersion".into(), json!("0.5.0"));
+            channel.insert("kafka".into(), Value::Object(kafka));
         }
-        if let Some(n) = k.replicas {
-            kafka.insert("replicas".into(), json!(n));
+        if let Some(id) = &k.client_id {
+            operation.insert(
+                "kafka".into(),
+                json!({"clientId": {"type": "string", "enum": [id]}, "bindingVersion": "0.5.0"}),
+            );
         }
-        kafka.insert("bindingVersion".into(), json!("0.5.0"));
-        channel.insert("kafka".into(), Value::Object(kafka));
     }
     if let Some(m) = &b.mqtt {
         let mut mqtt = Map::new();

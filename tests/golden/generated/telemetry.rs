@@ -335,6 +335,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                     kafka: Some(__rt::KafkaBindings {
                         partitions: Some(3i32),
                         replicas: Some(1i16),
+                        client_id: None,
                     }),
                     parameterized: true,
                     ..__rt::Bindings::NONE
@@ -411,6 +412,7 @@ impl Publisher {
             kafka: Some(__rt::KafkaBindings {
                 partitions: Some(3i32),
                 replicas: Some(1i16),
+                client_id: None,
             }),
             parameterized: true,
             ..__rt::Bindings::NONE
@@ -438,6 +440,7 @@ impl Publisher {
             kafka: Some(__rt::KafkaBindings {
                 partitions: Some(3i32),
                 replicas: Some(1i16),
+                client_id: None,
             }),
             parameterized: true,
             ..__rt::Bindings::NONE

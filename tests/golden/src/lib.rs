@@ -56,5 +56,17 @@ pub mod shapes;
 #[path = "../generated/shapes_options.rs"]
 pub mod shapes_options;
 #[rustfmt::skip]
+#[path = "../generated/streetlights_kafka.rs"]
+pub mod streetlights_kafka;
+#[rustfmt::skip]
+#[path = "../generated/streetlights_kafka_v2.rs"]
+pub mod streetlights_kafka_v2;
+#[rustfmt::skip]
 #[path = "../generated/telemetry.rs"]
 pub mod telemetry;
+#[rustfmt::skip]
+#[path = "../generated/traits.rs"]
+pub mod traits;
+#[rustfmt::skip]
+#[path = "../generated/traits_v2.rs"]
+pub mod traits_v2;

@@ -97,6 +97,16 @@ fn every_spec_round_trips_through_its_router() {
             golden::shapes::router(Nobody),
         ),
         (
+            "traits",
+            spec("traits.yaml"),
+            golden::traits::router(Nobody),
+        ),
+        (
+            "traits-v2",
+            spec("traits_v2.yaml"),
+            golden::traits_v2::router(Nobody),
+        ),
+        (
             "fleet-nats",
             interop("fleet-nats-asyncapi.json"),
             golden::fleet_nats::router(Nobody),
@@ -254,4 +264,68 @@ fn an_app_exports_its_routers_merged() {
     for k in avro.keys().chain(greet.keys()) {
         assert!(ops.contains_key(k), "{k} in {ops:?}");
     }
+}
+
+/// A document that gives headers, content types and bindings only through
+/// traits exports them applied: every message has its headers and content
+/// type, every operation its kafka binding, and no object lists traits
+/// any more (the export means what the spec means, for any reader).
+#[test]
+fn a_traits_document_exports_its_traits_applied() {
+    fn lists_traits(v: &Value, at: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if m.contains_key("traits") {
+                    out.push(at.to_owned());
+                }
+                for (k, v) in m {
+                    if k != "messageTraits" && k != "operationTraits" && k != "schemas" {
+                        lists_traits(v, &format!("{at}/{k}"), out);
+                    }
+                }
+            }
+            Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    lists_traits(v, &format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (name, router) in [
+        ("traits", golden::traits::router(Nobody)),
+        ("traits-v2", golden::traits_v2::router(Nobody)),
+        ("streetlights", golden::streetlights_kafka::router(Nobody)),
+    ] {
+        let export: Value = serde_json::from_str(&router.asyncapi().to_json().unwrap()).unwrap();
+        let mut listing = Vec::new();
+        lists_traits(&export, "", &mut listing);
+        assert!(listing.is_empty(), "{name}: traits left at {listing:?}");
+        let messages = export["components"]["messages"].as_object().unwrap();
+        assert!(!messages.is_empty(), "{name}");
+        for (key, m) in messages {
+            assert!(
+                m.get("headers").is_some(),
+                "{name}: message {key} lost its headers: {m}"
+            );
+        }
+        let receive = export["operations"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(_, op)| op["action"] == "receive")
+            .map(|(_, op)| op)
+            .unwrap();
+        assert!(
+            receive.pointer("/bindings/kafka/clientId").is_some(),
+            "{name}: the operation trait's kafka binding is not exported: {receive}"
+        );
+    }
+    let traits: Value =
+        serde_json::from_str(&golden::traits::router(Nobody).asyncapi().to_json().unwrap())
+            .unwrap();
+    assert_eq!(
+        traits["components"]["messages"]["Note"]["contentType"], "text/plain",
+        "{traits:#}"
+    );
 }

@@ -71,3 +71,27 @@ impl golden::payments_export::Handler for Nobody {
         Err(HandlerError::new("export only"))
     }
 }
+
+impl golden::traits::Handler for Nobody {
+    async fn on_reading(&self, _message: golden::traits::models::Reading, _params: golden::traits::channels::Readings, _headers: golden::traits::models::ReadingHeaders, _ctx: faststream::Context) -> Result<(), HandlerError> {
+        Err(HandlerError::new("export only"))
+    }
+    async fn on_note(&self, _message: golden::traits::models::Note, _headers: golden::traits::models::NoteHeaders, _ctx: faststream::Context) -> Result<(), HandlerError> {
+        Err(HandlerError::new("export only"))
+    }
+}
+
+impl golden::traits_v2::Handler for Nobody {
+    async fn on_reading(&self, _message: golden::traits_v2::models::Reading, _params: golden::traits_v2::channels::GoldenTraitsSiteReadings, _headers: golden::traits_v2::models::ReadingHeaders, _ctx: faststream::Context) -> Result<(), HandlerError> {
+        Err(HandlerError::new("export only"))
+    }
+    async fn on_note(&self, _message: golden::traits_v2::models::Note, _headers: golden::traits_v2::models::NoteHeaders, _ctx: faststream::Context) -> Result<(), HandlerError> {
+        Err(HandlerError::new("export only"))
+    }
+}
+
+impl golden::streetlights_kafka::Handler for Nobody {
+    async fn receive_light_measurement(&self, _message: golden::streetlights_kafka::models::LightMeasuredPayload, _params: golden::streetlights_kafka::channels::LightingMeasured, _headers: golden::streetlights_kafka::models::LightMeasuredHeaders, _ctx: faststream::Context) -> Result<(), HandlerError> {
+        Err(HandlerError::new("export only"))
+    }
+}
