@@ -93,6 +93,8 @@ pub struct AmqpExchange {
     pub durable: bool,
     pub auto_delete: bool,
     /// The virtual host the spec expects (it must be the connection's).
+    /// Written as FastStream writes it, a leading `/` is not part of the
+    /// name (`//` is the virtual host `/`, `/shop` is `shop`).
     pub vhost: Option<String>,
 }
 
@@ -128,6 +130,7 @@ pub struct AmqpQueue {
     pub durable: bool,
     pub exclusive: bool,
     pub auto_delete: bool,
+    /// As [`AmqpExchange::vhost`].
     pub vhost: Option<String>,
 }
 

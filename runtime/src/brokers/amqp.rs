@@ -145,6 +145,19 @@ fn with_explicit_vhost(url: &str) -> String {
     }
 }
 
+/// The virtual host a binding's `vhost` names, as FastStream means it.
+/// FastStream writes the path of its URL there: `/` followed by the
+/// virtual host's name, so `//` is the virtual host `/` named explicitly
+/// (`amqp://host/%2f`, as aio-pika and RabbitMQ document it), `/shop` is
+/// `shop`, and `/` is the default virtual host `/` (a URL that names
+/// none). A name without a leading `/` is taken as it is.
+fn binding_vhost(vhost: &str) -> &str {
+    match vhost {
+        "" | "/" => "/",
+        v => v.strip_prefix('/').unwrap_or(v),
+    }
+}
+
 /// The exchange a binding names, unless it is the default exchange.
 fn named_exchange(b: &AmqpBindings) -> Option<&AmqpExchange> {
     b.exchange
@@ -298,7 +311,8 @@ impl AmqpBroker {
             .exchange
             .as_ref()
             .and_then(|x| x.vhost.as_deref())
-            .or_else(|| b.queue.as_ref().and_then(|q| q.vhost.as_deref()));
+            .or_else(|| b.queue.as_ref().and_then(|q| q.vhost.as_deref()))
+            .map(binding_vhost);
         match wanted {
             Some(v) if v != self.vhost => Err(err(
                 BrokerErrorKind::Refused,
@@ -964,6 +978,26 @@ impl Broker for AmqpBroker {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn binding_vhosts_mean_what_faststream_writes() {
+        // FastStream exports `/` + the virtual host of its URL.
+        for (url, exported) in [
+            ("amqp://guest:guest@h:5672/", "/"),
+            ("amqp://guest:guest@h:5672", "/"),
+            ("amqp://guest:guest@h:5672/%2f", "//"),
+            ("amqp://guest:guest@h:5672/%2F", "//"),
+            ("amqp://guest:guest@h:5672/shop", "/shop"),
+        ] {
+            assert_eq!(
+                super::binding_vhost(exported),
+                super::vhost_of(&super::with_explicit_vhost(url)),
+                "{url}"
+            );
+        }
+        assert_eq!(super::binding_vhost("shop"), "shop");
+        assert_eq!(super::binding_vhost(""), "/");
+    }
+
     #[test]
     fn routing_keys() {
         assert_eq!(super::routing_pattern("orders.{id}.new"), "orders.*.new");

@@ -38,6 +38,9 @@ pub mod fleet_nats;
 #[path = "../generated/fleet_rabbit.rs"]
 pub mod fleet_rabbit;
 #[rustfmt::skip]
+#[path = "../generated/fleet_rabbit_vhost.rs"]
+pub mod fleet_rabbit_vhost;
+#[rustfmt::skip]
 #[path = "../generated/fleet_redis.rs"]
 pub mod fleet_redis;
 #[rustfmt::skip]

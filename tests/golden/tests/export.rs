@@ -117,6 +117,11 @@ fn every_spec_round_trips_through_its_router() {
             golden::fleet_rabbit::router(Nobody),
         ),
         (
+            "fleet-rabbit-vhost",
+            interop("fleet-rabbit-vhost-asyncapi.json"),
+            golden::fleet_rabbit_vhost::router(Nobody),
+        ),
+        (
             "fleet-redis",
             interop("fleet-redis-asyncapi.json"),
             golden::fleet_redis::router(Nobody),

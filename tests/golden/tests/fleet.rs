@@ -41,7 +41,12 @@ use faststream::{App, Envelope, Publisher, Router, Server};
 mod common;
 use common::{interop, pinned_export, python};
 
+/// The virtual host `/` named explicitly, as aio-pika's and RabbitMQ's
+/// documentation write it (FastStream exports `pathname: //` and
+/// `vhost: //` for it).
 const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+/// FastStream's default URL (it exports `pathname: /` and `vhost: /`).
+const AMQP_DEFAULT: &str = "amqp://guest:guest@127.0.0.1:5672/";
 const TIMEOUT: Duration = Duration::from_secs(20);
 const QUEUES: &[&str] = &[
     "fleet-orders",
@@ -145,13 +150,40 @@ fn the_exports_and_the_generated_code_are_pinned() {
         );
         assert!(diagnostics.is_empty(), "{broker}: {diagnostics:?}");
     }
+    // The same RabbitMQ service connected to the virtual host `/` named
+    // explicitly: FastStream writes `/` + its name into the export.
+    let diagnostics = pinned_export(
+        "fleet",
+        "fleet-rabbit-vhost",
+        &[("FLEET_BROKER", "rabbit"), ("FLEET_URL", AMQP)],
+        "fleet_rabbit_vhost",
+        &both,
+    );
+    assert!(diagnostics.is_empty(), "rabbit-vhost: {diagnostics:?}");
+    let export: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(interop().join("fleet-rabbit-vhost-asyncapi.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        export["servers"]["development"]["pathname"], "//",
+        "FastStream's export of an explicit `/` virtual host"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rust_service_joins_a_faststream_fleet_on_rabbitmq() {
-    delete_queues().await;
-    fleet("rabbit", AMQP, generated!(fleet_rabbit)).await;
-    delete_queues().await;
+    // With FastStream's default URL, then with the fleet's services
+    // connected to `amqp://.../%2f` and the Rust side generated from what
+    // FastStream exports for it (`vhost: //`). One after the other: the
+    // queues have FastStream's fixed names.
+    for (url, generated) in [
+        (AMQP_DEFAULT, generated!(fleet_rabbit)),
+        (AMQP, generated!(fleet_rabbit_vhost)),
+    ] {
+        delete_queues().await;
+        fleet("rabbit", url, generated).await;
+        delete_queues().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -95,3 +95,9 @@ impl golden::streetlights_kafka::Handler for Nobody {
         Err(HandlerError::new("export only"))
     }
 }
+
+impl golden::fleet_rabbit_vhost::Handler for Nobody {
+    async fn fleet_orders_take_order_subscribe(&self, _message: golden::fleet_rabbit_vhost::models::Order, _ctx: faststream::Context) -> Result<(), HandlerError> {
+        Err(HandlerError::new("export only"))
+    }
+}
