@@ -223,6 +223,7 @@ impl Avro<'_, '_, '_> {
                 name: names.unique(&ident::field_name(wire, "field")),
                 wire: wire.to_owned(),
                 required: !fty.is_option(),
+                nullable: fty.is_option(),
                 ty: fty,
                 doc: doc(f),
                 constraints: Default::default(),

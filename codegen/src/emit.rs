@@ -129,6 +129,22 @@ impl Ctx<'_> {
     }
 }
 
+/// Whether a field's type holds a formatted type (read through
+/// `formatted`): date-time, date or uuid, bare or in options, boxes,
+/// arrays and maps.
+fn has_formatted(ty: &Ty, defs: &[TypeDef]) -> bool {
+    match ty {
+        Ty::DateTime | Ty::Date | Ty::Uuid => true,
+        Ty::Option(t) | Ty::Box(t) | Ty::Vec(t) | Ty::Map(t) => has_formatted(t, defs),
+        // An alias is the type it names.
+        Ty::Named(id) => match defs.get(id.0).map(|d| &d.kind) {
+            Some(DefKind::Alias(t)) => has_formatted(t, defs),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 pub(crate) fn docs(doc: Option<&str>) -> TokenStream {
     let Some(doc) = doc else {
         return TokenStream::new();
@@ -177,6 +193,11 @@ fn checks(ctx: &Ctx<'_>, ty: &Ty, c: &Constraints, path: &TokenStream) -> TokenS
             match c.format {
                 Some(FormatCheck::Email) => out.push(quote!(#rt::rules::email(v, #path, errors);)),
                 Some(FormatCheck::Uri) => out.push(quote!(#rt::rules::uri(v, #path, errors);)),
+                Some(FormatCheck::DateTime) => {
+                    out.push(quote!(#rt::rules::date_time(v, #path, errors);));
+                }
+                Some(FormatCheck::Date) => out.push(quote!(#rt::rules::date(v, #path, errors);)),
+                Some(FormatCheck::Time) => out.push(quote!(#rt::rules::time(v, #path, errors);)),
                 None => {}
             }
             if let Some(k) = &c.const_str {
@@ -263,6 +284,16 @@ fn emit_struct(
         let wire = &f.wire;
         let plain = f.name.trim_start_matches("r#");
         let rename = (plain != wire).then(|| quote!(#[serde(rename = #wire)]));
+        // Formats (date-time, date, uuid) are read in their one form.
+        let rt_path = &ctx.settings.runtime_path;
+        let formatted = has_formatted(&f.ty, ctx.defs);
+        let with = |plain: &str, formatted_fn: &str| {
+            let with = format!(
+                "{rt_path}::{}",
+                if formatted { formatted_fn } else { plain }
+            );
+            quote!(deserialize_with = #with)
+        };
         let optional = if let Some(d) = &f.default {
             let fn_name = format_ident!("__default_{}", plain);
             let value = default_expr(ctx, &f.ty, d);
@@ -271,9 +302,22 @@ fn emit_struct(
                 pub fn #fn_name() -> #ty { #value }
             ));
             let path = format!("{}::{}", def.name, fn_name);
-            quote!(#[serde(default = #path)])
+            let with = formatted.then(|| with("", "formatted"));
+            quote!(#[serde(default = #path, #with)])
+        } else if f.ty.is_option() && !f.required && f.nullable {
+            let with = formatted.then(|| with("", "formatted"));
+            quote!(#[serde(default, skip_serializing_if = "Option::is_none", #with)])
         } else if f.ty.is_option() && !f.required {
-            quote!(#[serde(default, skip_serializing_if = "Option::is_none")])
+            // Absent is `None`; `null` the schema does not allow.
+            let with = with("not_null", "formatted_not_null");
+            quote!(#[serde(default, skip_serializing_if = "Option::is_none", #with)])
+        } else if f.ty.is_option() {
+            // Required, and `null` allowed: present, maybe `null`.
+            let with = with("nullable", "formatted");
+            quote!(#[serde(#with)])
+        } else if formatted {
+            let with = with("", "formatted");
+            quote!(#[serde(#with)])
         } else {
             TokenStream::new()
         };

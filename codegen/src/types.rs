@@ -101,6 +101,12 @@ pub struct Constraints {
 pub enum FormatCheck {
     Email,
     Uri,
+    /// RFC 3339 `date-time` (a string field: `--date-time string`).
+    DateTime,
+    /// RFC 3339 `full-date` (a string field: `--date-time string`).
+    Date,
+    /// RFC 3339 `full-time`, offset included (chrono has no type for it).
+    Time,
 }
 
 impl Constraints {
@@ -117,6 +123,8 @@ pub struct Field {
     pub wire: String,
     pub ty: Ty,
     pub required: bool,
+    /// Whether its schema allows `null` (a present `null` is `None`).
+    pub nullable: bool,
     pub doc: Option<String>,
     pub constraints: Constraints,
     /// A default applied on decode (a Rust literal expression's value).
@@ -603,13 +611,20 @@ impl<'d> TypeSpace<'d> {
             if let Some(id) = self.by_pointer.get(at).copied() {
                 return (self.use_named(id), Constraints::default());
             }
-            // allOf with one branch: that branch (a common way to attach a
-            // description to a reference).
-            if let Some([only]) = m.get("allOf").and_then(Value::as_array).map(Vec::as_slice)
-                && only.get("$ref").is_some()
+            // allOf of one reference and annotations (a description, a
+            // title): that reference (a common way to describe a use of a
+            // shared schema). Its type is the reference's, whatever that is.
+            if let Some(all) = m.get("allOf").and_then(Value::as_array)
                 && !m.contains_key("properties")
+                && let [(index, only)] = all
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| !annotation_only(b))
+                    .collect::<Vec<_>>()
+                    .as_slice()
+                && only.get("$ref").is_some()
             {
-                return self.schema(only, &format!("{at}/allOf/0"), hint, false);
+                return self.schema(only, &format!("{at}/allOf/{index}"), hint, false);
             }
             let id = self.new_def(&hint.name, at, doc_of(schema));
             self.by_pointer.insert(at.to_owned(), id);
@@ -700,16 +715,23 @@ impl<'d> TypeSpace<'d> {
         match m.get("format").and_then(Value::as_str) {
             Some("date-time") => match self.settings.date_time {
                 DateTimeRepr::Chrono => Ty::DateTime,
-                DateTimeRepr::String => Ty::String,
+                DateTimeRepr::String => {
+                    constraints.format = Some(FormatCheck::DateTime);
+                    Ty::String
+                }
             },
             Some("date") => match self.settings.date_time {
                 DateTimeRepr::Chrono => Ty::Date,
-                DateTimeRepr::String => Ty::String,
+                DateTimeRepr::String => {
+                    constraints.format = Some(FormatCheck::Date);
+                    Ty::String
+                }
             },
-            Some("time") => match self.settings.date_time {
-                DateTimeRepr::Chrono => Ty::Time,
-                DateTimeRepr::String => Ty::String,
-            },
+            // A time of day with its offset: no chrono type holds both.
+            Some("time") => {
+                constraints.format = Some(FormatCheck::Time);
+                Ty::String
+            }
             Some("uuid") => Ty::Uuid,
             Some("byte") => Ty::Bytes,
             Some("email") => {
@@ -1184,6 +1206,7 @@ impl<'d> TypeSpace<'d> {
                 continue;
             };
             let (ty, constraints) = self.schema(prop_schema, &ptr, &hint.child(wire), false);
+            let nullable = ty.is_option() || ty == Ty::Value;
             let is_required = required.contains(wire.as_str());
             // A default the type can hold makes a plain field filled in on
             // decode; `default: null` (and no default) an optional one.
@@ -1202,6 +1225,7 @@ impl<'d> TypeSpace<'d> {
                 wire: wire.clone(),
                 ty,
                 required: is_required,
+                nullable,
                 doc: doc_of_named(prop_schema, wire),
                 constraints: if constant.is_some() {
                     Constraints::default()
@@ -1421,6 +1445,26 @@ fn union_has_null(m: &Map<String, Value>) -> bool {
 
 /// `anyOf`/`oneOf` of exactly one schema besides `null`s, with nothing
 /// else that shapes the value: (keyword, index of the schema, schema).
+/// A schema that says nothing of values: only annotations.
+fn annotation_only(schema: &Value) -> bool {
+    schema.as_object().is_some_and(|m| {
+        m.keys().all(|k| {
+            matches!(
+                k.as_str(),
+                "description"
+                    | "title"
+                    | "examples"
+                    | "example"
+                    | "deprecated"
+                    | "readOnly"
+                    | "writeOnly"
+                    | "$comment"
+                    | "externalDocs"
+            ) || k.starts_with("x-")
+        })
+    })
+}
+
 fn nullable_single(m: &Map<String, Value>) -> Option<(&'static str, usize, &Value)> {
     const SHAPING: &[&str] = &[
         "type",

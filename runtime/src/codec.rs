@@ -34,9 +34,12 @@ impl std::error::Error for DecodeError {
     }
 }
 
-/// Decodes a JSON payload and checks every schema constraint.
+/// Decodes a JSON payload and checks every schema constraint. JSON is read
+/// as JSON Schema reads it: a struct only from an object (not from an
+/// array of its fields, as serde would), an integer from any integral
+/// number (`9.0` too).
 pub fn decode_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, DecodeError> {
-    let value: T = serde_json::from_slice(bytes).map_err(DecodeError::Json)?;
+    let value: T = crate::strict::from_slice(bytes).map_err(DecodeError::Json)?;
     value.validate().map_err(DecodeError::Invalid)?;
     Ok(value)
 }
@@ -55,10 +58,33 @@ pub fn decode_payload<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T,
 /// Decodes and validates an already parsed JSON value.
 #[doc(hidden)]
 pub fn decode_value<T: DeserializeOwned + Validate>(value: serde_json::Value) -> Result<T, String> {
-    let v: T = serde_json::from_value(value).map_err(|e| format!("malformed payload: {e}"))?;
+    let v: T = crate::strict::from_value(value).map_err(|e| format!("malformed payload: {e}"))?;
     v.validate()
         .map_err(|e| format!("payload violates the schema: {e}"))?;
     Ok(v)
+}
+
+/// An optional field whose schema does not allow `null`: absent is `None`,
+/// present is the value, and `null` is refused (as JSON Schema refuses
+/// it; serde alone reads it as `None`).
+#[doc(hidden)]
+pub fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <T as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+/// A required field whose schema allows `null`: `null` is `None`, and the
+/// field must be there (serde alone reads a missing `Option` as `None`).
+#[doc(hidden)]
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer)
 }
 
 /// A field's default, written as JSON by the generator (which checked

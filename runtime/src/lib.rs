@@ -24,6 +24,8 @@ pub mod codec;
 pub mod connect;
 pub mod envelope;
 pub mod export;
+mod formats;
+mod strict;
 pub mod testing;
 pub mod validate;
 
@@ -111,11 +113,13 @@ pub mod __codegen {
     pub use crate::bytes::Base64;
     pub use crate::codec::{
         decode_headers, decode_payload, decode_payload_as, decode_value, default_from_json,
-        encode_headers, encode_key, encode_payload, encode_payload_as, expect_constant, peek_field,
+        encode_headers, encode_key, encode_payload, encode_payload_as, expect_constant, not_null,
+        nullable, peek_field,
     };
     pub use crate::connect::Server;
     pub use crate::envelope::Envelope;
     pub use crate::export::{Describe, SchemaComponents};
+    pub use crate::formats::{Formatted, formatted, formatted_not_null};
     pub use crate::validate::{LazyRegex, Path, Validate, ValidationError, rules};
 
     /// The map type of generated code (ordered, so output is stable).

@@ -465,6 +465,27 @@ pub mod rules {
         }
     }
 
+    /// `format: date-time` on a string field: RFC 3339's `date-time`.
+    pub fn date_time(v: &str, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
+        if !crate::formats::is_date_time(v) {
+            push(errors, path, "format", format!("{v:?} is not a date-time"));
+        }
+    }
+
+    /// `format: date` on a string field: RFC 3339's `full-date`.
+    pub fn date(v: &str, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
+        if !crate::formats::is_date(v) {
+            push(errors, path, "format", format!("{v:?} is not a date"));
+        }
+    }
+
+    /// `format: time`: RFC 3339's `full-time` (with its offset).
+    pub fn time(v: &str, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
+        if !crate::formats::is_time(v) {
+            push(errors, path, "format", format!("{v:?} is not a time"));
+        }
+    }
+
     /// `const` on a value serde cannot check by type.
     pub fn constant<T: PartialEq + std::fmt::Debug>(
         v: &T,

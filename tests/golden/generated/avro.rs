@@ -15,6 +15,7 @@ pub mod models {
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     pub struct UserSignedUp {
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub id: __rt::uuid::Uuid,
         pub email: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]

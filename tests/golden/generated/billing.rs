@@ -15,6 +15,7 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     #[serde(tag = "kind", rename(serialize = "payment"))]
     pub struct Payment {
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub payment_id: __rt::uuid::Uuid,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount_cents: Option<i64>,
@@ -24,7 +25,11 @@ pub mod models {
         pub tags: Vec<String>,
         #[serde(default = "Payment::__default_attempt")]
         pub attempt: i64,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::formatted"
+        )]
         pub at: Option<__rt::chrono::DateTime<__rt::chrono::FixedOffset>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card: Option<Card>,
@@ -61,6 +66,7 @@ pub mod models {
         struct Wire {
             #[serde(rename = "kind", default, deserialize_with = "__check_constant_0")]
             __constant_0: (),
+            #[serde(deserialize_with = "::faststream::__codegen::formatted")]
             payment_id: __rt::uuid::Uuid,
             #[serde(default, skip_serializing_if = "Option::is_none")]
             amount_cents: Option<i64>,
@@ -70,7 +76,11 @@ pub mod models {
             tags: Vec<String>,
             #[serde(default = "Payment::__default_attempt")]
             attempt: i64,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(
+                default,
+                skip_serializing_if = "Option::is_none",
+                deserialize_with = "::faststream::__codegen::formatted"
+            )]
             at: Option<__rt::chrono::DateTime<__rt::chrono::FixedOffset>>,
             #[serde(default, skip_serializing_if = "Option::is_none")]
             card: Option<Card>,
@@ -268,6 +278,7 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     #[serde(tag = "kind", rename(serialize = "refund"))]
     pub struct Refund {
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub payment_id: __rt::uuid::Uuid,
         pub reason: RefundReason,
     }
@@ -281,6 +292,7 @@ pub mod models {
         struct Wire {
             #[serde(rename = "kind", default, deserialize_with = "__check_constant_0")]
             __constant_0: (),
+            #[serde(deserialize_with = "::faststream::__codegen::formatted")]
             payment_id: __rt::uuid::Uuid,
             reason: RefundReason,
         }
@@ -416,9 +428,17 @@ pub mod models {
     )]
     #[serde(crate = "__rt::serde")]
     pub struct PaymentHeaders {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub tenant: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub retry: Option<i64>,
     }
     impl __rt::Validate for PaymentHeaders {

@@ -19,26 +19,58 @@ pub mod models {
         #[serde(rename = "self")]
         pub self_: bool,
         #[serde(rename = "Self")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub self_2: Option<bool>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub r#match: Option<String>,
         #[serde(rename = "1st")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub _1st: Option<String>,
         #[serde(rename = "a-b")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub a_b: Option<String>,
         #[serde(rename = "a_b")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub a_b_2: Option<String>,
         #[serde(rename = "ünïcode")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub unicode: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub r#async: Option<Option2>,
         #[serde(rename = "crate")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub crate_: Option<String2>,
     }
     impl __rt::Validate for Type {
@@ -119,7 +151,11 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct String2 {
         #[serde(rename = "String")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub string: Option<String>,
     }
     impl __rt::Validate for String2 {
@@ -147,13 +183,25 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct Self_ {
         #[serde(rename = "super")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub super_: Option<String>,
         /// Duplicate
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub first: Option<Duplicate>,
         /// Duplicate
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub second: Option<Duplicate2>,
     }
     impl __rt::Validate for Self_ {
@@ -181,7 +229,11 @@ pub mod models {
     )]
     #[serde(crate = "__rt::serde")]
     pub struct Duplicate {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub x: Option<i64>,
     }
     impl __rt::Validate for Duplicate {
@@ -211,7 +263,11 @@ pub mod models {
     )]
     #[serde(crate = "__rt::serde")]
     pub struct Duplicate2 {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub y: Option<i64>,
     }
     impl __rt::Validate for Duplicate2 {
@@ -242,7 +298,11 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct Unicode {
         #[serde(rename = "ünïcode")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub unicode: Option<String>,
     }
     impl __rt::Validate for Unicode {

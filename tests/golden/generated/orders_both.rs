@@ -21,7 +21,11 @@ pub mod models {
     )]
     #[serde(crate = "__rt::serde")]
     pub struct OrderHeaders {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub tenant: Option<String>,
     }
     impl __rt::Validate for OrderHeaders {
@@ -46,6 +50,7 @@ pub mod models {
     #[serde(tag = "kind", rename(serialize = "place"))]
     pub struct Order {
         #[serde(rename = "orderId")]
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub order_id: __rt::uuid::Uuid,
         pub lines: Vec<OrderLine>,
     }
@@ -60,6 +65,7 @@ pub mod models {
             #[serde(rename = "kind", deserialize_with = "__check_constant_0")]
             __constant_0: (),
             #[serde(rename = "orderId")]
+            #[serde(deserialize_with = "::faststream::__codegen::formatted")]
             order_id: __rt::uuid::Uuid,
             lines: Vec<OrderLine>,
         }
@@ -141,6 +147,7 @@ pub mod models {
     #[serde(tag = "kind", rename(serialize = "cancel"))]
     pub struct CancelOrder {
         #[serde(rename = "orderId")]
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub order_id: __rt::uuid::Uuid,
     }
     impl CancelOrder {
@@ -154,6 +161,7 @@ pub mod models {
             #[serde(rename = "kind", deserialize_with = "__check_constant_0")]
             __constant_0: (),
             #[serde(rename = "orderId")]
+            #[serde(deserialize_with = "::faststream::__codegen::formatted")]
             order_id: __rt::uuid::Uuid,
         }
         fn __check_constant_0<'de, D: __rt::serde::Deserializer<'de>>(
@@ -193,6 +201,7 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct OrderAccepted {
         #[serde(rename = "orderId")]
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub order_id: __rt::uuid::Uuid,
         pub total: f64,
     }

@@ -46,8 +46,10 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct Created {
         #[serde(rename = "shipmentId")]
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub shipment_id: __rt::uuid::Uuid,
         #[serde(rename = "createdAt")]
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub created_at: __rt::chrono::DateTime<__rt::chrono::FixedOffset>,
         pub parcels: Vec<Parcel>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,11 +92,23 @@ pub mod models {
         pub dimensions: (f64, f64, f64),
         #[serde(default = "Parcel::__default_fragile")]
         pub fragile: bool,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub labels: Option<Vec<ParcelLabelsItem>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub priority: Option<Priority>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub handling: Option<Handling>,
     }
     impl Parcel {
@@ -327,10 +341,16 @@ pub mod models {
     #[serde(deny_unknown_fields)]
     pub struct Delivered {
         #[serde(rename = "shipmentId")]
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub shipment_id: __rt::uuid::Uuid,
         #[serde(rename = "deliveredOn")]
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub delivered_on: __rt::chrono::NaiveDate,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub signature: Option<__rt::Base64>,
     }
     impl __rt::Validate for Delivered {
@@ -354,6 +374,7 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct Cancelled {
         #[serde(rename = "shipmentId")]
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub shipment_id: __rt::uuid::Uuid,
         pub reason: CancelReason,
     }
@@ -426,34 +447,75 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct AuditRecord {
         #[serde(rename = "recordedAt")]
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub recorded_at: __rt::chrono::DateTime<__rt::chrono::FixedOffset>,
         pub actor: String,
         pub action: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub target: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub score: Option<f64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub counters: Option<__rt::Map<String, i64>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub tags: Option<__rt::Map<String, String>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub details: Option<__rt::Map<String, __rt::Value>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub contact: Option<AuditRecordContact>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub tree: Option<Node>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub forbidden: Option<__rt::Value>,
         #[serde(default = "AuditRecord::__default_status")]
         pub status: AuditRecordStatus,
         #[serde(rename = "bigCounter")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub big_counter: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub ratio: Option<f32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub at: Option<__rt::chrono::NaiveTime>,
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
+        pub at: Option<String>,
     }
     impl AuditRecord {
         #[doc(hidden)]
@@ -510,6 +572,13 @@ pub mod models {
                 if let Some(v) = v {
                     __rt::rules::minimum(*v, 0f64, p, errors);
                     __rt::rules::maximum(*v, 18446744073709552000f64, p, errors);
+                }
+            }
+            {
+                let p = &path.field("at");
+                let v = &self.at;
+                if let Some(v) = v {
+                    __rt::rules::time(v, p, errors);
                 }
             }
         }
@@ -580,9 +649,17 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct Node {
         pub name: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub children: Option<Vec<Node>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub parent: Option<Box<Node>>,
     }
     impl __rt::Validate for Node {
@@ -649,6 +726,7 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct Timestamped {
         #[serde(rename = "recordedAt")]
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub recorded_at: __rt::chrono::DateTime<__rt::chrono::FixedOffset>,
     }
     impl __rt::Validate for Timestamped {
@@ -673,7 +751,11 @@ pub mod models {
     pub struct ShipmentEventHeaders {
         #[serde(rename = "trace-id")]
         pub trace_id: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub retry: Option<i32>,
     }
     impl __rt::Validate for ShipmentEventHeaders {

@@ -46,6 +46,7 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct Created {
         #[serde(rename = "shipmentId")]
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub shipment_id: __rt::uuid::Uuid,
         #[serde(rename = "createdAt")]
         pub created_at: String,
@@ -62,6 +63,11 @@ pub mod models {
             path: &__rt::Path<'_>,
             errors: &mut Vec<__rt::ValidationError>,
         ) {
+            {
+                let p = &path.field("createdAt");
+                let v = &self.created_at;
+                __rt::rules::date_time(v, p, errors);
+            }
             {
                 let p = &path.field("parcels");
                 let v = &self.parcels;
@@ -93,11 +99,23 @@ pub mod models {
         pub dimensions: (f64, f64, f64),
         #[serde(default = "Parcel::__default_fragile")]
         pub fragile: bool,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub labels: Option<Vec<ParcelLabelsItem>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub priority: Option<Priority>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub handling: Option<Handling>,
         /// Fields the schema does not name, kept as they came.
         #[serde(flatten)]
@@ -333,18 +351,29 @@ pub mod models {
     #[serde(deny_unknown_fields)]
     pub struct Delivered {
         #[serde(rename = "shipmentId")]
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub shipment_id: __rt::uuid::Uuid,
         #[serde(rename = "deliveredOn")]
         pub delivered_on: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub signature: Option<__rt::Base64>,
     }
     impl __rt::Validate for Delivered {
         fn validate_at(
             &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
+            path: &__rt::Path<'_>,
+            errors: &mut Vec<__rt::ValidationError>,
+        ) {
+            {
+                let p = &path.field("deliveredOn");
+                let v = &self.delivered_on;
+                __rt::rules::date(v, p, errors);
+            }
+        }
     }
     impl __rt::Describe for Delivered {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
@@ -360,6 +389,7 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct Cancelled {
         #[serde(rename = "shipmentId")]
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub shipment_id: __rt::uuid::Uuid,
         pub reason: CancelReason,
         /// Fields the schema does not name, kept as they came.
@@ -438,30 +468,70 @@ pub mod models {
         pub recorded_at: String,
         pub actor: String,
         pub action: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub target: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub score: Option<f64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub counters: Option<::std::collections::HashMap<String, i64>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub tags: Option<::std::collections::HashMap<String, String>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub details: Option<::std::collections::HashMap<String, __rt::Value>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub contact: Option<AuditRecordContact>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub tree: Option<Node>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub forbidden: Option<__rt::Value>,
         #[serde(default = "AuditRecord::__default_status")]
         pub status: AuditRecordStatus,
         #[serde(rename = "bigCounter")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub big_counter: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub ratio: Option<f32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub at: Option<String>,
         /// Fields the schema does not name, kept as they came.
         #[serde(flatten)]
@@ -479,6 +549,11 @@ pub mod models {
             path: &__rt::Path<'_>,
             errors: &mut Vec<__rt::ValidationError>,
         ) {
+            {
+                let p = &path.field("recordedAt");
+                let v = &self.recorded_at;
+                __rt::rules::date_time(v, p, errors);
+            }
             {
                 let p = &path.field("actor");
                 let v = &self.actor;
@@ -522,6 +597,13 @@ pub mod models {
                 if let Some(v) = v {
                     __rt::rules::minimum(*v, 0f64, p, errors);
                     __rt::rules::maximum(*v, 18446744073709552000f64, p, errors);
+                }
+            }
+            {
+                let p = &path.field("at");
+                let v = &self.at;
+                if let Some(v) = v {
+                    __rt::rules::time(v, p, errors);
                 }
             }
         }
@@ -595,9 +677,17 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct Node {
         pub name: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub children: Option<Vec<Node>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub parent: Option<Box<Node>>,
         /// Fields the schema does not name, kept as they came.
         #[serde(flatten)]
@@ -675,9 +765,15 @@ pub mod models {
     impl __rt::Validate for Timestamped {
         fn validate_at(
             &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
+            path: &__rt::Path<'_>,
+            errors: &mut Vec<__rt::ValidationError>,
+        ) {
+            {
+                let p = &path.field("recordedAt");
+                let v = &self.recorded_at;
+                __rt::rules::date_time(v, p, errors);
+            }
+        }
     }
     impl __rt::Describe for Timestamped {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
@@ -694,7 +790,11 @@ pub mod models {
     pub struct ShipmentEventHeaders {
         #[serde(rename = "trace-id")]
         pub trace_id: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub retry: Option<i32>,
         /// Fields the schema does not name, kept as they came.
         #[serde(flatten)]

@@ -22,10 +22,18 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct LightMeasuredPayload {
         /// Light intensity measured in lumens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub lumens: Option<i64>,
         #[serde(rename = "sentAt")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::formatted_not_null"
+        )]
         pub sent_at: Option<SentAt>,
     }
     impl __rt::Validate for LightMeasuredPayload {
@@ -66,10 +74,18 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct TurnOnOffPayload {
         /// Whether to turn on or off the light.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub command: Option<TurnOnOffPayloadCommand>,
         #[serde(rename = "sentAt")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::formatted_not_null"
+        )]
         pub sent_at: Option<SentAt>,
     }
     impl __rt::Validate for TurnOnOffPayload {
@@ -146,10 +162,18 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct DimLightPayload {
         /// Percentage to which the light should be dimmed to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub percentage: Option<i64>,
         #[serde(rename = "sentAt")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::formatted_not_null"
+        )]
         pub sent_at: Option<SentAt>,
     }
     impl __rt::Validate for DimLightPayload {
@@ -189,7 +213,11 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct LightMeasuredHeaders {
         #[serde(rename = "my-app-header")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub my_app_header: Option<i64>,
     }
     impl __rt::Validate for LightMeasuredHeaders {
@@ -229,7 +257,11 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct TurnOnOffHeaders {
         #[serde(rename = "my-app-header")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub my_app_header: Option<i64>,
     }
     impl __rt::Validate for TurnOnOffHeaders {
@@ -269,7 +301,11 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     pub struct DimLightHeaders {
         #[serde(rename = "my-app-header")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub my_app_header: Option<i64>,
     }
     impl __rt::Validate for DimLightHeaders {

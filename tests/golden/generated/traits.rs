@@ -41,7 +41,11 @@ pub mod models {
         #[serde(rename = "sourceSystem")]
         pub source_system: String,
         #[serde(rename = "traceLevel")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub trace_level: Option<i64>,
     }
     impl __rt::Validate for ReadingHeaders {
@@ -82,7 +86,11 @@ pub mod models {
         #[serde(rename = "sourceSystem")]
         pub source_system: String,
         #[serde(rename = "traceLevel")]
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
         pub trace_level: Option<i64>,
     }
     impl __rt::Validate for NoteHeaders {

@@ -1,0 +1,750 @@
+//! Type fidelity: generated types accept exactly what their schemas
+//! accept. For every JSON message payload and headers schema of every spec
+//! in `specs/` and every valid corpus document, instances are generated
+//! (values meant to conform, and mutations meant to break one rule each),
+//! judged by an independent JSON Schema validator (the `jsonschema` crate,
+//! draft 7 as AsyncAPI's schema object, formats asserted), and decoded with
+//! the generated code (`faststream::decode_json::<T>`) in one crate built
+//! for the whole set. Decoding must agree with the validator on every
+//! instance, and a conforming instance must encode back to itself up to
+//! the documented normalizations (defaults filled in, unknown fields and
+//! `null`s of optional fields dropped, numbers compared by value).
+//!
+//! Disagreements that are deliberate choices are counted apart, each with
+//! its reason in ARCHITECTURE.md ("Type fidelity"): a format the runtime
+//! does not check. The rest are compared with
+//! `tests/fidelity/known.txt`, the classes still open (issue 25): a class
+//! that is not listed fails the test, and a listed class that no longer
+//! occurs fails it too, so that the list only shrinks.
+//!
+//! Seeded (`FIDELITY_SEED`, default below) and repeatable; the number of
+//! instances per schema is `FIDELITY_INSTANCES` (default 200 of each
+//! kind). Prints "type fidelity: N schemas, V valid and I invalid
+//! instances, D disagreements".
+
+#[path = "../common/mod.rs"]
+mod common;
+mod instances;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use faststream_gen::emit::type_path;
+use faststream_gen::lower::MessageIr;
+use faststream_gen::types::Ty;
+use faststream_gen::{LoadOptions, Settings, check_file, generate};
+use serde_json::Value;
+
+use instances::{Gen, Rng};
+
+const DEFAULT_SEED: u64 = 0x5eed_2025_fa57;
+
+/// The formats the generator maps to a type or the runtime checks; the
+/// validator asserts them. Others it also asserts, but the runtime accepts
+/// any string there, deliberately (counted apart).
+const CHECKED_FORMATS: &[&str] = &[
+    "date-time",
+    "date",
+    "time",
+    "uuid",
+    "email",
+    "uri",
+    "byte",
+    "int32",
+    "int64",
+];
+
+/// One schema under test.
+struct Case {
+    /// Where it is: `<document>#<pointer>`.
+    origin: String,
+    /// The module it was generated into (index into `modules`).
+    module: usize,
+    /// The Rust type (a path inside the checking crate).
+    rust: String,
+    /// The document (3.x, traits applied) and the schema's pointer.
+    doc: usize,
+    pointer: String,
+}
+
+/// One instance: the case, the JSON, what the validator said (and, for a
+/// refusal, whether only unchecked formats refused it).
+struct Instance {
+    case: usize,
+    json: Value,
+    conforms: bool,
+    only_unchecked_formats: bool,
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The documents: every spec of the project, then every valid corpus
+/// document (when the corpus is there).
+fn documents() -> Vec<(String, PathBuf, LoadOptions)> {
+    let mut out = Vec::new();
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(root().join("specs"))
+        .expect("specs folder")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    specs.sort();
+    for p in specs {
+        let name = format!("specs/{}", p.file_name().unwrap().to_string_lossy());
+        out.push((name, p, LoadOptions::default()));
+    }
+    if let Some(corpus) = common::corpus() {
+        let options = common::corpus_options(&corpus);
+        let text = std::fs::read_to_string(corpus.join("INDEX.tsv")).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+        let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+        let (p, v) = (col("local_path"), col("validation"));
+        for f in lines.map(|l| l.split('\t').collect::<Vec<_>>()) {
+            if f.len() > v && f[v] == "valid" {
+                out.push((f[p].to_owned(), corpus.join(f[p]), options.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The pointer of a message part's JSON Schema, unless the part is in
+/// another schema format.
+fn json_schema_pointer(doc: &Value, message: &MessageIr, part: &str) -> Option<String> {
+    let at = format!("{}/{part}", message.pointer);
+    let v = doc.pointer(&at)?;
+    match v.get("schemaFormat").and_then(Value::as_str) {
+        None => Some(at),
+        Some(f) if f.contains("json") && !f.contains("openapi") => Some(format!("{at}/schema")),
+        Some(_) => None,
+    }
+}
+
+/// The validator's copy of a document: `format: int32`/`int64` on integers
+/// become the bounds they mean (the `format` keyword reads strings only).
+fn with_integer_formats(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            let bounds = match m.get("format").and_then(Value::as_str) {
+                Some("int32") => Some((i64::from(i32::MIN), i64::from(i32::MAX))),
+                Some("int64") => Some((i64::MIN, i64::MAX)),
+                _ => None,
+            };
+            if let Some((lo, hi)) = bounds
+                && m.get("type").and_then(Value::as_str) == Some("integer")
+            {
+                m.entry("minimum").or_insert(Value::from(lo));
+                m.entry("maximum").or_insert(Value::from(hi));
+            }
+            m.values_mut().for_each(with_integer_formats);
+        }
+        Value::Array(a) => a.iter_mut().for_each(with_integer_formats),
+        _ => {}
+    }
+}
+
+fn is_base64(s: &str) -> bool {
+    let s = s.trim_end_matches('=');
+    s.len() % 4 != 1
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+/// RFC 4122's string form, the only one JSON Schema's `uuid` format
+/// allows (draft 7 itself does not name the format).
+fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+fn validator(doc: &Value, pointer: &str) -> Option<jsonschema::Validator> {
+    let mut root = doc.clone();
+    with_integer_formats(&mut root);
+    root.as_object_mut()?
+        .insert("$ref".into(), Value::String(format!("#{pointer}")));
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .should_validate_formats(true)
+        .with_format("byte", is_base64)
+        .with_format("uuid", is_uuid)
+        .build(&root)
+        .ok()
+}
+
+/// Whether every error of a refusal is a format the runtime does not check.
+fn only_unchecked_formats(v: &jsonschema::Validator, instance: &Value) -> bool {
+    let mut any = false;
+    for e in v.iter_errors(instance) {
+        any = true;
+        match e.kind() {
+            jsonschema::error::ValidationErrorKind::Format { format }
+                if !CHECKED_FORMATS.contains(&format.as_str()) => {}
+            _ => return false,
+        }
+    }
+    any
+}
+
+#[test]
+fn generated_types_accept_exactly_what_their_schemas_accept() {
+    let seed = std::env::var("FIDELITY_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_SEED);
+    let per_kind: usize = std::env::var("FIDELITY_INSTANCES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let settings = Settings::default();
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fidelity-crate");
+    let src = work.join("src");
+    let _ = std::fs::remove_dir_all(&src);
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(work.join("tests")).unwrap();
+
+    // Generate every document; collect the cases.
+    let mut docs: Vec<Value> = Vec::new();
+    let mut modules: Vec<(String, String)> = Vec::new(); // (module, document name)
+    let mut cases: Vec<Case> = Vec::new();
+    for (name, path, options) in documents() {
+        let checked = check_file(&path, &options);
+        let Some(document) = checked
+            .loaded
+            .document
+            .as_ref()
+            .filter(|_| !checked.has_errors())
+        else {
+            continue;
+        };
+        let Ok(g) = generate(document, &settings, &name) else {
+            continue;
+        };
+        let module = format!("m{:03}", modules.len());
+        std::fs::write(src.join(format!("{module}.rs")), &g.code.single).unwrap();
+        let mut seen = BTreeSet::new();
+        for m in &g.ir.messages {
+            if m.content_type
+                .as_deref()
+                .is_some_and(|c| !c.contains("json"))
+            {
+                continue;
+            }
+            for (part, ty) in [("payload", &m.payload), ("headers", &m.headers)] {
+                let Some(ty) = ty else { continue };
+                if matches!(ty, Ty::Unit | Ty::Bytes) {
+                    continue;
+                }
+                let Some(pointer) = json_schema_pointer(&g.document, m, part) else {
+                    continue;
+                };
+                let rust = type_path(
+                    ty,
+                    &g.types,
+                    &settings,
+                    &format!("fidelity_generated::{module}"),
+                );
+                if !seen.insert(rust.clone()) {
+                    continue;
+                }
+                cases.push(Case {
+                    origin: format!("{name}#{pointer}"),
+                    module: modules.len(),
+                    rust,
+                    doc: docs.len(),
+                    pointer,
+                });
+            }
+        }
+        modules.push((module, name));
+        docs.push(g.document);
+    }
+
+    // Make and judge the instances.
+    let mut all: Vec<Instance> = Vec::new();
+    let mut rng = Rng::new(seed);
+    for (ci, case) in cases.iter().enumerate() {
+        let doc = &docs[case.doc];
+        let Some(oracle) = validator(doc, &case.pointer) else {
+            continue;
+        };
+        let schema = doc.pointer(&case.pointer).unwrap();
+        let mut generator = Gen {
+            root: doc,
+            rng: Rng::new(rng.next()),
+        };
+        let (mut valid, mut invalid) = (0, 0);
+        let mut distinct = BTreeSet::new();
+        let mut last_valid: Vec<Value> = Vec::new();
+        for attempt in 0..per_kind * 6 {
+            if valid >= per_kind && invalid >= per_kind {
+                break;
+            }
+            let want_invalid = (valid >= per_kind || attempt % 2 == 1) && invalid < per_kind;
+            let json = if want_invalid && !last_valid.is_empty() {
+                let base = generator.rng.pick(&last_valid).clone();
+                generator.mutate(schema, &base)
+            } else {
+                generator.valid(schema, 0)
+            };
+            if !distinct.insert(json.to_string()) {
+                continue;
+            }
+            let conforms = oracle.is_valid(&json);
+            if conforms {
+                valid += 1;
+                if last_valid.len() < 32 {
+                    last_valid.push(json.clone());
+                }
+            } else {
+                invalid += 1;
+            }
+            let only_unchecked_formats = !conforms && only_unchecked_formats(&oracle, &json);
+            all.push(Instance {
+                case: ci,
+                json,
+                conforms,
+                only_unchecked_formats,
+            });
+        }
+    }
+
+    // Decode them all with the generated code, in one build.
+    let outcomes = decode_all(&work, &modules, &cases, &all);
+
+    // Compare.
+    let mut disagreements: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut deliberate = 0usize;
+    let (mut n_valid, mut n_invalid) = (0usize, 0usize);
+    for (inst, outcome) in all.iter().zip(&outcomes) {
+        let case = &cases[inst.case];
+        if inst.conforms {
+            n_valid += 1;
+        } else {
+            n_invalid += 1;
+        }
+        let class = match (inst.conforms, outcome) {
+            (true, Outcome::Accepted(back)) => {
+                let doc = &docs[case.doc];
+                let schema = doc.pointer(&case.pointer).unwrap();
+                match same_up_to_normalization(doc, schema, &inst.json, back) {
+                    Ok(()) => None,
+                    Err(why) => Some(format!("re-encoded differently: {why}")),
+                }
+            }
+            (true, Outcome::Refused(_)) if beyond_64_bits(&inst.json) => {
+                deliberate += 1;
+                None
+            }
+            (true, Outcome::Refused(e))
+                if e.contains("expected struct")
+                    && !inst.json.is_object()
+                    && untyped_object(&docs[case.doc], &case.pointer) =>
+            {
+                deliberate += 1;
+                None
+            }
+            (true, Outcome::Refused(e)) => {
+                Some(format!("refused a conforming value: {}", short(e)))
+            }
+            (false, Outcome::Refused(_)) => None,
+            (false, Outcome::Accepted(_)) if inst.only_unchecked_formats => {
+                deliberate += 1;
+                None
+            }
+            (false, Outcome::Accepted(_)) => Some("accepted a value the schema refuses".into()),
+            (_, Outcome::Panicked(e)) => Some(format!("panicked: {e}")),
+        };
+        if let Some(class) = class {
+            disagreements
+                .entry(format!("{}\t{class}", case.origin))
+                .or_default()
+                .push(inst.json.to_string());
+        }
+    }
+    let total: usize = disagreements.values().map(Vec::len).sum();
+    println!(
+        "type fidelity: {} schemas, {n_valid} valid and {n_invalid} invalid instances, {total} disagreements ({deliberate} more deliberate: formats the runtime does not check, integers beyond 64 bits, non-objects for an object schema without `type`); seed {seed}",
+        cases.len()
+    );
+    let known_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fidelity/known.txt");
+    let known: BTreeSet<String> = std::fs::read_to_string(&known_path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    let found: BTreeSet<String> = disagreements.keys().map(|k| class_key(k)).collect();
+    for (key, examples) in &disagreements {
+        println!(
+            "  {key}: {} instance(s), e.g. {}",
+            examples.len(),
+            examples[0]
+        );
+    }
+    let new: Vec<&String> = found.difference(&known).collect();
+    let gone: Vec<&String> = known.difference(&found).collect();
+    if std::env::var("FIDELITY_WRITE_KNOWN").is_ok() {
+        let mut text = String::from(
+            "# Disagreement classes of the type fidelity test that are still open\n\
+             # (issue 25), one per line: <document>#<pointer> TAB <class>.\n\
+             # Regenerate with FIDELITY_WRITE_KNOWN=1; the list may only shrink.\n",
+        );
+        for k in &found {
+            writeln!(text, "{k}").unwrap();
+        }
+        std::fs::write(&known_path, text).unwrap();
+    }
+    assert!(
+        new.is_empty(),
+        "disagreements of a class not known (seed {seed}):\n{}",
+        new.iter()
+            .map(|s| format!("  {s}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    if common::corpus().is_some() {
+        assert!(
+            gone.is_empty(),
+            "known disagreement classes that no longer occur: remove them from tests/fidelity/known.txt:\n{}",
+            gone.iter()
+                .map(|s| format!("  {s}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    assert!(cases.len() >= 20, "too few schemas: {}", cases.len());
+}
+
+/// Whether the schema has properties but no `type`: JSON Schema lets any
+/// non-object through; the generator reads it as the object it describes
+/// (deliberate, see ARCHITECTURE.md).
+fn untyped_object(doc: &Value, pointer: &str) -> bool {
+    let g = Gen {
+        root: doc,
+        rng: Rng::new(0),
+    };
+    let flat = g.flat(doc.pointer(pointer).unwrap_or(&Value::Null));
+    flat.get("type").is_none() && flat.get("properties").is_some()
+}
+
+/// Whether a value holds an integer beyond what 64 bits hold (an integer
+/// type without bounds is `i64`: deliberate, see ARCHITECTURE.md).
+fn beyond_64_bits(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => {
+            n.as_i64().is_none()
+                && n.as_f64()
+                    .is_some_and(|f| f.fract() == 0.0 && f.abs() >= 9_223_372_036_854_775_807.0)
+        }
+        Value::Array(a) => a.iter().any(beyond_64_bits),
+        Value::Object(m) => m.values().any(beyond_64_bits),
+        _ => false,
+    }
+}
+
+/// A disagreement's class without the decoder's words after the rule
+/// (values differ from instance to instance).
+fn class_key(key: &str) -> String {
+    key.to_owned()
+}
+
+fn short(e: &str) -> String {
+    // The rule, not the value: `/a/b: minimum: 3 is less than 4` ->
+    // `/a/b: minimum`; serde's messages up to their first `, expected`.
+    let e = e.split(" at line ").next().unwrap_or(e);
+    let mut out: String = e.chars().take(80).collect();
+    if let Some(i) = out.find(['`', '"', '\'']) {
+        out.truncate(i);
+    }
+    out.trim_end().to_owned()
+}
+
+enum Outcome {
+    Accepted(Value),
+    Refused(String),
+    Panicked(String),
+}
+
+/// Builds the generated modules into one crate whose test decodes every
+/// instance with its type; modules that do not compile are left out (the
+/// corpus code generation test reports them).
+fn decode_all(
+    work: &Path,
+    modules: &[(String, String)],
+    cases: &[Case],
+    all: &[Instance],
+) -> Vec<Outcome> {
+    let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
+    std::fs::write(
+        work.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"fidelity-generated\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n\
+             [dependencies]\nfaststream = {{ path = {:?} }}\nserde_json = \"1\"\n",
+            runtime.display().to_string()
+        ),
+    )
+    .unwrap();
+    let input = work.join("instances.tsv");
+    let mut text = String::new();
+    for inst in all {
+        writeln!(text, "{}\t{}", inst.case, inst.json).unwrap();
+    }
+    std::fs::write(&input, text).unwrap();
+    let output = work.join("outcomes.tsv");
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("corpus-target");
+    let mut compiled: Vec<usize> = (0..modules.len()).collect();
+    for attempt in 0.. {
+        let mut lib = String::from("#![allow(warnings)]\n");
+        for &m in &compiled {
+            writeln!(lib, "#[rustfmt::skip]\npub mod {};", modules[m].0).unwrap();
+        }
+        std::fs::write(work.join("src/lib.rs"), lib).unwrap();
+        let mut test = String::from(
+            "use std::io::Write as _;\n\
+             fn run<T: faststream::__codegen::serde::de::DeserializeOwned + faststream::__codegen::serde::Serialize + faststream::Validate>(json: &str) -> String {\n\
+                 match faststream::decode_json::<T>(json.as_bytes()) {\n\
+                     Ok(v) => format!(\"ok\\t{}\", serde_json::to_string(&v).unwrap()),\n\
+                     Err(e) => format!(\"err\\t{}\", e.to_string().replace(['\\t', '\\n'], \" \")),\n\
+                 }\n\
+             }\n\
+             fn dispatch(case: usize, json: &str) -> String {\n    match case {\n",
+        );
+        for (i, c) in cases.iter().enumerate() {
+            if compiled.contains(&c.module) {
+                writeln!(test, "        {i} => run::<{}>(json),", c.rust).unwrap();
+            }
+        }
+        test.push_str(
+            "        _ => \"skip\".to_owned(),\n    }\n}\n\
+             #[test]\nfn decode() {\n\
+                 let input = std::fs::read_to_string(std::env::var(\"FIDELITY_IN\").unwrap()).unwrap();\n\
+                 let mut out = std::io::BufWriter::new(std::fs::File::create(std::env::var(\"FIDELITY_OUT\").unwrap()).unwrap());\n\
+                 std::panic::set_hook(Box::new(|_| {}));\n\
+                 for line in input.lines() {\n\
+                     let (case, json) = line.split_once('\\t').unwrap();\n\
+                     let case: usize = case.parse().unwrap();\n\
+                     let r = std::panic::catch_unwind(|| dispatch(case, json)).unwrap_or_else(|p| format!(\"panic\\t{:?}\", p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))));\n\
+                     writeln!(out, \"{r}\").unwrap();\n\
+                 }\n\
+             }\n",
+        );
+        std::fs::write(work.join("tests/decode.rs"), test).unwrap();
+        let _ = std::fs::remove_file(&output);
+        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "test",
+                "--quiet",
+                "--offline",
+                "--message-format",
+                "short",
+                "--test",
+                "decode",
+            ])
+            .current_dir(work)
+            .env("CARGO_TARGET_DIR", &target)
+            .env("FIDELITY_IN", &input)
+            .env("FIDELITY_OUT", &output)
+            .env_remove("RUSTFLAGS")
+            .output()
+            .expect("cargo runs");
+        if let Ok(text) = std::fs::read_to_string(&output) {
+            return text
+                .lines()
+                .map(|l| match l.split_once('\t') {
+                    Some(("ok", json)) => Outcome::Accepted(serde_json::from_str(json).unwrap()),
+                    Some(("err", e)) => Outcome::Refused(e.to_owned()),
+                    Some(("panic", e)) => Outcome::Panicked(e.to_owned()),
+                    _ => Outcome::Refused("not compiled".into()),
+                })
+                .collect();
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let bad: Vec<usize> = compiled
+            .iter()
+            .copied()
+            .filter(|&m| stderr.contains(&format!("src/{}.rs", modules[m].0)))
+            .collect();
+        assert!(
+            !bad.is_empty() && attempt < 4,
+            "the fidelity crate does not build, and no module is to blame:\n{stderr}"
+        );
+        compiled.retain(|m| !bad.contains(m));
+    }
+    unreachable!()
+}
+
+/// Whether `back` (what the decoded value encodes to) is `original` up to
+/// the normalizations the generator documents: numbers by value, unknown
+/// fields dropped, a `null` optional field dropped, defaults and constants
+/// filled in.
+fn same_up_to_normalization(
+    doc: &Value,
+    schema: &Value,
+    original: &Value,
+    back: &Value,
+) -> Result<(), String> {
+    let g = Gen {
+        root: doc,
+        rng: Rng::new(0),
+    };
+    compare(&g, schema, original, back, "")
+}
+
+fn compare(g: &Gen<'_>, schema: &Value, a: &Value, b: &Value, at: &str) -> Result<(), String> {
+    let flat = g.flat(schema);
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let single = |n: &serde_json::Number| n.as_f64().map(|f| f as f32);
+            if x == y
+                || x.as_f64() == y.as_f64()
+                || (formats_of(g, &flat).contains(&"float".to_owned()) && single(x) == single(y))
+            {
+                Ok(())
+            } else {
+                Err(format!("{at}: {x} became {y}"))
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                return Err(format!("{at}: {} items became {}", x.len(), y.len()));
+            }
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                let item = match flat.get("items") {
+                    Some(Value::Array(t)) => t.get(i).cloned().unwrap_or(Value::Bool(true)),
+                    Some(s) => s.clone(),
+                    None => Value::Bool(true),
+                };
+                compare(g, &item, p, q, &format!("{at}/{i}"))?;
+            }
+            Ok(())
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            let props = properties(g, &flat);
+            for (k, v) in x {
+                let sub = props.get(k).cloned().unwrap_or(Value::Bool(true));
+                match y.get(k) {
+                    Some(w) => compare(g, &sub, v, w, &format!("{at}/{k}"))?,
+                    None if v.is_null() => {}
+                    None if !props.contains_key(k) => {}
+                    None => return Err(format!("{at}/{k}: dropped")),
+                }
+            }
+            for (k, w) in y {
+                if x.contains_key(k) {
+                    continue;
+                }
+                let sub = props.get(k).map(|s| g.flat(s));
+                let filled = sub.as_ref().is_some_and(|s| {
+                    s.get("default") == Some(w)
+                        || s.get("const") == Some(w)
+                        || s.get("enum")
+                            .and_then(Value::as_array)
+                            .is_some_and(|e| e == std::slice::from_ref(w))
+                });
+                if !filled {
+                    return Err(format!("{at}/{k}: appeared as {w}"));
+                }
+            }
+            Ok(())
+        }
+        _ if a == b => Ok(()),
+        (Value::String(x), Value::String(y))
+            if formats_of(g, &flat)
+                .iter()
+                .any(|f| f == "date-time" || f == "time")
+                && canonical_time(x) == canonical_time(y) =>
+        {
+            Ok(())
+        }
+        _ => Err(format!("{at}: {a} became {b}")),
+    }
+}
+
+/// The formats a schema or any of its `anyOf`/`oneOf` branches names.
+fn formats_of(g: &Gen<'_>, flat: &Value) -> Vec<String> {
+    let mut out: Vec<String> = flat
+        .get("format")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    for key in ["anyOf", "oneOf"] {
+        for branch in flat
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let b = g.flat(branch);
+            out.extend(b.get("format").and_then(Value::as_str).map(str::to_owned));
+        }
+    }
+    out
+}
+
+/// A date-time or time as its instant is written canonically: upper case,
+/// no trailing zeros in the fraction, `Z` for a zero offset.
+fn canonical_time(s: &str) -> String {
+    let mut t = s.to_ascii_uppercase();
+    if t.ends_with("+00:00") {
+        t.truncate(t.len() - 6);
+        t.push('Z');
+    }
+    if let Some(dot) = t.find('.') {
+        let end = t[dot + 1..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(t.len(), |i| dot + 1 + i);
+        let digits = t[dot + 1..end].trim_end_matches('0').to_owned();
+        let rest = t[end..].to_owned();
+        t.truncate(dot);
+        if !digits.is_empty() {
+            t.push('.');
+            t.push_str(&digits);
+        }
+        t.push_str(&rest);
+    }
+    t
+}
+
+/// Every property schema an object schema may mean (its own, and those of
+/// its `oneOf`/`anyOf` branches).
+fn properties(g: &Gen<'_>, flat: &Value) -> BTreeMap<String, Value> {
+    properties_at(g, flat, 0)
+}
+
+fn properties_at(g: &Gen<'_>, flat: &Value, depth: u32) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    if depth > 6 {
+        return out;
+    }
+    for (k, v) in flat
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        out.insert(k.clone(), v.clone());
+    }
+    for key in ["oneOf", "anyOf"] {
+        for branch in flat
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let b = g.flat(branch);
+            for (k, v) in properties_at(g, &b, depth + 1) {
+                out.entry(k).or_insert(v);
+            }
+        }
+    }
+    out
+}
