@@ -90,13 +90,20 @@ pub fn to_v3_model(document: &Value) -> Result<(AsyncApi, Vec<convert::ConvertNo
 pub fn to_v3_applied(
     document: &Value,
 ) -> Result<(Value, traits::Applied, Vec<convert::ConvertNote>), String> {
-    let version = SpecVersion::of(document).ok_or_else(|| {
+    into_v3_applied(document.clone())
+}
+
+/// [`to_v3_applied`] of a document the caller gives away (no copy).
+pub fn into_v3_applied(
+    document: Value,
+) -> Result<(Value, traits::Applied, Vec<convert::ConvertNote>), String> {
+    let version = SpecVersion::of(&document).ok_or_else(|| {
         format!(
             "unsupported or missing `asyncapi` version (supported: {})",
             SpecVersion::SUPPORTED.join(", ")
         )
     })?;
-    let mut value = document.clone();
+    let mut value = document;
     let applied = traits::apply(&mut value);
     match version {
         SpecVersion::V2(_) => {

@@ -231,6 +231,14 @@ fn checks(ctx: &Ctx<'_>, ty: &Ty, c: &Constraints, path: &TokenStream) -> TokenS
                 out.push(quote!(#rt::rules::unique_items(v, #path, errors);));
             }
         }
+        Ty::Value if c.not_types.is_some() => {
+            let types = c
+                .not_types
+                .as_deref()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            out.push(quote!(#rt::rules::not_type(v, &[#(#types),*], #path, errors);));
+        }
         Ty::Map(_) => {
             if let Some(n) = c.min_properties {
                 let n = usize_lit(n);

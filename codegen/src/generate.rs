@@ -49,7 +49,7 @@ pub fn generate(
 ) -> Result<Generated, Diagnostic> {
     // Traits are applied once, here, before anything reads the document:
     // the parts they give are then where they would be written in place.
-    let (v3, applied, _) = faststream_asyncapi::to_v3_applied(&document.to_value())
+    let (v3, applied, _) = faststream_asyncapi::into_v3_applied(document.to_value())
         .map_err(|e| Diagnostic::error(Code::VersionUnsupported, e).at("", document.span))?;
     let (ir, types, notes) = lower::lower(&v3, settings);
     let defs = types.defs.clone();

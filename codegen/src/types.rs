@@ -95,6 +95,9 @@ pub struct Constraints {
     pub format: Option<FormatCheck>,
     /// `const` on a string.
     pub const_str: Option<String>,
+    /// `not: {type: ...}`: the JSON types a value must not have (boxed:
+    /// rare, and it keeps every type definition small).
+    pub not_types: Option<Box<Vec<String>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -650,7 +653,12 @@ impl<'d> TypeSpace<'d> {
                 self.map(m, at, hint)
             }
             [] => {
-                if m.contains_key("not") {
+                let not_types = m
+                    .get("not")
+                    .and_then(|not| not_types(self.deref(not, &format!("{at}/not")).0));
+                if let Some(types) = not_types {
+                    constraints.not_types = Some(Box::new(types));
+                } else if m.contains_key("not") {
                     self.note(
                         Severity::Warning,
                         Code::UnsupportedSchema,
@@ -1465,6 +1473,23 @@ fn annotation_only(schema: &Value) -> bool {
     })
 }
 
+/// The types a `not` schema names, when it says nothing else (`not:
+/// {type: integer}`, `not: {type: [string, null]}`).
+fn not_types(not: &Value) -> Option<Vec<String>> {
+    let m = not.as_object()?;
+    if !m
+        .keys()
+        .all(|k| matches!(k.as_str(), "type" | "description" | "title"))
+    {
+        return None;
+    }
+    match m.get("type")? {
+        Value::String(t) => Some(vec![t.clone()]),
+        Value::Array(ts) => ts.iter().map(|t| t.as_str().map(str::to_owned)).collect(),
+        _ => None,
+    }
+}
+
 fn nullable_single(m: &Map<String, Value>) -> Option<(&'static str, usize, &Value)> {
     const SHAPING: &[&str] = &[
         "type",
@@ -1555,6 +1580,7 @@ fn constraints_of(m: &Map<String, Value>) -> Constraints {
         max_properties: u64_of(&v, "maxProperties"),
         format: None,
         const_str: None,
+        not_types: None,
     };
     // Draft 4 booleans and draft 6+ numbers.
     match get(&v, "exclusiveMinimum") {

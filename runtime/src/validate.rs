@@ -465,6 +465,32 @@ pub mod rules {
         }
     }
 
+    /// `not: {type: ...}`: `v` has none of the JSON types named (an
+    /// integer is any number without a fraction, as JSON Schema counts).
+    pub fn not_type(
+        v: &serde_json::Value,
+        types: &[&str],
+        path: &Path<'_>,
+        errors: &mut Vec<ValidationError>,
+    ) {
+        use serde_json::Value;
+        let is = |t: &str| match (t, v) {
+            ("null", Value::Null)
+            | ("boolean", Value::Bool(_))
+            | ("string", Value::String(_))
+            | ("array", Value::Array(_))
+            | ("object", Value::Object(_))
+            | ("number", Value::Number(_)) => true,
+            ("integer", Value::Number(n)) => {
+                n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
+            }
+            _ => false,
+        };
+        if let Some(t) = types.iter().find(|t| is(t)) {
+            push(errors, path, "not", format!("{v} is of type {t}"));
+        }
+    }
+
     /// `format: date-time` on a string field: RFC 3339's `date-time`.
     pub fn date_time(v: &str, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
         if !crate::formats::is_date_time(v) {

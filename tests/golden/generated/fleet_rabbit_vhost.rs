@@ -14,6 +14,7 @@ pub mod models {
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     pub struct Order {
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub order_id: __rt::uuid::Uuid,
         pub quantity: i64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,6 +42,7 @@ pub mod models {
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     pub struct Accepted {
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub order_id: __rt::uuid::Uuid,
         pub total: f64,
     }

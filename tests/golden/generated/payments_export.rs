@@ -89,6 +89,7 @@ pub mod models {
     #[serde(crate = "__rt::serde")]
     #[serde(tag = "kind", rename(serialize = "payment"))]
     pub struct Payment {
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub payment_id: __rt::uuid::Uuid,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount_cents: Option<i64>,
@@ -98,7 +99,11 @@ pub mod models {
         pub tags: Vec<String>,
         #[serde(default = "Payment::__default_attempt")]
         pub attempt: i64,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::formatted"
+        )]
         pub at: Option<__rt::chrono::DateTime<__rt::chrono::FixedOffset>>,
     }
     impl Payment {
@@ -125,6 +130,7 @@ pub mod models {
         struct Wire {
             #[serde(rename = "kind", default, deserialize_with = "__check_constant_0")]
             __constant_0: (),
+            #[serde(deserialize_with = "::faststream::__codegen::formatted")]
             payment_id: __rt::uuid::Uuid,
             #[serde(default, skip_serializing_if = "Option::is_none")]
             amount_cents: Option<i64>,
@@ -134,7 +140,11 @@ pub mod models {
             tags: Vec<String>,
             #[serde(default = "Payment::__default_attempt")]
             attempt: i64,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[serde(
+                default,
+                skip_serializing_if = "Option::is_none",
+                deserialize_with = "::faststream::__codegen::formatted"
+            )]
             at: Option<__rt::chrono::DateTime<__rt::chrono::FixedOffset>>,
         }
         fn __check_constant_0<'de, D: __rt::serde::Deserializer<'de>>(
@@ -195,6 +205,7 @@ pub mod models {
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     pub struct Receipt {
+        #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub payment_id: __rt::uuid::Uuid,
         pub accepted: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]

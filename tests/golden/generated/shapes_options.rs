@@ -592,6 +592,13 @@ pub mod models {
             __rt::Validate::validate_at(&self.contact, &path.field("contact"), errors);
             __rt::Validate::validate_at(&self.tree, &path.field("tree"), errors);
             {
+                let p = &path.field("forbidden");
+                let v = &self.forbidden;
+                if let Some(v) = v {
+                    __rt::rules::not_type(v, &["string"], p, errors);
+                }
+            }
+            {
                 let p = &path.field("bigCounter");
                 let v = &self.big_counter;
                 if let Some(v) = v {
