@@ -150,7 +150,7 @@ fn audit() -> Value {
         "status": "closed",
         "bigCounter": 18446744073709551615u64,
         "ratio": 0.5,
-        "at": "10:30:00"
+        "at": "10:30:00+01:00"
     })
 }
 
@@ -190,6 +190,8 @@ fn number_string_and_map_constraints() {
     bad["target"] = json!("no scheme");
     bad["score"] = json!(1.0);
     bad["counters"] = json!({});
+    // RFC 3339's `full-time` has an offset.
+    bad["at"] = json!("10:30:00");
     assert_eq!(
         violations::<AuditRecord>(bad),
         [
@@ -198,6 +200,7 @@ fn number_string_and_map_constraints() {
             "/target: format",
             "/score: exclusiveMaximum",
             "/counters: minProperties",
+            "/at: format",
         ]
     );
     let mut step = audit();
