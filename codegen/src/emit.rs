@@ -51,7 +51,6 @@ impl Ctx<'_> {
             Ty::String => quote!(String),
             Ty::DateTime => quote!(#rt::chrono::DateTime<#rt::chrono::FixedOffset>),
             Ty::Date => quote!(#rt::chrono::NaiveDate),
-            Ty::Time => quote!(#rt::chrono::NaiveTime),
             Ty::Uuid => quote!(#rt::uuid::Uuid),
             Ty::Bytes => quote!(#rt::Base64),
             Ty::Value => quote!(#rt::Value),
@@ -295,11 +294,8 @@ fn emit_struct(
         // Formats (date-time, date, uuid) are read in their one form.
         let rt_path = &ctx.settings.runtime_path;
         let formatted = has_formatted(&f.ty, ctx.defs);
-        let with = |plain: &str, formatted_fn: &str| {
-            let with = format!(
-                "{rt_path}::{}",
-                if formatted { formatted_fn } else { plain }
-            );
+        let with = |name: &str| {
+            let with = format!("{rt_path}::{name}");
             quote!(deserialize_with = #with)
         };
         let optional = if let Some(d) = &f.default {
@@ -310,21 +306,25 @@ fn emit_struct(
                 pub fn #fn_name() -> #ty { #value }
             ));
             let path = format!("{}::{}", def.name, fn_name);
-            let with = formatted.then(|| with("", "formatted"));
+            let with = formatted.then(|| with("formatted"));
             quote!(#[serde(default = #path, #with)])
         } else if f.ty.is_option() && !f.required && f.nullable {
-            let with = formatted.then(|| with("", "formatted"));
+            let with = formatted.then(|| with("formatted"));
             quote!(#[serde(default, skip_serializing_if = "Option::is_none", #with)])
         } else if f.ty.is_option() && !f.required {
             // Absent is `None`; `null` the schema does not allow.
-            let with = with("not_null", "formatted_not_null");
+            let with = with(if formatted {
+                "formatted_not_null"
+            } else {
+                "not_null"
+            });
             quote!(#[serde(default, skip_serializing_if = "Option::is_none", #with)])
         } else if f.ty.is_option() {
             // Required, and `null` allowed: present, maybe `null`.
-            let with = with("nullable", "formatted");
+            let with = with(if formatted { "formatted" } else { "nullable" });
             quote!(#[serde(#with)])
         } else if formatted {
-            let with = with("", "formatted");
+            let with = with("formatted");
             quote!(#[serde(#with)])
         } else {
             TokenStream::new()

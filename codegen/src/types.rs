@@ -43,7 +43,6 @@ pub enum Ty {
     String,
     DateTime,
     Date,
-    Time,
     Uuid,
     Bytes,
     Value,
@@ -1451,8 +1450,6 @@ fn union_has_null(m: &Map<String, Value>) -> bool {
         .is_some_and(|(_, v)| v.iter().any(is_null_schema) && v.iter().any(|x| !is_null_schema(x)))
 }
 
-/// `anyOf`/`oneOf` of exactly one schema besides `null`s, with nothing
-/// else that shapes the value: (keyword, index of the schema, schema).
 /// A schema that says nothing of values: only annotations.
 fn annotation_only(schema: &Value) -> bool {
     schema.as_object().is_some_and(|m| {
@@ -1490,6 +1487,8 @@ fn not_types(not: &Value) -> Option<Vec<String>> {
     }
 }
 
+/// `anyOf`/`oneOf` of exactly one schema besides `null`s, with nothing
+/// else that shapes the value: (keyword, index of the schema, schema).
 fn nullable_single(m: &Map<String, Value>) -> Option<(&'static str, usize, &Value)> {
     const SHAPING: &[&str] = &[
         "type",

@@ -688,7 +688,6 @@ fn alternation(
     }
     // Collect the alternatives as index ranges, then generate one.
     let mut branches = vec![*i];
-    let start = *i;
     let mut level = 0;
     let mut j = *i;
     while j < c.len() {
@@ -711,7 +710,6 @@ fn alternation(
         j += 1;
     }
     let end = j;
-    let _ = start;
     let pick = *rng.pick(&branches);
     let mut k = pick;
     let stop = branches
@@ -726,7 +724,6 @@ fn alternation(
 
 fn sequence(c: &[char], i: &mut usize, rng: &mut Rng, out: &mut String, depth: u32) -> Option<()> {
     while *i < c.len() {
-        let atom_start = *i;
         let mut piece = String::new();
         match c[*i] {
             '^' | '$' => {
@@ -778,7 +775,6 @@ fn sequence(c: &[char], i: &mut usize, rng: &mut Rng, out: &mut String, depth: u
                 piece.push(ch);
             }
         }
-        let _ = atom_start;
         // A quantifier repeats the piece (generated once: good enough for
         // the usual `[a-z]+` and `\d{3}`, since each repetition may
         // differ only in which member of a class it is).
