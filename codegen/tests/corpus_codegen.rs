@@ -121,16 +121,7 @@ fn corpus_generates_compiles_and_round_trips_examples() {
 
     // Build all modules in one crate; a module that fails to compile is
     // reported and left out, and the rest built again.
-    let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
-    std::fs::write(
-        work.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"corpus-generated\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n\
-             [dependencies]\nfaststream = {{ path = {:?} }}\nserde_json = \"1\"\n",
-            runtime.display().to_string()
-        ),
-    )
-    .unwrap();
+    common::scratch_crate(&work, "corpus-generated");
     let mut compiled: Vec<(usize, String)> = generated.clone();
     let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("corpus-target");
     let mut attempts = 0;
@@ -179,22 +170,21 @@ fn corpus_generates_compiles_and_round_trips_examples() {
         std::fs::write(work.join("tests/examples.rs"), test).unwrap();
         let results_file = work.join("examples.out");
         let _ = std::fs::remove_file(&results_file);
-        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args([
+        let out = common::cargo_offline(
+            &work,
+            &[
                 "test",
                 "--quiet",
-                "--offline",
                 "--message-format",
                 "short",
                 "--test",
                 "examples",
-            ])
-            .current_dir(&work)
-            .env("CARGO_TARGET_DIR", &target)
-            .env("EXAMPLES_OUT", &results_file)
-            .env_remove("RUSTFLAGS")
-            .output()
-            .expect("cargo runs");
+            ],
+            &[
+                ("CARGO_TARGET_DIR", target.as_path()),
+                ("EXAMPLES_OUT", results_file.as_path()),
+            ],
+        );
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         if let Ok(text) = std::fs::read_to_string(&results_file) {
             break text;

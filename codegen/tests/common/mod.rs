@@ -3,6 +3,7 @@
 #![allow(dead_code)] // Each test target uses part of it.
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use faststream_gen::LoadOptions;
 
@@ -71,4 +72,50 @@ pub fn largest_documents(corpus: &Path, n: usize) -> Vec<faststream_gen::Checked
         .filter(|c| c.model.is_some())
         .take(n)
         .collect()
+}
+
+/// Writes the manifest of a scratch crate that uses the runtime (and
+/// `serde_json`), with the workspace's lock file beside it so that it
+/// builds with the versions the workspace builds with.
+pub fn scratch_crate(work: &Path, name: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::fs::write(
+        work.join("Cargo.toml"),
+        format!(
+            "[package]\nname = {name:?}\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n\
+             [dependencies]\nfaststream = {{ path = {:?} }}\nserde_json = \"1\"\n",
+            root.join("runtime").display().to_string()
+        ),
+    )
+    .unwrap();
+    if !work.join("Cargo.lock").exists() {
+        std::fs::copy(root.join("Cargo.lock"), work.join("Cargo.lock")).unwrap();
+    }
+}
+
+/// Runs `cargo <args>` offline in `work`. When a crate of the lock file
+/// has not been downloaded yet (a fresh machine that has built only this
+/// package), it fetches once and runs again.
+pub fn cargo_offline(work: &Path, args: &[&str], envs: &[(&str, &Path)]) -> Output {
+    let run = || {
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(args)
+            .arg("--offline")
+            .current_dir(work)
+            .envs(envs.iter().copied())
+            .env_remove("RUSTFLAGS")
+            .output()
+            .expect("cargo runs")
+    };
+    let out = run();
+    if String::from_utf8_lossy(&out.stderr).contains("--offline was specified") {
+        let fetch = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .arg("fetch")
+            .current_dir(work)
+            .status()
+            .expect("cargo fetch runs");
+        assert!(fetch.success(), "cargo fetch failed in {}", work.display());
+        return run();
+    }
+    out
 }

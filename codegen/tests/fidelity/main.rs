@@ -476,16 +476,7 @@ fn decode_all(
     cases: &[Case],
     all: &[Instance],
 ) -> Vec<Outcome> {
-    let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
-    std::fs::write(
-        work.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"fidelity-generated\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n\
-             [dependencies]\nfaststream = {{ path = {:?} }}\nserde_json = \"1\"\n",
-            runtime.display().to_string()
-        ),
-    )
-    .unwrap();
+    common::scratch_crate(&work, "fidelity-generated");
     let input = work.join("instances.tsv");
     let mut text = String::new();
     for inst in all {
@@ -532,23 +523,22 @@ fn decode_all(
         );
         std::fs::write(work.join("tests/decode.rs"), test).unwrap();
         let _ = std::fs::remove_file(&output);
-        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args([
+        let out = common::cargo_offline(
+            &work,
+            &[
                 "test",
                 "--quiet",
-                "--offline",
                 "--message-format",
                 "short",
                 "--test",
                 "decode",
-            ])
-            .current_dir(work)
-            .env("CARGO_TARGET_DIR", &target)
-            .env("FIDELITY_IN", &input)
-            .env("FIDELITY_OUT", &output)
-            .env_remove("RUSTFLAGS")
-            .output()
-            .expect("cargo runs");
+            ],
+            &[
+                ("CARGO_TARGET_DIR", target.as_path()),
+                ("FIDELITY_IN", input.as_path()),
+                ("FIDELITY_OUT", output.as_path()),
+            ],
+        );
         if let Ok(text) = std::fs::read_to_string(&output) {
             return text
                 .lines()
