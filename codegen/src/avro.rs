@@ -181,7 +181,11 @@ impl Avro<'_, '_, '_> {
             .collect();
         let ty = self
             .types
-            .define(hint, self.pointer, None, DefKind::Untagged(variants));
+            .define(hint, self.pointer, None, DefKind::Untagged {
+                    variants,
+                    one_of: false,
+                },
+            );
         if non_null.len() < branches.len() {
             Ty::Option(Box::new(ty))
         } else {

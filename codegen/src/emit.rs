@@ -229,6 +229,22 @@ fn checks(ctx: &Ctx<'_>, ty: &Ty, c: &Constraints, path: &TokenStream) -> TokenS
             if c.unique_items {
                 out.push(quote!(#rt::rules::unique_items(v, #path, errors);));
             }
+            if let Some(positions) = &c.positions {
+                for (i, item) in positions.items.iter().enumerate() {
+                    let ty = ctx.ty(item);
+                    let i = usize_lit(i as u64);
+                    out.push(quote!(if let Some(item) = v.get(#i) {
+                        #rt::rules::item_as::<#ty>(item, &#path.index(#i), errors);
+                    }));
+                }
+                if let Some(rest) = &positions.rest {
+                    let ty = ctx.ty(rest);
+                    let n = usize_lit(positions.items.len() as u64);
+                    out.push(quote!(for (i, item) in v.iter().enumerate().skip(#n) {
+                        #rt::rules::item_as::<#ty>(item, &#path.index(i), errors);
+                    }));
+                }
+            }
         }
         Ty::Value if c.not_types.is_some() => {
             let types = c
@@ -740,16 +756,20 @@ fn emit_value_enum(ctx: &Ctx<'_>, def: &TypeDef, lits: &[EnumLiteral]) -> TokenS
     }
 }
 
+/// A tagged (`tag`) or untagged union. Serialize is derived; Deserialize
+/// reads a JSON value and hands it to the runtime's union readers, which
+/// read each variant strictly and (untagged) choose by the schema's rule.
 fn emit_enum(
     ctx: &Ctx<'_>,
     def: &TypeDef,
     tag: Option<&str>,
     variants: &[crate::types::Variant],
+    one_of: bool,
 ) -> TokenStream {
     let rt = &ctx.rt;
     let name = ident(&def.name);
     let doc = docs(def.doc.as_deref());
-    let derives = ctx.derives(TokenStream::new());
+    let derives = ctx.plain_derives(false, true);
     let serde_crate = ctx.serde_crate();
     let repr = match tag {
         Some(t) => quote!(#[serde(tag = #t)]),
@@ -766,12 +786,36 @@ fn emit_enum(
         let vname = ident(&v.name);
         quote!(Self::#vname(v) => #rt::Validate::validate_at(v, path, errors),)
     });
+    // Tagged: the tag picks the variant, which is decoded only (the
+    // union's own `validate` checks it after). Untagged: a variant matches
+    // when it decodes and validates.
+    let read = if tag.is_some() {
+        quote!(#rt::decoded)
+    } else {
+        quote!(#rt::variant)
+    };
+    let readers = variants.iter().map(|v| {
+        let vname = ident(&v.name);
+        let key = v.wire.as_deref().unwrap_or(&v.name);
+        quote!((#key, |v| #read(v).map(Self::#vname)),)
+    });
+    let wire_name = &def.name;
+    let decide = match tag {
+        Some(t) => quote!(#rt::tagged::<Self>(value, #wire_name, #t, &[#(#readers)*])),
+        None => quote!(#rt::untagged::<Self>(&value, #wire_name, #one_of, &[#(#readers)*])),
+    };
     quote! {
         #doc
         #derives
         #serde_crate
         #repr
         pub enum #name { #(#members)* }
+        impl<'de> #rt::serde::Deserialize<'de> for #name {
+            fn deserialize<D: #rt::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <#rt::Value as #rt::serde::Deserialize>::deserialize(deserializer)?;
+                #decide.map_err(<D::Error as #rt::serde::de::Error>::custom)
+            }
+        }
         impl #rt::Validate for #name {
             fn validate_at(&self, path: &#rt::Path<'_>, errors: &mut Vec<#rt::ValidationError>) {
                 match self { #(#arms)* }
@@ -854,8 +898,10 @@ fn emit_def_item(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
         DefKind::Struct { fields, additional } => emit_struct(ctx, def, fields, additional),
         DefKind::StringEnum(lits) => emit_string_enum(ctx, def, lits),
         DefKind::ValueEnum(lits) => emit_value_enum(ctx, def, lits),
-        DefKind::Tagged { tag, variants } => emit_enum(ctx, def, Some(tag), variants),
-        DefKind::Untagged(variants) => emit_enum(ctx, def, None, variants),
+        DefKind::Tagged { tag, variants } => emit_enum(ctx, def, Some(tag), variants, true),
+        DefKind::Untagged { variants, one_of } => {
+            emit_enum(ctx, def, None, variants, *one_of)
+        }
         DefKind::Newtype { inner, constraints } => emit_newtype(ctx, def, inner, constraints),
         DefKind::Alias(ty) => {
             let name = ident(&def.name);

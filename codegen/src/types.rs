@@ -97,6 +97,18 @@ pub struct Constraints {
     /// `not: {type: ...}`: the JSON types a value must not have (boxed:
     /// rare, and it keeps every type definition small).
     pub not_types: Option<Box<Vec<String>>>,
+    /// Tuple-form `items` (or `prefixItems`) that is not exactly a Rust
+    /// tuple: the type each position's item must read as (boxed: rare).
+    pub positions: Option<Box<Positions>>,
+}
+
+/// The positions of a tuple-form array kept as JSON values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Positions {
+    /// The type of the item at each position.
+    pub items: Vec<Ty>,
+    /// The type of the items after them (`additionalItems` as a schema).
+    pub rest: Option<Ty>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,8 +190,10 @@ pub enum DefKind {
     ValueEnum(Vec<Literal>),
     /// Internally tagged (`#[serde(tag = ...)]`).
     Tagged { tag: String, variants: Vec<Variant> },
-    /// Untagged: the first variant that decodes wins.
-    Untagged(Vec<Variant>),
+    /// Untagged: with `one_of` (`oneOf`), the value must match exactly one
+    /// variant; otherwise (`anyOf`, Avro unions) the first that matches
+    /// wins, preferring one that keeps every property of an object.
+    Untagged { variants: Vec<Variant>, one_of: bool },
     /// A constrained value: `struct Name(pub T)`.
     Newtype { inner: Ty, constraints: Constraints },
     /// `type Name = T;`
@@ -523,7 +537,13 @@ impl<'d> TypeSpace<'d> {
     fn reference(&mut self, target: &str, at: &str, counted: bool) -> Ty {
         if let Some(id) = self.by_pointer.get(target).copied() {
             return if counted {
-                self.use_named(id)
+                let ty = self.use_named(id);
+                // A named schema that admits `null` (an enum or union with
+                // it, `nullable: true`) is optional wherever it is used.
+                match self.resolve(target).and_then(Value::as_object) {
+                    Some(m) if admits_null(m) => ty.option(),
+                    _ => ty,
+                }
             } else {
                 Ty::Named(id)
             };
@@ -562,7 +582,11 @@ impl<'d> TypeSpace<'d> {
             let kind = self.def_kind(schema, target, &Hint::new(self.defs[id.0].name.clone()), id);
             self.defs[id.0].kind = kind;
             if counted {
-                self.use_named(id)
+                let ty = self.use_named(id);
+                match schema.as_object() {
+                    Some(m) if admits_null(m) => ty.option(),
+                    _ => ty,
+                }
             } else {
                 Ty::Named(id)
             }
@@ -634,9 +658,7 @@ impl<'d> TypeSpace<'d> {
             let kind = self.def_kind(schema, at, &Hint::new(name), id);
             self.defs[id.0].kind = kind;
             let ty = self.use_named(id);
-            let nullable = m.get("nullable") == Some(&Value::Bool(true))
-                || enum_has_null(m)
-                || union_has_null(m);
+            let nullable = admits_null(m);
             return (
                 if nullable { ty.option() } else { ty },
                 Constraints::default(),
@@ -769,25 +791,53 @@ impl<'d> TypeSpace<'d> {
                     .map(|i| ("items", i))
             });
         if let Some((key, Value::Array(items))) = tuple {
-            let closed = m.get("items") == Some(&Value::Bool(false))
-                || m.get("additionalItems") == Some(&Value::Bool(false))
-                || (key == "items" && !m.contains_key("additionalItems"));
-            if closed && !items.is_empty() && items.len() <= 5 {
-                let tys = items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| {
-                        self.value_ty(
-                            s,
-                            &format!("{at}/{key}/{i}"),
-                            &hint.child(&format!("item {i}")),
-                        )
-                    })
-                    .collect();
+            // What may follow the positions: draft 07's `additionalItems`,
+            // 2020-12's `items` beside `prefixItems`. Absent, anything.
+            let rest = if key == "prefixItems" {
+                m.get("items")
+            } else {
+                m.get("additionalItems")
+            };
+            let n = items.len() as u64;
+            let closed = rest == Some(&Value::Bool(false))
+                || constraints.max_items.is_some_and(|max| max <= n);
+            let full = constraints.min_items.is_some_and(|min| min >= n);
+            let positions: Vec<Ty> = items
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    self.value_ty(
+                        s,
+                        &format!("{at}/{key}/{i}"),
+                        &hint.child(&format!("item {i}")),
+                    )
+                })
+                .collect();
+            // Exactly n items: a Rust tuple.
+            if closed && full && (1..=5).contains(&n) {
                 constraints.min_items = None;
                 constraints.max_items = None;
-                return Ty::Tuple(tys);
+                return Ty::Tuple(positions);
             }
+            // Otherwise the items stay JSON values, each checked against
+            // its position's type (fewer are allowed, and more unless the
+            // schema closes the array).
+            let rest_ty = match rest {
+                Some(schema @ Value::Object(_)) => Some(self.value_ty(
+                    schema,
+                    &format!("{at}/{}", if key == "prefixItems" { "items" } else { "additionalItems" }),
+                    &hint.child("item"),
+                )),
+                Some(Value::Bool(false)) => {
+                    constraints.max_items = Some(constraints.max_items.map_or(n, |max| max.min(n)));
+                    None
+                }
+                _ => None,
+            };
+            constraints.positions = Some(Box::new(Positions {
+                items: positions,
+                rest: rest_ty,
+            }));
             return Ty::Vec(Box::new(Ty::Value));
         }
         let item = match m.get("items") {
@@ -935,7 +985,7 @@ impl<'d> TypeSpace<'d> {
             Code::UntaggedUnion,
             at,
             "the variants share no discriminator (a `discriminator`, or a property that is `const` in every variant); \
-             decoding tries each variant in order",
+             decoding tries each variant (`oneOf`: exactly one must match; `anyOf`: the first that matches)",
         );
         let mut names = Namespace::new();
         let mut out = Vec::new();
@@ -956,7 +1006,10 @@ impl<'d> TypeSpace<'d> {
                 doc: doc_of(target),
             });
         }
-        DefKind::Untagged(out)
+        DefKind::Untagged {
+            variants: out,
+            one_of: at.ends_with("/oneOf"),
+        }
     }
 
     /// A property that is `const` (or a one-value `enum`) with distinct
@@ -1336,7 +1389,7 @@ impl<'d> TypeSpace<'d> {
             };
             match &mut self.defs[i].kind {
                 DefKind::Struct { fields, .. } => fields.iter_mut().for_each(|f| boxed(&mut f.ty)),
-                DefKind::Tagged { variants, .. } | DefKind::Untagged(variants) => {
+                DefKind::Tagged { variants, .. } | DefKind::Untagged { variants, .. } => {
                     variants.iter_mut().for_each(|v| boxed(&mut v.ty));
                 }
                 DefKind::Newtype { inner, .. } => boxed(inner),
@@ -1359,7 +1412,7 @@ fn strip_ptr(v: &Value) -> Value {
 fn direct_types(kind: &DefKind) -> Vec<&Ty> {
     match kind {
         DefKind::Struct { fields, .. } => fields.iter().map(|f| &f.ty).collect(),
-        DefKind::Tagged { variants, .. } | DefKind::Untagged(variants) => {
+        DefKind::Tagged { variants, .. } | DefKind::Untagged { variants, .. } => {
             variants.iter().map(|v| &v.ty).collect()
         }
         DefKind::Newtype { inner, .. } => vec![inner],
@@ -1442,6 +1495,12 @@ fn union_variants(m: &Map<String, Value>) -> Option<(&'static str, &Vec<Value>)>
     ["oneOf", "anyOf"]
         .into_iter()
         .find_map(|k| m.get(k).and_then(Value::as_array).map(|v| (k, v)))
+}
+
+/// Whether a schema that gets a named type also admits `null` (so that
+/// its uses are optional).
+fn admits_null(m: &Map<String, Value>) -> bool {
+    m.get("nullable") == Some(&Value::Bool(true)) || enum_has_null(m) || union_has_null(m)
 }
 
 /// Whether a union admits `null` besides other variants.
@@ -1580,6 +1639,7 @@ fn constraints_of(m: &Map<String, Value>) -> Constraints {
         format: None,
         const_str: None,
         not_types: None,
+        positions: None,
     };
     // Draft 4 booleans and draft 6+ numbers.
     match get(&v, "exclusiveMinimum") {

@@ -118,7 +118,18 @@ fn a_scaffolded_service_builds_and_passes_its_tests_on_every_broker() {
             *generation == "--build-rs",
             "{name}"
         );
-        let test = cargo(&dir, &["test", "--quiet"]).output().unwrap();
+        let mut test = cargo(&dir, &["test", "--quiet"]).output().unwrap();
+        if String::from_utf8_lossy(&test.stderr).contains("--offline was specified") {
+            // A fresh machine that has built only this package: the
+            // service's dependencies are not downloaded yet.
+            let fetch = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .arg("fetch")
+                .current_dir(&dir)
+                .status()
+                .unwrap();
+            assert!(fetch.success(), "cargo fetch failed in {}", dir.display());
+            test = cargo(&dir, &["test", "--quiet"]).output().unwrap();
+        }
         ok(name, &test);
         let passed = String::from_utf8_lossy(&test.stdout)
             .lines()

@@ -27,6 +27,7 @@ pub mod export;
 mod formats;
 mod strict;
 pub mod testing;
+mod unions;
 pub mod validate;
 
 #[cfg(feature = "amqp")]
@@ -120,6 +121,7 @@ pub mod __codegen {
     pub use crate::envelope::Envelope;
     pub use crate::export::{Describe, SchemaComponents};
     pub use crate::formats::{Formatted, formatted, formatted_not_null};
+    pub use crate::unions::{Variant, decoded, tagged, untagged, variant};
     pub use crate::validate::{LazyRegex, Path, Validate, ValidationError, rules};
 
     /// The map type of generated code (ordered, so output is stable).

@@ -10,8 +10,9 @@
 //! handful of generic forwarding calls that the compiler inlines.
 //!
 //! What the proxy cannot reach: values that serde buffers before it
-//! deserializes them (the variants of internally tagged and untagged
-//! enums, `#[serde(flatten)]` fields) are read by serde's own buffer.
+//! deserializes them (`#[serde(flatten)]` fields) are read by serde's own
+//! buffer. Generated unions do not derive `Deserialize` for that reason:
+//! they read a value and decide in [`crate::unions`].
 
 use std::fmt;
 
@@ -33,6 +34,11 @@ pub(crate) fn from_slice<'de, T: de::Deserialize<'de>>(bytes: &'de [u8]) -> serd
 pub(crate) fn from_value<T: de::DeserializeOwned>(
     value: serde_json::Value,
 ) -> serde_json::Result<T> {
+    T::deserialize(Strict(value))
+}
+
+/// Deserializes `T` from a borrowed JSON value, as [`from_slice`] does.
+pub(crate) fn from_ref<T: de::DeserializeOwned>(value: &serde_json::Value) -> serde_json::Result<T> {
     T::deserialize(Strict(value))
 }
 

@@ -231,7 +231,7 @@ impl LazyRegex {
 
 /// The checks generated code calls, one per JSON Schema keyword.
 pub mod rules {
-    use super::{LazyRegex, Path, ValidationError};
+    use super::{LazyRegex, Path, Validate, ValidationError};
 
     fn push(
         errors: &mut Vec<ValidationError>,
@@ -467,6 +467,20 @@ pub mod rules {
 
     /// `not: {type: ...}`: `v` has none of the JSON types named (an
     /// integer is any number without a fraction, as JSON Schema counts).
+    /// An item of a tuple-form array kept as a JSON value (JSON Schema's
+    /// `items: [...]`): it must read as its position's type and keep that
+    /// type's rules.
+    pub fn item_as<T: serde::de::DeserializeOwned + Validate>(
+        item: &serde_json::Value,
+        path: &Path<'_>,
+        errors: &mut Vec<ValidationError>,
+    ) {
+        match crate::strict::from_ref::<T>(item) {
+            Ok(v) => v.validate_at(path, errors),
+            Err(e) => push(errors, path, "items", e.to_string()),
+        }
+    }
+
     pub fn not_type(
         v: &serde_json::Value,
         types: &[&str],

@@ -281,21 +281,45 @@ impl<'a> Gen<'a> {
         let min = s.get("minItems").and_then(Value::as_u64).unwrap_or(0);
         let max = s.get("maxItems").and_then(Value::as_u64).unwrap_or(min + 3);
         let max = max.min(min + if depth < 4 { 3 } else { 0 });
-        match s.get("items").or_else(|| s.get("prefixItems")) {
-            Some(Value::Array(tuple)) => {
-                let tuple = tuple.clone();
-                Value::Array(
-                    tuple
-                        .iter()
-                        .map(|t| {
-                            let t = self.flat_owned(t);
-                            self.valid_flat(&t, depth + 1)
-                        })
-                        .collect(),
-                )
+        let tuple = match s.get("prefixItems") {
+            Some(Value::Array(t)) => Some((t, s.get("items"))),
+            _ => match s.get("items") {
+                Some(Value::Array(t)) => Some((t, s.get("additionalItems"))),
+                _ => None,
+            },
+        };
+        match tuple {
+            Some((tuple, rest)) => {
+                // Tuple form: fewer items than positions are allowed (down
+                // to `minItems`), and more where `rest` allows them.
+                let (tuple, rest) = (tuple.clone(), rest.cloned());
+                let n = tuple.len() as u64;
+                let mut len = n;
+                if self.rng.chance(30) {
+                    len = min.min(n) + self.rng.below(n - min.min(n) + 1);
+                }
+                let mut out: Vec<Value> = tuple[..len as usize]
+                    .iter()
+                    .map(|t| {
+                        let t = self.flat_owned(t);
+                        self.valid_flat(&t, depth + 1)
+                    })
+                    .collect();
+                let room = s.get("maxItems").and_then(Value::as_u64).unwrap_or(u64::MAX);
+                if len == n && rest != Some(Value::Bool(false)) && self.rng.chance(30) {
+                    let rest = rest.map(|r| self.flat_owned(&r));
+                    while (out.len() as u64) < room.min(n + 2) {
+                        out.push(match &rest {
+                            Some(r @ Value::Object(_)) => self.valid_flat(r, depth + 1),
+                            _ => self.any_scalar(),
+                        });
+                    }
+                }
+                Value::Array(out)
             }
-            items => {
-                let items = items
+            None => {
+                let items = s
+                    .get("items")
                     .map(|i| self.flat_owned(i))
                     .unwrap_or(Value::Bool(true));
                 let n = min + self.rng.below(max.saturating_sub(min) + 1);
@@ -512,9 +536,12 @@ impl<'a> Gen<'a> {
             }
             Value::Array(a) => {
                 for (i, child) in a.iter().enumerate() {
-                    let sub = match s.get("items") {
-                        Some(Value::Array(t)) => t.get(i),
-                        other => other,
+                    let sub = match (s.get("prefixItems"), s.get("items")) {
+                        (Some(Value::Array(t)), rest) => t.get(i).or(rest),
+                        (None, Some(Value::Array(t))) => {
+                            t.get(i).or_else(|| s.get("additionalItems"))
+                        }
+                        (_, other) => other,
                     };
                     if let Some(sub) = sub {
                         let sub = self.flat_owned(sub);

@@ -29,7 +29,6 @@ mod instances;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use faststream_gen::emit::type_path;
 use faststream_gen::lower::MessageIr;

@@ -245,12 +245,33 @@ pub mod models {
                 )
         }
     }
-    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize)]
     #[serde(crate = "__rt::serde")]
     #[serde(untagged)]
     pub enum PaymentReference {
         Integer(i64),
         String(String),
+    }
+    impl<'de> __rt::serde::Deserialize<'de> for PaymentReference {
+        fn deserialize<D: __rt::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            let value = <__rt::Value as __rt::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            __rt::untagged::<
+                Self,
+            >(
+                    &value,
+                    "PaymentReference",
+                    false,
+                    &[
+                        ("Integer", |v| __rt::variant(v).map(Self::Integer)),
+                        ("String", |v| __rt::variant(v).map(Self::String)),
+                    ],
+                )
+                .map_err(<D::Error as __rt::serde::de::Error>::custom)
+        }
     }
     impl __rt::Validate for PaymentReference {
         fn validate_at(

@@ -12,7 +12,7 @@
 pub mod models {
     use ::faststream::__codegen as __rt;
     /// A shipment event; `type` tells which.
-    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize)]
     #[serde(crate = "__rt::serde")]
     #[serde(tag = "type")]
     pub enum Event {
@@ -22,6 +22,28 @@ pub mod models {
         Delivered(Delivered),
         #[serde(rename = "cancelled")]
         Cancelled(Cancelled),
+    }
+    impl<'de> __rt::serde::Deserialize<'de> for Event {
+        fn deserialize<D: __rt::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            let value = <__rt::Value as __rt::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            __rt::tagged::<
+                Self,
+            >(
+                    value,
+                    "Event",
+                    "type",
+                    &[
+                        ("created", |v| __rt::decoded(v).map(Self::Created)),
+                        ("delivered", |v| __rt::decoded(v).map(Self::Delivered)),
+                        ("cancelled", |v| __rt::decoded(v).map(Self::Cancelled)),
+                    ],
+                )
+                .map_err(<D::Error as __rt::serde::de::Error>::custom)
+        }
     }
     impl __rt::Validate for Event {
         fn validate_at(
@@ -97,6 +119,13 @@ pub mod models {
         pub weight_grams: i64,
         /// Length, width and height in centimetres.
         pub dimensions: (f64, f64, f64),
+        /// Where the parcel was scanned: a depot code, then the minutes since the shipment was created, then free-form remarks (any of them may be missing).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "::faststream::__codegen::not_null"
+        )]
+        pub scans: Option<Vec<__rt::Value>>,
         #[serde(default = "Parcel::__default_fragile")]
         pub fragile: bool,
         #[serde(
@@ -111,11 +140,7 @@ pub mod models {
             deserialize_with = "::faststream::__codegen::not_null"
         )]
         pub priority: Option<Priority>,
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "::faststream::__codegen::not_null"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub handling: Option<Handling>,
         /// Fields the schema does not name, kept as they came.
         #[serde(flatten)]
@@ -140,6 +165,27 @@ pub mod models {
                 __rt::rules::maximum(*v, 100000f64, p, errors);
             }
             {
+                let p = &path.field("scans");
+                let v = &self.scans;
+                if let Some(v) = v {
+                    if let Some(item) = v.get(0) {
+                        __rt::rules::item_as::<
+                            ParcelScansItem0,
+                        >(item, &p.index(0), errors);
+                    }
+                    if let Some(item) = v.get(1) {
+                        __rt::rules::item_as::<
+                            ParcelScansItem1,
+                        >(item, &p.index(1), errors);
+                    }
+                    for (i, item) in v.iter().enumerate().skip(2) {
+                        __rt::rules::item_as::<
+                            ParcelScansItem,
+                        >(item, &p.index(i), errors);
+                    }
+                }
+            }
+            {
                 let p = &path.field("labels");
                 let v = &self.labels;
                 if let Some(v) = v {
@@ -153,6 +199,96 @@ pub mod models {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
                 .from_document(super::ASYNCAPI, "/components/schemas/Parcel", "Parcel")
+        }
+    }
+    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
+    #[serde(crate = "__rt::serde")]
+    #[serde(transparent)]
+    pub struct ParcelScansItem0(pub String);
+    impl From<String> for ParcelScansItem0 {
+        fn from(value: String) -> Self {
+            Self(value)
+        }
+    }
+    impl __rt::Validate for ParcelScansItem0 {
+        fn validate_at(
+            &self,
+            path: &__rt::Path<'_>,
+            errors: &mut Vec<__rt::ValidationError>,
+        ) {
+            let v = &self.0;
+            {
+                static PATTERN: __rt::LazyRegex = __rt::LazyRegex::new("^[A-Z]{3}$");
+                __rt::rules::pattern(v, &PATTERN, path, errors);
+            }
+        }
+    }
+    impl __rt::Describe for ParcelScansItem0 {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Parcel/properties/scans/items/0",
+                    "ParcelScansItem0",
+                )
+        }
+    }
+    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
+    #[serde(crate = "__rt::serde")]
+    #[serde(transparent)]
+    pub struct ParcelScansItem1(pub i64);
+    impl From<i64> for ParcelScansItem1 {
+        fn from(value: i64) -> Self {
+            Self(value)
+        }
+    }
+    impl __rt::Validate for ParcelScansItem1 {
+        fn validate_at(
+            &self,
+            path: &__rt::Path<'_>,
+            errors: &mut Vec<__rt::ValidationError>,
+        ) {
+            let v = &self.0;
+            __rt::rules::minimum(*v, 0f64, path, errors);
+        }
+    }
+    impl __rt::Describe for ParcelScansItem1 {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Parcel/properties/scans/items/1",
+                    "ParcelScansItem1",
+                )
+        }
+    }
+    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
+    #[serde(crate = "__rt::serde")]
+    #[serde(transparent)]
+    pub struct ParcelScansItem(pub String);
+    impl From<String> for ParcelScansItem {
+        fn from(value: String) -> Self {
+            Self(value)
+        }
+    }
+    impl __rt::Validate for ParcelScansItem {
+        fn validate_at(
+            &self,
+            path: &__rt::Path<'_>,
+            errors: &mut Vec<__rt::ValidationError>,
+        ) {
+            let v = &self.0;
+            __rt::rules::max_length(v, 40, path, errors);
+        }
+    }
+    impl __rt::Describe for ParcelScansItem {
+        fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
+            components
+                .from_document(
+                    super::ASYNCAPI,
+                    "/components/schemas/Parcel/properties/scans/additionalItems",
+                    "ParcelScansItem",
+                )
         }
     }
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
@@ -625,13 +761,34 @@ pub mod models {
                 )
         }
     }
-    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
+    #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize)]
     #[serde(crate = "__rt::serde")]
     #[serde(untagged)]
     pub enum AuditRecordContact {
         String(String),
         /// Postal address
         Address(Address),
+    }
+    impl<'de> __rt::serde::Deserialize<'de> for AuditRecordContact {
+        fn deserialize<D: __rt::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            let value = <__rt::Value as __rt::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            __rt::untagged::<
+                Self,
+            >(
+                    &value,
+                    "AuditRecordContact",
+                    false,
+                    &[
+                        ("String", |v| __rt::variant(v).map(Self::String)),
+                        ("Address", |v| __rt::variant(v).map(Self::Address)),
+                    ],
+                )
+                .map_err(<D::Error as __rt::serde::de::Error>::custom)
+        }
     }
     impl __rt::Validate for AuditRecordContact {
         fn validate_at(
@@ -1105,7 +1262,7 @@ pub const ASYNCAPI: &str = r##"{
           "dimensions": {
             "type": "array",
             "description": "Length, width and height in centimetres.",
-            "prefixItems": [
+            "items": [
               {
                 "type": "number"
               },
@@ -1116,7 +1273,26 @@ pub const ASYNCAPI: &str = r##"{
                 "type": "number"
               }
             ],
-            "items": false
+            "additionalItems": false,
+            "minItems": 3
+          },
+          "scans": {
+            "type": "array",
+            "description": "Where the parcel was scanned: a depot code, then the minutes since the shipment was created, then free-form remarks (any of them may be missing).",
+            "items": [
+              {
+                "type": "string",
+                "pattern": "^[A-Z]{3}$"
+              },
+              {
+                "type": "integer",
+                "minimum": 0
+              }
+            ],
+            "additionalItems": {
+              "type": "string",
+              "maxLength": 40
+            }
           },
           "fragile": {
             "type": "boolean",

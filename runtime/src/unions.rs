@@ -1,0 +1,247 @@
+//! Unions read as JSON Schema reads them.
+//!
+//! serde's internally tagged and untagged enums buffer the value in a form
+//! of their own and read the variants from it: integers written `9.0`
+//! fail, structs read JSON arrays, and an untagged enum takes the first
+//! variant that decodes even when the schema (`oneOf`) says the value must
+//! match exactly one. Generated unions read a [`Value`] instead and decide
+//! here: each variant is read from the value as [`decode_json`] reads a
+//! payload (structs from objects only, integral numbers as integers) and
+//! checked against its rules, so that "matches" means what the schema
+//! means by it.
+//!
+//! [`decode_json`]: crate::decode_json
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::validate::Validate;
+
+/// Reads one variant from `value`: decoded strictly, then validated.
+#[doc(hidden)]
+pub fn variant<T: DeserializeOwned + Validate>(value: &Value) -> Result<T, String> {
+    let v: T = crate::strict::from_ref(value).map_err(|e| e.to_string())?;
+    v.validate().map_err(|e| e.to_string())?;
+    Ok(v)
+}
+
+/// Reads one variant of a tagged union from `value`, decoded strictly (the
+/// union's `validate` checks it after).
+#[doc(hidden)]
+pub fn decoded<T: DeserializeOwned>(value: &Value) -> Result<T, String> {
+    crate::strict::from_ref(value).map_err(|e| e.to_string())
+}
+
+/// One variant of a union: its name (tag value for tagged unions) and how
+/// to read it.
+#[doc(hidden)]
+pub type Variant<T> = (&'static str, fn(&Value) -> Result<T, String>);
+
+/// An internally tagged union: the object's `tag` property names the
+/// variant, which is read from the object without it.
+#[doc(hidden)]
+pub fn tagged<T>(
+    value: Value,
+    name: &str,
+    tag: &str,
+    variants: &[Variant<T>],
+) -> Result<T, String> {
+    let Value::Object(mut map) = value else {
+        return Err(format!(
+            "{name}: expected an object, found {}",
+            kind_of(&value)
+        ));
+    };
+    let found = match map.remove(tag) {
+        Some(Value::String(s)) => s,
+        Some(other) => {
+            return Err(format!(
+                "{name}: `{tag}` must be a string, found {}",
+                kind_of(&other)
+            ));
+        }
+        None => return Err(format!("{name}: missing field `{tag}`")),
+    };
+    let Some((_, read)) = variants.iter().find(|(wire, _)| *wire == found) else {
+        let expected: Vec<String> = variants.iter().map(|(w, _)| format!("`{w}`")).collect();
+        return Err(format!(
+            "{name}: unknown `{tag}` {found:?}, expected one of {}",
+            expected.join(", ")
+        ));
+    };
+    read(&Value::Object(map))
+}
+
+/// An untagged union. With `exactly_one` (`oneOf`) the value must match
+/// one variant and no other. Otherwise (`anyOf`) the variant that keeps
+/// the most properties of an object wins, the first of equals (so that a
+/// value matching several variants is not cut down to the first one's
+/// fields); for values that are not objects, the first that matches.
+#[doc(hidden)]
+pub fn untagged<T: Serialize>(
+    value: &Value,
+    name: &str,
+    exactly_one: bool,
+    variants: &[Variant<T>],
+) -> Result<T, String> {
+    let mut matched: Option<(&str, T, usize)> = None;
+    let mut errors = Vec::new();
+    for (variant, read) in variants {
+        match read(value) {
+            Ok(v) => {
+                if exactly_one {
+                    if let Some((first, ..)) = &matched {
+                        return Err(format!(
+                            "{name}: matches more than one variant of its `oneOf` ({first} and {variant})"
+                        ));
+                    }
+                    matched = Some((variant, v, 0));
+                    continue;
+                }
+                let (kept, all) = kept_properties(value, &v);
+                if all {
+                    return Ok(v);
+                }
+                if matched.as_ref().is_none_or(|(_, _, best)| kept > *best) {
+                    matched = Some((variant, v, kept));
+                }
+            }
+            Err(e) => errors.push(format!("{variant}: {e}")),
+        }
+    }
+    match matched {
+        Some((_, v, _)) => Ok(v),
+        None => Err(format!(
+            "{name}: matches none of its variants ({})",
+            errors.join("; ")
+        )),
+    }
+}
+
+/// How many properties of `value` `decoded` keeps when encoded again, and
+/// whether that is all of them (always, for values that are not objects).
+fn kept_properties<T: Serialize>(value: &Value, decoded: &T) -> (usize, bool) {
+    let Value::Object(input) = value else {
+        return (0, true);
+    };
+    match serde_json::to_value(decoded) {
+        Ok(Value::Object(out)) => {
+            let kept = input.keys().filter(|k| out.contains_key(*k)).count();
+            (kept, kept == input.len())
+        }
+        _ => (0, false),
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::{Path, ValidationError};
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Key {
+        key: Option<String>,
+    }
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Key2 {
+        key2: Option<String>,
+    }
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Count {
+        n: u32,
+    }
+    impl Validate for Key {
+        fn validate_at(&self, _: &Path<'_>, _: &mut Vec<ValidationError>) {}
+    }
+    impl Validate for Key2 {
+        fn validate_at(&self, _: &Path<'_>, _: &mut Vec<ValidationError>) {}
+    }
+    impl Validate for Count {
+        fn validate_at(&self, _: &Path<'_>, _: &mut Vec<ValidationError>) {}
+    }
+
+    #[derive(Debug, PartialEq, Serialize)]
+    #[serde(untagged)]
+    enum Either {
+        Key(Key),
+        Key2(Key2),
+    }
+
+    fn either() -> [Variant<Either>; 2] {
+        [
+            ("Key", |v| variant(v).map(Either::Key)),
+            ("Key2", |v| variant(v).map(Either::Key2)),
+        ]
+    }
+
+    #[test]
+    fn one_of_refuses_a_value_that_matches_two_variants() {
+        let e = untagged(&json!({}), "Either", true, &either()).unwrap_err();
+        assert!(e.contains("more than one") && e.contains("Key and Key2"), "{e}");
+        // `key` a number: only Key2 matches (it allows any other property).
+        let v = untagged(&json!({"key": 5}), "Either", true, &either()).unwrap();
+        assert_eq!(v, Either::Key2(Key2 { key2: None }));
+    }
+
+    #[test]
+    fn any_of_prefers_the_variant_that_keeps_the_properties() {
+        let v = untagged(&json!({"key2": "x"}), "Either", false, &either()).unwrap();
+        assert_eq!(
+            v,
+            Either::Key2(Key2 {
+                key2: Some("x".into())
+            })
+        );
+        // Neither keeps `other`; Key2 keeps more.
+        let v = untagged(&json!({"key2": "x", "other": 1}), "Either", false, &either()).unwrap();
+        assert_eq!(
+            v,
+            Either::Key2(Key2 {
+                key2: Some("x".into())
+            })
+        );
+        let v = untagged(&json!({}), "Either", false, &either()).unwrap();
+        assert_eq!(v, Either::Key(Key { key: None }));
+    }
+
+    #[test]
+    fn variants_are_read_strictly() {
+        let count: [Variant<Count>; 1] = [("Count", variant::<Count>)];
+        assert_eq!(
+            untagged(&json!({"n": 9.0}), "C", true, &count).unwrap(),
+            Count { n: 9 }
+        );
+        let e = untagged(&json!([9]), "C", true, &count).unwrap_err();
+        assert!(e.contains("matches none"), "{e}");
+    }
+
+    #[test]
+    fn tagged_reads_the_variant_the_tag_names() {
+        let vs: [Variant<Count>; 1] = [("count", variant::<Count>)];
+        let v = tagged(json!({"type": "count", "n": 3.0}), "E", "type", &vs).unwrap();
+        assert_eq!(v, Count { n: 3 });
+        for (bad, says) in [
+            (json!(["count", 3]), "expected an object, found an array"),
+            (json!({"n": 3}), "missing field `type`"),
+            (json!({"type": "other"}), "unknown `type` \"other\""),
+            (json!({"type": 1}), "must be a string"),
+        ] {
+            let e = tagged(bad, "E", "type", &vs).unwrap_err();
+            assert!(e.contains(says), "{e}");
+        }
+    }
+}
