@@ -179,13 +179,15 @@ impl Avro<'_, '_, '_> {
                 }
             })
             .collect();
-        let ty = self
-            .types
-            .define(hint, self.pointer, None, DefKind::Untagged {
-                    variants,
-                    one_of: false,
-                },
-            );
+        let ty = self.types.define(
+            hint,
+            self.pointer,
+            None,
+            DefKind::Untagged {
+                variants,
+                one_of: false,
+            },
+        );
         if non_null.len() < branches.len() {
             Ty::Option(Box::new(ty))
         } else {

@@ -899,9 +899,7 @@ fn emit_def_item(ctx: &Ctx<'_>, def: &TypeDef) -> TokenStream {
         DefKind::StringEnum(lits) => emit_string_enum(ctx, def, lits),
         DefKind::ValueEnum(lits) => emit_value_enum(ctx, def, lits),
         DefKind::Tagged { tag, variants } => emit_enum(ctx, def, Some(tag), variants, true),
-        DefKind::Untagged { variants, one_of } => {
-            emit_enum(ctx, def, None, variants, *one_of)
-        }
+        DefKind::Untagged { variants, one_of } => emit_enum(ctx, def, None, variants, *one_of),
         DefKind::Newtype { inner, constraints } => emit_newtype(ctx, def, inner, constraints),
         DefKind::Alias(ty) => {
             let name = ident(&def.name);

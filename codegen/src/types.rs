@@ -193,7 +193,10 @@ pub enum DefKind {
     /// Untagged: with `one_of` (`oneOf`), the value must match exactly one
     /// variant; otherwise (`anyOf`, Avro unions) the first that matches
     /// wins, preferring one that keeps every property of an object.
-    Untagged { variants: Vec<Variant>, one_of: bool },
+    Untagged {
+        variants: Vec<Variant>,
+        one_of: bool,
+    },
     /// A constrained value: `struct Name(pub T)`.
     Newtype { inner: Ty, constraints: Constraints },
     /// `type Name = T;`
@@ -825,7 +828,14 @@ impl<'d> TypeSpace<'d> {
             let rest_ty = match rest {
                 Some(schema @ Value::Object(_)) => Some(self.value_ty(
                     schema,
-                    &format!("{at}/{}", if key == "prefixItems" { "items" } else { "additionalItems" }),
+                    &format!(
+                        "{at}/{}",
+                        if key == "prefixItems" {
+                            "items"
+                        } else {
+                            "additionalItems"
+                        }
+                    ),
                     &hint.child("item"),
                 )),
                 Some(Value::Bool(false)) => {

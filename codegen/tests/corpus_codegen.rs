@@ -7,7 +7,6 @@
 use std::fmt::Write as _;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use faststream_gen::emit::type_path;
 use faststream_gen::{Settings, check_file, generate};

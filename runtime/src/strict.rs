@@ -38,7 +38,9 @@ pub(crate) fn from_value<T: de::DeserializeOwned>(
 }
 
 /// Deserializes `T` from a borrowed JSON value, as [`from_slice`] does.
-pub(crate) fn from_ref<T: de::DeserializeOwned>(value: &serde_json::Value) -> serde_json::Result<T> {
+pub(crate) fn from_ref<T: de::DeserializeOwned>(
+    value: &serde_json::Value,
+) -> serde_json::Result<T> {
     T::deserialize(Strict(value))
 }
 

@@ -99,7 +99,7 @@ pub fn untagged<T: Serialize>(
                     matched = Some((variant, v, 0));
                     continue;
                 }
-                let (kept, all) = kept_properties(value, &v);
+                let (kept, all) = kept_of_value(value, &v);
                 if all {
                     return Ok(v);
                 }
@@ -119,9 +119,20 @@ pub fn untagged<T: Serialize>(
     }
 }
 
+/// How many properties of a JSON payload `decoded` keeps when encoded
+/// again, and whether that is all of them (always, for payloads that are
+/// not JSON objects). For message enums that try each message.
+#[doc(hidden)]
+pub fn kept_properties<T: Serialize>(payload: &[u8], decoded: &T) -> (usize, bool) {
+    match serde_json::from_slice::<Value>(payload) {
+        Ok(value) => kept_of_value(&value, decoded),
+        Err(_) => (0, true),
+    }
+}
+
 /// How many properties of `value` `decoded` keeps when encoded again, and
 /// whether that is all of them (always, for values that are not objects).
-fn kept_properties<T: Serialize>(value: &Value, decoded: &T) -> (usize, bool) {
+fn kept_of_value<T: Serialize>(value: &Value, decoded: &T) -> (usize, bool) {
     let Value::Object(input) = value else {
         return (0, true);
     };
@@ -191,7 +202,10 @@ mod tests {
     #[test]
     fn one_of_refuses_a_value_that_matches_two_variants() {
         let e = untagged(&json!({}), "Either", true, &either()).unwrap_err();
-        assert!(e.contains("more than one") && e.contains("Key and Key2"), "{e}");
+        assert!(
+            e.contains("more than one") && e.contains("Key and Key2"),
+            "{e}"
+        );
         // `key` a number: only Key2 matches (it allows any other property).
         let v = untagged(&json!({"key": 5}), "Either", true, &either()).unwrap();
         assert_eq!(v, Either::Key2(Key2 { key2: None }));
@@ -207,7 +221,13 @@ mod tests {
             })
         );
         // Neither keeps `other`; Key2 keeps more.
-        let v = untagged(&json!({"key2": "x", "other": 1}), "Either", false, &either()).unwrap();
+        let v = untagged(
+            &json!({"key2": "x", "other": 1}),
+            "Either",
+            false,
+            &either(),
+        )
+        .unwrap();
         assert_eq!(
             v,
             Either::Key2(Key2 {

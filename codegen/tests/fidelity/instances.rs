@@ -305,7 +305,10 @@ impl<'a> Gen<'a> {
                         self.valid_flat(&t, depth + 1)
                     })
                     .collect();
-                let room = s.get("maxItems").and_then(Value::as_u64).unwrap_or(u64::MAX);
+                let room = s
+                    .get("maxItems")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(u64::MAX);
                 if len == n && rest != Some(Value::Bool(false)) && self.rng.chance(30) {
                     let rest = rest.map(|r| self.flat_owned(&r));
                     while (out.len() as u64) < room.min(n + 2) {
