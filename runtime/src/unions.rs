@@ -66,7 +66,7 @@ pub fn tagged<T>(
     let Some((_, read)) = variants.iter().find(|(wire, _)| *wire == found) else {
         let expected: Vec<String> = variants.iter().map(|(w, _)| format!("`{w}`")).collect();
         return Err(format!(
-            "{name}: unknown `{tag}` {found:?}, expected one of {}",
+            "{name}: unknown variant `{found}` (in `{tag}`), expected one of {}",
             expected.join(", ")
         ));
     };
@@ -257,7 +257,7 @@ mod tests {
         for (bad, says) in [
             (json!(["count", 3]), "expected an object, found an array"),
             (json!({"n": 3}), "missing field `type`"),
-            (json!({"type": "other"}), "unknown `type` \"other\""),
+            (json!({"type": "other"}), "unknown variant `other` (in `type`)"),
             (json!({"type": 1}), "must be a string"),
         ] {
             let e = tagged(bad, "E", "type", &vs).unwrap_err();
