@@ -181,11 +181,18 @@ fn checks(ctx: &Ctx<'_>, ty: &Ty, c: &Constraints, path: &TokenStream) -> TokenS
                 let n = usize_lit(n);
                 out.push(quote!(#rt::rules::max_length(v, #n, #path, errors);));
             }
-            if let Some(p) = &c.pattern
-                && regex_lite::Regex::new(p).is_ok()
+            // ECMA-262's meaning in regex_lite's syntax; a pattern it
+            // cannot say was reported when the types were built.
+            if let Some(source) = &c.pattern
+                && let Some(regex) = crate::ecma::to_rust(source)
             {
+                let lazy = if regex == *source {
+                    quote!(#rt::LazyRegex::new(#source))
+                } else {
+                    quote!(#rt::LazyRegex::translated(#source, #regex))
+                };
                 out.push(quote!({
-                    static PATTERN: #rt::LazyRegex = #rt::LazyRegex::new(#p);
+                    static PATTERN: #rt::LazyRegex = #lazy;
                     #rt::rules::pattern(v, &PATTERN, #path, errors);
                 }));
             }

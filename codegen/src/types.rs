@@ -668,6 +668,18 @@ impl<'d> TypeSpace<'d> {
             );
         }
         let mut constraints = constraints_of(m);
+        if let Some(p) = &constraints.pattern
+            && crate::ecma::to_rust(p).is_none()
+        {
+            self.note(
+                Severity::Warning,
+                Code::UnsupportedSchema,
+                &format!("{at}/pattern"),
+                format!(
+                    "the pattern `{p}` uses what the runtime's regular expressions cannot match                      (lookaround, backreferences): it is not checked on decode"
+                ),
+            );
+        }
         let (types, nullable) = types_of(m);
         let ty = match types.as_slice() {
             [] if m.contains_key("items") || m.contains_key("prefixItems") => {

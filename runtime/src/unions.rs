@@ -257,7 +257,10 @@ mod tests {
         for (bad, says) in [
             (json!(["count", 3]), "expected an object, found an array"),
             (json!({"n": 3}), "missing field `type`"),
-            (json!({"type": "other"}), "unknown variant `other` (in `type`)"),
+            (
+                json!({"type": "other"}),
+                "unknown variant `other` (in `type`)",
+            ),
             (json!({"type": 1}), "must be a string"),
         ] {
             let e = tagged(bad, "E", "type", &vs).unwrap_err();

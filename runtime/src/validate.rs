@@ -203,13 +203,21 @@ tuples!((0 A), (0 A, 1 B), (0 A, 1 B, 2 C), (0 A, 1 B, 2 C, 3 D), (0 A, 1 B, 2 C
 #[derive(Debug)]
 pub struct LazyRegex {
     source: &'static str,
+    regex: &'static str,
     compiled: OnceLock<Option<regex_lite::Regex>>,
 }
 
 impl LazyRegex {
     pub const fn new(source: &'static str) -> LazyRegex {
+        LazyRegex::translated(source, source)
+    }
+
+    /// A schema's pattern (`source`, named in errors) matched as `regex`,
+    /// its ECMA-262 meaning written in `regex_lite`'s syntax.
+    pub const fn translated(source: &'static str, regex: &'static str) -> LazyRegex {
         LazyRegex {
             source,
+            regex,
             compiled: OnceLock::new(),
         }
     }
@@ -219,7 +227,7 @@ impl LazyRegex {
     /// rejected rather than let through unchecked.
     pub fn is_match(&self, text: &str) -> bool {
         self.compiled
-            .get_or_init(|| regex_lite::Regex::new(self.source).ok())
+            .get_or_init(|| regex_lite::Regex::new(self.regex).ok())
             .as_ref()
             .is_some_and(|r| r.is_match(text))
     }

@@ -619,6 +619,17 @@ impl<'a> Gen<'a> {
                 if s.get("pattern").is_some() {
                     options.push(Value::String(format!("{text}!~")));
                     options.push(Value::String(String::new()));
+                    // Where ECMA-262 and other dialects part: `.` stops
+                    // at these, `\s` takes the Unicode spaces.
+                    for odd in ["\r", "\u{2028}", "\u{a0}", "\u{3000}"] {
+                        let at = text
+                            .char_indices()
+                            .nth(text.chars().count() / 2)
+                            .map_or(0, |(i, _)| i);
+                        let mut t = text.to_string();
+                        t.insert_str(at, odd);
+                        options.push(Value::String(t));
+                    }
                 }
                 if let Some(f) = s.get("format").and_then(Value::as_str) {
                     options.push(json!("not-a-value"));
@@ -789,7 +800,8 @@ fn sequence(c: &[char], i: &mut usize, rng: &mut Rng, out: &mut String, depth: u
                 piece.push(match e {
                     'd' => *rng.pick(&['0', '3', '7', '9']),
                     'w' => *rng.pick(&['a', 'Z', '5', '_']),
-                    's' => ' ',
+                    // ECMA's `\s` is Unicode space too.
+                    's' => *rng.pick(&[' ', ' ', '\t', '\u{a0}', '\u{3000}', '\u{feff}']),
                     'D' | 'W' | 'S' | 'b' | 'B' => return None,
                     other if other.is_ascii_alphanumeric() => return None,
                     other => other,
@@ -797,7 +809,7 @@ fn sequence(c: &[char], i: &mut usize, rng: &mut Rng, out: &mut String, depth: u
             }
             '.' => {
                 *i += 1;
-                piece.push(*rng.pick(&['a', 'q', '1', '-']));
+                piece.push(*rng.pick(&['a', 'q', '1', '-', 'é', '\u{a0}']));
             }
             '*' | '+' | '?' | '{' | ')' | '|' => return None,
             ch => {
