@@ -188,6 +188,48 @@ macro_rules! parse_header {
     };
 }
 
+/// Integers as JSON Schema counts them: a header written `38.0` or `1e2`
+/// holds an integer (its value has no fraction). Returns the integer's
+/// digits, or `None` when the text is not such a number.
+fn integral_text(text: &str) -> Option<String> {
+    if let Some((int, frac)) = text.split_once('.')
+        && !frac.is_empty()
+        && frac.bytes().all(|b| b == b'0')
+        && !int.is_empty()
+        && int
+            .trim_start_matches('-')
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+    {
+        return Some(int.to_owned());
+    }
+    // Exponent forms, within what a double holds exactly.
+    let f: f64 = text.parse().ok()?;
+    (text.contains(['e', 'E'])
+        && f.is_finite()
+        && f.fract() == 0.0
+        && f.abs() < 9_007_199_254_740_992.0)
+        .then(|| format!("{}", f as i64))
+}
+
+macro_rules! parse_integer_header {
+    ($($method:ident => $visit:ident: $ty:ty),* $(,)?) => {
+        $(
+            fn $method<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
+                let text = self.0.trim();
+                let parsed = text
+                    .parse::<$ty>()
+                    .ok()
+                    .or_else(|| integral_text(text)?.parse::<$ty>().ok());
+                match parsed {
+                    Some(v) => visitor.$visit(v),
+                    None => Err(E::invalid_value(serde::de::Unexpected::Str(self.0), &visitor)),
+                }
+            }
+        )*
+    };
+}
+
 impl<'de, E: serde::de::Error> serde::Deserializer<'de> for HeaderValueDeserializer<'de, E> {
     type Error = E;
 
@@ -218,6 +260,11 @@ impl<'de, E: serde::de::Error> serde::Deserializer<'de> for HeaderValueDeseriali
 
     parse_header! {
         deserialize_bool => visit_bool: bool,
+        deserialize_f32 => visit_f32: f32,
+        deserialize_f64 => visit_f64: f64,
+    }
+
+    parse_integer_header! {
         deserialize_i8 => visit_i8: i8,
         deserialize_i16 => visit_i16: i16,
         deserialize_i32 => visit_i32: i32,
@@ -228,8 +275,6 @@ impl<'de, E: serde::de::Error> serde::Deserializer<'de> for HeaderValueDeseriali
         deserialize_u32 => visit_u32: u32,
         deserialize_u64 => visit_u64: u64,
         deserialize_u128 => visit_u128: u128,
-        deserialize_f32 => visit_f32: f32,
-        deserialize_f64 => visit_f64: f64,
     }
 
     serde::forward_to_deserialize_any! {
@@ -369,6 +414,43 @@ mod tests {
         assert!(is_text(" Text/Plain"));
         assert!(is_bytes("application/octet-stream; x=1"));
         assert!(!is_bytes("text/plain"));
+    }
+
+    #[test]
+    fn integer_headers_take_integral_numbers() {
+        #[derive(serde::Deserialize)]
+        struct H {
+            n: i32,
+            u: Option<u8>,
+        }
+        impl Validate for H {
+            fn validate_at(
+                &self,
+                _: &crate::validate::Path<'_>,
+                _: &mut Vec<crate::ValidationError>,
+            ) {
+            }
+        }
+        let read = |n: &str, u: &str| {
+            let map = [
+                ("n".to_owned(), n.to_owned()),
+                ("u".to_owned(), u.to_owned()),
+            ]
+            .into();
+            decode_headers::<H>(&map).map(|h| (h.n, h.u))
+        };
+        assert_eq!(read("38", "7").unwrap(), (38, Some(7)));
+        assert_eq!(read("38.0", "7.00").unwrap(), (38, Some(7)));
+        assert_eq!(read("-4.0", "1e2").unwrap(), (-4, Some(100)));
+        for (n, u) in [
+            ("38.5", "1"),
+            ("1", "300.0"),
+            ("1", "-1.0"),
+            ("x", "1"),
+            ("1", ".0"),
+        ] {
+            assert!(read(n, u).is_err(), "{n} {u}");
+        }
     }
 }
 

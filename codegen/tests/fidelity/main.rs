@@ -5,7 +5,9 @@
 //! judged by an independent JSON Schema validator (the `jsonschema` crate,
 //! draft 7 as AsyncAPI's schema object, formats asserted), and decoded with
 //! the generated code (`faststream::decode_json::<T>`) in one crate built
-//! for the whole set. Operations that receive several JSON messages are
+//! for the whole set. Headers are read as a broker carries them (a map of
+//! strings, `decode_headers`), the oracle judging that map read as the
+//! schema's types. Operations that receive several JSON messages are
 //! cases too: their message enum's `decode` against any of the payloads. Decoding must agree with the validator on every
 //! instance, and a conforming instance must encode back to itself up to
 //! the documented normalizations (defaults filled in, unknown fields and
@@ -67,16 +69,30 @@ struct Case {
     /// The document (3.x, traits applied) and the schema's pointer.
     doc: usize,
     pointer: String,
-    /// Decoded as a message enum (`<Op>Message::decode` of an envelope)
-    /// rather than a model (`decode_json`).
-    message_enum: bool,
+    /// How the generated code reads it.
+    via: Via,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Via {
+    /// A model from JSON: `decode_json`.
+    Json,
+    /// Headers from the broker's string map: `decode_headers`.
+    Headers,
+    /// An operation's message enum from an envelope: `<Op>Message::decode`.
+    MessageEnum,
 }
 
 /// One instance: the case, the JSON, what the validator said (and, for a
 /// refusal, whether only unchecked formats refused it).
 struct Instance {
     case: usize,
+    /// What the oracle judges (for headers: the wire map read back as
+    /// the schema's types).
     json: Value,
+    /// What the generated code reads, when it is not `json`: headers as
+    /// the broker carries them, a map of strings.
+    wire: Option<Value>,
     conforms: bool,
     only_unchecked_formats: bool,
 }
@@ -262,8 +278,12 @@ fn generated_types_accept_exactly_what_their_schemas_accept() {
                     module: modules.len(),
                     rust,
                     doc: docs.len(),
+                    via: if part == "headers" {
+                        Via::Headers
+                    } else {
+                        Via::Json
+                    },
                     pointer,
-                    message_enum: false,
                 });
             }
         }
@@ -317,7 +337,7 @@ fn generated_types_accept_exactly_what_their_schemas_accept() {
                 ),
                 doc: docs.len(),
                 pointer,
-                message_enum: true,
+                via: Via::MessageEnum,
             });
         }
         modules.push((module, name));
@@ -351,7 +371,17 @@ fn generated_types_accept_exactly_what_their_schemas_accept() {
             } else {
                 generator.valid(schema, 0)
             };
-            if !distinct.insert(json.to_string()) {
+            // Headers travel as a map of strings: the generated code reads
+            // that map, and the oracle judges it read as the schema's types.
+            let (json, wire) = if case.via == Via::Headers {
+                let Some(wire) = headers_on_the_wire(&json) else {
+                    continue;
+                };
+                (typed_headers(&generator, schema, &wire), Some(wire))
+            } else {
+                (json, None)
+            };
+            if !distinct.insert(wire.as_ref().unwrap_or(&json).to_string()) {
                 continue;
             }
             let conforms = oracle.is_valid(&json);
@@ -367,6 +397,7 @@ fn generated_types_accept_exactly_what_their_schemas_accept() {
             all.push(Instance {
                 case: ci,
                 json,
+                wire,
                 conforms,
                 only_unchecked_formats,
             });
@@ -391,6 +422,15 @@ fn generated_types_accept_exactly_what_their_schemas_accept() {
             (true, Outcome::Accepted(back)) => {
                 let doc = &docs[case.doc];
                 let schema = doc.pointer(&case.pointer).unwrap();
+                let back = if case.via == Via::Headers {
+                    let g = Gen {
+                        root: doc,
+                        rng: Rng::new(0),
+                    };
+                    &typed_headers(&g, schema, back)
+                } else {
+                    back
+                };
                 match same_up_to_normalization(doc, schema, &inst.json, back) {
                     Ok(()) => None,
                     // A union read it as another variant, the one holding
@@ -498,6 +538,66 @@ fn untyped_object(doc: &Value, pointer: &str) -> bool {
     flat.get("type").is_none() && flat.get("properties").is_some()
 }
 
+/// Headers as a broker carries them: each value a string (numbers and
+/// booleans as their JSON text, objects and arrays as JSON), `null`s
+/// left out. `None` for what is not a map.
+fn headers_on_the_wire(json: &Value) -> Option<Value> {
+    let map = json.as_object()?;
+    Some(Value::Object(
+        map.iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| {
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), Value::String(text))
+            })
+            .collect(),
+    ))
+}
+
+/// A map of header strings read as the schema's types say: a property
+/// that may be an integer, a number or a boolean (and not a string) takes
+/// the value its text spells in JSON, when it spells one; anything else
+/// stays the string it is.
+fn typed_headers(g: &Gen<'_>, schema: &Value, wire: &Value) -> Value {
+    let flat = g.flat(schema);
+    let props = properties(g, &flat);
+    let Some(map) = wire.as_object() else {
+        return wire.clone();
+    };
+    let typed = map
+        .iter()
+        .map(|(k, v)| {
+            let text = v.as_str().unwrap_or_default();
+            let types: Vec<String> = props
+                .get(k)
+                .map(|p| g.flat(p))
+                .map(|p| match p.get("type") {
+                    Some(Value::String(t)) => vec![t.clone()],
+                    Some(Value::Array(ts)) => ts
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect(),
+                    _ => Vec::new(),
+                })
+                .unwrap_or_default();
+            let scalar = !types.iter().any(|t| t == "string")
+                && types
+                    .iter()
+                    .any(|t| matches!(t.as_str(), "integer" | "number" | "boolean"));
+            let value = match serde_json::from_str::<Value>(text) {
+                Ok(parsed @ (Value::Number(_) | Value::Bool(_))) if scalar => parsed,
+                _ => Value::String(text.to_owned()),
+            };
+            (k.clone(), value)
+        })
+        .collect();
+    Value::Object(typed)
+}
+
 /// Whether a value holds an integer beyond what 64 bits hold (an integer
 /// type without bounds is `i64`: deliberate, see ARCHITECTURE.md).
 fn beyond_64_bits(v: &Value) -> bool {
@@ -543,7 +643,13 @@ fn decode_all(
     let input = work.join("instances.tsv");
     let mut text = String::new();
     for inst in all {
-        writeln!(text, "{}\t{}", inst.case, inst.json).unwrap();
+        writeln!(
+            text,
+            "{}\t{}",
+            inst.case,
+            inst.wire.as_ref().unwrap_or(&inst.json)
+        )
+        .unwrap();
     }
     std::fs::write(&input, text).unwrap();
     let output = work.join("outcomes.tsv");
@@ -563,13 +669,22 @@ fn decode_all(
                      Err(e) => format!(\"err\\t{}\", e.to_string().replace(['\\t', '\\n'], \" \")),\n\
                  }\n\
              }\n\
+             fn run_headers<T: faststream::__codegen::serde::de::DeserializeOwned + faststream::__codegen::serde::Serialize + faststream::Validate>(json: &str) -> String {\n\
+                 let map: std::collections::BTreeMap<String, String> = serde_json::from_str(json).unwrap();\n\
+                 match faststream::__codegen::decode_headers::<T>(&map) {\n\
+                     Ok(v) => format!(\"ok\\t{}\", serde_json::to_string(&faststream::__codegen::encode_headers(&v).unwrap()).unwrap()),\n\
+                     Err(e) => format!(\"err\\t{}\", e.replace(['\\t', '\\n'], \" \")),\n\
+                 }\n\
+             }\n\
              fn dispatch(case: usize, json: &str) -> String {\n    match case {\n",
         );
         for (i, c) in cases.iter().enumerate() {
             if !compiled.contains(&c.module) {
                 continue;
             }
-            if c.message_enum {
+            if c.via == Via::Headers {
+                writeln!(test, "        {i} => run_headers::<{}>(json),", c.rust).unwrap();
+            } else if c.via == Via::MessageEnum {
                 writeln!(
                     test,
                     "        {i} => match {}::decode(&faststream::Envelope::new(\"fidelity\", json.as_bytes().to_vec())) {{\n\
