@@ -119,7 +119,7 @@ fn message_enum(
                     quote!(Some(#v) => __rt::decode_payload_as::<#ty>(#ct, &envelope.payload).map(Self::#var),)
                 });
             let expected = values.join(", ");
-            let trial = trial(&variants, &tys, &content_types);
+            let trial = trial(&variants, &content_types);
             // Only the discriminating field is read before the payload is
             // decoded, once, into the right type. Without it (a schema
             // need not require it), each message is tried.
@@ -142,7 +142,7 @@ fn message_enum(
                 }
             }
         }
-        Dispatch::Trial | Dispatch::Single => trial(&variants, &tys, &content_types),
+        Dispatch::Trial | Dispatch::Single => trial(&variants, &content_types),
     };
     let doc = crate::emit::docs(Some(doc));
     let from_impls = variants.iter().zip(&tys).filter_map(|(var, ty)| {
@@ -1003,47 +1003,13 @@ pub(crate) fn render(
     (messages, root)
 }
 
-/// Decoding by trying each message: one message is decoded directly; of
-/// several, the one that keeps the most properties of the payload wins (the
-/// first of equals), as an `anyOf` chooses.
-fn trial(
-    variants: &[proc_macro2::Ident],
-    tys: &[TokenStream],
-    content_types: &[String],
-) -> TokenStream {
-    if let ([var], [ty], [ct]) = (variants, tys, content_types) {
-        return quote! {
-            __rt::decode_payload_as::<#ty>(#ct, &envelope.payload).map(Self::#var)
-                .map_err(|e| format!("the payload is none of this operation's messages: {e}"))
-        };
-    }
-    let tries = variants
+/// Decoding by trying each message (one is decoded directly); of several
+/// that decode, the runtime keeps the one that keeps the most properties
+/// of the payload, as an `anyOf` chooses.
+fn trial(variants: &[proc_macro2::Ident], content_types: &[String]) -> TokenStream {
+    let readers = variants
         .iter()
-        .zip(tys)
         .zip(content_types)
-        .map(|((var, ty), ct)| {
-            quote! {
-                match __rt::decode_payload_as::<#ty>(#ct, &envelope.payload) {
-                    Ok(v) => {
-                        let (kept, all) = __rt::kept_properties(&envelope.payload, &v);
-                        if all {
-                            return Ok(Self::#var(v));
-                        }
-                        if best.as_ref().is_none_or(|(_, most)| kept > *most) {
-                            best = Some((Self::#var(v), kept));
-                        }
-                    }
-                    Err(e) => errors.push(e),
-                }
-            }
-        });
-    quote! {
-        let mut errors = Vec::new();
-        let mut best: Option<(Self, usize)> = None;
-        #(#tries)*
-        match best {
-            Some((v, _)) => Ok(v),
-            None => Err(format!("the payload is none of this operation's messages: {}", errors.join("; "))),
-        }
-    }
+        .map(|(var, ct)| quote!(|p, again| __rt::message(#ct, p, Self::#var, again),));
+    quote!(__rt::any_message::<Self>(&envelope.payload, &[#(#readers)*]))
 }

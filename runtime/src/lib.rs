@@ -121,7 +121,9 @@ pub mod __codegen {
     pub use crate::envelope::Envelope;
     pub use crate::export::{Describe, SchemaComponents};
     pub use crate::formats::{Formatted, formatted, formatted_not_null};
-    pub use crate::unions::{Variant, decoded, kept_properties, tagged, untagged, variant};
+    pub use crate::unions::{
+        Message, Variant, any_message, decoded, message, tagged, untagged, variant,
+    };
     pub use crate::validate::{LazyRegex, Path, Validate, ValidationError, rules};
 
     /// The map type of generated code (ordered, so output is stable).

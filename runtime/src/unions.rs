@@ -119,14 +119,65 @@ pub fn untagged<T: Serialize>(
     }
 }
 
-/// How many properties of a JSON payload `decoded` keeps when encoded
-/// again, and whether that is all of them (always, for payloads that are
-/// not JSON objects). For message enums that try each message.
+/// One message of an operation's message enum: decodes a payload as it
+/// (content type, validation and all) and, when asked, encodes the
+/// decoded payload again (to see which properties it kept).
 #[doc(hidden)]
-pub fn kept_properties<T: Serialize>(payload: &[u8], decoded: &T) -> (usize, bool) {
-    match serde_json::from_slice::<Value>(payload) {
-        Ok(value) => kept_of_value(&value, decoded),
-        Err(_) => (0, true),
+pub type Message<T> = fn(&[u8], bool) -> Result<(T, Option<Value>), String>;
+
+/// Decodes `payload` as the message type `P`, wrapped as the enum's
+/// variant; with `encode_again`, also `P` encoded as JSON.
+#[doc(hidden)]
+pub fn message<P: DeserializeOwned + Validate + Serialize, T>(
+    content_type: &str,
+    payload: &[u8],
+    wrap: fn(P) -> T,
+    encode_again: bool,
+) -> Result<(T, Option<Value>), String> {
+    let decoded: P = crate::codec::decode_payload_as(content_type, payload)?;
+    let again = encode_again
+        .then(|| serde_json::to_value(&decoded).ok())
+        .flatten();
+    Ok((wrap(decoded), again))
+}
+
+/// A payload that nothing tells apart, decoded as each message in turn:
+/// of those that decode, the one that keeps the most properties of a JSON
+/// object payload wins (the first of equals), as an `anyOf` chooses.
+#[doc(hidden)]
+pub fn any_message<T>(payload: &[u8], messages: &[Message<T>]) -> Result<T, String> {
+    // Only a JSON object with several candidates needs the comparison.
+    let input: Option<serde_json::Map<String, Value>> =
+        if messages.len() > 1 && payload.trim_ascii_start().first() == Some(&b'{') {
+            serde_json::from_slice(payload).ok()
+        } else {
+            None
+        };
+    let mut best: Option<(T, usize)> = None;
+    let mut errors = Vec::new();
+    for read in messages {
+        match read(payload, input.is_some()) {
+            Ok((v, again)) => {
+                let (Some(input), Some(Value::Object(out))) = (&input, again) else {
+                    return Ok(v);
+                };
+                let kept = input.keys().filter(|k| out.contains_key(*k)).count();
+                if kept == input.len() {
+                    return Ok(v);
+                }
+                if best.as_ref().is_none_or(|(_, most)| kept > *most) {
+                    best = Some((v, kept));
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    match best {
+        Some((v, _)) => Ok(v),
+        None => Err(format!(
+            "the payload is none of this operation's messages: {}",
+            errors.join("; ")
+        )),
     }
 }
 
@@ -247,6 +298,35 @@ mod tests {
         );
         let e = untagged(&json!([9]), "C", true, &count).unwrap_err();
         assert!(e.contains("matches none"), "{e}");
+    }
+
+    #[test]
+    fn any_message_keeps_the_message_that_keeps_the_most() {
+        #[derive(Debug, PartialEq)]
+        enum M {
+            Key(Key),
+            Key2(Key2),
+        }
+        let messages: [Message<M>; 2] = [
+            |p, again| message("application/json", p, M::Key, again),
+            |p, again| message("application/json", p, M::Key2, again),
+        ];
+        let m = any_message(br#"{"key2": "x"}"#, &messages).unwrap();
+        assert_eq!(
+            m,
+            M::Key2(Key2 {
+                key2: Some("x".into())
+            })
+        );
+        assert_eq!(
+            any_message(b"{}", &messages).unwrap(),
+            M::Key(Key { key: None })
+        );
+        let e = any_message(b"[1]", &messages).unwrap_err();
+        assert!(
+            e.starts_with("the payload is none of this operation's messages"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -687,53 +687,25 @@ pub mod messages {
                         .map(Self::Refund)
                 }
                 None => {
-                    let mut errors = Vec::new();
-                    let mut best: Option<(Self, usize)> = None;
-                    match __rt::decode_payload_as::<
-                        super::models::Payment,
-                    >("application/json", &envelope.payload) {
-                        Ok(v) => {
-                            let (kept, all) = __rt::kept_properties(
-                                &envelope.payload,
-                                &v,
-                            );
-                            if all {
-                                return Ok(Self::Payment(v));
-                            }
-                            if best.as_ref().is_none_or(|(_, most)| kept > *most) {
-                                best = Some((Self::Payment(v), kept));
-                            }
-                        }
-                        Err(e) => errors.push(e),
-                    }
-                    match __rt::decode_payload_as::<
-                        super::models::Refund,
-                    >("application/json", &envelope.payload) {
-                        Ok(v) => {
-                            let (kept, all) = __rt::kept_properties(
-                                &envelope.payload,
-                                &v,
-                            );
-                            if all {
-                                return Ok(Self::Refund(v));
-                            }
-                            if best.as_ref().is_none_or(|(_, most)| kept > *most) {
-                                best = Some((Self::Refund(v), kept));
-                            }
-                        }
-                        Err(e) => errors.push(e),
-                    }
-                    match best {
-                        Some((v, _)) => Ok(v),
-                        None => {
-                            Err(
-                                format!(
-                                    "the payload is none of this operation's messages: {}",
-                                    errors.join("; ")
-                                ),
-                            )
-                        }
-                    }
+                    __rt::any_message::<
+                        Self,
+                    >(
+                        &envelope.payload,
+                        &[
+                            |p, again| __rt::message(
+                                "application/json",
+                                p,
+                                Self::Payment,
+                                again,
+                            ),
+                            |p, again| __rt::message(
+                                "application/json",
+                                p,
+                                Self::Refund,
+                                again,
+                            ),
+                        ],
+                    )
                 }
                 other => {
                     Err(

@@ -389,47 +389,15 @@ pub mod messages {
     impl RefMessage {
         /// Decodes (and validates) a received envelope.
         pub fn decode(envelope: &__rt::Envelope) -> Result<Self, String> {
-            let mut errors = Vec::new();
-            let mut best: Option<(Self, usize)> = None;
-            match __rt::decode_payload_as::<
-                super::models::Type,
-            >("application/json", &envelope.payload) {
-                Ok(v) => {
-                    let (kept, all) = __rt::kept_properties(&envelope.payload, &v);
-                    if all {
-                        return Ok(Self::Match(v));
-                    }
-                    if best.as_ref().is_none_or(|(_, most)| kept > *most) {
-                        best = Some((Self::Match(v), kept));
-                    }
-                }
-                Err(e) => errors.push(e),
-            }
-            match __rt::decode_payload_as::<
-                super::models::Self_,
-            >("application/json", &envelope.payload) {
-                Ok(v) => {
-                    let (kept, all) = __rt::kept_properties(&envelope.payload, &v);
-                    if all {
-                        return Ok(Self::Self_(v));
-                    }
-                    if best.as_ref().is_none_or(|(_, most)| kept > *most) {
-                        best = Some((Self::Self_(v), kept));
-                    }
-                }
-                Err(e) => errors.push(e),
-            }
-            match best {
-                Some((v, _)) => Ok(v),
-                None => {
-                    Err(
-                        format!(
-                            "the payload is none of this operation's messages: {}",
-                            errors.join("; ")
-                        ),
-                    )
-                }
-            }
+            __rt::any_message::<
+                Self,
+            >(
+                &envelope.payload,
+                &[
+                    |p, again| __rt::message("application/json", p, Self::Match, again),
+                    |p, again| __rt::message("application/json", p, Self::Self_, again),
+                ],
+            )
         }
         /// The payload bytes.
         pub fn encode(&self) -> Result<Vec<u8>, String> {

@@ -320,53 +320,25 @@ pub mod messages {
                         .map(Self::CancelOrder)
                 }
                 None => {
-                    let mut errors = Vec::new();
-                    let mut best: Option<(Self, usize)> = None;
-                    match __rt::decode_payload_as::<
-                        super::models::Order,
-                    >("application/json", &envelope.payload) {
-                        Ok(v) => {
-                            let (kept, all) = __rt::kept_properties(
-                                &envelope.payload,
-                                &v,
-                            );
-                            if all {
-                                return Ok(Self::PlaceOrder(v));
-                            }
-                            if best.as_ref().is_none_or(|(_, most)| kept > *most) {
-                                best = Some((Self::PlaceOrder(v), kept));
-                            }
-                        }
-                        Err(e) => errors.push(e),
-                    }
-                    match __rt::decode_payload_as::<
-                        super::models::CancelOrder,
-                    >("application/json", &envelope.payload) {
-                        Ok(v) => {
-                            let (kept, all) = __rt::kept_properties(
-                                &envelope.payload,
-                                &v,
-                            );
-                            if all {
-                                return Ok(Self::CancelOrder(v));
-                            }
-                            if best.as_ref().is_none_or(|(_, most)| kept > *most) {
-                                best = Some((Self::CancelOrder(v), kept));
-                            }
-                        }
-                        Err(e) => errors.push(e),
-                    }
-                    match best {
-                        Some((v, _)) => Ok(v),
-                        None => {
-                            Err(
-                                format!(
-                                    "the payload is none of this operation's messages: {}",
-                                    errors.join("; ")
-                                ),
-                            )
-                        }
-                    }
+                    __rt::any_message::<
+                        Self,
+                    >(
+                        &envelope.payload,
+                        &[
+                            |p, again| __rt::message(
+                                "application/json",
+                                p,
+                                Self::PlaceOrder,
+                                again,
+                            ),
+                            |p, again| __rt::message(
+                                "application/json",
+                                p,
+                                Self::CancelOrder,
+                                again,
+                            ),
+                        ],
+                    )
                 }
                 other => {
                     Err(
