@@ -271,6 +271,9 @@ impl<'a> Gen<'a> {
             _ => {
                 if self.rng.chance(10) {
                     out.insert("unknownField".into(), self.any_scalar());
+                } else if self.rng.chance(10) {
+                    let name = format!("unknown{}", self.rng.below(1000));
+                    out.insert(name, self.any_scalar());
                 }
             }
         }
@@ -342,9 +345,50 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// An RFC 3339 `full-date` (days up to 28: valid in every month).
+    fn any_date(&mut self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}",
+            1970 + self.rng.below(130),
+            1 + self.rng.below(12),
+            1 + self.rng.below(28)
+        )
+    }
+
+    /// An RFC 3339 `full-time`: a fraction sometimes, `Z` or an offset.
+    fn any_time(&mut self) -> String {
+        let mut t = format!(
+            "{:02}:{:02}:{:02}",
+            self.rng.below(24),
+            self.rng.below(60),
+            self.rng.below(60)
+        );
+        if self.rng.chance(30) {
+            t.push_str(&format!(".{}", self.rng.below(1000)));
+        }
+        if self.rng.chance(50) {
+            t.push('Z');
+        } else {
+            let sign = if self.rng.chance(50) { '+' } else { '-' };
+            t.push_str(&format!(
+                "{sign}{:02}:{:02}",
+                self.rng.below(14),
+                15 * self.rng.below(4)
+            ));
+        }
+        t
+    }
+
     fn string(&mut self, s: &Value) -> Value {
         let format = s.get("format").and_then(Value::as_str).unwrap_or("");
+        // Half the time a value of the format's whole range, half an edge
+        // case.
+        let wide = self.rng.chance(50);
         let formatted = match format {
+            "date-time" if wide => Some(format!("{}T{}", self.any_date(), self.any_time())),
+            "date" if wide => Some(self.any_date()),
+            "time" if wide => Some(self.any_time()),
+            "email" if wide => Some(format!("user{}@example.com", self.rng.below(100_000))),
             "date-time" => Some(
                 self.rng
                     .pick(&[

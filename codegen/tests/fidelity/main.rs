@@ -1068,7 +1068,8 @@ fn formats_of(g: &Gen<'_>, flat: &Value) -> Vec<String> {
 /// no trailing zeros in the fraction, `Z` for a zero offset.
 fn canonical_time(s: &str) -> String {
     let mut t = s.to_ascii_uppercase();
-    if t.ends_with("+00:00") {
+    // `-00:00` (RFC 3339: UTC, local offset unknown) is the same instant.
+    if t.ends_with("+00:00") || t.ends_with("-00:00") {
         t.truncate(t.len() - 6);
         t.push('Z');
     }
