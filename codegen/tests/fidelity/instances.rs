@@ -169,7 +169,43 @@ impl<'a> Gen<'a> {
                 } else if b == Value::Bool(true) {
                     return self.any_scalar();
                 }
-                return self.valid_flat(&Value::Object(merged), depth + 1);
+                let mut value = self.valid_flat(&Value::Object(merged), depth + 1);
+                // A `oneOf` value must match no other branch: often a value
+                // of one branch is also one of the others (their properties
+                // optional, unknown ones allowed). Sometimes give such a
+                // value a property of each other branch, of a type that
+                // branch refuses.
+                if key == "oneOf"
+                    && self.rng.chance(50)
+                    && let Value::Object(map) = &mut value
+                {
+                    let own = b
+                        .get("properties")
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default();
+                    for other in branches.iter().filter(|o| **o != branch) {
+                        let other = self.flat_owned(other);
+                        let props = other
+                            .get("properties")
+                            .and_then(Value::as_object)
+                            .cloned()
+                            .unwrap_or_default();
+                        if let Some((name, schema)) = props
+                            .iter()
+                            .find(|(k, _)| !own.contains_key(*k) && !map.contains_key(*k))
+                        {
+                            let wrong =
+                                match self.flat_owned(schema).get("type").and_then(Value::as_str) {
+                                    Some("string") => json!(5),
+                                    Some(_) => json!("not-this-type"),
+                                    None => continue,
+                                };
+                            map.insert(name.clone(), wrong);
+                        }
+                    }
+                }
+                return value;
             }
         }
         let ty = match s.get("type") {
