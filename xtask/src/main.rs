@@ -12,6 +12,11 @@
 //! - `cargo xtask parser-setup`: install the official AsyncAPI parser
 //!   (@asyncapi/parser, from npm) that the export tests check every export
 //!   with (`ci` does it too).
+//! - `cargo xtask structure`: list the import circles between the source
+//!   files of `codegen/` and `runtime/`, and the source files over 800
+//!   lines (issue 28 removes them; then `ci` runs it too).
+
+mod structure;
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -30,8 +35,9 @@ fn main() -> ExitCode {
         "parser-setup" => {
             parser_setup().map(|dir| eprintln!("@asyncapi/parser: {}", dir.display()))
         }
+        "structure" => structure::structure(&root()),
         _ => {
-            eprintln!("usage: cargo xtask <ci|services|demo|interop-setup|parser-setup>");
+            eprintln!("usage: cargo xtask <ci|services|demo|interop-setup|parser-setup|structure>");
             return ExitCode::from(2);
         }
     };
