@@ -1,5 +1,5 @@
 //! `faststream-gen new`: a service crate scaffolded from a spec, written
-//! from the askama templates in the workspace's `templates/new/` (a text
+//! from the askama templates in `codegen/templates/new/` (a text
 //! escaper: nothing is HTML-escaped). The crate builds and its tests pass
 //! as written: the handler is stubbed (see [`crate::emit::handler_stub`]),
 //! the generated module comes from a build script or is checked in (with a
@@ -71,7 +71,9 @@ struct ServerChoice {
 }
 
 #[derive(Template)]
-#[template(path = "new/Cargo.toml", escape = "none")]
+// `.in`: a file named Cargo.toml would make the folder a package of its
+// own, left out of this one when it is published.
+#[template(path = "new/Cargo.toml.in", escape = "none")]
 struct CargoToml<'a> {
     name: &'a str,
     module: &'a str,

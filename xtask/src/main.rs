@@ -1,8 +1,9 @@
 //! `cargo xtask`: the project's own tasks.
 //!
 //! - `cargo xtask ci`: check the local services the tests need, then run
-//!   `cargo fmt --check`, `cargo clippy -D warnings` and the whole test
-//!   suite. This is what `.ci/run` calls.
+//!   `cargo fmt --check`, `cargo clippy -D warnings`, the whole test suite
+//!   and `cargo package` of the library crates. This is what `.ci/run`
+//!   calls.
 //! - `cargo xtask services`: check the local brokers and report each one;
 //!   install tansu (the tests' Kafka) when missing and start it.
 //! - `cargo xtask demo`: validate, convert and generate Rust for the
@@ -362,6 +363,21 @@ fn ci() -> Result<(), String> {
         test.env("FASTSTREAM_CORPUS_ABSENT", "skip");
     }
     run(test)?;
+    // Ready to publish: each library crate packages, and builds from its
+    // package alone (workspace dependencies through cargo's temporary
+    // registry).
+    let mut package = cargo();
+    package.args([
+        "package",
+        "--allow-dirty",
+        "-p",
+        "faststream-asyncapi",
+        "-p",
+        "faststream",
+        "-p",
+        "faststream-gen",
+    ]);
+    run(package)?;
     // The README's main command: the example service runs and exits cleanly.
     let mut example = cargo();
     example.args(["run", "--quiet", "-p", "orders-service"]);
