@@ -12,7 +12,8 @@ const SPACE: &str = "\\t\\n\\x0B\\x0C\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{
 
 /// The pattern in `regex_lite` syntax with ECMA-262's meaning (no flags),
 /// or `None` for what `regex_lite` cannot express: lookaround,
-/// backreferences, `\c` control escapes, `\S` inside a class.
+/// backreferences, `\c` control escapes, `\S` inside a class, Unicode
+/// properties (`\p{..}`).
 pub fn to_rust(pattern: &str) -> Option<String> {
     let mut out = String::with_capacity(pattern.len() + 8);
     let mut chars = pattern.chars().peekable();
@@ -40,15 +41,42 @@ pub fn to_rust(pattern: &str) -> Option<String> {
                         out.push_str(&format!("\\x{{{hex}}}"));
                         continue;
                     }
-                    '/' => {
-                        out.push('/');
+                    // Escapes both dialects read alike (`\b` in a class is
+                    // a backspace in ECMA).
+                    'b' if in_class => {
+                        out.push_str("\\x08");
                         continue;
                     }
-                    other => {
+                    'b' | 'B' | 'f' | 'n' | 'r' | 't' | 'v' | 'x' => {
                         out.push('\\');
+                        out.push(e);
+                        continue;
+                    }
+                    '0' if !chars.peek().is_some_and(char::is_ascii_digit) => {
+                        out.push_str("\\x00");
+                        continue;
+                    }
+                    // `\p{..}` is a Unicode property only with the `u` flag,
+                    // which JSON Schema validators commonly assume; regex_lite
+                    // has none.
+                    'p' | 'P' | '0' => return None,
+                    // Punctuation: the character itself, kept escaped where
+                    // regex_lite gives it a meaning.
+                    other if other.is_ascii_punctuation() => {
+                        if "\\.+*?()|[]{}^$#&-~".contains(other) {
+                            out.push('\\');
+                        }
                         out.push(other);
                         continue;
                     }
+                    // Any other letter is ECMA's identity escape (Annex B):
+                    // the letter itself (regex_lite gives `\A`, `\z`, `\a`,
+                    // `\U` and more meanings of their own).
+                    other if other.is_ascii_alphabetic() => {
+                        out.push(other);
+                        continue;
+                    }
+                    _ => return None,
                 };
                 match (in_class, negated) {
                     (true, true) => return None,
@@ -131,6 +159,13 @@ mod tests {
         assert!(matches(r"^a\/b$", "a/b"));
         assert!(matches("^[a[]$", "["));
         assert!(matches("^(?<year>[0-9]{4})$", "2024"));
+        // Identity escapes are the character itself.
+        assert!(matches(r"^\<\w+\>$", "<tag>"));
+        assert!(matches(r"^\a\z\A$", "azA"));
+        assert!(matches(r"^a\.b\-c$", "a.b-c"));
+        assert!(matches(r"^[\b]$", "\u{8}"));
+        assert!(matches(r"^\bword\b$", "word"));
+        assert!(matches(r"^a\0$", "a\0"));
     }
 
     #[test]
@@ -143,6 +178,7 @@ mod tests {
             r"\cJ",
             "[]",
             "[^]",
+            r"\p{L}",
         ] {
             assert_eq!(to_rust(p), None, "{p}");
         }

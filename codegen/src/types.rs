@@ -191,8 +191,8 @@ pub enum DefKind {
     /// Internally tagged (`#[serde(tag = ...)]`).
     Tagged { tag: String, variants: Vec<Variant> },
     /// Untagged: with `one_of` (`oneOf`), the value must match exactly one
-    /// variant; otherwise (`anyOf`, Avro unions) the first that matches
-    /// wins, preferring one that keeps every property of an object.
+    /// variant; otherwise (`anyOf`, Avro unions) the one that keeps the
+    /// most properties of the value wins, the first of equals.
     Untagged {
         variants: Vec<Variant>,
         one_of: bool,
@@ -676,7 +676,9 @@ impl<'d> TypeSpace<'d> {
                 Code::UnsupportedSchema,
                 &format!("{at}/pattern"),
                 format!(
-                    "the pattern `{p}` uses what the runtime's regular expressions cannot match                      (lookaround, backreferences): it is not checked on decode"
+                    "the pattern `{p}` uses what the runtime's regular expressions cannot match \
+                     (lookaround, backreferences, Unicode properties), or does not compile: \
+                     it is not checked on decode"
                 ),
             );
         }
@@ -1007,7 +1009,7 @@ impl<'d> TypeSpace<'d> {
             Code::UntaggedUnion,
             at,
             "the variants share no discriminator (a `discriminator`, or a property that is `const` in every variant); \
-             decoding tries each variant (`oneOf`: exactly one must match; `anyOf`: the first that matches)",
+             decoding tries each variant (`oneOf`: exactly one must match; `anyOf`: the one keeping the most properties)",
         );
         let mut names = Namespace::new();
         let mut out = Vec::new();
@@ -1522,7 +1524,7 @@ fn union_variants(m: &Map<String, Value>) -> Option<(&'static str, &Vec<Value>)>
 /// Whether a schema that gets a named type also admits `null` (so that
 /// its uses are optional).
 fn admits_null(m: &Map<String, Value>) -> bool {
-    m.get("nullable") == Some(&Value::Bool(true)) || enum_has_null(m) || union_has_null(m)
+    types_of(m).1 || enum_has_null(m) || union_has_null(m)
 }
 
 /// Whether a union admits `null` besides other variants.

@@ -190,26 +190,46 @@ macro_rules! parse_header {
 
 /// Integers as JSON Schema counts them: a header written `38.0` or `1e2`
 /// holds an integer (its value has no fraction). Returns the integer's
-/// digits, or `None` when the text is not such a number.
+/// digits (with its sign), read exactly from the decimal text, or `None`
+/// when the text is not a number without a fraction.
 fn integral_text(text: &str) -> Option<String> {
-    if let Some((int, frac)) = text.split_once('.')
-        && !frac.is_empty()
-        && frac.bytes().all(|b| b == b'0')
-        && !int.is_empty()
-        && int
-            .trim_start_matches('-')
-            .bytes()
-            .all(|b| b.is_ascii_digit())
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.strip_prefix('+').unwrap_or(e).parse::<i32>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
     {
-        return Some(int.to_owned());
+        return None;
     }
-    // Exponent forms, within what a double holds exactly.
-    let f: f64 = text.parse().ok()?;
-    (text.contains(['e', 'E'])
-        && f.is_finite()
-        && f.fract() == 0.0
-        && f.abs() < 9_007_199_254_740_992.0)
-        .then(|| format!("{}", f as i64))
+    // The digits, and where the decimal point falls among them.
+    let digits = format!("{int}{frac}");
+    let point = int.len() as i64 + i64::from(exponent);
+    // More digits than any integer type holds: not one of ours.
+    if point > 40 {
+        return None;
+    }
+    let point = point.max(0) as usize;
+    let (whole, fraction) = digits.split_at(point.min(digits.len()));
+    if !fraction.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    let mut out = String::with_capacity(point + 2);
+    if negative {
+        out.push('-');
+    }
+    out.push_str(whole);
+    out.extend(std::iter::repeat_n('0', point.saturating_sub(digits.len())));
+    if whole.is_empty() && point <= digits.len() {
+        out.push('0');
+    }
+    Some(out)
 }
 
 macro_rules! parse_integer_header {
@@ -442,12 +462,19 @@ mod tests {
         assert_eq!(read("38", "7").unwrap(), (38, Some(7)));
         assert_eq!(read("38.0", "7.00").unwrap(), (38, Some(7)));
         assert_eq!(read("-4.0", "1e2").unwrap(), (-4, Some(100)));
+        assert_eq!(read("150e-1", "0.0e5").unwrap(), (15, Some(0)));
+        assert_eq!(read("-0.0", "2E+1").unwrap(), (0, Some(20)));
+        assert_eq!(read("0.5e1", "10E-1").unwrap(), (5, Some(1)));
         for (n, u) in [
             ("38.5", "1"),
             ("1", "300.0"),
             ("1", "-1.0"),
             ("x", "1"),
             ("1", ".0"),
+            ("--5.0", "1"),
+            ("1e99999", "1"),
+            ("4503599627370496.5e0", "1"),
+            ("15e-1", "1"),
         ] {
             assert!(read(n, u).is_err(), "{n} {u}");
         }

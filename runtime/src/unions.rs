@@ -85,9 +85,15 @@ pub fn untagged<T: Serialize>(
     exactly_one: bool,
     variants: &[Variant<T>],
 ) -> Result<T, String> {
+    let _nested = Nesting::enter();
     let mut matched: Option<(&str, T, usize)> = None;
-    let mut errors = Vec::new();
+    let mut errors: Vec<(&str, String)> = Vec::new();
     for (variant, read) in variants {
+        if !Nesting::spend() {
+            return Err(format!(
+                "{name}: too many nested variants to decide (more than {BUDGET} tried)"
+            ));
+        }
         match read(value) {
             Ok(v) => {
                 if exactly_one {
@@ -107,15 +113,61 @@ pub fn untagged<T: Serialize>(
                     matched = Some((variant, v, kept));
                 }
             }
-            Err(e) => errors.push(format!("{variant}: {e}")),
+            Err(e) => errors.push((variant, e)),
         }
     }
     match matched {
         Some((_, v, _)) => Ok(v),
-        None => Err(format!(
-            "{name}: matches none of its variants ({})",
-            errors.join("; ")
-        )),
+        None => {
+            let errors: Vec<String> = errors.iter().map(|(v, e)| format!("{v}: {e}")).collect();
+            Err(format!(
+                "{name}: matches none of its variants ({})",
+                errors.join("; ")
+            ))
+        }
+    }
+}
+
+/// Variant attempts allowed within one outermost untagged union. A union
+/// nested in a variant tries its own variants inside each attempt of its
+/// parent, so on a deeply nested hostile message the work would grow
+/// exponentially; past the budget the message is refused.
+const BUDGET: u32 = 10_000;
+
+thread_local! {
+    /// (nesting depth of untagged unions being decided, attempts spent
+    /// since the outermost one began).
+    static WORK: std::cell::Cell<(u32, u32)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// One level of union nesting, left when dropped (also on unwinding).
+struct Nesting;
+
+impl Nesting {
+    fn enter() -> Nesting {
+        WORK.with(|w| {
+            let (depth, spent) = w.get();
+            w.set((depth + 1, if depth == 0 { 0 } else { spent }));
+        });
+        Nesting
+    }
+
+    /// Counts one attempt; false once the budget is spent.
+    fn spend() -> bool {
+        WORK.with(|w| {
+            let (depth, spent) = w.get();
+            w.set((depth, spent.saturating_add(1)));
+            spent < BUDGET
+        })
+    }
+}
+
+impl Drop for Nesting {
+    fn drop(&mut self) {
+        WORK.with(|w| {
+            let (depth, spent) = w.get();
+            w.set((depth.saturating_sub(1), spent));
+        });
     }
 }
 
@@ -327,6 +379,58 @@ mod tests {
             e.starts_with("the payload is none of this operation's messages"),
             "{e}"
         );
+    }
+
+    /// `oneOf: [{items: Tree}, {items: Tree}]` in spirit: both variants
+    /// descend into the same nested value, so each level doubles the work.
+    #[derive(Debug, PartialEq, Serialize)]
+    #[serde(untagged)]
+    enum Tree {
+        A(Vec<Tree>),
+        B(Vec<Tree>),
+    }
+    impl Validate for Tree {
+        fn validate_at(&self, _: &Path<'_>, _: &mut Vec<ValidationError>) {}
+    }
+    impl<'de> Deserialize<'de> for Tree {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let value = Value::deserialize(d)?;
+            let variants: [Variant<Tree>; 2] = [
+                ("A", |v| variant(v).map(Tree::A)),
+                ("B", |v| variant(v).map(Tree::B)),
+            ];
+            untagged(&value, "Tree", true, &variants).map_err(serde::de::Error::custom)
+        }
+    }
+
+    #[test]
+    fn nested_unions_stop_at_their_budget() {
+        let mut deep = json!([]);
+        for _ in 0..40 {
+            deep = json!([deep]);
+        }
+        let started = std::time::Instant::now();
+        let e = untagged(
+            &deep,
+            "Tree",
+            true,
+            &[
+                ("A", |v| variant(v).map(Tree::A)),
+                ("B", |v| variant(v).map(Tree::B)),
+            ],
+        )
+        .unwrap_err();
+        assert!(e.contains("too many nested variants"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // The budget is per outermost union: the next value starts afresh.
+        let v = untagged(
+            &json!([]),
+            "Tree",
+            false,
+            &[("A", |v| variant(v).map(Tree::A))],
+        )
+        .unwrap();
+        assert_eq!(v, Tree::A(vec![]));
     }
 
     #[test]

@@ -473,8 +473,6 @@ pub mod rules {
         }
     }
 
-    /// `not: {type: ...}`: `v` has none of the JSON types named (an
-    /// integer is any number without a fraction, as JSON Schema counts).
     /// An item of a tuple-form array kept as a JSON value (JSON Schema's
     /// `items: [...]`): it must read as its position's type and keep that
     /// type's rules.
@@ -489,6 +487,8 @@ pub mod rules {
         }
     }
 
+    /// `not: {type: ...}`: `v` has none of the JSON types named (an
+    /// integer is any number without a fraction, as JSON Schema counts).
     pub fn not_type(
         v: &serde_json::Value,
         types: &[&str],

@@ -35,7 +35,21 @@ pub fn structure(root: &Path) -> Result<(), String> {
             let from = module_of(&src, file);
             let text =
                 std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-            for path in paths_named(&strip_comments(&text), &from) {
+            // Test modules at the end of a file are not its structure
+            // (and their `super::` is the file itself).
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            let children: Vec<String> = modules
+                .keys()
+                .filter_map(|m| m.strip_prefix(&format!("{from}::")).map(str::to_owned))
+                .filter(|m| !m.contains("::"))
+                .chain(
+                    modules
+                        .keys()
+                        .filter(|m| from.is_empty() && !m.is_empty() && !m.contains("::"))
+                        .cloned(),
+                )
+                .collect();
+            for path in paths_named(&strip_comments(code), &from, &children) {
                 if let Some(to) = owner(&modules, &path)
                     && to != from
                 {
@@ -109,15 +123,33 @@ fn strip_comments(text: &str) -> String {
 
 /// Every path the text names from the crate root: `crate::a::b`, `super::c`
 /// and `self::d` made absolute, brace groups expanded one level at a time.
-fn paths_named(text: &str, module: &str) -> Vec<Vec<String>> {
+fn paths_named(text: &str, module: &str, children: &[String]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
+    // `use child::x` (a path relative to this module, into a child).
+    for child in children {
+        let start = format!("use {child}::");
+        let mut from = 0;
+        while let Some(i) = text[from..].find(&start).map(|i| i + from) {
+            from = i + start.len();
+            let mut paths = Vec::new();
+            let mut base = split(module);
+            base.push(child.clone());
+            tree(&text[from..], base, &mut paths);
+            out.extend(paths);
+        }
+    }
     for start in ["crate::", "super::", "self::"] {
         let mut from = 0;
         while let Some(i) = text[from..].find(start).map(|i| i + from) {
             from = i + start.len();
-            // Not the tail of a longer identifier (`my_crate::`).
-            if i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_') {
+            // Not the tail of a longer identifier (`my_crate::`) or path
+            // (`super::super::`, read with its start).
+            if i > 0
+                && (bytes[i - 1].is_ascii_alphanumeric()
+                    || bytes[i - 1] == b'_'
+                    || bytes[i - 1] == b':')
+            {
                 continue;
             }
             let base: Vec<String> = match start {
@@ -268,13 +300,14 @@ mod tests {
 
     #[test]
     fn paths_are_read_with_groups_and_relative_roots() {
-        let text = "use crate::{a::b, c::{d, e::f}};\nfn x() { super::g::h(); self::i::j(); }";
-        let got = paths_named(text, "m::n");
+        let text = "use crate::{a::b, c::{d, e::f}};\nfn x() { super::g::h(); self::i::j(); super::super::k(); }";
+        let got = paths_named(text, "m::n", &[]);
         let want: Vec<Vec<&str>> = vec![
             vec!["a", "b"],
             vec!["c", "d"],
             vec!["c", "e", "f"],
             vec!["m", "g", "h"],
+            vec!["k"],
             vec!["m", "n", "i", "j"],
         ];
         let want: Vec<Vec<String>> = want
