@@ -3,6 +3,8 @@
 //! offline and passes its own tests; the in-memory one runs and handles a
 //! message typed on its standard input.
 
+mod common;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -118,18 +120,8 @@ fn a_scaffolded_service_builds_and_passes_its_tests_on_every_broker() {
             *generation == "--build-rs",
             "{name}"
         );
-        let mut test = cargo(&dir, &["test", "--quiet"]).output().unwrap();
-        if String::from_utf8_lossy(&test.stderr).contains("--offline was specified") {
-            // A fresh machine that has built only this package: the
-            // service's dependencies are not downloaded yet.
-            let fetch = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .arg("fetch")
-                .current_dir(&dir)
-                .status()
-                .unwrap();
-            assert!(fetch.success(), "cargo fetch failed in {}", dir.display());
-            test = cargo(&dir, &["test", "--quiet"]).output().unwrap();
-        }
+        let test = || cargo(&dir, &["test", "--quiet"]).output().unwrap();
+        let test = common::fetched_if_missing(&dir, test(), test);
         ok(name, &test);
         let passed = String::from_utf8_lossy(&test.stdout)
             .lines()

@@ -107,15 +107,21 @@ pub fn cargo_offline(work: &Path, args: &[&str], envs: &[(&str, &Path)]) -> Outp
             .output()
             .expect("cargo runs")
     };
-    let out = run();
-    if String::from_utf8_lossy(&out.stderr).contains("--offline was specified") {
-        let fetch = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .arg("fetch")
-            .current_dir(work)
-            .status()
-            .expect("cargo fetch runs");
-        assert!(fetch.success(), "cargo fetch failed in {}", work.display());
-        return run();
+    fetched_if_missing(work, run(), run)
+}
+
+/// `out` of an offline cargo run in `dir`; when it failed because a crate
+/// is not downloaded yet (a fresh machine that has built only this
+/// package), fetches once and returns what `again` gives.
+pub fn fetched_if_missing(dir: &Path, out: Output, again: impl FnOnce() -> Output) -> Output {
+    if !String::from_utf8_lossy(&out.stderr).contains("--offline was specified") {
+        return out;
     }
-    out
+    let fetch = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .arg("fetch")
+        .current_dir(dir)
+        .status()
+        .expect("cargo fetch runs");
+    assert!(fetch.success(), "cargo fetch failed in {}", dir.display());
+    again()
 }
