@@ -8,6 +8,7 @@
 //! - [`emit`]: YAML and JSON output with stable key order.
 //! - [`html`]: one self-contained HTML page of a document.
 //! - [`schema_check`]: whether a value conforms to a JSON Schema (draft-07).
+//! - [`ecma`]: a schema's `pattern` (ECMA-262) in `regex_lite`'s syntax.
 //!
 //! This crate is pure data: it reads no files and knows nothing of source
 //! positions. Loading, `$ref` resolution and diagnostics live in the
@@ -16,6 +17,7 @@
 pub mod bindings;
 pub mod common;
 pub mod convert;
+pub mod ecma;
 pub mod emit;
 pub mod html;
 pub mod pointer;

@@ -184,7 +184,7 @@ fn checks(ctx: &Ctx<'_>, ty: &Ty, c: &Constraints, path: &TokenStream) -> TokenS
             // ECMA-262's meaning in regex_lite's syntax; a pattern it
             // cannot say was reported when the types were built.
             if let Some(source) = &c.pattern
-                && let Some(regex) = crate::ecma::to_rust(source)
+                && let Some(regex) = faststream_asyncapi::ecma::to_rust(source)
             {
                 let lazy = if regex == *source {
                     quote!(#rt::LazyRegex::new(#source))

@@ -9,7 +9,6 @@ pub mod avro;
 pub mod build;
 pub mod diagnostics;
 pub mod diff;
-mod ecma;
 pub mod emit;
 mod emit_app;
 pub mod generate;

@@ -669,7 +669,7 @@ impl<'d> TypeSpace<'d> {
         }
         let mut constraints = constraints_of(m);
         if let Some(p) = &constraints.pattern
-            && crate::ecma::to_rust(p).is_none()
+            && faststream_asyncapi::ecma::to_rust(p).is_none()
         {
             self.note(
                 Severity::Warning,

@@ -14,6 +14,9 @@
 //! Generated code reaches all of this through [`__codegen`] only, so a
 //! user's `Cargo.toml` needs `faststream` (and `tokio` for `main`).
 
+#[doc(hidden)]
+#[path = "derive.rs"]
+pub mod __derive;
 pub mod address;
 pub mod app;
 pub mod bindings;
@@ -58,6 +61,37 @@ pub use export::{AsyncApiDocument, AsyncApiVersion, ExportError};
 pub use memory::MemoryBroker;
 pub use testing::TestApp;
 pub use validate::{Validate, ValidationError, ValidationErrors};
+
+/// Derives [`Validate`] and [`export::Describe`] for a message type from
+/// the type itself: its serde attributes (`rename`, `rename_all`,
+/// `default`, `skip`, `flatten`, `alias`, the enum representations,
+/// `deny_unknown_fields`, `transparent`), its doc comments, and the
+/// constraints of its fields' `#[message(...)]` attributes, named as JSON
+/// Schema names them. See the guide's "Code-first" chapter.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+///
+/// /// An order placed at a store.
+/// #[derive(Serialize, Deserialize, faststream::Message)]
+/// #[serde(rename_all = "camelCase")]
+/// pub struct Order {
+///     #[message(min_length = 1, pattern = "^[A-Z]{2}-[0-9]+$")]
+///     pub order_id: String,
+///     #[message(minimum = 1, maximum = 100)]
+///     pub quantity: u32,
+///     pub note: Option<String>,
+/// }
+///
+/// use faststream::Validate;
+/// let bad = Order { order_id: "x".into(), quantity: 0, note: None };
+/// let errors = bad.validate().unwrap_err().to_string();
+/// assert_eq!(
+///     errors,
+///     "/orderId: pattern: \"x\" does not match `^[A-Z]{2}-[0-9]+$`; /quantity: minimum: 0 is less than 1"
+/// );
+/// ```
+pub use faststream_macros::Message;
 
 /// The crates behind generated types, for the code that builds and reads
 /// them: `format: date-time` is a [`chrono::DateTime<chrono::FixedOffset>`],

@@ -9,6 +9,9 @@
 //! is. Everything else goes to `serde_json` unchanged; the proxy is a
 //! handful of generic forwarding calls that the compiler inlines.
 //!
+//! serde's internally tagged enums read an array too; the proxy refuses
+//! one where such an enum is read (see [`internally_tagged`]).
+//!
 //! What the proxy cannot reach: values that serde buffers before it
 //! deserializes them (`#[serde(flatten)]` fields) are read by serde's own
 //! buffer. Generated unions do not derive `Deserialize` for that reason:
@@ -197,6 +200,9 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
         self.0.visit_newtype_struct(Strict(d))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<V::Value, A::Error> {
+        if internally_tagged(&self.0) {
+            return Err(A::Error::invalid_type(Unexpected::Seq, &self));
+        }
         self.0.visit_seq(Seq(a))
     }
     fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<V::Value, A::Error> {
@@ -205,6 +211,39 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
     fn visit_enum<A: EnumAccess<'de>>(self, a: A) -> Result<V::Value, A::Error> {
         self.0.visit_enum(Enum(a))
     }
+}
+
+/// Whether `visitor` reads serde's internally tagged enum (its
+/// `expecting` is `internally tagged enum <Name>`): serde also reads one
+/// from an array (`["tag", fields...]`), which its object schema refuses.
+/// The text is compared as it is written, and the comparison stops at
+/// the first character that differs, so a sequence's visitor costs a
+/// byte or two.
+fn internally_tagged<'de, V: Visitor<'de>>(visitor: &V) -> bool {
+    struct Expecting<'a, V>(&'a V);
+    impl<'de, V: Visitor<'de>> fmt::Display for Expecting<'_, V> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0.expecting(f)
+        }
+    }
+    struct Prefix(&'static [u8]);
+    impl fmt::Write for Prefix {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let n = s.len().min(self.0.len());
+            if s.as_bytes()[..n] != self.0[..n] {
+                return Err(fmt::Error);
+            }
+            self.0 = &self.0[n..];
+            if self.0.is_empty() {
+                // Matched: no need to read further.
+                return Err(fmt::Error);
+            }
+            Ok(())
+        }
+    }
+    let mut prefix = Prefix(b"internally tagged enum ");
+    let _ = fmt::write(&mut prefix, format_args!("{}", Expecting(visitor)));
+    prefix.0.is_empty()
 }
 
 /// A struct's visitor: a sequence is not a struct.

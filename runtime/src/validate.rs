@@ -99,6 +99,11 @@ impl fmt::Display for ValidationErrors {
 impl std::error::Error for ValidationErrors {}
 
 /// Checks the schema constraints serde cannot express.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a message type faststream can check",
+    label = "no `Validate` for `{Self}`",
+    note = "derive `faststream::Message` for it (with `Serialize` and `Deserialize`), or implement `faststream::Validate`"
+)]
 pub trait Validate {
     /// Adds every violation under `path` to `errors`.
     fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<ValidationError>);
@@ -144,7 +149,11 @@ no_constraints!(
     chrono::NaiveDate,
     chrono::NaiveTime,
     uuid::Uuid,
-    crate::bytes::Base64
+    crate::bytes::Base64,
+    usize,
+    isize,
+    char,
+    Box<str>
 );
 
 impl<T: Validate> Validate for Option<T> {
@@ -168,6 +177,45 @@ impl<T: Validate> Validate for Vec<T> {
         for (i, v) in self.iter().enumerate() {
             v.validate_at(&path.index(i), errors);
         }
+    }
+}
+
+impl<T: Validate> Validate for std::collections::VecDeque<T> {
+    fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
+        for (i, v) in self.iter().enumerate() {
+            v.validate_at(&path.index(i), errors);
+        }
+    }
+}
+
+impl<T: Validate, const N: usize> Validate for [T; N] {
+    fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
+        for (i, v) in self.iter().enumerate() {
+            v.validate_at(&path.index(i), errors);
+        }
+    }
+}
+
+impl<T: Validate> Validate for std::collections::BTreeSet<T> {
+    fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
+        for (i, v) in self.iter().enumerate() {
+            v.validate_at(&path.index(i), errors);
+        }
+    }
+}
+
+impl<T: Validate, S> Validate for std::collections::HashSet<T, S> {
+    fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
+        for (i, v) in self.iter().enumerate() {
+            v.validate_at(&path.index(i), errors);
+        }
+    }
+}
+
+impl<T: Validate + ?Sized> Validate for std::sync::Arc<T> {
+    #[inline]
+    fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
+        (**self).validate_at(path, errors);
     }
 }
 
@@ -204,6 +252,8 @@ tuples!((0 A), (0 A, 1 B), (0 A, 1 B, 2 C), (0 A, 1 B, 2 C, 3 D), (0 A, 1 B, 2 C
 pub struct LazyRegex {
     source: &'static str,
     regex: &'static str,
+    /// `regex` is ECMA-262 still, translated on first use.
+    ecma: bool,
     compiled: OnceLock<Option<regex_lite::Regex>>,
 }
 
@@ -218,6 +268,20 @@ impl LazyRegex {
         LazyRegex {
             source,
             regex,
+            ecma: false,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// A schema's pattern as written (ECMA-262), translated to
+    /// `regex_lite` on first use: what `#[message(pattern = "...")]`
+    /// checks with. A pattern `regex_lite` cannot express (lookaround,
+    /// backreferences, `\p{..}`) matches nothing.
+    pub const fn ecma(source: &'static str) -> LazyRegex {
+        LazyRegex {
+            source,
+            regex: source,
+            ecma: true,
             compiled: OnceLock::new(),
         }
     }
@@ -227,7 +291,14 @@ impl LazyRegex {
     /// rejected rather than let through unchecked.
     pub fn is_match(&self, text: &str) -> bool {
         self.compiled
-            .get_or_init(|| regex_lite::Regex::new(self.regex).ok())
+            .get_or_init(|| {
+                if self.ecma {
+                    faststream_asyncapi::ecma::to_rust(self.regex)
+                        .and_then(|r| regex_lite::Regex::new(&r).ok())
+                } else {
+                    regex_lite::Regex::new(self.regex).ok()
+                }
+            })
             .as_ref()
             .is_some_and(|r| r.is_match(text))
     }
@@ -255,6 +326,10 @@ pub mod rules {
     }
 
     /// Numbers as `f64` for comparisons with schema bounds.
+    #[diagnostic::on_unimplemented(
+        message = "`minimum`, `maximum`, `exclusive_minimum`, `exclusive_maximum` and `multiple_of` apply to numbers, and `{Self}` is not one",
+        label = "not a number"
+    )]
     pub trait Number: Copy + std::fmt::Display {
         fn as_f64(self) -> f64;
     }
@@ -268,7 +343,7 @@ pub mod rules {
             })*
         };
     }
-    number!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+    number!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, usize, isize);
 
     pub fn min_length(v: &str, min: usize, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
         let n = v.chars().count();

@@ -196,6 +196,11 @@ fn parsed(document: &'static str) -> std::sync::Arc<Value> {
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no schema for the AsyncAPI export",
+    label = "no `Describe` for `{Self}`",
+    note = "derive `faststream::Message` for it, or implement `faststream::export::Describe`"
+)]
 pub trait Describe {
     /// The schema of the type: a `$ref` to a component for a named type
     /// (registered in `components`), the schema itself for the rest.
@@ -272,6 +277,7 @@ described! {
     isize => {"type": "integer"},
     f32 => {"type": "number", "format": "float"},
     f64 => {"type": "number"},
+    char => {"type": "string", "minLength": 1, "maxLength": 1},
     Value => {},
     uuid::Uuid => {"type": "string", "format": "uuid"},
     chrono::DateTime<chrono::FixedOffset> => {"type": "string", "format": "date-time"},
@@ -282,10 +288,41 @@ described! {
 }
 
 impl<T: Describe> Describe for Option<T> {
-    /// The schema of `T`: whether the field may be missing is the
-    /// containing object's `required`.
+    /// The schema of `T` admitting `null` too, as serde reads `null` as
+    /// `None`. Whether the field may be missing is the containing
+    /// object's `required`.
+    fn describe(c: &mut SchemaComponents) -> Value {
+        crate::__derive::nullable(T::describe(c))
+    }
+}
+
+impl<T: Describe + ?Sized> Describe for std::sync::Arc<T> {
     fn describe(c: &mut SchemaComponents) -> Value {
         T::describe(c)
+    }
+}
+
+impl<T: Describe> Describe for std::collections::VecDeque<T> {
+    fn describe(c: &mut SchemaComponents) -> Value {
+        json!({"type": "array", "items": T::describe(c)})
+    }
+}
+
+impl<T: Describe, const N: usize> Describe for [T; N] {
+    fn describe(c: &mut SchemaComponents) -> Value {
+        json!({"type": "array", "items": T::describe(c), "minItems": N, "maxItems": N})
+    }
+}
+
+impl<T: Describe> Describe for std::collections::BTreeSet<T> {
+    fn describe(c: &mut SchemaComponents) -> Value {
+        json!({"type": "array", "items": T::describe(c), "uniqueItems": true})
+    }
+}
+
+impl<T: Describe, S> Describe for std::collections::HashSet<T, S> {
+    fn describe(c: &mut SchemaComponents) -> Value {
+        json!({"type": "array", "items": T::describe(c), "uniqueItems": true})
     }
 }
 
@@ -312,6 +349,20 @@ impl<T: Describe, S> Describe for HashMap<String, T, S> {
         json!({"type": "object", "additionalProperties": T::describe(c)})
     }
 }
+
+macro_rules! tuples {
+    ($(($($t:ident),+)),*) => {
+        $(impl<$($t: Describe),+> Describe for ($($t,)+) {
+            /// An array of fixed length, each position its type (serde
+            /// writes a tuple as an array).
+            fn describe(c: &mut SchemaComponents) -> Value {
+                crate::__derive::tuple(vec![$($t::describe(c)),+])
+            }
+        })*
+    };
+}
+
+tuples!((A), (A, B), (A, B, C), (A, B, C, D), (A, B, C, D, E));
 
 #[cfg(test)]
 mod tests {
