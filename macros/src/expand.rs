@@ -1,7 +1,7 @@
 //! The impls the derive writes.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Error, Fields, GenericArgument, Ident, PathArguments, Result, Type};
@@ -212,27 +212,30 @@ fn field_schema(k: &TokenStream, f: &Field<'_>) -> TokenStream {
 /// The checks of one field: its type's own, then its constraints. `path`
 /// is where the field sits.
 fn field_checks(k: &TokenStream, f: &Field<'_>, path: &TokenStream) -> TokenStream {
-    let access = &f.access;
     let c = &f.attrs.constraints;
-    let mut checks = Vec::new();
-    let v = quote!(__v);
+    // Spanned at the field's type, so that a constraint on a value it
+    // does not apply to (or a type without checks) is reported there.
+    let span = f.ty.span();
+    let access = &respan(f.access.clone(), span);
+    let mut checks: Vec<TokenStream> = Vec::new();
+    let v = quote_spanned!(span=> __v);
     let p = quote!(&__p);
     let e = quote!(__errors);
     let d = quote!(#k::__derive);
     if let Some(n) = c.min_length {
-        checks.push(quote!(#d::min_length(#v, #n, #p, #e);));
+        checks.push(quote_spanned!(span=> #d::min_length(#v, #n, #p, #e);));
     }
     if let Some(n) = c.max_length {
-        checks.push(quote!(#d::max_length(#v, #n, #p, #e);));
+        checks.push(quote_spanned!(span=> #d::max_length(#v, #n, #p, #e);));
     }
     if let Some(pat) = &c.pattern {
-        checks.push(quote! {{
+        checks.push(quote_spanned! {span=> {
             static __RE: #d::LazyRegex = #d::LazyRegex::ecma(#pat);
             #d::pattern(#v, &__RE, #p, #e);
         }});
     }
     if let Some(f) = &c.format {
-        checks.push(quote!(#d::format(#v, #f, #p, #e);));
+        checks.push(quote_spanned!(span=> #d::format(#v, #f, #p, #e);));
     }
     for (rule, n) in [
         ("minimum", &c.minimum),
@@ -244,36 +247,56 @@ fn field_checks(k: &TokenStream, f: &Field<'_>, path: &TokenStream) -> TokenStre
         if let Some(n) = n {
             let rule = Ident::new(rule, Span::call_site());
             let bound = proc_macro2::Literal::f64_unsuffixed(n.value);
-            checks.push(quote!(#d::#rule(#v, #bound, #p, #e);));
+            checks.push(quote_spanned!(span=> #d::#rule(#v, #bound, #p, #e);));
         }
     }
     if let Some(n) = c.min_items {
-        checks.push(quote!(#d::min_items(#v, #n, #p, #e);));
+        checks.push(quote_spanned!(span=> #d::min_items(#v, #n, #p, #e);));
     }
     if let Some(n) = c.max_items {
-        checks.push(quote!(#d::max_items(#v, #n, #p, #e);));
+        checks.push(quote_spanned!(span=> #d::max_items(#v, #n, #p, #e);));
     }
     if c.unique_items {
-        checks.push(quote!(#d::unique_items(#v, #p, #e);));
+        checks.push(quote_spanned!(span=> #d::unique_items(#v, #p, #e);));
     }
     if let Some(n) = c.min_properties {
-        checks.push(quote!(#d::min_properties(#v, #n, #p, #e);));
+        checks.push(quote_spanned!(span=> #d::min_properties(#v, #n, #p, #e);));
     }
     if let Some(n) = c.max_properties {
-        checks.push(quote!(#d::max_properties(#v, #n, #p, #e);));
+        checks.push(quote_spanned!(span=> #d::max_properties(#v, #n, #p, #e);));
     }
     let constraints = if checks.is_empty() {
         quote!()
     } else if f.optional {
-        quote!(if let ::core::option::Option::Some(__v) = #access { #(#checks)* })
+        quote_spanned!(span=> if let ::core::option::Option::Some(__v) = #access { #(#checks)* })
     } else {
-        quote!({ let __v = #access; #(#checks)* })
+        quote_spanned!(span=> { let __v = #access; #(#checks)* })
     };
+    let nested =
+        quote_spanned!(span=> #k::__derive::Validate::validate_at(#access, &__p, __errors););
     quote! {{
         let __p: #k::__derive::Path<'_> = #path;
-        #k::__derive::Validate::validate_at(#access, &__p, __errors);
+        #nested
         #constraints
     }}
+}
+
+/// `tokens` as if written at `span` (where the compiler reports an error
+/// about them).
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                t = proc_macro2::TokenTree::Group(group);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
 }
 
 /// Where a named field sits under `parent`.

@@ -373,6 +373,8 @@ fn ci() -> Result<(), String> {
         "-p",
         "faststream-asyncapi",
         "-p",
+        "faststream-macros",
+        "-p",
         "faststream",
         "-p",
         "faststream-gen",

@@ -1,6 +1,7 @@
 //! How the generated API feels at compile time: implementing the handler
 //! trait compiles; the common mistakes give the errors pinned in
-//! `tests/ui/*.stderr` (`TRYBUILD=overwrite` rewrites them).
+//! `tests/ui/*.stderr` (`TRYBUILD=overwrite` rewrites them), and so do
+//! the mistakes `#[derive(faststream::Message)]` refuses.
 
 #[test]
 fn generated_traits_compile_and_fail_readably() {
@@ -9,4 +10,17 @@ fn generated_traits_compile_and_fail_readably() {
     t.compile_fail("tests/ui/not_a_handler.rs");
     t.compile_fail("tests/ui/missing_method.rs");
     t.compile_fail("tests/ui/wrong_return.rs");
+}
+
+/// What `#[derive(faststream::Message)]` cannot describe, or a constraint
+/// on a value it does not apply to, is a compile error that says so.
+#[test]
+fn the_message_derive_fails_readably() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/derive_unknown_constraint.rs");
+    t.compile_fail("tests/ui/derive_constraint_on_wrong_type.rs");
+    t.compile_fail("tests/ui/derive_unchecked_format.rs");
+    t.compile_fail("tests/ui/derive_serde_with.rs");
+    t.compile_fail("tests/ui/derive_field_not_a_message.rs");
+    t.compile_fail("tests/ui/derive_two_names.rs");
 }
