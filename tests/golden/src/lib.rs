@@ -73,3 +73,8 @@ pub mod traits;
 #[rustfmt::skip]
 #[path = "../generated/traits_v2.rs"]
 pub mod traits_v2;
+
+/// The guide's chapters, their Rust snippets compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/code-first.md")]
+pub struct CodeFirstGuide;
