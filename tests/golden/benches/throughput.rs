@@ -50,7 +50,9 @@
 //!
 //! The memory row pairs the generated handler (in the raw column) with a
 //! code-first route doing the same work (decode and check the order, parse
-//! the store parameter, return a typed reply; in the typed column).
+//! the store parameter, return a typed reply; in the typed column). A
+//! second memory row pairs that route with a hand-written order type (raw)
+//! and with the same type deriving `faststream::Message` (typed).
 //!
 //! `cargo bench -p golden --bench throughput` (the brokers must run
 //! locally). `--test` runs a small count, to keep the benchmark compiling
@@ -211,6 +213,92 @@ impl faststream::export::Describe for Place {
     }
 }
 
+/// The same order and checks twice more, with no `const` (the derive has
+/// no attribute for one): written by hand, and derived. The pair measures
+/// what `#[derive(faststream::Message)]` costs a message against the impls
+/// it replaces.
+#[derive(serde::Deserialize)]
+struct HandPlace {
+    #[allow(dead_code)]
+    kind: String,
+    #[serde(rename = "orderId")]
+    order_id: faststream::uuid::Uuid,
+    lines: Vec<HandLine>,
+}
+
+#[derive(serde::Deserialize)]
+struct HandLine {
+    sku: String,
+    quantity: i64,
+}
+
+impl faststream::Validate for HandPlace {
+    fn validate_at(
+        &self,
+        path: &faststream::validate::Path<'_>,
+        errors: &mut Vec<faststream::ValidationError>,
+    ) {
+        use faststream::validate::rules;
+        let lines = path.field("lines");
+        for (i, line) in self.lines.iter().enumerate() {
+            let at = lines.index(i);
+            rules::min_length(&line.sku, 1, &at.field("sku"), errors);
+            rules::minimum(line.quantity, 1.0, &at.field("quantity"), errors);
+        }
+    }
+}
+
+impl faststream::export::Describe for HandPlace {
+    fn describe(c: &mut faststream::export::SchemaComponents) -> serde_json::Value {
+        c.component("HandPlace", |c| {
+            faststream::export::object(c)
+                .required::<String>("kind")
+                .required::<faststream::uuid::Uuid>("orderId")
+                .into()
+        })
+    }
+}
+
+#[derive(serde::Deserialize, faststream::Message)]
+struct DerivedPlace {
+    #[allow(dead_code)]
+    kind: String,
+    #[serde(rename = "orderId")]
+    order_id: faststream::uuid::Uuid,
+    lines: Vec<DerivedLine>,
+}
+
+#[derive(serde::Deserialize, faststream::Message)]
+struct DerivedLine {
+    #[message(min_length = 1)]
+    sku: String,
+    #[message(minimum = 1)]
+    quantity: i64,
+}
+
+/// What the code-first route reads of an order.
+trait OrderId {
+    fn order_id(&self) -> faststream::uuid::Uuid;
+}
+
+impl OrderId for Place {
+    fn order_id(&self) -> faststream::uuid::Uuid {
+        self.order_id
+    }
+}
+
+impl OrderId for HandPlace {
+    fn order_id(&self) -> faststream::uuid::Uuid {
+        self.order_id
+    }
+}
+
+impl OrderId for DerivedPlace {
+    fn order_id(&self) -> faststream::uuid::Uuid {
+        self.order_id
+    }
+}
+
 #[derive(serde::Serialize)]
 struct Accepted {
     #[serde(rename = "orderId")]
@@ -235,16 +323,24 @@ struct Store {
 
 /// Messages per second through a code-first route doing what the
 /// generated handler does (decode, check, parameters, a typed reply).
-async fn code_first(broker: Arc<dyn Broker>, n: u64) -> f64 {
+async fn code_first<P>(broker: Arc<dyn Broker>, n: u64) -> f64
+where
+    P: serde::de::DeserializeOwned
+        + faststream::Validate
+        + faststream::export::Describe
+        + OrderId
+        + Send
+        + 'static,
+{
     let count = Arc::new(AtomicU64::new(0));
     let c = count.clone();
-    let handle = move |order: Place, faststream::Params(store): faststream::Params<Store>| {
+    let handle = move |order: P, faststream::Params(store): faststream::Params<Store>| {
         let c = c.clone();
         async move {
             c.fetch_add(1, Ordering::Relaxed);
             std::hint::black_box(&store.store_id);
             Ok::<_, HandlerError>(Accepted {
-                order_id: order.order_id,
+                order_id: order.order_id(),
                 total: 1.0,
             })
         }
@@ -1043,7 +1139,19 @@ async fn main() {
                 n,
                 rounds,
                 || typed(Arc::new(faststream::MemoryBroker::new()), n),
-                || code_first(Arc::new(faststream::MemoryBroker::new()), n),
+                || code_first::<Place>(Arc::new(faststream::MemoryBroker::new()), n),
+            )
+            .await,
+        );
+        // The derive against the hand-written impls it replaces: "raw" is
+        // the hand-written type, "typed" the derived one.
+        rows.push(
+            paired(
+                "memory: derived/hand-written",
+                n,
+                rounds,
+                || code_first::<HandPlace>(Arc::new(faststream::MemoryBroker::new()), n),
+                || code_first::<DerivedPlace>(Arc::new(faststream::MemoryBroker::new()), n),
             )
             .await,
         );
