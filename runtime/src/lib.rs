@@ -47,7 +47,8 @@ pub use brokers::redis;
 
 pub use app::{
     AckPolicy, App, AppError, Batch, Context, HandlerError, Headers, Middleware, Outcome, Params,
-    PublishError, Publisher, Retry, Route, Router, RunningApp, Subscriber, SubscriberOptions,
+    PublishError, Publisher, Retry, Route, Router, RunningApp, State, Subscriber,
+    SubscriberOptions,
 };
 pub use bindings::{
     AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, Bindings, KafkaBindings, MqttBindings,

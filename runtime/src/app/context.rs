@@ -27,6 +27,12 @@ pub(super) type SharedAcker = Arc<tokio::sync::Mutex<Option<Box<dyn Acker>>>>;
 pub(super) type ReplySlot = Arc<Mutex<Option<Reply>>>;
 
 impl Context {
+    /// The state value of type `T` the app was given (see
+    /// [`State`](super::State)).
+    pub fn state<T: 'static>(&self) -> Option<&T> {
+        self.publisher.state::<T>()
+    }
+
     async fn take_acker(&self) -> Option<Box<dyn Acker>> {
         match &self.acker {
             Some(a) => a.lock().await.take(),

@@ -17,6 +17,7 @@ pub mod context;
 pub mod metrics;
 pub mod publisher;
 pub mod router;
+mod state;
 pub mod typed;
 mod worker;
 
@@ -27,6 +28,7 @@ pub use router::{
     AckPolicy, Batch, BatchResult, ErasedBatchHandler, ErasedHandler, Failure, HandlerError, Reply,
     Retry, Route, Router, SubscriberOptions,
 };
+pub use state::State;
 pub use typed::{
     BatchHandlerFn, Decoding, FromMessage, HandlerFn, Headers, IntoReply, Params, RouteDoc,
     Subscriber,
@@ -69,6 +71,7 @@ pub struct App {
     on_shutdown: Vec<Hook>,
     middleware: Vec<Arc<dyn Middleware>>,
     shutdown_timeout: Duration,
+    states: state::States,
 }
 
 impl fmt::Debug for App {
@@ -87,6 +90,14 @@ pub enum AppError {
     /// `FASTSTREAM_ASYNCAPI_OUT` was set and the document could not be
     /// written.
     Export(crate::export::ExportError),
+    /// A handler takes a [`State<T>`] that neither its router nor the app
+    /// was given (`.state(value)`).
+    MissingState {
+        /// The route's operation.
+        operation: String,
+        /// The state's type.
+        type_name: &'static str,
+    },
 }
 
 impl fmt::Display for AppError {
@@ -94,6 +105,13 @@ impl fmt::Display for AppError {
         match self {
             AppError::Broker(e) => write!(f, "broker error: {e}"),
             AppError::Export(e) => e.fmt(f),
+            AppError::MissingState {
+                operation,
+                type_name,
+            } => write!(
+                f,
+                "{operation} takes State<{type_name}>, and neither its router nor the app was given one (`.state(value)`)"
+            ),
         }
     }
 }
@@ -116,11 +134,21 @@ impl App {
             on_shutdown: Vec::new(),
             middleware: Vec::new(),
             shutdown_timeout: Duration::from_secs(30),
+            states: state::States::default(),
         }
+    }
+
+    /// A value every code-first handler may take as a [`State<T>`] (one
+    /// per type; a router's own `.state` of the same type wins for its
+    /// routes' app, as the later one given).
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> App {
+        self.states.insert(value);
+        self
     }
 
     /// Adds a router's routes.
     pub fn include(mut self, router: Router) -> App {
+        self.states.extend(&router.states);
         self.documents.extend(router.document);
         self.routes.extend(router.routes.iter().cloned());
         self.routers.push(router);
@@ -188,11 +216,25 @@ impl App {
     /// Starts every route and returns a handle; the app runs until
     /// [`RunningApp::shutdown`].
     pub async fn start(mut self) -> Result<RunningApp, AppError> {
+        // Every state a handler takes was given, before anything starts.
+        for router in &self.routers {
+            for (operation, doc) in &router.typed {
+                if let Some((_, type_name)) =
+                    doc.states.iter().find(|(id, _)| !self.states.contains(*id))
+                {
+                    return Err(AppError::MissingState {
+                        operation: operation.clone(),
+                        type_name,
+                    });
+                }
+            }
+        }
         for hook in self.on_startup.drain(..) {
             hook().await;
         }
         let middleware = Arc::new(std::mem::take(&mut self.middleware));
-        let publisher = Publisher::with_middleware(self.broker.clone(), middleware.clone());
+        let states = std::mem::take(&mut self.states);
+        let publisher = Publisher::with_middleware(self.broker.clone(), middleware.clone(), states);
         let metrics = Arc::new(Metrics::default());
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut loops = JoinSet::new();

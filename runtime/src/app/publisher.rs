@@ -71,6 +71,9 @@ struct PublisherInner {
     broker: Arc<dyn Broker>,
     replies: Replies,
     middleware: Arc<Vec<Arc<dyn Middleware>>>,
+    /// The app's state values (`State<T>`), shared by every handler's
+    /// context through this one allocation.
+    states: super::state::States,
 }
 
 impl fmt::Debug for Publisher {
@@ -93,20 +96,26 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Publisher {
     pub fn new(broker: Arc<dyn Broker>) -> Publisher {
-        Publisher::with_middleware(broker, Arc::default())
+        Publisher::with_middleware(broker, Arc::default(), super::state::States::default())
     }
 
     pub(super) fn with_middleware(
         broker: Arc<dyn Broker>,
         middleware: Arc<Vec<Arc<dyn Middleware>>>,
+        states: super::state::States,
     ) -> Publisher {
         Publisher {
             inner: Arc::new(PublisherInner {
                 broker,
                 replies: Replies::default(),
                 middleware,
+                states,
             }),
         }
+    }
+
+    pub(super) fn state<T: 'static>(&self) -> Option<&T> {
+        self.inner.states.get::<T>()
     }
 
     /// Publishes one envelope.

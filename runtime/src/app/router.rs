@@ -246,6 +246,8 @@ pub struct Router {
     /// The export's `info` (title, version, description) when the router
     /// has no document of its own.
     pub(crate) info: Option<(String, String, Option<String>)>,
+    /// What its code-first handlers take as [`super::State`].
+    pub(crate) states: super::state::States,
 }
 
 impl Router {
@@ -281,6 +283,15 @@ impl Router {
     pub fn info(mut self, title: impl Into<String>, version: impl Into<String>) -> Router {
         let description = self.info.take().and_then(|(_, _, d)| d);
         self.info = Some((title.into(), version.into(), description));
+        self
+    }
+
+    /// A value the router's code-first handlers may take as a
+    /// [`State<T>`](super::State) (one per type; a later one of the same
+    /// type replaces it). Handlers see the states of every router of the
+    /// app and of the app itself.
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Router {
+        self.states.insert(value);
         self
     }
 

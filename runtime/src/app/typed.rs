@@ -75,9 +75,15 @@ pub trait FromMessage: Sized + Send + 'static {
 
     /// What the export says of it.
     fn document(_doc: &mut RouteDoc, _components: &mut SchemaComponents) {}
+
+    /// Whether it takes the [`Context`] itself: such arguments are taken
+    /// after the others, which may read from the context.
+    const TAKES_CONTEXT: bool = false;
 }
 
 impl FromMessage for Context {
+    const TAKES_CONTEXT: bool = true;
+
     fn from_message(
         _: &Template,
         _: &Envelope,
@@ -165,10 +171,14 @@ pub struct RouteDoc {
     pub reply: Option<Value>,
     pub description: Option<String>,
     pub components: SchemaComponents,
+    /// The [`State`](super::State) types the handler takes: the app
+    /// checks at start that it was given each.
+    pub states: Vec<(std::any::TypeId, &'static str)>,
 }
 
 /// An `async fn` (or closure) a code-first route calls: the message, then
-/// up to three of [`Params`], [`Headers`] and [`Context`], in any order.
+/// up to three of [`Params`], [`Headers`], [`State`](super::State) and
+/// [`Context`], in any order.
 pub trait HandlerFn<Args>: Send + Sync + 'static {
     /// The route's type-erased handler for an address template, and what
     /// the export says of it.
@@ -206,8 +216,19 @@ macro_rules! handler_fn {
                             .map_err(Failure::Decode)?;
                         #[allow(unused_mut, unused_variables)]
                         let mut context = Some(ctx);
-                        $(let $a = <$a as FromMessage>::from_message(&template, &envelope, &mut context)
-                            .map_err(Failure::Decode)?;)*
+                        // Those that take the context come last (a `State`
+                        // reads it), whatever the order of the arguments.
+                        $(let $a = if <$a as FromMessage>::TAKES_CONTEXT {
+                            None
+                        } else {
+                            Some(<$a as FromMessage>::from_message(&template, &envelope, &mut context)
+                                .map_err(Failure::Decode)?)
+                        };)*
+                        $(let $a = match $a {
+                            Some(v) => v,
+                            None => <$a as FromMessage>::from_message(&template, &envelope, &mut context)
+                                .map_err(Failure::Decode)?,
+                        };)*
                         let reply = f(message, $($a,)*).await.map_err(Failure::Handler)?;
                         // Encoded only for a request.
                         if envelope.reply_to.is_none() {

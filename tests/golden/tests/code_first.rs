@@ -504,3 +504,52 @@ fn a_router_renders_its_documentation_page() {
     );
     assert!(!page.contains("src=\"http") && !page.contains("<link"));
 }
+
+/// Shared state comes as an argument (axum's `State`), in any position,
+/// even after the `Context` takes its place.
+#[tokio::test]
+async fn handlers_take_shared_state() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    #[derive(Clone, Default)]
+    struct Stock(Arc<AtomicU64>);
+    #[derive(Clone)]
+    struct Label(&'static str);
+
+    async fn restock(
+        units: u64,
+        ctx: Context,
+        faststream::State(stock): faststream::State<Stock>,
+        faststream::State(label): faststream::State<Label>,
+    ) -> Result<(), HandlerError> {
+        assert_eq!(label.0, "main");
+        assert!(ctx.state::<Stock>().is_some());
+        stock.0.fetch_add(units, Ordering::Relaxed);
+        Ok(())
+    }
+
+    let stock = Stock::default();
+    let router = Router::new()
+        .state(stock.clone())
+        .subscriber("restock", restock);
+    let app = TestApp::start_with(router, |app| app.state(Label("main"))).await;
+    for units in [3, 4] {
+        app.publisher()
+            .publish(Envelope::new("restock", units.to_string()))
+            .await
+            .unwrap();
+    }
+    app.wait_finished(2, TIMEOUT).await;
+    let m = app.shutdown().await;
+    assert_eq!(m.handled, 2, "{m:?}");
+    assert_eq!(stock.0.load(Ordering::Relaxed), 7);
+
+    // A state nobody gave: the app does not start, and says which.
+    let err = faststream::App::new(faststream::MemoryBroker::new())
+        .include(Router::new().subscriber("restock", restock))
+        .start()
+        .await
+        .expect_err("starts without its state");
+    assert!(matches!(err, faststream::AppError::MissingState { .. }));
+    assert!(err.to_string().contains("State<"), "{err}");
+}
