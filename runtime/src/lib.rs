@@ -60,7 +60,7 @@ pub use connect::{Authentication, ConnectOptions, Server, ServerInfo, connect};
 pub use envelope::Envelope;
 pub use export::{AsyncApiDocument, AsyncApiVersion, ExportError};
 pub use memory::MemoryBroker;
-pub use testing::TestApp;
+pub use testing::{Call, Calls, TestApp};
 pub use validate::{Validate, ValidationError, ValidationErrors};
 
 /// Derives [`Validate`] and [`export::Describe`] for a message type from

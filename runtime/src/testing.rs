@@ -1,42 +1,179 @@
-//! Testing without a broker, in the spirit of FastStream's TestBroker: the
-//! real routes run on the in-memory broker in-process; tests publish (typed,
-//! through generated publishers), wait for the handlers, and look at what
-//! was published, replied and dead-lettered. Failures surface in the test:
-//! [`TestApp::shutdown`] reports them instead of swallowing them.
+//! Testing in the spirit of FastStream's TestBroker: the real routes run
+//! in-process on a private in-memory broker ([`TestApp::start`]), or on a
+//! real one with the same test body ([`TestApp::live`], FastStream's
+//! `with_real=True`). Tests publish (typed, through generated publishers),
+//! wait for the handlers, and assert on what each subscriber was called
+//! with ([`TestApp::subscriber`]: `assert_called_once_with(&order)`, the
+//! typed [`Call`]s with headers, correlation id, reply and outcome) and on
+//! what was published ([`TestApp::published`]). Failures surface in the
+//! test: [`TestApp::shutdown`] reports them instead of swallowing them.
 
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::app::{App, MetricsSnapshot, Publisher, Router, RunningApp};
+use serde::de::DeserializeOwned;
+
+use crate::app::{
+    App, ErasedHandler, Failure, MetricsSnapshot, Middleware, Outcome, Publisher, Router,
+    RunningApp,
+};
+use crate::broker::Broker;
 use crate::envelope::Envelope;
 use crate::memory::{DeadLetter, MemoryBroker};
 
-/// An application running on a private in-memory broker.
+/// An application running its routes for a test, on a private in-memory
+/// broker or on a live one.
 #[derive(Debug)]
 pub struct TestApp {
-    broker: MemoryBroker,
+    /// The in-memory broker; `None` when live.
+    broker: Option<MemoryBroker>,
     running: RunningApp,
+    log: Arc<Log>,
+}
+
+/// What the test saw: every handler call and every publish.
+#[derive(Debug, Default)]
+struct Log {
+    calls: Mutex<Vec<Record>>,
+    published: Mutex<Vec<Envelope>>,
+    /// The addresses routes were registered with.
+    routes: Vec<String>,
+}
+
+#[derive(Debug)]
+struct Record {
+    route: String,
+    envelope: Arc<Envelope>,
+    reply: Option<Envelope>,
+    error: Option<String>,
+    outcome: Option<Outcome>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Records each settled delivery's outcome and every publish.
+struct Recorder(Arc<Log>);
+
+impl Middleware for Recorder {
+    fn after_consume(&self, envelope: &Envelope, outcome: Outcome) {
+        // Every call of this delivery (in-process retries are calls of
+        // the same delivery) ends as the delivery does.
+        for r in lock(&self.0.calls)
+            .iter_mut()
+            .filter(|r| r.outcome.is_none() && std::ptr::eq(&*r.envelope, envelope))
+        {
+            r.outcome = Some(outcome);
+        }
+    }
+
+    fn before_publish(&self, envelope: &mut Envelope) {
+        lock(&self.0.published).push(envelope.clone());
+    }
+}
+
+/// A route's handler that records each call it gets (a delivery that does
+/// not decode is not a call: the handler never ran).
+fn recorded(log: &Arc<Log>, address: &str, handler: ErasedHandler) -> ErasedHandler {
+    let log = log.clone();
+    let address = address.to_owned();
+    Arc::new(move |envelope: Arc<Envelope>, ctx| {
+        let (log, address, handler) = (log.clone(), address.clone(), handler.clone());
+        Box::pin(async move {
+            let result = handler(envelope.clone(), ctx).await;
+            let (reply, error) = match &result {
+                Err(Failure::Decode(_)) => return result,
+                Ok(reply) => (
+                    reply.as_ref().map(|r| Envelope {
+                        channel: envelope.reply_to.clone().unwrap_or_default(),
+                        payload: r.payload.clone().into(),
+                        headers: r.headers.clone(),
+                        content_type: r.content_type.clone(),
+                        correlation_id: envelope.correlation_id.clone(),
+                        ..Envelope::default()
+                    }),
+                    None,
+                ),
+                Err(Failure::Handler(e)) => (None, Some(e.to_string())),
+            };
+            lock(&log.calls).push(Record {
+                route: address,
+                envelope,
+                reply,
+                error,
+                outcome: None,
+            });
+            result
+        })
+    })
 }
 
 impl TestApp {
-    /// Starts the routes of `router`.
+    /// Starts the routes of `router` on a private in-memory broker.
     pub async fn start(router: Router) -> TestApp {
         TestApp::start_with(router, |app| app).await
     }
 
     /// Starts the routes of `router` with an app configured by `configure`
-    /// (middleware, hooks, shutdown timeout).
+    /// (middleware, hooks, state, shutdown timeout).
     pub async fn start_with(router: Router, configure: impl FnOnce(App) -> App) -> TestApp {
         let broker = MemoryBroker::new();
-        let app = configure(App::new(broker.clone()).include(router));
-        let running = app
-            .start()
+        let mut app = TestApp::run(router, Arc::new(broker.clone()), configure)
             .await
             .expect("the in-memory broker always subscribes");
-        TestApp { broker, running }
+        app.broker = Some(broker);
+        app
     }
 
+    /// Starts the routes of `router` on a live broker, so that the same
+    /// test body runs against it (FastStream's `TestBroker(...,
+    /// with_real=True)`). Subscribing can fail there: the error is the
+    /// app's. [`TestApp::broker`] and [`TestApp::dead_letters`] are the
+    /// in-memory broker's and panic here; the call records and
+    /// [`TestApp::published`] work alike.
+    pub async fn live(router: Router, broker: Arc<dyn Broker>) -> Result<TestApp, crate::AppError> {
+        TestApp::run(router, broker, |app| app).await
+    }
+
+    /// [`TestApp::live`] with an app configured by `configure`.
+    pub async fn live_with(
+        router: Router,
+        broker: Arc<dyn Broker>,
+        configure: impl FnOnce(App) -> App,
+    ) -> Result<TestApp, crate::AppError> {
+        TestApp::run(router, broker, configure).await
+    }
+
+    async fn run(
+        mut router: Router,
+        broker: Arc<dyn Broker>,
+        configure: impl FnOnce(App) -> App,
+    ) -> Result<TestApp, crate::AppError> {
+        let log = Arc::new(Log {
+            routes: router.routes.iter().map(|r| r.address.clone()).collect(),
+            ..Log::default()
+        });
+        for route in &mut router.routes {
+            route.handler = recorded(&log, &route.address, route.handler.clone());
+        }
+        let app =
+            configure(App::with_broker(broker).include(router)).middleware(Recorder(log.clone()));
+        let running = app.start().await?;
+        Ok(TestApp {
+            broker: None,
+            running,
+            log,
+        })
+    }
+
+    /// The in-memory broker. Panics on a live app.
     pub fn broker(&self) -> &MemoryBroker {
-        &self.broker
+        self.broker
+            .as_ref()
+            .expect("TestApp::broker: the app runs on a live broker (TestApp::live)")
     }
 
     /// Publishes into the app (use it to build generated publishers).
@@ -65,17 +202,204 @@ impl TestApp {
         }
     }
 
-    /// Everything published to an address (requests, replies, sends).
+    /// Everything the in-memory broker saw published to an address
+    /// (requests, replies, sends). Panics on a live app: use
+    /// [`TestApp::published`].
     pub fn published_to(&self, address: &str) -> Vec<Envelope> {
-        self.broker.published_to(address)
+        self.broker().published_to(address)
     }
 
+    /// What the app published to `address` (the test's own publishes,
+    /// replies and the handlers' sends), read as `T`, in order. Panics
+    /// with the payload when one is not a `T`.
+    pub fn published<T: DeserializeOwned>(&self, address: &str) -> Vec<T> {
+        lock(&self.log.published)
+            .iter()
+            .filter(|e| e.channel == address)
+            .map(|e| {
+                serde_json::from_slice(&e.payload).unwrap_or_else(|err| {
+                    panic!(
+                        "published to {address}: {} is not a {}: {err}",
+                        String::from_utf8_lossy(&e.payload),
+                        std::any::type_name::<T>()
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// The calls of the subscriber registered with `address` (its
+    /// template for a parameterized one: `"stores.{store}.orders"`), so
+    /// far. Panics when no route has that address.
+    pub fn subscriber(&self, address: &str) -> Calls {
+        assert!(
+            self.log.routes.iter().any(|r| r == address),
+            "no subscriber registered with {address:?}; the routes are {:?}",
+            self.log.routes
+        );
+        Calls {
+            address: address.to_owned(),
+            calls: lock(&self.log.calls)
+                .iter()
+                .filter(|r| r.route == address)
+                .map(|r| RawCall {
+                    envelope: (*r.envelope).clone(),
+                    reply: r.reply.clone(),
+                    error: r.error.clone(),
+                    outcome: r.outcome,
+                })
+                .collect(),
+        }
+    }
+
+    /// What the in-memory broker dead-lettered. Panics on a live app.
     pub fn dead_letters(&self) -> Vec<DeadLetter> {
-        self.broker.dead_letters()
+        self.broker().dead_letters()
     }
 
     /// Shuts down gracefully and returns the final counters.
     pub async fn shutdown(self) -> MetricsSnapshot {
         self.running.shutdown().await
+    }
+}
+
+#[derive(Debug, Clone)]
+struct RawCall {
+    envelope: Envelope,
+    reply: Option<Envelope>,
+    error: Option<String>,
+    outcome: Option<Outcome>,
+}
+
+/// The calls one subscriber got, in order: a snapshot taken by
+/// [`TestApp::subscriber`].
+#[derive(Debug, Clone)]
+pub struct Calls {
+    address: String,
+    calls: Vec<RawCall>,
+}
+
+/// One call of a subscriber: the message it was called with, read as
+/// `T`, and what came of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call<T> {
+    pub message: T,
+    /// The concrete address it came on.
+    pub channel: String,
+    pub headers: BTreeMap<String, String>,
+    pub correlation_id: Option<String>,
+    /// The reply the handler gave to a request.
+    pub reply: Option<Envelope>,
+    /// The handler's error, when it failed.
+    pub error: Option<String>,
+    /// How the delivery was settled (`None` until it is): a rejected one
+    /// is dead-lettered where the broker keeps dead letters.
+    pub outcome: Option<Outcome>,
+}
+
+impl Calls {
+    /// How many times the handler was called.
+    pub fn count(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Every call, the message read as `T`. Panics with the payload when
+    /// one is not a `T`.
+    pub fn calls<T: DeserializeOwned>(&self) -> Vec<Call<T>> {
+        self.calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Call {
+                message: serde_json::from_slice(&c.envelope.payload).unwrap_or_else(|e| {
+                    panic!(
+                        "{}: call {i}'s message {} is not a {}: {e}",
+                        self.address,
+                        String::from_utf8_lossy(&c.envelope.payload),
+                        std::any::type_name::<T>()
+                    )
+                }),
+                channel: c.envelope.channel.clone(),
+                headers: c.envelope.headers.clone(),
+                correlation_id: c.envelope.correlation_id.clone(),
+                reply: c.reply.clone(),
+                error: c.error.clone(),
+                outcome: c.outcome,
+            })
+            .collect()
+    }
+
+    /// Asserts exactly one call, with `expected`; returns it.
+    #[track_caller]
+    pub fn assert_called_once_with<T>(&self, expected: &T) -> Call<T>
+    where
+        T: DeserializeOwned + PartialEq + fmt::Debug,
+    {
+        let calls = self.calls::<T>();
+        match calls.as_slice() {
+            [one] if one.message == *expected => {
+                calls.into_iter().next().unwrap_or_else(|| unreachable!())
+            }
+            _ => panic!(
+                "{}: expected one call with {expected:?}; got {}",
+                self.address,
+                self.described()
+            ),
+        }
+    }
+
+    /// Asserts that the last call was with `expected`; returns it.
+    #[track_caller]
+    pub fn assert_called_with<T>(&self, expected: &T) -> Call<T>
+    where
+        T: DeserializeOwned + PartialEq + fmt::Debug,
+    {
+        match self.calls::<T>().pop() {
+            Some(last) if last.message == *expected => last,
+            _ => panic!(
+                "{}: expected the last call with {expected:?}; got {}",
+                self.address,
+                self.described()
+            ),
+        }
+    }
+
+    /// Asserts exactly `n` calls.
+    #[track_caller]
+    pub fn assert_called_times(&self, n: usize) {
+        assert!(
+            self.count() == n,
+            "{}: expected {n} calls; got {}",
+            self.address,
+            self.described()
+        );
+    }
+
+    /// Asserts no call.
+    #[track_caller]
+    pub fn assert_not_called(&self) {
+        self.assert_called_times(0);
+    }
+
+    /// The calls as the failure messages show them.
+    fn described(&self) -> String {
+        if self.calls.is_empty() {
+            return "no calls".to_owned();
+        }
+        let shown: Vec<String> = self
+            .calls
+            .iter()
+            .map(|c| {
+                let mut s = format!(
+                    "{} on {}",
+                    String::from_utf8_lossy(&c.envelope.payload),
+                    c.envelope.channel
+                );
+                if let Some(e) = &c.error {
+                    s.push_str(&format!(" (failed: {e})"));
+                }
+                s
+            })
+            .collect();
+        format!("{} call(s): {}", self.calls.len(), shown.join(", "))
     }
 }

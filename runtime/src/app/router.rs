@@ -230,7 +230,7 @@ impl fmt::Debug for Route {
 /// The routes of one application (generated `router(handler)` builds one).
 #[derive(Debug, Clone, Default)]
 pub struct Router {
-    pub(super) routes: Vec<Route>,
+    pub(crate) routes: Vec<Route>,
     /// The AsyncAPI document the routes come from, for export and docs.
     pub document: Option<&'static str>,
     /// The operations of [`Router::document`] the application sends (its
