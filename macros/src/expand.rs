@@ -1,7 +1,7 @@
 //! The impls the derive writes.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Error, Fields, GenericArgument, Ident, PathArguments, Result, Type};
@@ -90,6 +90,9 @@ pub fn derive(input: &DeriveInput) -> Result<TokenStream> {
     };
 
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    // As serde does: a type parameter is bounded when a field it reads
+    // mentions it (not one only in skipped fields or a `PhantomData`).
+    let used = used_params(input);
     let bounded = |bound: TokenStream| {
         let mut where_clause = where_clause.cloned().unwrap_or_else(|| syn::WhereClause {
             where_token: Default::default(),
@@ -97,13 +100,20 @@ pub fn derive(input: &DeriveInput) -> Result<TokenStream> {
         });
         for param in input.generics.type_params() {
             let p = &param.ident;
-            where_clause.predicates.push(syn::parse_quote!(#p: #bound));
+            if used.contains(p) {
+                where_clause.predicates.push(syn::parse_quote!(#p: #bound));
+            }
         }
         where_clause
     };
     let validate_where = bounded(quote!(#k::__derive::Validate));
     let describe_where = bounded(quote!(#k::__derive::Describe));
-    let name = if input.generics.type_params().next().is_some() {
+    let generic = input
+        .generics
+        .params
+        .iter()
+        .any(|p| !matches!(p, syn::GenericParam::Lifetime(_)));
+    let name = if generic {
         quote!(&*#k::__derive::generic_name(#base, ::core::any::type_name::<Self>()))
     } else {
         quote!(#base)
@@ -131,6 +141,55 @@ pub fn derive(input: &DeriveInput) -> Result<TokenStream> {
             }
         }
     })
+}
+
+/// The type parameters that fields serde reads mention (a field that is
+/// a `PhantomData` reads nothing).
+fn used_params(input: &DeriveInput) -> Vec<Ident> {
+    fn mentions(tokens: TokenStream, params: &[&Ident], out: &mut Vec<Ident>) {
+        for t in tokens {
+            match t {
+                proc_macro2::TokenTree::Ident(i) => {
+                    if let Some(p) = params.iter().find(|p| **p == &i)
+                        && !out.contains(p)
+                    {
+                        out.push((*p).clone());
+                    }
+                }
+                proc_macro2::TokenTree::Group(g) => mentions(g.stream(), params, out),
+                _ => {}
+            }
+        }
+    }
+    let params: Vec<&Ident> = input.generics.type_params().map(|p| &p.ident).collect();
+    let mut out = Vec::new();
+    let mut visit = |fields: &Fields| -> Result<()> {
+        for f in fields {
+            if FieldAttrs::read(&f.attrs)?.skip || is_phantom(&f.ty) {
+                continue;
+            }
+            mentions(f.ty.to_token_stream(), &params, &mut out);
+        }
+        Ok(())
+    };
+    match &input.data {
+        Data::Struct(st) => {
+            let _ = visit(&st.fields);
+        }
+        Data::Enum(e) => {
+            for v in &e.variants {
+                if VariantAttrs::read(&v.attrs).is_ok_and(|a| !a.skip) {
+                    let _ = visit(&v.fields);
+                }
+            }
+        }
+        Data::Union(_) => {}
+    }
+    out
+}
+
+fn is_phantom(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "PhantomData"))
 }
 
 fn option_str(s: Option<&String>) -> TokenStream {
@@ -318,7 +377,7 @@ fn object(
     tag: Option<(&str, &str)>,
     doc: Option<&String>,
 ) -> TokenStream {
-    let tag = tag.map(|(tag, name)| quote!(__o.tag(#tag, #name);));
+    let tag = tag.map(|(tag, name)| quote!(__o.tag(#tag, #name, #deny_unknown);));
     let props = fields.iter().filter(|f| !f.attrs.skip).map(|f| {
         if f.attrs.flatten {
             let ty = f.ty;
@@ -345,12 +404,18 @@ fn object(
 }
 
 /// A schema for several unnamed fields: a fixed-length array.
-fn tuple(k: &TokenStream, fields: &[Field<'_>]) -> TokenStream {
-    let schemas = fields
-        .iter()
-        .filter(|f| !f.attrs.skip)
-        .map(|f| field_schema(k, f));
-    quote!(#k::__derive::tuple(::std::vec![#(#schemas),*]))
+fn tuple(k: &TokenStream, fields: &[Field<'_>], container_default: bool) -> TokenStream {
+    let live: Vec<&Field<'_>> = fields.iter().filter(|f| !f.attrs.skip).collect();
+    let schemas = live.iter().map(|f| field_schema(k, f));
+    // serde fills in the defaulted positions at the end that are missing.
+    let required = if container_default {
+        0
+    } else {
+        live.iter()
+            .rposition(|f| !f.attrs.default)
+            .map_or(0, |i| i + 1)
+    };
+    quote!(#k::__derive::tuple_from(::std::vec![#(#schemas),*], #required))
 }
 
 fn check_unnamed(fields: &[Field<'_>]) -> Result<()> {
@@ -428,7 +493,7 @@ fn structure(c: &Container, base: &str, fs: &Fields) -> Result<(TokenStream, Tok
                 .iter()
                 .enumerate()
                 .map(|(i, f)| field_checks(k, f, &quote!(#root.index(#i))));
-            let describe = with_doc(k, tuple(k, &fields), c.doc.as_ref());
+            let describe = with_doc(k, tuple(k, &fields, c.default), c.doc.as_ref());
             Ok((quote!(#(#validate)*), describe))
         }
         Fields::Unit => Ok((
@@ -506,19 +571,15 @@ fn enumeration(c: &Container, e: &syn::DataEnum) -> Result<(TokenStream, TokenSt
             }
         };
         if va.other {
-            match (&c.tag, untagged, &v.fields) {
-                (Some(tag), false, Fields::Unit) => {
-                    variants.push(quote!(__e.other(#tag);));
-                    arms.push(quote!(#pattern => {}));
-                    continue;
-                }
-                _ => {
-                    return Err(Error::new(
-                        v.span(),
-                        "`#[serde(other)]` is for a unit variant of an enum with `tag = \"...\"`",
-                    ));
-                }
+            if untagged || !matches!(v.fields, Fields::Unit) {
+                return Err(Error::new(
+                    v.span(),
+                    "`#[serde(other)]` is for a unit variant of a tagged enum",
+                ));
             }
+            variants.push(quote!(__e.other(#repr);));
+            arms.push(quote!(#pattern => {}));
+            continue;
         }
         let rename_fields = va.rename_all.or(c.rename_all_fields);
         let access = |i: usize, _: Option<&Ident>| {
@@ -529,6 +590,8 @@ fn enumeration(c: &Container, e: &syn::DataEnum) -> Result<(TokenStream, TokenSt
         let live: Vec<&Field<'_>> = fields.iter().filter(|f| !f.attrs.skip).collect();
         let (checks, body) = match &v.fields {
             Fields::Unit => (quote!(), None),
+            // A newtype variant whose field serde skips reads as a unit.
+            Fields::Unnamed(_) if fields.len() == 1 && fields[0].attrs.skip => (quote!(), None),
             Fields::Unnamed(_) if fields.len() == 1 => {
                 check_unnamed(&fields)?;
                 (
@@ -548,7 +611,7 @@ fn enumeration(c: &Container, e: &syn::DataEnum) -> Result<(TokenStream, TokenSt
                     .iter()
                     .enumerate()
                     .map(|(i, f)| field_checks(k, f, &quote!(__vp.index(#i))));
-                (quote!(#(#checks)*), Some(tuple(k, &fields)))
+                (quote!(#(#checks)*), Some(tuple(k, &fields, false)))
             }
             Fields::Named(_) => {
                 let vp = quote!(__vp);
@@ -569,7 +632,10 @@ fn enumeration(c: &Container, e: &syn::DataEnum) -> Result<(TokenStream, TokenSt
             None => quote!(::core::option::Option::None),
         };
         let doc = option_str(va.doc.as_ref());
-        variants.push(quote!(__e.variant(#repr, #name, &[#(#aliases),*], #body, #doc);));
+        variants.push(quote! {{
+            let __b = #body;
+            __e.variant(__c, #repr, #name, &[#(#aliases),*], __b, #doc);
+        }});
     }
     let deny = c.deny_unknown_fields;
     let doc = option_str(c.doc.as_ref());

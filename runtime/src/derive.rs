@@ -340,6 +340,19 @@ pub fn nullable(schema: Value) -> Value {
     }
 }
 
+/// Whether `schema` admits `null` (as [`nullable`] writes it).
+fn admits_null(schema: &Value) -> bool {
+    let null = |t: &Value| t == "null";
+    match schema.get("type") {
+        Some(Value::String(t)) => t == "null",
+        Some(Value::Array(ts)) => ts.iter().any(null),
+        _ => schema
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|s| s.get("type").is_some_and(null))),
+    }
+}
+
 /// The schema a `$ref` to a registered component points at.
 fn resolved(c: &SchemaComponents, schema: Value) -> Value {
     let target = schema
@@ -350,6 +363,40 @@ fn resolved(c: &SchemaComponents, schema: Value) -> Value {
     match target.and_then(|name| c.schemas().get(&name)) {
         Some(s) if !s.is_null() => s.clone(),
         _ => schema,
+    }
+}
+
+/// A flattened enum's schema, read beside other fields: no alternative
+/// refuses the keys it does not name, and a string alternative (external
+/// unit variants) becomes its names as keys.
+fn beside_fields(schema: Value) -> Value {
+    match schema {
+        Value::Object(mut o) => {
+            if o.get("type").is_some_and(|t| t == "string")
+                && let Some(Value::Array(names)) = o.get("enum")
+            {
+                let alternatives: Vec<Value> = names
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|n| json!({"type": "object", "properties": {n: {"type": "null"}}, "required": [n]}))
+                    .collect();
+                return json!({"oneOf": alternatives});
+            }
+            if o.get("additionalProperties") == Some(&json!(false)) {
+                o.remove("additionalProperties");
+                o.remove("maxProperties");
+            }
+            for key in ["oneOf", "anyOf", "allOf"] {
+                if let Some(Value::Array(items)) = o.remove(key) {
+                    o.insert(
+                        key.to_owned(),
+                        Value::Array(items.into_iter().map(beside_fields).collect()),
+                    );
+                }
+            }
+            Value::Object(o)
+        }
+        other => other,
     }
 }
 
@@ -365,11 +412,16 @@ pub struct Object {
 }
 
 impl Object {
-    /// A struct's `#[serde(tag = "...")]`: its name under the tag.
-    pub fn tag(&mut self, tag: &str, name: &str) {
-        self.properties
-            .insert(tag.to_owned(), json!({"type": "string", "const": name}));
-        self.required.push(json!(tag));
+    /// A struct's `#[serde(tag = "...")]`: serde writes its name under the
+    /// tag and never reads it (any value, or none, is accepted; with
+    /// `deny_unknown_fields` the key is refused as unknown).
+    pub fn tag(&mut self, tag: &str, name: &str, deny_unknown: bool) {
+        if !deny_unknown {
+            self.properties.insert(
+                tag.to_owned(),
+                json!({"description": format!("Written as {name:?}; not read.")}),
+            );
+        }
     }
 
     /// A field read under `name` (or one of its `aliases`).
@@ -411,7 +463,14 @@ impl Object {
             && !o.contains_key("allOf")
         {
             if let Some(Value::Object(props)) = o.remove("properties") {
-                self.properties.extend(props);
+                if optional {
+                    // serde reads `None` whenever the inner type does not
+                    // read: its keys are known, their values unchecked.
+                    self.properties
+                        .extend(props.into_iter().map(|(k, _)| (k, Value::Bool(true))));
+                } else {
+                    self.properties.extend(props);
+                }
             }
             if let Some(Value::Array(required)) = o.remove("required")
                 && !optional
@@ -425,6 +484,10 @@ impl Object {
             }
             return;
         }
+        // An enum's variants read beside this object's fields: each
+        // alternative lets the other keys be, and an externally tagged
+        // unit variant is its name as a key (with `null`).
+        let schema = beside_fields(schema);
         self.all_of.push(if optional {
             json!({"anyOf": [schema, {}]})
         } else {
@@ -463,7 +526,14 @@ impl Object {
 /// length, each position its type.
 pub fn tuple(items: Vec<Value>) -> Value {
     let n = items.len();
-    json!({"type": "array", "items": items, "minItems": n, "maxItems": n, "additionalItems": false})
+    tuple_from(items, n)
+}
+
+/// A tuple whose last positions have defaults: at least `required`
+/// items (serde fills the missing ones in).
+pub fn tuple_from(items: Vec<Value>, required: usize) -> Value {
+    let n = items.len();
+    json!({"type": "array", "items": items, "minItems": required, "maxItems": n, "additionalItems": false})
 }
 
 /// How an enum's variants are written (serde's representations).
@@ -488,8 +558,9 @@ pub struct Enum {
     /// External unit variants without a description: one string enum.
     units: Vec<Value>,
     names: Vec<Value>,
-    /// The tag of a `#[serde(other)]` variant.
-    other: Option<String>,
+    /// A `#[serde(other)]` variant: under its tag (`Some(Some(tag))`) or
+    /// as a string (`Some(None)`).
+    other: Option<Option<String>>,
 }
 
 impl Enum {
@@ -501,9 +572,11 @@ impl Enum {
     }
 
     /// A variant named `name` (or an alias), its content `body` (`None` for
-    /// a unit variant).
+    /// a unit variant); `c` resolves the body's reference where serde
+    /// reads the tag beside the content's own fields.
     pub fn variant(
         &mut self,
+        c: &SchemaComponents,
         repr: Repr<'_>,
         name: &str,
         aliases: &[&str],
@@ -522,14 +595,9 @@ impl Enum {
         } else {
             json!({"type": "string", "enum": names})
         };
-        let tag_only = |tag: &str, deny: bool| {
-            let mut o =
-                json!({"type": "object", "properties": {tag: tag_value}, "required": [tag]});
-            if deny {
-                o["additionalProperties"] = json!(false);
-            }
-            o
-        };
+        // An internally tagged unit variant skips every other key, whatever
+        // `deny_unknown_fields` says.
+        let tag_only = |tag: &str| json!({"type": "object", "properties": {tag: tag_value}, "required": [tag]});
         let schema = match (repr, body) {
             (Repr::Untagged, None) => json!({"type": "null"}),
             (Repr::Untagged, Some(b)) => b,
@@ -550,14 +618,28 @@ impl Enum {
                     json!({"type": "object", "properties": properties, "minProperties": 1, "maxProperties": 1, "additionalProperties": false})
                 }
             }
-            (Repr::Internal(tag) | Repr::Adjacent(tag, _), None) => {
-                tag_only(tag, self.deny_unknown)
+            (Repr::Internal(tag), None) => tag_only(tag),
+            // The content may be missing or null, and nothing else.
+            (Repr::Adjacent(tag, content), None) => {
+                let mut o = json!({
+                    "type": "object",
+                    "properties": {tag: tag_value, content: {"type": "null"}},
+                    "required": [tag]
+                });
+                if self.deny_unknown {
+                    o["additionalProperties"] = json!(false);
+                }
+                o
             }
-            (Repr::Internal(tag), Some(b)) => match b {
+            // serde takes the tag out, then reads the rest as the content:
+            // the tag joins the content's own properties.
+            (Repr::Internal(tag), Some(b)) => match resolved(c, b) {
                 Value::Object(mut o)
                     if !o.contains_key("$ref")
                         && o.get("type").is_some_and(|t| t == "object")
-                        && o.contains_key("properties") =>
+                        && !o.contains_key("oneOf")
+                        && !o.contains_key("anyOf")
+                        && !o.contains_key("allOf") =>
                 {
                     let mut properties = Map::new();
                     properties.insert(tag.to_owned(), tag_value.clone());
@@ -572,13 +654,26 @@ impl Enum {
                     o.insert("required".into(), Value::Array(required));
                     Value::Object(o)
                 }
-                other => json!({"allOf": [other, tag_only(tag, false)]}),
+                // A unit struct or `()`: the tag alone, nothing beside it.
+                Value::Object(o) if o.get("type").is_some_and(|t| t == "null") => {
+                    let mut only = tag_only(tag);
+                    only["additionalProperties"] = json!(false);
+                    only
+                }
+                other => json!({"allOf": [beside_fields(other), tag_only(tag)]}),
             },
             (Repr::Adjacent(tag, content), Some(b)) => {
+                // A content that may be null may be missing too (serde reads
+                // `None`).
+                let required = if admits_null(&b) {
+                    json!([tag])
+                } else {
+                    json!([tag, content])
+                };
                 let mut o = json!({
                     "type": "object",
                     "properties": {tag: tag_value, content: b},
-                    "required": [tag, content]
+                    "required": required
                 });
                 if self.deny_unknown {
                     o["additionalProperties"] = json!(false);
@@ -597,19 +692,26 @@ impl Enum {
         }
     }
 
-    /// The `#[serde(other)]` variant: any tag not another variant's.
-    pub fn other(&mut self, tag: &str) {
-        self.other = Some(tag.to_owned());
+    /// The `#[serde(other)]` variant: a name no other variant has (under
+    /// the tag, or as the string of an externally tagged enum).
+    pub fn other(&mut self, repr: Repr<'_>) {
+        self.other = match repr {
+            Repr::Internal(tag) | Repr::Adjacent(tag, _) => Some(Some(tag.to_owned())),
+            Repr::External => Some(None),
+            Repr::Untagged => None,
+        };
     }
 
     pub fn finish(self, description: Option<&str>) -> Value {
         let mut one_of = self.tagged;
-        if let Some(tag) = &self.other {
-            one_of.push(json!({
+        match &self.other {
+            Some(Some(tag)) => one_of.push(json!({
                 "type": "object",
                 "properties": {tag: {"type": "string", "not": {"enum": self.names}}},
                 "required": [tag]
-            }));
+            })),
+            Some(None) => one_of.push(json!({"type": "string", "not": {"enum": self.names}})),
+            None => {}
         }
         if !self.units.is_empty() {
             one_of.insert(0, json!({"type": "string", "enum": self.units}));

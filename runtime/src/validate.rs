@@ -212,6 +212,11 @@ impl<T: Validate, S> Validate for std::collections::HashSet<T, S> {
     }
 }
 
+impl<T: ?Sized> Validate for std::marker::PhantomData<T> {
+    #[inline]
+    fn validate_at(&self, _: &Path<'_>, _: &mut Vec<ValidationError>) {}
+}
+
 impl<T: Validate + ?Sized> Validate for std::sync::Arc<T> {
     #[inline]
     fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<ValidationError>) {

@@ -296,6 +296,13 @@ impl<T: Describe> Describe for Option<T> {
     }
 }
 
+impl<T: ?Sized> Describe for std::marker::PhantomData<T> {
+    /// serde writes a `PhantomData` as unit (`null`).
+    fn describe(_: &mut SchemaComponents) -> Value {
+        json!({"type": "null"})
+    }
+}
+
 impl<T: Describe + ?Sized> Describe for std::sync::Arc<T> {
     fn describe(c: &mut SchemaComponents) -> Value {
         T::describe(c)
