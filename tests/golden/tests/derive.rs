@@ -388,6 +388,21 @@ async fn violations_never_reach_the_handler_on_the_memory_broker() {
         .await
         .unwrap();
     app.wait_finished(cases.len() as u64 + 2, TIMEOUT).await;
+    // Each refused message is dead-lettered with the field and the rule.
+    let dead = app.dead_letters();
+    assert_eq!(dead.len(), cases.len() + 1);
+    for ((_, path, rule), letter) in cases.iter().zip(&dead) {
+        assert!(
+            letter.reason.contains(&format!("{path}: {rule}:")),
+            "{path} {rule}: {}",
+            letter.reason
+        );
+    }
+    assert!(
+        dead[cases.len()].reason.contains("/tenant: minLength:"),
+        "{}",
+        dead[cases.len()].reason
+    );
     let m = app.shutdown().await;
     assert_eq!(
         (m.handled, m.decode_failures),
