@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use serde_json::{Map, Value, json};
 
+pub use crate::export::describe::{nullable, tuple, tuple_from};
 pub use crate::export::{Describe, SchemaComponents};
 pub use crate::validate::rules::Number;
 pub use crate::validate::{LazyRegex, Path, Validate, ValidationError, rules};
@@ -310,36 +311,6 @@ pub fn with_keywords(schema: Value, keywords: &[(&str, Value)]) -> Value {
     Value::Object(schema)
 }
 
-/// A schema that also admits `null` (what serde reads as `None`).
-pub fn nullable(schema: Value) -> Value {
-    match schema {
-        Value::Object(mut o) if !o.contains_key("$ref") => {
-            let types = match o.get("type") {
-                None if o.is_empty() => return Value::Object(o),
-                None => None,
-                Some(Value::String(t)) if t == "null" => return Value::Object(o),
-                Some(Value::String(t)) => Some(vec![json!(t), json!("null")]),
-                Some(Value::Array(ts)) if ts.iter().any(|t| t == "null") => {
-                    return Value::Object(o);
-                }
-                Some(Value::Array(ts)) => Some(ts.iter().cloned().chain([json!("null")]).collect()),
-                Some(_) => None,
-            };
-            match types {
-                Some(types) if !o.contains_key("const") => {
-                    o.insert("type".into(), Value::Array(types));
-                    if let Some(Value::Array(values)) = o.get_mut("enum") {
-                        values.push(Value::Null);
-                    }
-                    Value::Object(o)
-                }
-                _ => json!({"anyOf": [Value::Object(o), {"type": "null"}]}),
-            }
-        }
-        other => json!({"anyOf": [other, {"type": "null"}]}),
-    }
-}
-
 /// Whether `schema` admits `null` (as [`nullable`] writes it).
 fn admits_null(schema: &Value) -> bool {
     let null = |t: &Value| t == "null";
@@ -520,20 +491,6 @@ impl Object {
         }
         Value::Object(o)
     }
-}
-
-/// A tuple struct or variant of more than one field: an array of fixed
-/// length, each position its type.
-pub fn tuple(items: Vec<Value>) -> Value {
-    let n = items.len();
-    tuple_from(items, n)
-}
-
-/// A tuple whose last positions have defaults: at least `required`
-/// items (serde fills the missing ones in).
-pub fn tuple_from(items: Vec<Value>, required: usize) -> Value {
-    let n = items.len();
-    json!({"type": "array", "items": items, "minItems": required, "maxItems": n, "additionalItems": false})
 }
 
 /// How an enum's variants are written (serde's representations).

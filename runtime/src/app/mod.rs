@@ -28,9 +28,8 @@ pub use router::{
     AckPolicy, Batch, BatchResult, ErasedBatchHandler, ErasedHandler, Failure, HandlerError, Reply,
     Retry, Route, Router, SubscriberOptions,
 };
-pub use state::State;
 pub use typed::{
-    BatchHandlerFn, Decoding, FromMessage, HandlerFn, Headers, IntoReply, Params, RouteDoc,
+    BatchHandlerFn, Decoding, FromMessage, HandlerFn, Headers, IntoReply, Params, RouteDoc, State,
     Subscriber,
 };
 use worker::Worker;

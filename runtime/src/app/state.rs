@@ -1,19 +1,12 @@
-//! Shared state for code-first handlers, the axum way: given once with
+//! The state values of an application, one per type: given with
 //! [`Router::state`](super::Router::state) or
-//! [`App::state`](super::App::state), taken by any handler as a
-//! [`State<T>`] argument (a clone per message: share through an `Arc` or a
-//! pool handle, as axum users do).
+//! [`App::state`](super::App::state), taken by code-first handlers as a
+//! [`State<T>`](super::State) argument.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-
-use super::Context;
-use super::typed::{FromMessage, RouteDoc};
-use crate::address::Template;
-use crate::envelope::Envelope;
-use crate::export::SchemaComponents;
 
 /// The state values of an application, one per type.
 #[derive(Clone, Default)]
@@ -48,50 +41,5 @@ impl fmt::Debug for States {
         f.debug_list()
             .entries(self.0.values().map(|(_, name)| name))
             .finish()
-    }
-}
-
-/// A state value a code-first handler takes by argument, given to the
-/// router or the app with `.state(value)`:
-///
-/// ```
-/// use std::sync::Arc;
-/// use std::sync::atomic::{AtomicU64, Ordering};
-/// use faststream::{HandlerError, Router, State};
-///
-/// #[derive(Clone, Default)]
-/// struct Stock(Arc<AtomicU64>);
-///
-/// async fn restock(units: u64, State(stock): State<Stock>) -> Result<(), HandlerError> {
-///     stock.0.fetch_add(units, Ordering::Relaxed);
-///     Ok(())
-/// }
-///
-/// let router = Router::new().state(Stock::default()).subscriber("restock", restock);
-/// ```
-///
-/// A route whose handler takes a `State<T>` that neither its router nor
-/// the app was given does not start: [`App::start`](super::App::start)
-/// fails with [`AppError::MissingState`](super::AppError::MissingState).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct State<T>(pub T);
-
-impl<T: Clone + Send + Sync + 'static> FromMessage for State<T> {
-    fn from_message(
-        _: &Template,
-        _: &Envelope,
-        context: &mut Option<Context>,
-    ) -> Result<Self, String> {
-        context
-            .as_ref()
-            .and_then(Context::state::<T>)
-            .cloned()
-            .map(State)
-            .ok_or_else(|| format!("no state of type {}", std::any::type_name::<T>()))
-    }
-
-    fn document(doc: &mut RouteDoc, _: &mut SchemaComponents) {
-        doc.states
-            .push((TypeId::of::<T>(), std::any::type_name::<T>()));
     }
 }

@@ -609,3 +609,48 @@ impl Router {
         self.typed.get(operation).map(|d| &**d)
     }
 }
+
+/// A state value a code-first handler takes by argument, given to the
+/// router or the app with `.state(value)`:
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use faststream::{HandlerError, Router, State};
+///
+/// #[derive(Clone, Default)]
+/// struct Stock(Arc<AtomicU64>);
+///
+/// async fn restock(units: u64, State(stock): State<Stock>) -> Result<(), HandlerError> {
+///     stock.0.fetch_add(units, Ordering::Relaxed);
+///     Ok(())
+/// }
+///
+/// let router = Router::new().state(Stock::default()).subscriber("restock", restock);
+/// ```
+///
+/// A route whose handler takes a `State<T>` that neither its router nor
+/// the app was given does not start: [`App::start`](super::App::start)
+/// fails with [`AppError::MissingState`](super::AppError::MissingState).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct State<T>(pub T);
+
+impl<T: Clone + Send + Sync + 'static> FromMessage for State<T> {
+    fn from_message(
+        _: &Template,
+        _: &Envelope,
+        context: &mut Option<Context>,
+    ) -> Result<Self, String> {
+        context
+            .as_ref()
+            .and_then(Context::state::<T>)
+            .cloned()
+            .map(State)
+            .ok_or_else(|| format!("no state of type {}", std::any::type_name::<T>()))
+    }
+
+    fn document(doc: &mut RouteDoc, _: &mut SchemaComponents) {
+        doc.states
+            .push((std::any::TypeId::of::<T>(), std::any::type_name::<T>()));
+    }
+}

@@ -292,7 +292,7 @@ impl<T: Describe> Describe for Option<T> {
     /// `None`. Whether the field may be missing is the containing
     /// object's `required`.
     fn describe(c: &mut SchemaComponents) -> Value {
-        crate::__derive::nullable(T::describe(c))
+        nullable(T::describe(c))
     }
 }
 
@@ -357,13 +357,57 @@ impl<T: Describe, S> Describe for HashMap<String, T, S> {
     }
 }
 
+/// A schema that also admits `null` (what serde reads as `None`).
+pub fn nullable(schema: Value) -> Value {
+    match schema {
+        Value::Object(mut o) if !o.contains_key("$ref") => {
+            let types = match o.get("type") {
+                None if o.is_empty() => return Value::Object(o),
+                None => None,
+                Some(Value::String(t)) if t == "null" => return Value::Object(o),
+                Some(Value::String(t)) => Some(vec![json!(t), json!("null")]),
+                Some(Value::Array(ts)) if ts.iter().any(|t| t == "null") => {
+                    return Value::Object(o);
+                }
+                Some(Value::Array(ts)) => Some(ts.iter().cloned().chain([json!("null")]).collect()),
+                Some(_) => None,
+            };
+            match types {
+                Some(types) if !o.contains_key("const") => {
+                    o.insert("type".into(), Value::Array(types));
+                    if let Some(Value::Array(values)) = o.get_mut("enum") {
+                        values.push(Value::Null);
+                    }
+                    Value::Object(o)
+                }
+                _ => json!({"anyOf": [Value::Object(o), {"type": "null"}]}),
+            }
+        }
+        other => json!({"anyOf": [other, {"type": "null"}]}),
+    }
+}
+
+/// A tuple struct or variant of more than one field: an array of fixed
+/// length, each position its type.
+pub fn tuple(items: Vec<Value>) -> Value {
+    let n = items.len();
+    tuple_from(items, n)
+}
+
+/// A tuple whose last positions have defaults: at least `required`
+/// items (serde fills the missing ones in).
+pub fn tuple_from(items: Vec<Value>, required: usize) -> Value {
+    let n = items.len();
+    json!({"type": "array", "items": items, "minItems": required, "maxItems": n, "additionalItems": false})
+}
+
 macro_rules! tuples {
     ($(($($t:ident),+)),*) => {
         $(impl<$($t: Describe),+> Describe for ($($t,)+) {
             /// An array of fixed length, each position its type (serde
             /// writes a tuple as an array).
             fn describe(c: &mut SchemaComponents) -> Value {
-                crate::__derive::tuple(vec![$($t::describe(c)),+])
+                tuple(vec![$($t::describe(c)),+])
             }
         })*
     };

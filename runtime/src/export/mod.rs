@@ -17,7 +17,7 @@
 //! writes it as AsyncAPI 3.0 (the default), 3.1 or 2.6 in JSON or YAML,
 //! through the `faststream-asyncapi` model and writers.
 
-mod describe;
+pub(crate) mod describe;
 
 use std::collections::{BTreeSet, HashMap};
 
