@@ -21,16 +21,18 @@ pub struct Context {
     /// message with `reply_to`).
     pub(super) reply: Option<ReplySlot>,
     pub(super) attempt: u32,
+    /// The state values its route sees: its router's over the app's.
+    pub(super) states: Arc<super::state::States>,
 }
 
 pub(super) type SharedAcker = Arc<tokio::sync::Mutex<Option<Box<dyn Acker>>>>;
 pub(super) type ReplySlot = Arc<Mutex<Option<Reply>>>;
 
 impl Context {
-    /// The state value of type `T` the app was given (see
-    /// [`State`](super::State)).
+    /// The state value of type `T` the handler's route sees (see
+    /// [`State`](super::State)): its router's, else the app's.
     pub fn state<T: 'static>(&self) -> Option<&T> {
-        self.publisher.state::<T>()
+        self.states.get::<T>()
     }
 
     async fn take_acker(&self) -> Option<Box<dyn Acker>> {
@@ -51,16 +53,23 @@ impl fmt::Debug for Context {
 }
 
 impl Context {
-    /// A context for calling a handler outside a subscriber (tests, tools).
+    /// A context for calling a handler outside a subscriber (tests,
+    /// tools); its states are the app's of `publisher` (a running app's).
     pub fn detached(envelope: Envelope, publisher: Publisher) -> Context {
         let reply = envelope.reply_to.is_some().then(ReplySlot::default);
         Context {
             envelope: Arc::new(envelope),
+            states: publisher.states().clone(),
             publisher,
             acker: None,
             reply,
             attempt: 1,
         }
+    }
+
+    /// Where [`Context::reply`] leaves the answer (a request's only).
+    pub(crate) fn reply_slot(&self) -> Option<&ReplySlot> {
+        self.reply.as_ref()
     }
 
     pub fn envelope(&self) -> &Envelope {

@@ -61,7 +61,6 @@ type Hook = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
 /// An application: a broker, routes, hooks.
 pub struct App {
     broker: Arc<dyn Broker>,
-    routes: Vec<Route>,
     documents: Vec<&'static str>,
     /// The included routers, as included, for export.
     routers: Vec<Router>,
@@ -77,7 +76,7 @@ impl fmt::Debug for App {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("App")
             .field("broker", &self.broker.name())
-            .field("routes", &self.routes)
+            .field("routes", &self.routes().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -125,7 +124,6 @@ impl App {
     pub fn with_broker(broker: Arc<dyn Broker>) -> App {
         App {
             broker,
-            routes: Vec::new(),
             documents: Vec::new(),
             routers: Vec::new(),
             on_startup: Vec::new(),
@@ -138,8 +136,8 @@ impl App {
     }
 
     /// A value every code-first handler may take as a [`State<T>`] (one
-    /// per type; a router's own `.state` of the same type wins for its
-    /// routes' app, as the later one given).
+    /// per type, a later one replacing it; a router's own `.state` of the
+    /// same type wins for that router's routes).
     pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> App {
         self.states.insert(value);
         self
@@ -147,11 +145,20 @@ impl App {
 
     /// Adds a router's routes.
     pub fn include(mut self, router: Router) -> App {
-        self.states.extend(&router.states);
         self.documents.extend(router.document);
-        self.routes.extend(router.routes.iter().cloned());
         self.routers.push(router);
         self
+    }
+
+    /// Every route of the included routers.
+    fn routes(&self) -> impl Iterator<Item = &Route> {
+        self.routers.iter().flat_map(|r| r.routes.iter())
+    }
+
+    /// Every route of the included routers, to change (the test harness
+    /// wraps their handlers).
+    pub(crate) fn routes_mut(&mut self) -> impl Iterator<Item = &mut Route> {
+        self.routers.iter_mut().flat_map(|r| r.routes.iter_mut())
     }
 
     /// The AsyncAPI document of everything the application runs and
@@ -215,11 +222,15 @@ impl App {
     /// Starts every route and returns a handle; the app runs until
     /// [`RunningApp::shutdown`].
     pub async fn start(mut self) -> Result<RunningApp, AppError> {
-        // Every state a handler takes was given, before anything starts.
+        // Every state a handler takes was given to its router or the app,
+        // before anything starts.
+        let app_states = Arc::new(std::mem::take(&mut self.states));
+        let mut routes = Vec::new();
         for router in &self.routers {
+            let states = state::States::layered(&app_states, &router.states);
             for (operation, doc) in &router.typed {
                 if let Some((_, type_name)) =
-                    doc.states.iter().find(|(id, _)| !self.states.contains(*id))
+                    doc.states.iter().find(|(id, _)| !states.contains(*id))
                 {
                     return Err(AppError::MissingState {
                         operation: operation.clone(),
@@ -227,17 +238,18 @@ impl App {
                     });
                 }
             }
+            routes.extend(router.routes.iter().map(|r| (r.clone(), states.clone())));
         }
         for hook in self.on_startup.drain(..) {
             hook().await;
         }
         let middleware = Arc::new(std::mem::take(&mut self.middleware));
-        let states = std::mem::take(&mut self.states);
-        let publisher = Publisher::with_middleware(self.broker.clone(), middleware.clone(), states);
+        let publisher =
+            Publisher::with_middleware(self.broker.clone(), middleware.clone(), app_states);
         let metrics = Arc::new(Metrics::default());
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut loops = JoinSet::new();
-        for route in self.routes.drain(..) {
+        for (route, states) in routes {
             let batch = route.options.batch.as_ref().map(|b| b.max_records.max(1));
             let spec = SubscribeSpec {
                 address: route.address.clone(),
@@ -258,6 +270,7 @@ impl App {
             let worker = Worker {
                 route: Arc::new(route),
                 publisher: publisher.clone(),
+                states,
                 metrics: metrics.clone(),
                 middleware: middleware.clone(),
                 broker_name: self.broker.name(),

@@ -73,7 +73,7 @@ struct PublisherInner {
     middleware: Arc<Vec<Arc<dyn Middleware>>>,
     /// The app's state values (`State<T>`), shared by every handler's
     /// context through this one allocation.
-    states: super::state::States,
+    states: Arc<super::state::States>,
 }
 
 impl fmt::Debug for Publisher {
@@ -96,13 +96,13 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Publisher {
     pub fn new(broker: Arc<dyn Broker>) -> Publisher {
-        Publisher::with_middleware(broker, Arc::default(), super::state::States::default())
+        Publisher::with_middleware(broker, Arc::default(), Arc::default())
     }
 
     pub(super) fn with_middleware(
         broker: Arc<dyn Broker>,
         middleware: Arc<Vec<Arc<dyn Middleware>>>,
-        states: super::state::States,
+        states: Arc<super::state::States>,
     ) -> Publisher {
         Publisher {
             inner: Arc::new(PublisherInner {
@@ -114,8 +114,31 @@ impl Publisher {
         }
     }
 
-    pub(super) fn state<T: 'static>(&self) -> Option<&T> {
-        self.inner.states.get::<T>()
+    /// The app's state values.
+    pub(super) fn states(&self) -> &Arc<super::state::States> {
+        &self.inner.states
+    }
+
+    /// A publisher that sends through `broker` (a Kafka transaction, a
+    /// second broker) with this one's middleware: what it publishes is
+    /// seen by them as the app's own sends are (headers they add, the
+    /// records of [`TestApp`](crate::testing::TestApp)). A handler that
+    /// publishes in a Kafka transaction:
+    /// `ctx.publisher().through(txn.clone())`.
+    ///
+    /// ```
+    /// # async fn run(ctx: faststream::Context) -> Result<(), faststream::PublishError> {
+    /// let audit = faststream::MemoryBroker::new();
+    /// let to_audit = ctx.publisher().through(audit);
+    /// to_audit.publish(faststream::Envelope::new("audit", "{}")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn through(&self, broker: impl Broker) -> Publisher {
+        Publisher::with_middleware(
+            Arc::new(broker),
+            self.inner.middleware.clone(),
+            self.inner.states.clone(),
+        )
     }
 
     /// Publishes one envelope.

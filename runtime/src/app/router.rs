@@ -288,8 +288,9 @@ impl Router {
 
     /// A value the router's code-first handlers may take as a
     /// [`State<T>`](super::State) (one per type; a later one of the same
-    /// type replaces it). Handlers see the states of every router of the
-    /// app and of the app itself.
+    /// type replaces it). The router's handlers see its own states and the
+    /// app's ([`App::state`](super::App::state)), its own winning where
+    /// both have a type; another router's they never see.
     pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Router {
         self.states.insert(value);
         self

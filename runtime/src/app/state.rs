@@ -30,9 +30,16 @@ impl States {
         self.0.contains_key(&id)
     }
 
-    /// Adds `other`'s values (a type given in both: `other`'s wins).
-    pub(crate) fn extend(&mut self, other: &States) {
-        self.0.extend(other.0.iter().map(|(k, v)| (*k, v.clone())));
+    /// What a router's routes see: the router's own values over the
+    /// app's (a type given to both: the router's). Shares the app's
+    /// values when the router has none of its own.
+    pub(crate) fn layered(app: &Arc<States>, router: &States) -> Arc<States> {
+        if router.0.is_empty() {
+            return app.clone();
+        }
+        let mut both = (**app).clone();
+        both.0.extend(router.0.iter().map(|(k, v)| (*k, v.clone())));
+        Arc::new(both)
     }
 }
 

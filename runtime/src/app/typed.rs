@@ -63,48 +63,49 @@ pub struct Params<T>(pub T);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Headers<T>(pub T);
 
-/// What a code-first handler may take besides its message.
+/// What a code-first handler may take besides its message: each argument
+/// is taken from the delivery's [`Context`] (its envelope, states,
+/// publisher), in any order, none taking anything from another.
+///
+/// ```
+/// use faststream::app::{Context, FromMessage};
+/// use faststream::address::Template;
+///
+/// /// The tenant a message's `x-tenant` header names.
+/// struct Tenant(String);
+///
+/// impl FromMessage for Tenant {
+///     fn from_message(_: &Template, context: &Context) -> Result<Self, String> {
+///         context
+///             .headers()
+///             .get("x-tenant")
+///             .map(|t| Tenant(t.clone()))
+///             .ok_or_else(|| "no x-tenant header".to_owned())
+///     }
+/// }
+/// ```
 pub trait FromMessage: Sized + Send + 'static {
-    /// Takes it from the delivery (`context` is there until a handler
-    /// argument takes it). An error refuses the message as undecodable.
-    fn from_message(
-        template: &Template,
-        envelope: &Envelope,
-        context: &mut Option<Context>,
-    ) -> Result<Self, String>;
+    /// Takes it from the delivery (`template`: the route's address). An
+    /// error refuses the message as undecodable: the handler is not
+    /// called and the message is dead-lettered with the error.
+    fn from_message(template: &Template, context: &Context) -> Result<Self, String>;
 
     /// What the export says of it.
     fn document(_doc: &mut RouteDoc, _components: &mut SchemaComponents) {}
-
-    /// Whether it takes the [`Context`] itself: such arguments are taken
-    /// after the others, which may read from the context.
-    const TAKES_CONTEXT: bool = false;
 }
 
 impl FromMessage for Context {
-    const TAKES_CONTEXT: bool = true;
-
-    fn from_message(
-        _: &Template,
-        _: &Envelope,
-        context: &mut Option<Context>,
-    ) -> Result<Self, String> {
-        context
-            .take()
-            .ok_or_else(|| "the context is taken by another argument".to_owned())
+    fn from_message(_: &Template, context: &Context) -> Result<Self, String> {
+        Ok(context.clone())
     }
 }
 
 impl<T: DeserializeOwned + Send + 'static> FromMessage for Params<T> {
-    fn from_message(
-        template: &Template,
-        envelope: &Envelope,
-        _: &mut Option<Context>,
-    ) -> Result<Self, String> {
+    fn from_message(template: &Template, context: &Context) -> Result<Self, String> {
         // On the stack for the usual few parameters.
         let mut found = [("", ""); 8];
         let (mut n, mut more) = (0, Vec::new());
-        template.params(&envelope.channel, |name, value| {
+        template.params(&context.envelope().channel, |name, value| {
             if n < found.len() {
                 found[n] = (name, value);
                 n += 1;
@@ -117,12 +118,8 @@ impl<T: DeserializeOwned + Send + 'static> FromMessage for Params<T> {
 }
 
 impl<T: DeserializeOwned + Validate + Describe + Send + 'static> FromMessage for Headers<T> {
-    fn from_message(
-        _: &Template,
-        envelope: &Envelope,
-        _: &mut Option<Context>,
-    ) -> Result<Self, String> {
-        crate::codec::decode_headers(&envelope.headers).map(Headers)
+    fn from_message(_: &Template, context: &Context) -> Result<Self, String> {
+        crate::codec::decode_headers(context.headers()).map(Headers)
     }
 
     fn document(doc: &mut RouteDoc, components: &mut SchemaComponents) {
@@ -181,7 +178,10 @@ pub struct RouteDoc {
 /// [`Context`], in any order.
 pub trait HandlerFn<Args>: Send + Sync + 'static {
     /// The route's type-erased handler for an address template, and what
-    /// the export says of it.
+    /// the export says of it. [`Router::subscribe`] keeps both; a
+    /// [`Route`] built from the handler alone ([`Router::route`]) is
+    /// neither described by the export nor checked at start for the
+    /// states it takes (a missing one then refuses each message).
     fn into_parts(self, template: Arc<Template>) -> (ErasedHandler, RouteDoc);
 }
 
@@ -214,21 +214,9 @@ macro_rules! handler_fn {
                         let content_type = envelope.content_type.as_deref().unwrap_or("application/json");
                         let message: M = crate::codec::decode_payload_as(content_type, &envelope.payload)
                             .map_err(Failure::Decode)?;
-                        #[allow(unused_mut, unused_variables)]
-                        let mut context = Some(ctx);
-                        // Those that take the context come last (a `State`
-                        // reads it), whatever the order of the arguments.
-                        $(let $a = if <$a as FromMessage>::TAKES_CONTEXT {
-                            None
-                        } else {
-                            Some(<$a as FromMessage>::from_message(&template, &envelope, &mut context)
-                                .map_err(Failure::Decode)?)
-                        };)*
-                        $(let $a = match $a {
-                            Some(v) => v,
-                            None => <$a as FromMessage>::from_message(&template, &envelope, &mut context)
-                                .map_err(Failure::Decode)?,
-                        };)*
+                        $(let $a = <$a as FromMessage>::from_message(&template, &ctx)
+                            .map_err(Failure::Decode)?;)*
+                        drop(ctx);
                         let reply = f(message, $($a,)*).await.map_err(Failure::Handler)?;
                         // Encoded only for a request.
                         if envelope.reply_to.is_none() {
@@ -384,12 +372,29 @@ impl<Args> std::fmt::Debug for Subscriber<Args> {
     }
 }
 
-/// The operation key of a handler: the `fn`'s name, else (a closure) the
-/// address.
+/// The operation key of a handler: the `fn`'s name (one declared inside
+/// another function too), else (a closure) the address.
 fn operation_of<F>(address: &str) -> String {
-    let name = std::any::type_name::<F>();
-    match name.rsplit("::").next() {
-        Some(last) if !name.contains('{') && !last.is_empty() => last.to_owned(),
+    // Without generic arguments (`page<u32>`, `Shop<T>::take`).
+    let mut depth = 0usize;
+    let path: String = std::any::type_name::<F>()
+        .chars()
+        .filter(|&c| {
+            match c {
+                '<' => depth += 1,
+                '>' => depth = depth.saturating_sub(1),
+                _ => return depth == 0,
+            }
+            false
+        })
+        .collect();
+    match path.rsplit("::").next() {
+        Some(last)
+            if last.starts_with(|c: char| c.is_alphabetic() || c == '_')
+                && last.chars().all(|c| c.is_alphanumeric() || c == '_') =>
+        {
+            last.to_owned()
+        }
         _ => address.to_owned(),
     }
 }
@@ -636,17 +641,13 @@ impl Router {
 pub struct State<T>(pub T);
 
 impl<T: Clone + Send + Sync + 'static> FromMessage for State<T> {
-    fn from_message(
-        _: &Template,
-        _: &Envelope,
-        context: &mut Option<Context>,
-    ) -> Result<Self, String> {
-        context
-            .as_ref()
-            .and_then(Context::state::<T>)
-            .cloned()
-            .map(State)
-            .ok_or_else(|| format!("no state of type {}", std::any::type_name::<T>()))
+    fn from_message(_: &Template, context: &Context) -> Result<Self, String> {
+        context.state::<T>().cloned().map(State).ok_or_else(|| {
+            format!(
+                "no state of type {} was given to this route's router or app (`.state(value)`)",
+                std::any::type_name::<T>()
+            )
+        })
     }
 
     fn document(doc: &mut RouteDoc, _: &mut SchemaComponents) {

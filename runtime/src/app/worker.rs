@@ -36,6 +36,8 @@ impl<F: Future<Output = ()>> Future for InFlight<F> {
 pub(super) struct Worker {
     pub(super) route: Arc<Route>,
     pub(super) publisher: Publisher,
+    /// The state values the route sees: its router's over the app's.
+    pub(super) states: Arc<super::state::States>,
     pub(super) metrics: Arc<Metrics>,
     pub(super) middleware: Arc<Vec<Arc<dyn Middleware>>>,
     pub(super) broker_name: &'static str,
@@ -377,6 +379,7 @@ impl Worker {
             acker,
             reply: reply.clone(),
             attempt,
+            states: self.states.clone(),
         };
         match std::panic::AssertUnwindSafe((self.route.handler)(envelope.clone(), ctx))
             .catch_unwind()

@@ -13,6 +13,30 @@
 //! txn.commit().await?;
 //! # Ok(()) }
 //! ```
+//!
+//! [`KafkaBroker::transactional`] makes a second producer, with a
+//! `transactional.id` (its `init_transactions` runs off the runtime).
+//! [`KafkaTransactions::begin`] takes the producer's turn (an owned tokio
+//! mutex guard: one transaction at a time) and returns a
+//! [`KafkaTransaction`], which publishes through the same send path as the
+//! broker and implements [`Broker`](crate::broker::Broker): its
+//! [`publisher`](KafkaTransaction::publisher) feeds generated typed
+//! publishers, and inside a handler `ctx.publisher().through(txn.clone())`
+//! publishes in the transaction with the app's middleware.
+//! [`KafkaTransaction::send_offsets`] commits a consumed message's offset
+//! in the transaction: the broker keeps weak references to its consumers
+//! per group, and the one whose assignment holds the message's partition
+//! gives the group metadata (generation and member) librdkafka sends.
+//!
+//! Commit and abort run off the runtime and give the turn back after the
+//! call. A commit failing with an error that requires an abort aborts; a
+//! commit or abort that timed out is resumed (three calls in all), then
+//! reported (a commit's outcome unknown). A transaction dropped open is
+//! aborted (on a blocking thread, inside the runtime). Consumers read
+//! committed messages only (librdkafka's default `isolation.level`).
+//! Tested on librdkafka's mock cluster only
+//! (`runtime/tests/transactions.rs`): no Kafka the project can run serves
+//! transactions.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -221,7 +245,10 @@ impl KafkaTransaction {
     /// A [`Publisher`] whose messages go into this transaction: hand it to
     /// a generated publisher (`OrdersPublisher::new(txn.publisher())`) to
     /// publish typed messages in the transaction. Requests through it get
-    /// no reply before the commit, so they wait for their timeout.
+    /// no reply before the commit, so they wait for their timeout. It has
+    /// no middleware: inside a handler, `ctx.publisher().through(txn.clone())`
+    /// publishes in the transaction with the app's (see
+    /// [`Publisher::through`]).
     pub fn publisher(&self) -> Publisher {
         Publisher::new(Arc::new(self.clone()))
     }
