@@ -8,16 +8,18 @@
 //! what was published ([`TestApp::published`]). Failures surface in the
 //! test: [`TestApp::shutdown`] reports them instead of swallowing them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
 
 use crate::app::{
-    App, ErasedHandler, Failure, MetricsSnapshot, Middleware, Outcome, Publisher, Router,
-    RunningApp,
+    App, Context, ErasedBatchHandler, ErasedHandler, Failure, MetricsSnapshot, Middleware, Outcome,
+    Publisher, Router, RunningApp,
 };
 use crate::broker::Broker;
 use crate::envelope::Envelope;
@@ -36,16 +38,29 @@ pub struct TestApp {
 /// What the test saw: every handler call and every publish.
 #[derive(Debug, Default)]
 struct Log {
-    calls: Mutex<Vec<Record>>,
+    calls: Mutex<CallLog>,
     published: Mutex<Vec<Envelope>>,
-    /// The addresses routes were registered with.
-    routes: Vec<String>,
+    /// The routes, by index: (operation, address as registered).
+    routes: Vec<(String, String)>,
+}
+
+#[derive(Debug, Default)]
+struct CallLog {
+    /// In the order the calls began.
+    records: Vec<Record>,
+    /// The records of each delivery not yet settled, by its envelope's
+    /// address (in-process retries are calls of the same delivery).
+    unsettled: HashMap<usize, Vec<usize>>,
 }
 
 #[derive(Debug)]
 struct Record {
-    route: String,
+    /// The route's index in [`Log::routes`].
+    route: usize,
     envelope: Arc<Envelope>,
+    /// `false` once the message turned out not to decode: the handler
+    /// never ran, so it is not a call.
+    called: bool,
     reply: Option<Envelope>,
     error: Option<String>,
     outcome: Option<Outcome>,
@@ -55,18 +70,43 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+fn key(envelope: &Envelope) -> usize {
+    std::ptr::from_ref(envelope) as usize
+}
+
+impl Log {
+    /// Records a call as it begins; its result is filled in by index.
+    fn begin(&self, route: usize, envelope: &Arc<Envelope>) -> usize {
+        let mut log = lock(&self.calls);
+        let index = log.records.len();
+        log.records.push(Record {
+            route,
+            envelope: envelope.clone(),
+            called: true,
+            reply: None,
+            error: None,
+            outcome: None,
+        });
+        log.unsettled.entry(key(envelope)).or_default().push(index);
+        index
+    }
+
+    fn finish(&self, index: usize, f: impl FnOnce(&mut Record)) {
+        if let Some(r) = lock(&self.calls).records.get_mut(index) {
+            f(r);
+        }
+    }
+}
+
 /// Records each settled delivery's outcome and every publish.
 struct Recorder(Arc<Log>);
 
 impl Middleware for Recorder {
     fn after_consume(&self, envelope: &Envelope, outcome: Outcome) {
-        // Every call of this delivery (in-process retries are calls of
-        // the same delivery) ends as the delivery does.
-        for r in lock(&self.0.calls)
-            .iter_mut()
-            .filter(|r| r.outcome.is_none() && std::ptr::eq(&*r.envelope, envelope))
-        {
-            r.outcome = Some(outcome);
+        // Every call of this delivery ends as the delivery does.
+        let mut log = lock(&self.0.calls);
+        for i in log.unsettled.remove(&key(envelope)).unwrap_or_default() {
+            log.records[i].outcome = Some(outcome);
         }
     }
 
@@ -75,37 +115,96 @@ impl Middleware for Recorder {
     }
 }
 
-/// A route's handler that records each call it gets (a delivery that does
-/// not decode is not a call: the handler never ran).
-fn recorded(log: &Arc<Log>, address: &str, handler: ErasedHandler) -> ErasedHandler {
+/// The error a panicking handler is recorded with (as the app reports it).
+fn panicked(panic: &(dyn std::any::Any + Send)) -> String {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    format!("handler panicked: {what}")
+}
+
+/// A route's handler that records each call it gets, as it begins (a
+/// delivery that does not decode is not a call: the handler never ran),
+/// and what came of it: the reply the app sends, the error, a panic.
+fn recorded(log: &Arc<Log>, route: usize, handler: ErasedHandler) -> ErasedHandler {
     let log = log.clone();
-    let address = address.to_owned();
-    Arc::new(move |envelope: Arc<Envelope>, ctx| {
-        let (log, address, handler) = (log.clone(), address.clone(), handler.clone());
+    Arc::new(move |envelope: Arc<Envelope>, ctx: Context| {
+        let (log, handler) = (log.clone(), handler.clone());
         Box::pin(async move {
-            let result = handler(envelope.clone(), ctx).await;
-            let (reply, error) = match &result {
-                Err(Failure::Decode(_)) => return result,
-                Ok(reply) => (
-                    reply.as_ref().map(|r| Envelope {
-                        channel: envelope.reply_to.clone().unwrap_or_default(),
-                        payload: r.payload.clone().into(),
-                        headers: r.headers.clone(),
-                        content_type: r.content_type.clone(),
+            let index = log.begin(route, &envelope);
+            let slot = ctx.reply_slot().cloned();
+            let result = match AssertUnwindSafe(handler(envelope.clone(), ctx))
+                .catch_unwind()
+                .await
+            {
+                Ok(result) => result,
+                Err(panic) => {
+                    log.finish(index, |r| r.error = Some(panicked(&*panic)));
+                    std::panic::resume_unwind(panic);
+                }
+            };
+            log.finish(index, |r| match &result {
+                Err(Failure::Decode(_)) => r.called = false,
+                Err(Failure::Handler(e)) => r.error = Some(e.to_string()),
+                Ok(typed) => {
+                    // What the app answers a request with: the typed
+                    // reply, else the context's, else an empty body.
+                    let Some(to) = &envelope.reply_to else { return };
+                    let reply = typed
+                        .clone()
+                        .or_else(|| slot.and_then(|s| lock(&s).clone()))
+                        .unwrap_or_default();
+                    r.reply = Some(Envelope {
+                        channel: to.clone(),
+                        payload: reply.payload.into(),
+                        headers: reply.headers,
+                        content_type: reply.content_type,
                         correlation_id: envelope.correlation_id.clone(),
                         ..Envelope::default()
-                    }),
-                    None,
-                ),
-                Err(Failure::Handler(e)) => (None, Some(e.to_string())),
-            };
-            lock(&log.calls).push(Record {
-                route: address,
-                envelope,
-                reply,
-                error,
-                outcome: None,
+                    });
+                }
             });
+            result
+        })
+    })
+}
+
+/// A batch route's handler that records one call per message of each
+/// batch (those that do not decode are not calls), each with the batch's
+/// error.
+fn recorded_batch(log: &Arc<Log>, route: usize, handler: ErasedBatchHandler) -> ErasedBatchHandler {
+    let log = log.clone();
+    Arc::new(move |envelopes: Vec<Arc<Envelope>>, publisher: Publisher| {
+        let (log, handler) = (log.clone(), handler.clone());
+        Box::pin(async move {
+            let indices: Vec<usize> = envelopes.iter().map(|e| log.begin(route, e)).collect();
+            let result = match AssertUnwindSafe(handler(envelopes, publisher))
+                .catch_unwind()
+                .await
+            {
+                Ok(result) => result,
+                Err(panic) => {
+                    let error = panicked(&*panic);
+                    for &i in &indices {
+                        log.finish(i, |r| r.error = Some(error.clone()));
+                    }
+                    std::panic::resume_unwind(panic);
+                }
+            };
+            for &(i, _) in &result.undecodable {
+                log.finish(indices[i], |r| r.called = false);
+            }
+            if let Some(Err(e)) = &result.handled {
+                for &i in &indices {
+                    log.finish(i, |r| {
+                        if r.called {
+                            r.error = Some(e.to_string());
+                        }
+                    });
+                }
+            }
             result
         })
     })
@@ -148,20 +247,25 @@ impl TestApp {
     }
 
     async fn run(
-        mut router: Router,
+        router: Router,
         broker: Arc<dyn Broker>,
         configure: impl FnOnce(App) -> App,
     ) -> Result<TestApp, crate::AppError> {
-        let log = Arc::new(Log {
-            routes: router.routes.iter().map(|r| r.address.clone()).collect(),
-            ..Log::default()
-        });
-        for route in &mut router.routes {
-            route.handler = recorded(&log, &route.address, route.handler.clone());
+        // Every route is recorded, those `configure` adds among them.
+        let mut app = configure(App::with_broker(broker).include(router));
+        let mut log = Log::default();
+        for route in app.routes_mut() {
+            log.routes
+                .push((route.operation.clone(), route.address.clone()));
         }
-        let app =
-            configure(App::with_broker(broker).include(router)).middleware(Recorder(log.clone()));
-        let running = app.start().await?;
+        let log = Arc::new(log);
+        for (i, route) in app.routes_mut().enumerate() {
+            route.handler = recorded(&log, i, route.handler.clone());
+            if let Some(batch) = &mut route.options.batch {
+                batch.handler = recorded_batch(&log, i, batch.handler.clone());
+            }
+        }
+        let running = app.middleware(Recorder(log.clone())).start().await?;
         Ok(TestApp {
             broker: None,
             running,
@@ -228,20 +332,39 @@ impl TestApp {
             .collect()
     }
 
-    /// The calls of the subscriber registered with `address` (its
-    /// template for a parameterized one: `"stores.{store}.orders"`), so
-    /// far. Panics when no route has that address.
-    pub fn subscriber(&self, address: &str) -> Calls {
-        assert!(
-            self.log.routes.iter().any(|r| r == address),
-            "no subscriber registered with {address:?}; the routes are {:?}",
-            self.log.routes
-        );
+    /// The calls of one subscriber so far, in the order they began (a
+    /// call still running has no reply, error or outcome yet). `name` is
+    /// the address the route was registered with (its template for a
+    /// parameterized one: `"stores.{store}.orders"`) or its operation key
+    /// (the handler `fn`'s name, or `.operation(key)`). Panics when no
+    /// route has it, or when several routes share that address (two
+    /// groups on one channel): name one by its operation then.
+    #[track_caller]
+    pub fn subscriber(&self, name: &str) -> Calls {
+        let routes = &self.log.routes;
+        let by_operation: Vec<usize> = (0..routes.len()).filter(|&i| routes[i].0 == name).collect();
+        let by_address: Vec<usize> = (0..routes.len()).filter(|&i| routes[i].1 == name).collect();
+        let route = match (by_operation.as_slice(), by_address.as_slice()) {
+            ([one], _) | ([], [one]) => *one,
+            ([], []) => panic!(
+                "no subscriber registered with the address or operation {name:?}; the routes are {}",
+                self.described_routes(0..routes.len())
+            ),
+            (ops, addresses) => {
+                let some = if ops.is_empty() { addresses } else { ops };
+                panic!(
+                    "{} routes answer to {name:?}: {}; name one by its operation key (`.operation(key)` sets one)",
+                    some.len(),
+                    self.described_routes(some.iter().copied())
+                )
+            }
+        };
         Calls {
-            address: address.to_owned(),
+            address: routes[route].1.clone(),
             calls: lock(&self.log.calls)
+                .records
                 .iter()
-                .filter(|r| r.route == address)
+                .filter(|r| r.route == route && r.called)
                 .map(|r| RawCall {
                     envelope: (*r.envelope).clone(),
                     reply: r.reply.clone(),
@@ -250,6 +373,16 @@ impl TestApp {
                 })
                 .collect(),
         }
+    }
+
+    fn described_routes(&self, which: impl Iterator<Item = usize>) -> String {
+        which
+            .map(|i| {
+                let (operation, address) = &self.log.routes[i];
+                format!("{operation} ({address})")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// What the in-memory broker dead-lettered. Panics on a live app.

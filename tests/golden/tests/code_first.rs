@@ -553,3 +553,140 @@ async fn handlers_take_shared_state() {
     assert!(matches!(err, faststream::AppError::MissingState { .. }));
     assert!(err.to_string().contains("State<"), "{err}");
 }
+
+/// Each router's handlers see its own states over the app's, never
+/// another router's; the start-up check is per route.
+#[tokio::test]
+async fn states_are_layered_per_router() {
+    use faststream::{App, AppError, MemoryBroker, State};
+
+    #[derive(Clone)]
+    struct Pool(&'static str);
+    #[derive(Clone)]
+    struct Region(&'static str);
+
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = |seen: &Arc<Mutex<Vec<(&'static str, &'static str)>>>| {
+        let seen = seen.clone();
+        move |_: u64, State(pool): State<Pool>, State(region): State<Region>| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push((pool.0, region.0));
+                Ok::<_, HandlerError>(())
+            }
+        }
+    };
+    let orders = Router::new()
+        .state(Pool("orders-db"))
+        .subscriber("orders", record(&seen));
+    let billing = Router::new()
+        .state(Pool("billing-db"))
+        .state(Region("eu"))
+        .subscriber("billing", record(&seen));
+    let app = TestApp::start_with(orders, |app| {
+        app.include(billing)
+            .state(Region("us"))
+            .state(Pool("app-db"))
+    })
+    .await;
+    for address in ["orders", "billing"] {
+        app.publisher()
+            .publish(Envelope::new(address, "1"))
+            .await
+            .unwrap();
+    }
+    app.wait_finished(2, TIMEOUT).await;
+    app.shutdown().await;
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort();
+    // The router's own pool wins over the app's; the region the billing
+    // router gave is its own, the orders router sees the app's.
+    assert_eq!(seen, [("billing-db", "eu"), ("orders-db", "us")]);
+
+    // Another router's state does not count: the orders route lacks a
+    // Region though the billing router has one.
+    let err = App::new(MemoryBroker::new())
+        .include(
+            Router::new()
+                .state(Pool("orders-db"))
+                .subscriber("orders", record(&Arc::default())),
+        )
+        .include(
+            Router::new()
+                .state(Pool("billing-db"))
+                .state(Region("eu"))
+                .subscriber("billing", record(&Arc::default())),
+        )
+        .start()
+        .await
+        .expect_err("the orders route has no Region");
+    match &err {
+        AppError::MissingState {
+            operation,
+            type_name,
+        } => {
+            assert_eq!(operation, "orders");
+            assert!(type_name.ends_with("Region"), "{type_name}");
+        }
+        other => panic!("{other}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("neither its router nor the app was given one"),
+        "{err}"
+    );
+}
+
+/// An argument of the user's own reads the context; the order of the
+/// arguments does not matter to the others.
+#[tokio::test]
+async fn custom_arguments_read_the_context_beside_state() {
+    use faststream::State;
+    use faststream::address::Template;
+    use faststream::app::FromMessage;
+
+    struct Tenant(String);
+    impl FromMessage for Tenant {
+        fn from_message(_: &Template, context: &Context) -> Result<Self, String> {
+            context
+                .headers()
+                .get("tenant")
+                .cloned()
+                .map(Tenant)
+                .ok_or_else(|| "no tenant header".to_owned())
+        }
+    }
+    #[derive(Clone)]
+    struct Prefix(&'static str);
+
+    async fn tag(
+        n: u64,
+        Tenant(tenant): Tenant,
+        ctx: Context,
+        State(prefix): State<Prefix>,
+    ) -> Result<(), HandlerError> {
+        ctx.publisher()
+            .publish(Envelope::new(
+                "tagged",
+                format!("\"{}{tenant}-{n}\"", prefix.0),
+            ))
+            .await?;
+        Ok(())
+    }
+    let app = TestApp::start(Router::new().state(Prefix("t:")).subscriber("tag", tag)).await;
+    app.publisher()
+        .publish(Envelope::new("tag", "7").with_header("tenant", "acme"))
+        .await
+        .unwrap();
+    // Without the header the argument refuses the message.
+    app.publisher()
+        .publish(Envelope::new("tag", "8"))
+        .await
+        .unwrap();
+    app.wait_finished(2, TIMEOUT).await;
+    assert_eq!(app.published::<String>("tagged"), ["t:acme-7"]);
+    let dead = app.dead_letters();
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].reason.contains("no tenant header"), "{:?}", dead[0]);
+    app.shutdown().await;
+}
