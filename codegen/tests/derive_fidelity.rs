@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 #[allow(dead_code)]
 mod instances;
 
-use instances::{Gen, Rng};
+use instances::{Gen, Rng, is_uuid, with_integer_formats};
 
 /// A document's parts, as a shop writes them.
 #[derive(Debug, Serialize, Deserialize, Message)]
@@ -270,36 +270,6 @@ where
         .to_owned();
     let doc = json!({"components": {"schemas": c.schemas()}});
     (name, doc, schema, decoder::<T>)
-}
-
-/// `format: int32`/`int64` on an integer are the bounds they mean (the
-/// validator reads `format` on strings only), as in `tests/fidelity`.
-fn with_integer_formats(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            let bounds = match m.get("format").and_then(Value::as_str) {
-                Some("int32") => Some((i64::from(i32::MIN), i64::from(i32::MAX))),
-                Some("int64") => Some((i64::MIN, i64::MAX)),
-                _ => None,
-            };
-            if let Some((lo, hi)) = bounds {
-                m.entry("minimum").or_insert(Value::from(lo));
-                m.entry("maximum").or_insert(Value::from(hi));
-            }
-            m.values_mut().for_each(with_integer_formats);
-        }
-        Value::Array(a) => a.iter_mut().for_each(with_integer_formats),
-        _ => {}
-    }
-}
-
-fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
 }
 
 /// Integers JSON Schema allows but no 64-bit type holds: outside what the

@@ -121,6 +121,35 @@ pub struct Container {
     pub krate: TokenStream,
 }
 
+/// Reads every `#[serde(...)]` key of `attrs`, `rename` into the names
+/// `what` goes by and the others through `key`, which says whether it
+/// knew the key: one it did not is serde's business only, and skipped.
+fn serde_keys(
+    attrs: &[Attribute],
+    what: &str,
+    mut key: impl FnMut(&str, &ParseNestedMeta<'_>) -> Result<bool>,
+) -> Result<Option<String>> {
+    let mut names = Names::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        attr.parse_nested_meta(|meta| {
+            let k = meta.path.to_token_stream().to_string();
+            if k == "rename" {
+                names.read(&meta)
+            } else if key(&k, &meta)? {
+                Ok(())
+            } else {
+                skip_value(&meta)
+            }
+        })?;
+    }
+    names.single(what)
+}
+
+/// The `#[message(...)]` attributes of `attrs`.
+fn message_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident("message"))
+}
+
 impl Container {
     pub fn read(attrs: &[Attribute]) -> Result<Container> {
         let mut c = Container {
@@ -136,61 +165,44 @@ impl Container {
             doc: doc(attrs),
             krate: quote!(::faststream),
         };
-        let mut name = Names::default();
-        for attr in attrs {
-            if attr.path().is_ident("serde") {
-                attr.parse_nested_meta(|meta| {
-                    let p = &meta.path;
-                    if p.is_ident("rename") {
-                        name.read(&meta)?;
-                    } else if p.is_ident("rename_all") {
-                        c.rename_all = Some(case(&meta)?);
-                    } else if p.is_ident("rename_all_fields") {
-                        c.rename_all_fields = Some(case(&meta)?);
-                    } else if p.is_ident("deny_unknown_fields") {
-                        c.deny_unknown_fields = true;
-                    } else if p.is_ident("default") {
-                        skip_value(&meta)?;
-                        c.default = true;
-                    } else if p.is_ident("tag") {
-                        c.tag = Some(meta.value()?.parse::<LitStr>()?.value());
-                    } else if p.is_ident("content") {
-                        c.content = Some(meta.value()?.parse::<LitStr>()?.value());
-                    } else if p.is_ident("untagged") {
-                        c.untagged = true;
-                    } else if p.is_ident("transparent") {
-                        c.transparent = true;
-                    } else if ["from", "try_from", "into", "remote"]
-                        .iter()
-                        .any(|k| p.is_ident(k))
-                    {
-                        return Err(meta.error(format!(
-                            "faststream::Message cannot describe `#[serde({})]`: the type reads \
-                             or writes as another one; derive Message on that type and implement \
-                             Describe and Validate for this one by hand",
-                            p.to_token_stream()
-                        )));
-                    } else {
-                        skip_value(&meta)?;
-                    }
-                    Ok(())
-                })?;
-            } else if attr.path().is_ident("message") {
-                attr.parse_nested_meta(|meta| {
-                    if meta.path.is_ident("crate") {
-                        let path: LitStr = meta.value()?.parse()?;
-                        c.krate = path.parse::<syn::Path>()?.to_token_stream();
-                        Ok(())
-                    } else {
-                        Err(meta.error(
-                            "on a type, `#[message(...)]` takes `crate = \"path\"` only; \
-                             constraints go on fields",
-                        ))
-                    }
-                })?;
+        c.name = serde_keys(attrs, "type", |key, meta| {
+            match key {
+                "rename_all" => c.rename_all = Some(case(meta)?),
+                "rename_all_fields" => c.rename_all_fields = Some(case(meta)?),
+                "deny_unknown_fields" => c.deny_unknown_fields = true,
+                "default" => {
+                    skip_value(meta)?;
+                    c.default = true;
+                }
+                "tag" => c.tag = Some(meta.value()?.parse::<LitStr>()?.value()),
+                "content" => c.content = Some(meta.value()?.parse::<LitStr>()?.value()),
+                "untagged" => c.untagged = true,
+                "transparent" => c.transparent = true,
+                "from" | "try_from" | "into" | "remote" => {
+                    return Err(meta.error(format!(
+                        "faststream::Message cannot describe `#[serde({key})]`: the type reads \
+                         or writes as another one; derive Message on that type and implement \
+                         Describe and Validate for this one by hand"
+                    )));
+                }
+                _ => return Ok(false),
             }
+            Ok(true)
+        })?;
+        for attr in message_attrs(attrs) {
+            attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("crate") {
+                    let path: LitStr = meta.value()?.parse()?;
+                    c.krate = path.parse::<syn::Path>()?.to_token_stream();
+                    Ok(())
+                } else {
+                    Err(meta.error(
+                        "on a type, `#[message(...)]` takes `crate = \"path\"` only; \
+                         constraints go on fields",
+                    ))
+                }
+            })?;
         }
-        c.name = name.single("type")?;
         Ok(c)
     }
 }
@@ -217,42 +229,29 @@ impl FieldAttrs {
             doc: doc(attrs),
             constraints: Constraints::default(),
         };
-        let mut name = Names::default();
-        for attr in attrs {
-            if attr.path().is_ident("serde") {
-                attr.parse_nested_meta(|meta| {
-                    let p = &meta.path;
-                    if p.is_ident("rename") {
-                        name.read(&meta)?;
-                    } else if p.is_ident("alias") {
-                        f.aliases.push(meta.value()?.parse::<LitStr>()?.value());
-                    } else if p.is_ident("default") {
-                        skip_value(&meta)?;
-                        f.default = true;
-                    } else if p.is_ident("skip") || p.is_ident("skip_deserializing") {
-                        f.skip = true;
-                    } else if p.is_ident("flatten") {
-                        f.flatten = true;
-                    } else if ["with", "deserialize_with", "serialize_with"]
-                        .iter()
-                        .any(|k| p.is_ident(k))
-                    {
-                        return Err(meta.error(format!(
-                            "faststream::Message cannot describe a field read or written by \
-                             `#[serde({})]`: wrap the field's type in a newtype that implements \
-                             Serialize, Deserialize, Describe and Validate",
-                            p.to_token_stream()
-                        )));
-                    } else {
-                        skip_value(&meta)?;
-                    }
-                    Ok(())
-                })?;
-            } else if attr.path().is_ident("message") {
-                f.constraints.read(attr)?;
+        f.name = serde_keys(attrs, "field", |key, meta| {
+            match key {
+                "alias" => f.aliases.push(meta.value()?.parse::<LitStr>()?.value()),
+                "default" => {
+                    skip_value(meta)?;
+                    f.default = true;
+                }
+                "skip" | "skip_deserializing" => f.skip = true,
+                "flatten" => f.flatten = true,
+                "with" | "deserialize_with" | "serialize_with" => {
+                    return Err(meta.error(format!(
+                        "faststream::Message cannot describe a field read or written by \
+                         `#[serde({key})]`: wrap the field's type in a newtype that implements \
+                         Serialize, Deserialize, Describe and Validate"
+                    )));
+                }
+                _ => return Ok(false),
             }
+            Ok(true)
+        })?;
+        for attr in message_attrs(attrs) {
+            f.constraints.read(attr)?;
         }
-        f.name = name.single("field")?;
         Ok(f)
     }
 }
@@ -279,44 +278,29 @@ impl VariantAttrs {
             rename_all: None,
             doc: doc(attrs),
         };
-        let mut name = Names::default();
-        for attr in attrs {
-            if attr.path().is_ident("serde") {
-                attr.parse_nested_meta(|meta| {
-                    let p = &meta.path;
-                    if p.is_ident("rename") {
-                        name.read(&meta)?;
-                    } else if p.is_ident("alias") {
-                        v.aliases.push(meta.value()?.parse::<LitStr>()?.value());
-                    } else if p.is_ident("skip") || p.is_ident("skip_deserializing") {
-                        v.skip = true;
-                    } else if p.is_ident("other") {
-                        v.other = true;
-                    } else if p.is_ident("untagged") {
-                        v.untagged = true;
-                    } else if p.is_ident("rename_all") {
-                        v.rename_all = Some(case(&meta)?);
-                    } else if ["with", "deserialize_with", "serialize_with"]
-                        .iter()
-                        .any(|k| p.is_ident(k))
-                    {
-                        return Err(meta.error(
-                            "faststream::Message cannot describe a variant read or written by \
-                             a function of its own: implement Describe and Validate by hand",
-                        ));
-                    } else {
-                        skip_value(&meta)?;
-                    }
-                    Ok(())
-                })?;
-            } else if attr.path().is_ident("message") {
-                return Err(Error::new(
-                    attr.span(),
-                    "`#[message(...)]` constraints go on fields, not on variants",
-                ));
-            }
+        if let Some(attr) = message_attrs(attrs).next() {
+            return Err(Error::new(
+                attr.span(),
+                "`#[message(...)]` constraints go on fields, not on variants",
+            ));
         }
-        v.name = name.single("variant")?;
+        v.name = serde_keys(attrs, "variant", |key, meta| {
+            match key {
+                "alias" => v.aliases.push(meta.value()?.parse::<LitStr>()?.value()),
+                "skip" | "skip_deserializing" => v.skip = true,
+                "other" => v.other = true,
+                "untagged" => v.untagged = true,
+                "rename_all" => v.rename_all = Some(case(meta)?),
+                "with" | "deserialize_with" | "serialize_with" => {
+                    return Err(meta.error(
+                        "faststream::Message cannot describe a variant read or written by \
+                         a function of its own: implement Describe and Validate by hand",
+                    ));
+                }
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
         Ok(v)
     }
 }

@@ -986,3 +986,43 @@ fn class(c: &[char], mut i: usize) -> Option<(Vec<char>, usize)> {
     }
     Some((set, i + 1))
 }
+
+/// The validator's copy of a document: `format: int32`/`int64` on an
+/// integer become the bounds they mean (the validator reads `format` on
+/// strings only).
+pub fn with_integer_formats(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            let bounds = match m.get("format").and_then(Value::as_str) {
+                Some("int32") => Some((i64::from(i32::MIN), i64::from(i32::MAX))),
+                Some("int64") => Some((i64::MIN, i64::MAX)),
+                _ => None,
+            };
+            let integer = match m.get("type") {
+                Some(Value::String(t)) => t == "integer",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
+                _ => false,
+            };
+            if let Some((lo, hi)) = bounds
+                && integer
+            {
+                m.entry("minimum").or_insert(Value::from(lo));
+                m.entry("maximum").or_insert(Value::from(hi));
+            }
+            m.values_mut().for_each(with_integer_formats);
+        }
+        Value::Array(a) => a.iter_mut().for_each(with_integer_formats),
+        _ => {}
+    }
+}
+
+/// RFC 4122's string form, the only one JSON Schema's `uuid` format
+/// allows (draft 7 itself does not name the format).
+pub fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}

@@ -43,7 +43,7 @@ use faststream_gen::types::Ty;
 use faststream_gen::{LoadOptions, Settings, check_file, generate};
 use serde_json::Value;
 
-use instances::{Gen, Rng};
+use instances::{Gen, Rng, is_uuid, with_integer_formats};
 
 const DEFAULT_SEED: u64 = 0x5eed_2025_fa57;
 
@@ -150,45 +150,11 @@ fn json_schema_pointer(doc: &Value, message: &MessageIr, part: &str) -> Option<S
     }
 }
 
-/// The validator's copy of a document: `format: int32`/`int64` on integers
-/// become the bounds they mean (the `format` keyword reads strings only).
-fn with_integer_formats(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            let bounds = match m.get("format").and_then(Value::as_str) {
-                Some("int32") => Some((i64::from(i32::MIN), i64::from(i32::MAX))),
-                Some("int64") => Some((i64::MIN, i64::MAX)),
-                _ => None,
-            };
-            if let Some((lo, hi)) = bounds
-                && m.get("type").and_then(Value::as_str) == Some("integer")
-            {
-                m.entry("minimum").or_insert(Value::from(lo));
-                m.entry("maximum").or_insert(Value::from(hi));
-            }
-            m.values_mut().for_each(with_integer_formats);
-        }
-        Value::Array(a) => a.iter_mut().for_each(with_integer_formats),
-        _ => {}
-    }
-}
-
 fn is_base64(s: &str) -> bool {
     let s = s.trim_end_matches('=');
     s.len() % 4 != 1
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
-}
-
-/// RFC 4122's string form, the only one JSON Schema's `uuid` format
-/// allows (draft 7 itself does not name the format).
-fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
 }
 
 fn validator(doc: &Value, pointer: &str) -> Option<jsonschema::Validator> {
