@@ -1,9 +1,15 @@
 //! faststream-gen: AsyncAPI documents in, typed Rust out.
 //!
 //! The pipeline: [`load`] (files, YAML/JSON with positions, `$ref`
-//! bundling) -> [`validate`] (every problem, with positions) -> the
-//! [`faststream_asyncapi`] model. Code generation builds on the model in
-//! later stages. [`write`] is the only module that writes files.
+//! bundling) -> [`validate`] (every problem, with positions; [`check_file`]
+//! and [`check_str`] run both and, when nothing is an error, build the
+//! [`faststream_asyncapi`] model, which [`diff`] and the `docs` page read)
+//! -> [`generate()`], which is pure: it takes the bundled tree as a JSON
+//! value, applies its traits and converts 2.x to 3.0, [`lower`]s that 3.x
+//! value (not the model) into an [`lower::Ir`] while [`types`] turns each
+//! schema into a Rust type, and [`emit`] renders both as formatted Rust.
+//! [`write`] is the only module that writes files; [`build`] runs the
+//! pipeline from a build script.
 
 pub mod avro;
 pub mod build;

@@ -23,7 +23,43 @@
 //! `basic.ack`, a counted republish and `basic.reject` (or the republish to
 //! the dead-letter queue). Content type, correlation id and reply-to are
 //! AMQP properties; replies go to the default exchange with the reply-to as
-//! routing key, as FastStream sends and expects them.
+//! routing key, as FastStream sends and expects them (FastStream's
+//! `amq.rabbitmq.reply-to` included).
+//!
+//! How it works inside:
+//!
+//! - Publishing goes to the default exchange with the address as routing
+//!   key (an `is: queue` channel always, to its queue's name), unless
+//!   a binding names an exchange or the address has parameters
+//!   (`Bindings::parameterized`, which generated code sets): then through
+//!   that exchange (or the broker's own), the address as routing key.
+//! - Queues are looked for with a passive declare, and declared on channels
+//!   of their own (a refused declare closes the channel it is made on,
+//!   never the consumer's). A queue on the default exchange is declared as
+//!   FastStream declares it (`x-queue-type: classic`); one that exists with
+//!   other arguments is used as it is, with one warning in the server's
+//!   words. Where the runtime dead-letters, it republishes the rejected
+//!   message to `<queue>.dead` with an `x-faststream-reason` header, then
+//!   acks it (when that publish fails, `basic.reject`).
+//! - A nack, after its delay, publishes the message (confirmed) to the back
+//!   of its queue with an `x-faststream-attempt` header (and its routing key
+//!   in `x-faststream-routing-key`) and acks the original: classic queues
+//!   count nothing but `redelivered`, so the attempt count survives, and a
+//!   message that keeps failing is dead-lettered instead of coming back for
+//!   ever. When that publish fails, a plain `basic.nack` requeues it.
+//! - The amqp bindings declare the spec's exchange (once per broker) and
+//!   queue, bind by the exchange's type, consume `is: queue` channels by
+//!   name, and publish with `CC`, delivery mode (persistent unless the
+//!   binding says otherwise), priority and expiration. A binding for another
+//!   virtual host than the connection's is refused. An empty virtual host
+//!   in the URL is `/`, as FastStream means it, and a binding's `vhost` is
+//!   read as FastStream writes it (`/` and the name: `//` is `/`, `/shop`
+//!   is `shop`).
+//! - The worker polls the lapin consumer itself. lapin's automatic recovery
+//!   reconnects (backoff from 100 ms doubling to 5 s, never giving up) and
+//!   declares the topology and consumers again; a publish that fails
+//!   meanwhile waits for the recovery, up to `publish_timeout` (30 s unless
+//!   set).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};

@@ -25,6 +25,50 @@
 //! Wire compatible with FastStream: `content-type`, `correlation_id` and
 //! `reply_to` travel as Kafka headers; the record key is
 //! [`Envelope::meta`]`["key"]`, and `meta["partition"]` picks a partition.
+//!
+//! Publishing: one `FutureProducer` per broker, with aiokafka's choices
+//! (`linger.ms=0`; murmur2 partitioning of keys, a random partition for a
+//! message without one), waiting for the broker's acknowledgement. Its
+//! context keeps the last error librdkafka reported, so a failed connect
+//! says why (a TLS handshake, SASL). librdkafka is built from source by
+//! the crate, against the system's OpenSSL (TLS, SCRAM).
+//!
+//! Consuming: each subscription has a `StreamConsumer` and a task that
+//! reads records, keeps a queue per partition and hands a partition's
+//! records to the worker one at a time (a batch subscriber's up to a batch
+//! at once, `SubscribeSpec::batch`). Every delivered envelope names its
+//! `partition`, `offset` and `group` in its meta (`key` and `timestamp`
+//! when the record has them). An acker tells the task when its record is
+//! settled, and only then is the offset stored; auto-commit (every second)
+//! commits what is stored, and a revocation and the end of the
+//! subscription commit synchronously. A nack holds the partition's commits
+//! at its offset at once and, after its delay, seeks the partition back to
+//! the first record not settled; each partition has an epoch, bumped by a
+//! rewind, so that what was handed out before it is read again and its
+//! settling commits nothing. A reject holds the commits too while its dead
+//! letter is published (with `x-death-reason`, `x-original-topic`,
+//! `x-original-partition` and `x-original-offset` headers, and its key).
+//!
+//! The rebalance callback assigns explicit offsets: the group's commit,
+//! else (with the default `OffsetReset::Latest`) the high watermark taken
+//! when the subscription was made, else the beginning.
+//! `subscribe` returns once the group has assigned partitions (a pattern
+//! no topic matches yet returns at once); a `{param}` address subscribes by
+//! regex, each topic then matched exactly. Topics are created only when
+//! [`KafkaSettings::create_topics`] says so (`KAFKA_CREATE_TOPICS=1` for
+//! `faststream::connect`; tansu, the tests' Kafka, creates none by
+//! itself), shaped by the channel binding's `partitions` and `replicas`;
+//! the reply topic, `faststream-inbox-<uuid>` (one per process), is always
+//! created.
+//! Consumers fetch with `fetch.wait.max.ms=10`: brokers that hold an idle
+//! fetch for the whole wait (tansu) made librdkafka's default of 500 ms
+//! cost half a second per request/reply round trip. A subscription signals
+//! when its consumer has left the group (`Subscription::close`), and
+//! `App::shutdown` returns after that, so that a topic can then be deleted
+//! safely (a topic deleted under a live consumer crashed librdkafka's
+//! metadata cache with tansu).
+//!
+//! Transactions: [`KafkaBroker::transactional`] (see [`KafkaTransactions`]).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;

@@ -5,6 +5,12 @@
 //! delivery is acked, nacked (redelivered, after a delay if asked) or
 //! rejected (kept in the broker's dead letters with the reason). Every
 //! published envelope is recorded, so tests can assert on it.
+//!
+//! [`TestApp::start`](crate::testing::TestApp::start) runs routes on a
+//! private one. With [`MemoryBroker::standing_in_for`] it stands in for a
+//! real server: `faststream::connect` returns one while
+//! `FASTSTREAM_ASYNCAPI_OUT` has the process only export its document, so
+//! the export still lists the server.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

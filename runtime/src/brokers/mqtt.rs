@@ -16,6 +16,31 @@
 //! reject acknowledges it and, when [`MqttSettings::dead_letter`] names a
 //! topic, publishes it there first. At QoS 0 nothing is acknowledged and a
 //! message is lost when the connection is (at most once).
+//!
+//! Publishing: the publishing connection always starts a clean session. A
+//! publish is handed to the client and its waiter queued under one lock,
+//! so the order of rumqttc's `Outgoing::Publish(pkid)` events names each
+//! waiter's packet id, and the PUBACK (PUBCOMP at QoS 2) answers it; a QoS
+//! 0 publish returns once written. Deadlines (`publish_timeout`) are
+//! checked by one sweeper task per broker (a timer per publish woke the
+//! runtime's driver each time). A broken connection fails every waiting
+//! publish (its caller may publish again), and publishes are refused until
+//! the connection is back.
+//!
+//! Subscribing: with persistent sessions (`clean_start: false`), a grouped
+//! subscription's client id is derived from its filter and group, so its
+//! session is found again after a restart (else the id is fresh). Each
+//! subscription subscribes again on every CONNACK and acks a message once
+//! it is settled. Its receive maximum (how many unacknowledged messages
+//! the broker sends it) is the route's prefetch but at least 1,024, with a
+//! buffer as large: fewer starved the connection and let Mosquitto drop
+//! what queued beyond its `max_queued_messages`.
+//!
+//! A publish's QoS comes from the envelope's `qos` meta, else the
+//! operation's mqtt binding, else [`MqttSettings::qos`] (0, FastStream's
+//! default), and its retain flag from the `retain` meta, else the binding;
+//! a subscription takes its binding's QoS, else the settings'. TLS is
+//! rustls with the ring provider, and needs the CA file.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;

@@ -5,6 +5,23 @@
 //!
 //! Wire compatible with FastStream: `content-type`, `correlation_id` and
 //! `reply_to` travel as NATS headers (the reply subject too).
+//!
+//! A subject token holding a `{parameter}` becomes `*`; where a parameter
+//! shares a token with other text (`a.b-{x}.c`), each message's subject is
+//! also checked against the address on the client. The worker polls the
+//! client's subscriber itself (no task and no hand-over per message), and
+//! `subscribe` returns only after a round trip through the server, so the
+//! server has the subscription by then (core NATS drops what arrives
+//! before).
+//!
+//! [`JetStreamBroker`] (same feature) is the durable variant: the streams
+//! of its [`StreamSettings`] are created when missing; a subscriber is a
+//! durable pull consumer named after its group (else its address), with
+//! explicit acks: ack, nack (with its delay) and reject are JetStream's
+//! ack, nak with delay and term, and JetStream's delivery count is the
+//! attempt. Subjects outside its streams (reply inboxes) go through core
+//! NATS. JetStream's reply subject is the ack subject, so the application's
+//! reply address travels in the `reply_to` header only.
 
 use std::collections::BTreeMap;
 
@@ -417,7 +434,8 @@ impl crate::broker::Acker for JetStreamAcker {
     }
 }
 
-/// A durable consumer name from an address (`a.{b}.c` -> `a_b_c`).
+/// A durable consumer name from an address: every character other than
+/// ASCII letters, digits, `-` and `_` becomes `_` (`a.{b}.c` -> `a__b__c`).
 fn durable_name(address: &str) -> String {
     address
         .chars()

@@ -12,6 +12,34 @@
 //! JSON envelope (`{"data": ..., "headers": {...}}`) is accepted on input.
 //! In streams the envelope is the `__data__` field of each entry; in lists
 //! it is the entry.
+//!
+//! Pub/sub subscribes to the address, or for a template to a glob pattern
+//! (`{param}` becomes `*`, each channel then matched exactly). Redis has no
+//! groups for pub/sub: a subscriber's group is ignored with a warning, and
+//! every subscriber gets every message. The worker polls the pub/sub
+//! connection itself; when it is lost, the subscription is made again on
+//! a new connection, with backoff.
+//!
+//! Lists (a concrete key, not a template): `RPUSH` publishes, `BLPOP`
+//! hands each entry to one consumer, and an ack has nothing left to do. A
+//! nack pushes the entry back to the head of the list after its delay,
+//! with its next attempt in an `x-faststream-attempt` header; a reject
+//! appends it to `<list>:dead` (the reason is logged). A consumer that
+//! dies holding an entry loses it.
+//!
+//! Streams (a concrete key): `XADD` publishes; a subscriber is a consumer
+//! in a group (the binding's group, else the subscriber's, else the key),
+//! created with the stream when missing. Ack is `XACK`; a nack re-adds the
+//! entry with an `__attempt__` field after its delay, then acks the old
+//! one; a reject adds it to `<stream>:dead` with a `reason` field, then
+//! acks it. Entries another consumer left pending longer than
+//! `claim_idle` (30 s unless set) are taken over with `XAUTOCLAIM`, and
+//! after a lost connection a consumer first reads its own pending entries
+//! again, so none is stranded.
+//!
+//! Commands go through redis's `ConnectionManager`, which reconnects with
+//! backoff (100 ms doubling to 5 s); the blocking reads of lists and
+//! streams have a connection of their own.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -399,7 +427,7 @@ impl RedisBroker {
 
     /// A consumer of a list: `BLPOP` hands each entry to one consumer.
     /// Nack pushes the entry back to the head of the list (after the
-    /// delay), reject appends it to `<list>:dead` with the reason; a
+    /// delay), reject appends it to `<list>:dead` (the reason is logged); a
     /// consumer that dies holding an entry loses it (lists have no
     /// pending entries: use a stream for at-least-once).
     async fn subscribe_list(&self, spec: SubscribeSpec) -> Result<Subscription, BrokerError> {

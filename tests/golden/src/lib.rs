@@ -74,7 +74,44 @@ pub mod traits;
 #[path = "../generated/traits_v2.rs"]
 pub mod traits_v2;
 
-/// The guide's chapters, their Rust snippets compiled and run as doc tests.
+// The project's README and the guide's chapters (`docs/`): their Rust
+// snippets are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct Readme;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/README.md")]
+pub struct GuideContents;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/getting-started.md")]
+pub struct GettingStartedGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/cli.md")]
+pub struct CliGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/generated-code.md")]
+pub struct GeneratedCodeGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/build-scripts.md")]
+pub struct BuildScriptsGuide;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/code-first.md")]
 pub struct CodeFirstGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/export.md")]
+pub struct ExportGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/testing.md")]
+pub struct TestingGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/brokers.md")]
+pub struct BrokersGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/configuration.md")]
+pub struct ConfigurationGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/benchmarks.md")]
+pub struct BenchmarksGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/contributing.md")]
+pub struct ContributingGuide;
