@@ -7,78 +7,22 @@
 //! position they came from, so diagnostics on the bundled tree still name
 //! the right file, line and column.
 
+mod components;
 mod node;
 pub mod yaml;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
-pub use node::{FileId, Key, Node, NodeValue, Span};
+pub use crate::source::{FileId, SourceFile, Sources, Span};
+pub(crate) use components::schema_child_shape;
+use components::{SECTIONS, canonical_refs, insert_components, set_ref};
+pub use node::{Key, Node, NodeValue};
 pub use yaml::Limits;
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::spec::{self, Kind, Shape};
 use faststream_asyncapi::pointer;
-
-/// One file that was read.
-#[derive(Debug, Clone)]
-pub struct SourceFile {
-    /// The path as given or resolved (not canonicalized), for display.
-    pub path: PathBuf,
-    pub text: String,
-    line_starts: Vec<usize>,
-}
-
-/// Every file read while loading a document.
-#[derive(Debug, Clone, Default)]
-pub struct Sources {
-    files: Vec<SourceFile>,
-}
-
-impl Sources {
-    pub fn add(&mut self, path: PathBuf, text: String) -> FileId {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        self.files.push(SourceFile {
-            path,
-            text,
-            line_starts,
-        });
-        FileId(u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX))
-    }
-
-    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
-        self.files.get(id.0 as usize)
-    }
-
-    pub fn display_name(&self, id: FileId) -> String {
-        self.get(id)
-            .map(|f| f.path.display().to_string())
-            .unwrap_or_else(|| "<unknown>".into())
-    }
-
-    /// The text of a 1-based line, without its line break.
-    pub fn line(&self, id: FileId, line: u32) -> Option<&str> {
-        let f = self.get(id)?;
-        let i = (line as usize).checked_sub(1)?;
-        let start = *f.line_starts.get(i)?;
-        let end = f.line_starts.get(i + 1).copied().unwrap_or(f.text.len());
-        Some(f.text[start..end].trim_end_matches(['\n', '\r']))
-    }
-
-    /// Every file read, in the order they were read.
-    pub fn paths(&self) -> impl Iterator<Item = &Path> {
-        self.files.iter().map(|f| f.path.as_path())
-    }
-
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
-}
 
 /// How documents are loaded.
 #[derive(Debug, Clone, Default)]
@@ -696,144 +640,6 @@ impl Bundler<'_, '_> {
             n += 1;
         }
         name
-    }
-}
-
-const SECTIONS: &[&str] = &[
-    "schemas",
-    "servers",
-    "serverVariables",
-    "channels",
-    "operations",
-    "messages",
-    "securitySchemes",
-    "parameters",
-    "correlationIds",
-    "replies",
-    "replyAddresses",
-    "externalDocs",
-    "tags",
-    "operationTraits",
-    "messageTraits",
-    "serverBindings",
-    "channelBindings",
-    "operationBindings",
-    "messageBindings",
-];
-
-fn set_ref(node: &mut Node, reference: String) {
-    if let Some(r) = node.get_mut("$ref") {
-        r.value = NodeValue::Str(reference);
-    }
-}
-
-/// The shape of a JSON Schema keyword's value, for walking schemas.
-pub(crate) fn schema_child_shape(keyword: &str, value: &Node) -> Option<Shape> {
-    const SCHEMA: Shape = Shape::RefOr(Kind::Schema);
-    if spec::SCHEMA_KEYWORDS.contains(&keyword) {
-        return Some(SCHEMA);
-    }
-    if spec::SCHEMA_LIST_KEYWORDS.contains(&keyword) {
-        return Some(Shape::List(&SCHEMA));
-    }
-    if spec::SCHEMA_MAP_KEYWORDS.contains(&keyword) {
-        return Some(Shape::Map(&SCHEMA));
-    }
-    match keyword {
-        "items" => Some(match value.value {
-            NodeValue::Seq(_) => Shape::List(&SCHEMA),
-            _ => SCHEMA,
-        }),
-        "additionalProperties" => match value.value {
-            NodeValue::Map(_) => Some(SCHEMA),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// Adds bundled objects to the root's `components`, creating sections as
-/// needed; positions of the added nodes stay those of their own files.
-fn insert_components(doc: &mut Node, added: Vec<(&'static str, String, Node)>) {
-    if added.is_empty() {
-        return;
-    }
-    let span = doc.span;
-    let Some(root) = doc.as_map_mut() else { return };
-    if !root.iter().any(|(k, _)| k.name == "components") {
-        root.push((
-            Key {
-                name: "components".into(),
-                span,
-            },
-            Node::new(NodeValue::Map(Vec::new()), span),
-        ));
-    }
-    let Some(components) = root
-        .iter_mut()
-        .find(|(k, _)| k.name == "components")
-        .and_then(|(_, v)| v.as_map_mut())
-    else {
-        return;
-    };
-    for (section, name, node) in added {
-        if !components.iter().any(|(k, _)| k.name == section) {
-            components.push((
-                Key {
-                    name: section.into(),
-                    span,
-                },
-                Node::new(NodeValue::Map(Vec::new()), span),
-            ));
-        }
-        if let Some(entries) = components
-            .iter_mut()
-            .find(|(k, _)| k.name == section)
-            .and_then(|(_, v)| v.as_map_mut())
-        {
-            let key_span = node.span;
-            entries.push((
-                Key {
-                    name,
-                    span: key_span,
-                },
-                node,
-            ));
-        }
-    }
-}
-
-/// Writes every local `$ref` in its canonical form: the fragment's
-/// `%`-escapes decoded (`#/channels/logs.%7Blevel%7D` is the channel
-/// `logs.{level}`, as FastStream writes it) and the pointer escaped as
-/// RFC 6901 says, so one target has one spelling everywhere after loading.
-/// Iterative: a deep tree cannot overflow the stack.
-fn canonical_refs(doc: &mut Node) {
-    let mut stack = vec![doc];
-    while let Some(node) = stack.pop() {
-        match &mut node.value {
-            NodeValue::Map(entries) => {
-                for (k, v) in entries.iter_mut() {
-                    if k.name == "$ref"
-                        && let NodeValue::Str(r) = &mut v.value
-                        && let Some(fragment) = r.strip_prefix('#')
-                        && fragment.contains('%')
-                    {
-                        let canonical = format!(
-                            "#{}",
-                            faststream_asyncapi::pointer::join(
-                                faststream_asyncapi::pointer::segments(fragment)
-                            )
-                        );
-                        *r = canonical;
-                    } else {
-                        stack.push(v);
-                    }
-                }
-            }
-            NodeValue::Seq(items) => stack.extend(items.iter_mut()),
-            _ => {}
-        }
     }
 }
 

@@ -2,17 +2,7 @@
 
 use serde_json::{Map, Number, Value};
 
-/// Identifies a loaded source file (an index into [`crate::load::Sources`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct FileId(pub u32);
-
-/// A position in a source file: 1-based line and column (in characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Span {
-    pub file: FileId,
-    pub line: u32,
-    pub col: u32,
-}
+use crate::source::Span;
 
 /// A value with its position.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,8 +11,9 @@ use std::collections::{HashMap, HashSet};
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use serde_json::Number;
 
-use super::node::{FileId, Key, Node, NodeValue, Span};
+use super::node::{Key, Node, NodeValue};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::source::{FileId, Span};
 
 /// Limits on one parsed file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
