@@ -279,7 +279,7 @@ pub trait Broker: Send + Sync + 'static {
 
     /// The server this broker is connected to, as the export lists it
     /// (none for the in-memory broker, unless it stands in for one).
-    fn server_info(&self) -> Option<crate::connect::ServerInfo> {
+    fn server_info(&self) -> Option<ServerInfo> {
         None
     }
 }
@@ -321,5 +321,87 @@ impl Backoff {
 
     pub(crate) fn reset(&mut self) {
         self.next = Self::FIRST;
+    }
+}
+
+/// How a connection authenticates, as the export describes it (a kind,
+/// never a secret).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Authentication {
+    /// A user name and password (FastStream's `user-password` scheme).
+    UserPassword,
+    /// A NATS token (in the user position of the URL).
+    Token,
+    /// NATS decentralized credentials: a user JWT signed with an NKey.
+    Credentials,
+    /// A TLS client certificate.
+    ClientCertificate,
+    /// Kafka SASL/PLAIN: a user name and password.
+    SaslPlain,
+    /// Kafka SASL/SCRAM-SHA-256.
+    ScramSha256,
+    /// Kafka SASL/SCRAM-SHA-512.
+    ScramSha512,
+}
+
+impl Authentication {
+    /// The key of its scheme under `components.securitySchemes`.
+    pub fn scheme_name(self) -> &'static str {
+        match self {
+            Authentication::UserPassword => "user-password",
+            Authentication::Token => "token",
+            Authentication::Credentials => "nats-credentials",
+            Authentication::ClientCertificate => "client-certificate",
+            Authentication::SaslPlain => "user-password",
+            Authentication::ScramSha256 => "scram256",
+            Authentication::ScramSha512 => "scram512",
+        }
+    }
+
+    /// Its AsyncAPI security scheme object.
+    pub fn scheme(self) -> serde_json::Value {
+        match self {
+            Authentication::UserPassword => serde_json::json!({"type": "userPassword"}),
+            Authentication::Token => serde_json::json!({
+                "type": "apiKey",
+                "in": "user",
+                "description": "A NATS token."
+            }),
+            Authentication::Credentials => serde_json::json!({
+                "type": "asymmetricEncryption",
+                "description": "NATS credentials: a user JWT and the NKey that signs for it."
+            }),
+            Authentication::ClientCertificate => serde_json::json!({"type": "X509"}),
+            Authentication::SaslPlain => serde_json::json!({"type": "plain"}),
+            Authentication::ScramSha256 => serde_json::json!({"type": "scramSha256"}),
+            Authentication::ScramSha512 => serde_json::json!({"type": "scramSha512"}),
+        }
+    }
+}
+
+/// What an adapter says of the server it is connected to, for the export
+/// ([`crate::App::asyncapi`] lists it under `servers`): the protocol, the
+/// host and path without credentials, and how it authenticates. Never a
+/// secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    /// The key under `servers`: the spec's server name when connected with
+    /// [`connect`](crate::connect()), else `development` (FastStream's name for it).
+    pub name: String,
+    /// `nats`, `redis`, `rediss`, `amqp`, `amqps`.
+    pub protocol: String,
+    /// `host[:port]` (NATS: possibly several, comma-separated).
+    pub host: String,
+    /// `/vhost` for AMQP, `/0` for a Redis database; may be empty.
+    pub pathname: String,
+    pub protocol_version: Option<String>,
+    pub authentication: Vec<Authentication>,
+}
+
+impl ServerInfo {
+    /// The same, under another key.
+    pub fn named(mut self, name: impl Into<String>) -> ServerInfo {
+        self.name = name.into();
+        self
     }
 }

@@ -34,6 +34,7 @@ pub mod connect;
 pub mod envelope;
 pub mod export;
 mod formats;
+mod run;
 mod strict;
 pub mod testing;
 mod unions;

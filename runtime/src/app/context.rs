@@ -5,8 +5,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::handler::{HandlerError, Reply};
+use super::publisher::Publisher;
 use super::publisher::lock;
-use super::{HandlerError, Publisher, Reply};
 use crate::broker::{Acker, BrokerError};
 use crate::envelope::Envelope;
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tracing::Instrument;
 
-use super::Middleware;
+use super::middleware::Middleware;
 use crate::bindings::{Bindings, NO_BINDINGS};
 use crate::broker::{Broker, BrokerError, BrokerErrorKind, SubscribeSpec};
 use crate::envelope::Envelope;

@@ -5,73 +5,16 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Context;
+use serde_json::Value;
+
+use super::context::Context;
+pub use super::handler::{Failure, HandlerError, Reply};
+use super::publisher::Publisher;
+use super::state::States;
 use crate::bindings::Bindings;
 use crate::broker::BoxFuture;
 use crate::envelope::Envelope;
-
-/// What a handler returns when it fails. Any error converts into it with
-/// `?`; the ack policy decides what happens to the message.
-pub struct HandlerError {
-    message: String,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
-}
-
-impl HandlerError {
-    pub fn new(message: impl Into<String>) -> HandlerError {
-        HandlerError {
-            message: message.into(),
-            source: None,
-        }
-    }
-
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    pub fn source(&self) -> Option<&(dyn std::error::Error + Send + Sync)> {
-        self.source.as_deref()
-    }
-}
-
-impl fmt::Debug for HandlerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HandlerError({:?})", self.message)
-    }
-}
-
-impl fmt::Display for HandlerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl<E: std::error::Error + Send + Sync + 'static> From<E> for HandlerError {
-    fn from(e: E) -> HandlerError {
-        HandlerError {
-            message: e.to_string(),
-            source: Some(Box::new(e)),
-        }
-    }
-}
-
-/// Why a message was not handled.
-#[derive(Debug)]
-pub enum Failure {
-    /// The message could not be decoded or violates the schema: the handler
-    /// was never called, and retrying cannot help.
-    Decode(String),
-    /// The handler failed.
-    Handler(HandlerError),
-}
-
-/// A reply to a request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Reply {
-    pub payload: Vec<u8>,
-    pub headers: std::collections::BTreeMap<String, String>,
-    pub content_type: Option<String>,
-}
+use crate::export::describe::SchemaComponents;
 
 /// A type-erased handler, as generated routers build them: decode, call
 /// the user's method, encode the reply.
@@ -161,9 +104,8 @@ impl Default for SubscriberOptions {
 /// A type-erased batch handler, as [`crate::Subscriber::batch`] builds
 /// them: decodes each message and calls the user's function once with
 /// those that decoded.
-pub type ErasedBatchHandler = Arc<
-    dyn Fn(Vec<Arc<Envelope>>, super::Publisher) -> BoxFuture<'static, BatchResult> + Send + Sync,
->;
+pub type ErasedBatchHandler =
+    Arc<dyn Fn(Vec<Arc<Envelope>>, Publisher) -> BoxFuture<'static, BatchResult> + Send + Sync>;
 
 /// What a batch handler made of a batch.
 #[derive(Debug, Default)]
@@ -240,14 +182,14 @@ pub struct Router {
     /// generated client): the export turns each operation's action round.
     pub(crate) mirrored: bool,
     /// What the export says of each code-first route, by operation.
-    pub(super) typed: std::collections::HashMap<String, Arc<super::typed::RouteDoc>>,
+    pub(super) typed: std::collections::HashMap<String, Arc<RouteDoc>>,
     /// Code-first publishers: (operation, address, what the export says).
-    pub(crate) typed_publishers: Vec<(String, String, Arc<super::typed::RouteDoc>)>,
+    pub(crate) typed_publishers: Vec<(String, String, Arc<RouteDoc>)>,
     /// The export's `info` (title, version, description) when the router
     /// has no document of its own.
     pub(crate) info: Option<(String, String, Option<String>)>,
     /// What its code-first handlers take as [`super::State`].
-    pub(crate) states: super::state::States,
+    pub(crate) states: States,
 }
 
 impl Router {
@@ -333,16 +275,6 @@ impl Router {
             .chain(self.publishes.iter().map(String::as_str))
     }
 
-    /// The AsyncAPI document of what this router runs and sends (3.0 by
-    /// default; `.version(..)` for 3.1 or 2.6): `router.asyncapi().to_json()?`.
-    /// Built from the routes and publishers registered: a route generated
-    /// from a spec brings its operation and what that reaches (channel,
-    /// messages, schemas, reply); a hand-written route its address,
-    /// parameters and bindings.
-    pub fn asyncapi(&self) -> crate::export::AsyncApiDocument {
-        crate::export::export(&[self], None)
-    }
-
     /// Changes the options of every route (group, ack policy, retries, ...).
     pub fn map_options(mut self, f: impl Fn(&mut SubscriberOptions)) -> Router {
         for r in &mut self.routes {
@@ -357,5 +289,37 @@ impl Router {
             f(&mut r.options);
         }
         self
+    }
+}
+
+/// What the export says of a code-first route: its message's payload and
+/// headers schemas, its reply's, the component schemas they refer to.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RouteDoc {
+    pub payload: Value,
+    pub headers: Option<Value>,
+    pub reply: Option<Value>,
+    pub description: Option<String>,
+    pub components: SchemaComponents,
+    /// The [`State`](super::State) types the handler takes: the app
+    /// checks at start that it was given each.
+    pub states: Vec<(std::any::TypeId, &'static str)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let r = Retry {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(35),
+            multiplier: 2.0,
+        };
+        assert_eq!(r.backoff(1), Duration::from_millis(10));
+        assert_eq!(r.backoff(2), Duration::from_millis(20));
+        assert_eq!(r.backoff(3), Duration::from_millis(35));
     }
 }

@@ -43,14 +43,18 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{
-    AckPolicy, Context, ErasedHandler, Failure, HandlerError, Publisher, Reply, Route, Router,
+use super::context::Context;
+use super::handler::{Failure, HandlerError, Reply};
+use super::publisher::Publisher;
+pub use super::router::RouteDoc;
+use super::router::{
+    AckPolicy, Batch, BatchResult, ErasedBatchHandler, ErasedHandler, Retry, Route, Router,
+    SubscriberOptions,
 };
-use super::{Retry, SubscriberOptions};
 use crate::address::Template;
 use crate::bindings::Bindings;
 use crate::envelope::Envelope;
-use crate::export::{Describe, SchemaComponents};
+use crate::export::describe::{Describe, SchemaComponents};
 use crate::validate::Validate;
 
 /// The channel parameters of the message's address, typed: a struct with
@@ -159,20 +163,6 @@ impl<T: Serialize + Describe + Send + 'static> IntoReply for T {
     }
 }
 
-/// What the export says of a code-first route: its message's payload and
-/// headers schemas, its reply's, the component schemas they refer to.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RouteDoc {
-    pub payload: Value,
-    pub headers: Option<Value>,
-    pub reply: Option<Value>,
-    pub description: Option<String>,
-    pub components: SchemaComponents,
-    /// The [`State`](super::State) types the handler takes: the app
-    /// checks at start that it was given each.
-    pub states: Vec<(std::any::TypeId, &'static str)>,
-}
-
 /// An `async fn` (or closure) a code-first route calls: the message, then
 /// up to three of [`Params`], [`Headers`], [`State`](super::State) and
 /// [`Context`], in any order.
@@ -242,7 +232,7 @@ handler_fn!(A, B, C);
 pub trait BatchHandlerFn<Args>: Send + Sync + 'static {
     /// The type-erased batch handler, and what the export says of it (the
     /// schema of one message: a batch travels as separate messages).
-    fn into_parts(self) -> (super::ErasedBatchHandler, RouteDoc);
+    fn into_parts(self) -> (ErasedBatchHandler, RouteDoc);
 }
 
 /// Decodes each envelope of a batch as `M`.
@@ -277,7 +267,7 @@ fn batch_doc<M: Describe>() -> RouteDoc {
 /// the application's publisher).
 fn erase_batch<M, Fut>(
     call: impl Fn(Vec<M>, Publisher) -> Fut + Send + Sync + 'static,
-) -> super::ErasedBatchHandler
+) -> ErasedBatchHandler
 where
     M: DeserializeOwned + Validate + Send + 'static,
     Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
@@ -292,7 +282,7 @@ where
             } else {
                 Some(call(messages, publisher).await)
             };
-            super::BatchResult {
+            BatchResult {
                 undecodable,
                 handled,
             }
@@ -306,7 +296,7 @@ where
     Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
     M: DeserializeOwned + Validate + Describe + Send + 'static,
 {
-    fn into_parts(self) -> (super::ErasedBatchHandler, RouteDoc) {
+    fn into_parts(self) -> (ErasedBatchHandler, RouteDoc) {
         let f = Arc::new(self);
         (
             erase_batch(move |messages: Vec<M>, _| f(messages)),
@@ -321,7 +311,7 @@ where
     Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
     M: DeserializeOwned + Validate + Describe + Send + 'static,
 {
-    fn into_parts(self) -> (super::ErasedBatchHandler, RouteDoc) {
+    fn into_parts(self) -> (ErasedBatchHandler, RouteDoc) {
         (erase_batch(self), batch_doc::<M>())
     }
 }
@@ -468,7 +458,7 @@ impl<Args> Subscriber<Args> {
                 operation,
                 address,
                 options: SubscriberOptions {
-                    batch: Some(super::Batch {
+                    batch: Some(Batch {
                         max_records: 100,
                         max_wait: std::time::Duration::from_millis(200),
                         handler: batch_handler,

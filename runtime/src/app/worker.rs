@@ -9,12 +9,14 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use super::context::Context;
 use super::context::{ReplySlot, SharedAcker};
+use super::handler::{Failure, HandlerError, Reply};
+use super::metrics::Metrics;
+use super::middleware::{Middleware, Outcome};
+use super::publisher::Publisher;
 use super::publisher::lock;
-use super::{
-    AckPolicy, Context, Failure, HandlerError, Metrics, Middleware, Outcome, Publisher, Reply,
-    Route,
-};
+use super::router::{AckPolicy, Batch, BatchResult, Route};
 use crate::broker::{Acker, Delivery};
 use crate::envelope::Envelope;
 
@@ -139,7 +141,7 @@ impl Worker {
         mut sub: crate::broker::Subscription,
         mut stop: watch::Receiver<bool>,
         grace: Duration,
-        batch: super::Batch,
+        batch: Batch,
     ) {
         let max = batch.max_records.max(1);
         loop {
@@ -173,11 +175,7 @@ impl Worker {
     }
 
     /// Runs the batch handler once; a panic becomes an error.
-    async fn call_batch(
-        &self,
-        batch: &super::Batch,
-        envelopes: &[Arc<Envelope>],
-    ) -> super::BatchResult {
+    async fn call_batch(&self, batch: &Batch, envelopes: &[Arc<Envelope>]) -> BatchResult {
         use futures_util::FutureExt;
         match std::panic::AssertUnwindSafe((batch.handler)(
             envelopes.to_vec(),
@@ -187,7 +185,7 @@ impl Worker {
         .await
         {
             Ok(r) => r,
-            Err(panic) => super::BatchResult {
+            Err(panic) => BatchResult {
                 undecodable: Vec::new(),
                 handled: Some(Err(match self.panicked(panic) {
                     Failure::Handler(e) => e,
@@ -199,7 +197,7 @@ impl Worker {
 
     /// Handles a batch and settles its deliveries, in their order: all
     /// acked, or (the handler failed) retried, nacked or rejected as one.
-    async fn settle_batch(&self, deliveries: Vec<Delivery>, batch: &super::Batch) {
+    async fn settle_batch(&self, deliveries: Vec<Delivery>, batch: &Batch) {
         let m = &self.metrics;
         let options = &self.route.options;
         let policy = options.ack;

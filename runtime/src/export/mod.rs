@@ -18,6 +18,7 @@
 //! through the `faststream-asyncapi` model and writers.
 
 pub(crate) mod describe;
+pub(crate) mod error;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -28,10 +29,38 @@ use serde_json::{Map, Value, json};
 #[cfg(feature = "schemars")]
 pub use describe::from_schemars;
 pub use describe::{Describe, ObjectSchema, SchemaComponents, object};
+pub use error::ExportError;
 
-use crate::app::{RouteDoc, Router};
+use crate::app::{App, RouteDoc, Router};
 use crate::bindings::{Bindings, RedisKind};
-use crate::connect::ServerInfo;
+use crate::broker::ServerInfo;
+
+impl Router {
+    /// The AsyncAPI document of what this router runs and sends (3.0 by
+    /// default; `.version(..)` for 3.1 or 2.6): `router.asyncapi().to_json()?`.
+    /// Built from the routes and publishers registered: a route generated
+    /// from a spec brings its operation and what that reaches (channel,
+    /// messages, schemas, reply); a hand-written route its address,
+    /// parameters and bindings.
+    pub fn asyncapi(&self) -> AsyncApiDocument {
+        export(&[self], None)
+    }
+}
+
+impl App {
+    /// The AsyncAPI document of everything the application runs and
+    /// sends: its routers' exports merged (see [`Router::asyncapi`]), and
+    /// the server its broker is connected to (see
+    /// [`Broker::server_info`](crate::Broker::server_info)) under
+    /// `servers`, with its security scheme (never a secret), unless a
+    /// spec's server already names that host.
+    pub fn asyncapi(&self) -> AsyncApiDocument {
+        export(
+            &self.routers().iter().collect::<Vec<_>>(),
+            self.broker().server_info(),
+        )
+    }
+}
 
 /// The AsyncAPI version an export is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,18 +74,6 @@ pub enum AsyncApiVersion {
     /// 2.6 cannot say).
     V2_6,
 }
-
-/// Why an export could not be written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExportError(pub String);
-
-impl std::fmt::Display for ExportError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "AsyncAPI export: {}", self.0)
-    }
-}
-
-impl std::error::Error for ExportError {}
 
 /// An exported AsyncAPI document: `router.asyncapi().to_json()?`.
 #[derive(Debug, Clone, PartialEq)]

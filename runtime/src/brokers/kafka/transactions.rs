@@ -50,9 +50,9 @@ use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::sync::OwnedMutexGuard;
 
-use super::{
-    Inner, KafkaBroker, META_GROUP, META_OFFSET, META_PARTITION, ProducerCtx, err, producer_config,
-};
+use super::broker::KafkaBroker;
+use super::config::{META_GROUP, META_OFFSET, META_PARTITION, ProducerCtx, err, producer_config};
+use super::inner::Inner;
 use crate::app::Publisher;
 use crate::bindings::Bindings;
 use crate::broker::{

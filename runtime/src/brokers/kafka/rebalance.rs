@@ -1,0 +1,98 @@
+//! The consumer's context: what librdkafka's rebalance callback does with
+//! the partitions it assigns and revokes.
+
+use rdkafka::consumer::Consumer;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::ClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, ConsumerContext};
+use rdkafka::error::KafkaError;
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::types::RDKafkaRespErr;
+use tokio::sync::watch;
+
+use super::config::OffsetReset;
+use crate::broker::lock;
+
+/// A topic and partition.
+pub(super) type Tp = (String, i32);
+
+/// What the consumer's rebalance callback shares with its task.
+pub(super) struct Shared {
+    /// The high watermark of each partition when the subscription was
+    /// made: where a group with no commit starts (`Latest`).
+    pub(super) start: HashMap<Tp, i64>,
+    pub(super) reset: OffsetReset,
+    /// Counts assignments (the first one ends `subscribe`).
+    pub(super) assignments: watch::Sender<u64>,
+    /// Partitions taken away since the task last looked.
+    pub(super) revoked: Mutex<Vec<Tp>>,
+}
+
+pub(super) struct Ctx(pub(super) Arc<Shared>);
+
+impl ClientContext for Ctx {
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(error = %error, reason, "Kafka consumer");
+    }
+}
+
+impl ConsumerContext for Ctx {
+    fn rebalance(
+        &self,
+        base: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let shared = &self.0;
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                // Each partition starts where the group committed, else as
+                // the reset policy says, from the watermarks taken when the
+                // subscription was made.
+                let committed = base
+                    .committed_offsets(tpl.clone(), Duration::from_secs(10))
+                    .ok();
+                let mut start = TopicPartitionList::new();
+                for e in tpl.elements() {
+                    let (topic, partition) = (e.topic(), e.partition());
+                    let done = committed
+                        .as_ref()
+                        .and_then(|c| c.find_partition(topic, partition))
+                        .map(|c| c.offset());
+                    let offset = match (done, shared.reset) {
+                        (Some(Offset::Offset(n)), _) => Offset::Offset(n),
+                        (_, OffsetReset::Earliest) => Offset::Beginning,
+                        // A partition or topic that came after the
+                        // subscription: all of it is new.
+                        (_, OffsetReset::Latest) => shared
+                            .start
+                            .get(&(topic.to_owned(), partition))
+                            .map_or(Offset::Beginning, |&high| Offset::Offset(high)),
+                    };
+                    let _ = start.add_partition_offset(topic, partition, offset);
+                }
+                if let Err(e) = base.assign(&start) {
+                    tracing::error!(error = %e, "Kafka: could not take the assigned partitions");
+                }
+                shared.assignments.send_modify(|n| *n += 1);
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                // What was settled is committed before the partitions go.
+                let _ = base.commit_consumer_state(CommitMode::Sync);
+                lock(&shared.revoked).extend(
+                    tpl.elements()
+                        .iter()
+                        .map(|e| (e.topic().to_owned(), e.partition())),
+                );
+                let _ = base.unassign();
+            }
+            other => {
+                tracing::warn!(error = ?other, "Kafka rebalance failed");
+                let _ = base.unassign();
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Running an application as a service: until SIGINT or SIGTERM, or
+//! writing its AsyncAPI document instead when the environment asks for it
+//! (`FASTSTREAM_ASYNCAPI_OUT`): the layer above the export.
+
+use crate::app::{App, AppError};
+
+impl App {
+    /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
+    ///
+    /// With `FASTSTREAM_ASYNCAPI_OUT=PATH` set, it writes the application's
+    /// AsyncAPI document to `PATH` instead (YAML for a `.yaml`/`.yml` path,
+    /// else JSON; `FASTSTREAM_ASYNCAPI_VERSION=3.1` or `2.6` for another
+    /// version than 3.0) and returns without subscribing to anything, and
+    /// [`crate::connect`] connects nowhere meanwhile: a built service
+    /// exports its document in CI with no broker running.
+    pub async fn run(self) -> Result<(), AppError> {
+        if let Some(path) = std::env::var_os(crate::export::OUT_VAR) {
+            return crate::export::write_to(&self.asyncapi(), std::path::Path::new(&path))
+                .map_err(AppError::Export);
+        }
+        let running = self.start().await?;
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        running.shutdown().await;
+        Ok(())
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
