@@ -2,10 +2,12 @@
 //! `codegen/` and `runtime/`, and the hand-written source files over 800
 //! lines, read from the sources themselves (no compiler): a file depends
 //! on another when it names a path into it (`use crate::a::b`,
-//! `crate::a::f()`, `super::x`). A path through a re-export counts as a
-//! dependency on the module that re-exports it (`crate::app::Context` on
-//! `app/mod.rs`, not `app/context.rs`); the crate root's re-exports are not
-//! followed. Exits non-zero while there is either.
+//! `crate::a::f()`, `super::x`; not inside `quote!`, which writes another
+//! program's paths, nor a macro's `$crate::`). A path through a re-export
+//! counts as a dependency on the module that re-exports it
+//! (`crate::app::Context` on `app/mod.rs`, not `app/context.rs`); the
+//! crate root's re-exports are not followed. Exits non-zero while there is
+//! either.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -49,7 +51,7 @@ pub fn structure(root: &Path) -> Result<(), String> {
                         .cloned(),
                 )
                 .collect();
-            for path in paths_named(&strip_comments(code), &from, &children) {
+            for path in paths_named(&strip_quoted(&strip_comments(code)), &from, &children) {
                 if let Some(to) = owner(&modules, &path)
                     && to != from
                 {
@@ -121,6 +123,43 @@ fn strip_comments(text: &str) -> String {
         .join("\n")
 }
 
+/// The text without the bodies of `quote!` invocations: they write the
+/// generated code's paths (`super::models`), not this file's.
+fn strip_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("quote!") {
+        let (before, after) = rest.split_at(i + "quote!".len());
+        out.push_str(before);
+        let body = after.trim_start();
+        let Some(open) = body.chars().next().filter(|c| matches!(c, '(' | '[' | '{')) else {
+            rest = after;
+            continue;
+        };
+        let mut depth = 0usize;
+        let mut end = body.len();
+        for (j, c) in body.char_indices() {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = j + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push(open);
+        rest = &body[end.min(body.len())..];
+        // Keep the line count (and so the file's shape) for readers.
+        out.extend(body[..end.min(body.len())].matches('\n').map(|_| '\n'));
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Every path the text names from the crate root: `crate::a::b`, `super::c`
 /// and `self::d` made absolute, brace groups expanded one level at a time.
 fn paths_named(text: &str, module: &str, children: &[String]) -> Vec<Vec<String>> {
@@ -144,11 +183,13 @@ fn paths_named(text: &str, module: &str, children: &[String]) -> Vec<Vec<String>
         while let Some(i) = text[from..].find(start).map(|i| i + from) {
             from = i + start.len();
             // Not the tail of a longer identifier (`my_crate::`) or path
-            // (`super::super::`, read with its start).
+            // (`super::super::`, read with its start), nor a macro's
+            // `$crate::`, which the macro's caller resolves.
             if i > 0
                 && (bytes[i - 1].is_ascii_alphanumeric()
                     || bytes[i - 1] == b'_'
-                    || bytes[i - 1] == b':')
+                    || bytes[i - 1] == b':'
+                    || bytes[i - 1] == b'$')
             {
                 continue;
             }
