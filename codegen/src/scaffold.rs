@@ -1,7 +1,8 @@
 //! `faststream-gen new`: a service crate scaffolded from a spec, written
 //! from the askama templates in `codegen/templates/new/` (a text
-//! escaper: nothing is HTML-escaped). The crate builds and its tests pass
-//! as written: the handler is stubbed (see [`crate::emit::handler_stub`]),
+//! escaper: nothing is HTML-escaped). With path dependencies on a checkout
+//! (`--local`) the crate builds and its tests pass as written (the crates
+//! are not on the registry yet): the handler is stubbed (see [`crate::emit::handler_stub`]),
 //! the generated module comes from a build script or is checked in (with a
 //! test that fails while it is stale), and `main.rs` connects to the
 //! chosen broker (the spec's server of that protocol when it has one, else

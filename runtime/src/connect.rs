@@ -352,8 +352,9 @@ fn env_part(s: &str) -> String {
 
 /// Connects to `server` with the adapter for its protocol, credentials and
 /// TLS settings from the environment (`NATS_*`, `REDIS_*`, `AMQP_*`: see
-/// [`ConnectOptions::from_env`]). RabbitMQ routes through `amq.topic`
-/// unless the spec's bindings name an exchange. A protocol whose adapter
+/// [`ConnectOptions::from_env`]). On RabbitMQ, a parameterized address
+/// goes through `amq.topic` (unless the spec's bindings name an exchange)
+/// and other channels are queues on the default exchange. A protocol whose adapter
 /// is not compiled in (a cargo feature of this crate) is an error saying
 /// which feature to enable.
 ///

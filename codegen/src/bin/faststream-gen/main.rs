@@ -181,8 +181,8 @@ enum Command {
     /// Scaffold a service crate from a spec: Cargo.toml, the generated
     /// module (by a build script, or checked in and guarded by a test),
     /// `main.rs` connecting to the broker, a handler with every method
-    /// stubbed, a test through the testing API, a README. It builds and
-    /// its tests pass as written.
+    /// stubbed, a test through the testing API, a README. With `--local`
+    /// it builds offline and its tests pass as written.
     #[command(after_help = "Examples:
   faststream-gen new orders-service --spec asyncapi.yaml
   faststream-gen new orders-service --spec asyncapi.yaml --broker nats --checked-in

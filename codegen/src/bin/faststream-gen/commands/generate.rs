@@ -24,6 +24,10 @@ pub(crate) fn run(
         };
         return watch_and_generate(file, &output, settings, &load.options());
     }
+    if check && output.is_none() {
+        // Before anything is generated: nothing is printed either.
+        return Err("--check needs -o OUT".into());
+    }
     generate(file, output.as_deref(), check, settings, load)
 }
 
@@ -40,14 +44,8 @@ fn generate(
     let Some(document) = checked.loaded.document.as_ref() else {
         return Ok(ExitCode::from(1));
     };
-    let files = match render(file, output, settings, &checked, document)? {
-        Some(files) => files,
-        None => {
-            if check {
-                return Err("--check needs -o OUT".into());
-            }
-            return Ok(ExitCode::SUCCESS);
-        }
+    let Some(files) = render(file, output, settings, &checked, document)? else {
+        return Ok(ExitCode::SUCCESS);
     };
     if check {
         let mut stale = 0;
