@@ -17,9 +17,10 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
 
+use crate::app::handler::panic_text;
 use crate::app::{
-    App, Context, ErasedBatchHandler, ErasedHandler, Failure, MetricsSnapshot, Middleware, Outcome,
-    Publisher, Router, RunningApp,
+    App, Context, ErasedBatchHandler, ErasedHandler, Failure, HandlerError, MetricsSnapshot,
+    Middleware, Outcome, Publisher, Router, RunningApp,
 };
 use crate::broker::Broker;
 use crate::envelope::Envelope;
@@ -115,16 +116,6 @@ impl Middleware for Recorder {
     }
 }
 
-/// The error a panicking handler is recorded with (as the app reports it).
-fn panicked(panic: &(dyn std::any::Any + Send)) -> String {
-    let what = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("a panic");
-    format!("handler panicked: {what}")
-}
-
 /// A route's handler that records each call it gets, as it begins (a
 /// delivery that does not decode is not a call: the handler never ran),
 /// and what came of it: the reply the app sends, the error, a panic.
@@ -141,7 +132,9 @@ fn recorded(log: &Arc<Log>, route: usize, handler: ErasedHandler) -> ErasedHandl
             {
                 Ok(result) => result,
                 Err(panic) => {
-                    log.finish(index, |r| r.error = Some(panicked(&*panic)));
+                    log.finish(index, |r| {
+                        r.error = Some(HandlerError::panicked(panic_text(&*panic)).to_string())
+                    });
                     std::panic::resume_unwind(panic);
                 }
             };
@@ -151,19 +144,11 @@ fn recorded(log: &Arc<Log>, route: usize, handler: ErasedHandler) -> ErasedHandl
                 Ok(typed) => {
                     // What the app answers a request with: the typed
                     // reply, else the context's, else an empty body.
-                    let Some(to) = &envelope.reply_to else { return };
-                    let reply = typed
+                    r.reply = typed
                         .clone()
                         .or_else(|| slot.and_then(|s| lock(&s).clone()))
-                        .unwrap_or_default();
-                    r.reply = Some(Envelope {
-                        channel: to.clone(),
-                        payload: reply.payload.into(),
-                        headers: reply.headers,
-                        content_type: reply.content_type,
-                        correlation_id: envelope.correlation_id.clone(),
-                        ..Envelope::default()
-                    });
+                        .unwrap_or_default()
+                        .answering(&envelope);
                 }
             });
             result
@@ -186,7 +171,7 @@ fn recorded_batch(log: &Arc<Log>, route: usize, handler: ErasedBatchHandler) -> 
             {
                 Ok(result) => result,
                 Err(panic) => {
-                    let error = panicked(&*panic);
+                    let error = HandlerError::panicked(panic_text(&*panic)).to_string();
                     for &i in &indices {
                         log.finish(i, |r| r.error = Some(error.clone()));
                     }

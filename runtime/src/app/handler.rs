@@ -1,7 +1,10 @@
 //! What a handler gives back: a reply to a request, or why the message was
 //! not handled.
 
+use std::any::Any;
 use std::fmt;
+
+use crate::envelope::Envelope;
 
 /// What a handler returns when it fails. Any error converts into it with
 /// `?`; the ack policy decides what happens to the message.
@@ -64,4 +67,36 @@ pub struct Reply {
     pub payload: Vec<u8>,
     pub headers: std::collections::BTreeMap<String, String>,
     pub content_type: Option<String>,
+}
+
+impl Reply {
+    /// The envelope that answers `request` with this reply: to its
+    /// `reply_to`, with its correlation id (`None`: not a request).
+    pub(crate) fn answering(self, request: &Envelope) -> Option<Envelope> {
+        Some(Envelope {
+            channel: request.reply_to.clone()?,
+            payload: self.payload.into(),
+            headers: self.headers,
+            content_type: self.content_type,
+            correlation_id: request.correlation_id.clone(),
+            reply_to: None,
+            meta: Default::default(),
+        })
+    }
+}
+
+/// What a handler's panic says (`panic!("...")`), else "a panic".
+pub(crate) fn panic_text(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic")
+}
+
+impl HandlerError {
+    /// The error a handler's panic becomes.
+    pub(crate) fn panicked(what: &str) -> HandlerError {
+        HandlerError::new(format!("handler panicked: {what}"))
+    }
 }

@@ -11,7 +11,7 @@ use tracing::Instrument;
 
 use super::context::Context;
 use super::context::{ReplySlot, SharedAcker};
-use super::handler::{Failure, HandlerError, Reply};
+use super::handler::{Failure, HandlerError, Reply, panic_text};
 use super::metrics::Metrics;
 use super::middleware::{Middleware, Outcome};
 use super::publisher::Publisher;
@@ -392,13 +392,9 @@ impl Worker {
 
     fn panicked(&self, panic: Box<dyn std::any::Any + Send>) -> Failure {
         self.metrics.panics.fetch_add(1, Ordering::Relaxed);
-        let what = panic
-            .downcast::<String>()
-            .map(|s| *s)
-            .or_else(|p| p.downcast::<&str>().map(|s| (*s).to_owned()))
-            .unwrap_or_else(|_| "a panic".to_owned());
+        let what = panic_text(&*panic);
         tracing::error!(panic = %what, "handler panicked");
-        Failure::Handler(HandlerError::new(format!("handler panicked: {what}")))
+        Failure::Handler(HandlerError::panicked(what))
     }
 
     fn handler_failed(&self, e: &HandlerError, attempt: u32) {
@@ -482,17 +478,8 @@ impl Worker {
     }
 
     async fn send_reply(&self, envelope: &Envelope, reply: Reply) {
-        let Some(to) = envelope.reply_to.as_deref() else {
+        let Some(out) = reply.answering(envelope) else {
             return;
-        };
-        let out = Envelope {
-            channel: to.to_owned(),
-            payload: reply.payload.into(),
-            headers: reply.headers,
-            content_type: reply.content_type,
-            correlation_id: envelope.correlation_id.clone(),
-            reply_to: None,
-            meta: Default::default(),
         };
         match self.publisher.publish(out).await {
             Ok(()) => {
