@@ -282,6 +282,14 @@ pub trait Broker: Send + Sync + 'static {
     fn server_info(&self) -> Option<ServerInfo> {
         None
     }
+
+    /// Whether the connection to the broker is up now, for readiness
+    /// probes ([`crate::app::Health`]): an error says why not. Answers
+    /// quickly (from the client's own state where it keeps one). The
+    /// default, for brokers with no connection, is always up.
+    fn check_connection(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// Locks a mutex, taking over a poisoned one (a panicking holder leaves

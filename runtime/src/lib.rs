@@ -34,6 +34,10 @@ pub mod connect;
 pub mod envelope;
 pub mod export;
 mod formats;
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 mod run;
 mod strict;
 pub mod testing;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::health::Health;
 use super::metrics::{Metrics, MetricsSnapshot};
 use super::middleware::Middleware;
 use super::publisher::Publisher;
@@ -232,18 +233,24 @@ impl App {
                 metrics: metrics.clone(),
                 middleware: middleware.clone(),
                 broker_name: self.broker.name(),
+                system: super::middleware::messaging_system(self.broker.name()),
             };
             loops.spawn(worker.run(sub, stop_rx.clone(), self.shutdown_timeout));
         }
         for hook in self.after_startup.drain(..) {
             hook().await;
         }
+        let health = Health::new(loops.len() as u64, metrics.clone(), self.broker.clone());
         Ok(RunningApp {
             stop: stop_tx,
             loops,
             publisher,
             metrics,
+            health,
+            middleware,
             on_shutdown: std::mem::take(&mut self.on_shutdown),
+            routers: std::mem::take(&mut self.routers),
+            broker: self.broker.clone(),
         })
     }
 }
@@ -254,7 +261,12 @@ pub struct RunningApp {
     loops: JoinSet<()>,
     publisher: Publisher,
     metrics: Arc<Metrics>,
+    health: Health,
+    middleware: Arc<Vec<Arc<dyn Middleware>>>,
     on_shutdown: Vec<Hook>,
+    /// What the app runs, for its export.
+    routers: Vec<Router>,
+    broker: Arc<dyn Broker>,
 }
 
 impl fmt::Debug for RunningApp {
@@ -274,9 +286,32 @@ impl RunningApp {
         self.metrics.snapshot()
     }
 
+    /// A handle on the app's health, for readiness probes: not ready once
+    /// the shutdown begins, when a subscription ended, or while the broker
+    /// connection is down.
+    pub fn health(&self) -> Health {
+        self.health.clone()
+    }
+
+    /// The app's middleware of type `T` (its
+    /// `PrometheusMiddleware`, say), if it was given one.
+    pub fn middleware<T: Middleware>(&self) -> Option<&T> {
+        super::middleware::find(&self.middleware)
+    }
+
+    /// The routers the app runs, as included.
+    pub(crate) fn routers(&self) -> &[Router] {
+        &self.routers
+    }
+
+    pub(crate) fn broker(&self) -> &Arc<dyn Broker> {
+        &self.broker
+    }
+
     /// Stops consuming, lets in-flight messages finish and settle (up to
     /// the shutdown timeout), runs the shutdown hooks.
     pub async fn shutdown(mut self) -> MetricsSnapshot {
+        self.health.stopping();
         let _ = self.stop.send(true);
         while self.loops.join_next().await.is_some() {}
         for hook in self.on_shutdown.drain(..) {

@@ -11,6 +11,7 @@ use crate::envelope::Envelope;
 pub struct HandlerError {
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    kind: &'static str,
 }
 
 impl HandlerError {
@@ -18,7 +19,17 @@ impl HandlerError {
         HandlerError {
             message: message.into(),
             source: None,
+            kind: "HandlerError",
         }
+    }
+
+    /// The error's type, as metrics name it (FastStream's
+    /// `exception_type`: the class name): the short name of the error a
+    /// handler's `?` converted (`ParseIntError` for a
+    /// `std::num::ParseIntError`), `HandlerError` for one made with
+    /// [`HandlerError::new`], `Panic` for a handler's panic.
+    pub fn exception_type(&self) -> &'static str {
+        self.kind
     }
 
     pub fn message(&self) -> &str {
@@ -47,6 +58,7 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for HandlerError {
         HandlerError {
             message: e.to_string(),
             source: Some(Box::new(e)),
+            kind: short_type_name(std::any::type_name::<E>()),
         }
     }
 }
@@ -97,6 +109,31 @@ pub(crate) fn panic_text(panic: &(dyn Any + Send)) -> &str {
 impl HandlerError {
     /// The error a handler's panic becomes.
     pub(crate) fn panicked(what: &str) -> HandlerError {
-        HandlerError::new(format!("handler panicked: {what}"))
+        HandlerError {
+            kind: "Panic",
+            ..HandlerError::new(format!("handler panicked: {what}"))
+        }
+    }
+}
+
+/// `Error` of `std::io::error::Error`, `Error` of `a::Error<b::C>`.
+fn short_type_name(full: &'static str) -> &'static str {
+    let path = full.split('<').next().unwrap_or(full);
+    path.rsplit("::").next().unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exception_types_are_short_type_names() {
+        let parse: HandlerError = "x".parse::<u32>().unwrap_err().into();
+        assert_eq!(parse.exception_type(), "ParseIntError");
+        let io: HandlerError = std::io::Error::other("down").into();
+        assert_eq!(io.exception_type(), "Error");
+        assert_eq!(HandlerError::new("no").exception_type(), "HandlerError");
+        assert_eq!(HandlerError::panicked("boom").exception_type(), "Panic");
+        assert_eq!(short_type_name("a::b::Wrapper<c::D>"), "Wrapper");
     }
 }

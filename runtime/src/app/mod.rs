@@ -6,6 +6,7 @@
 pub mod application;
 pub mod context;
 pub mod handler;
+mod health;
 pub mod metrics;
 pub mod middleware;
 pub mod publisher;
@@ -17,8 +18,9 @@ mod worker;
 pub use application::{App, AppError, RunningApp};
 pub use context::Context;
 pub use handler::{Failure, HandlerError, Reply};
+pub use health::{Health, NotReady};
 pub use metrics::{Metrics, MetricsSnapshot};
-pub use middleware::{Middleware, Outcome};
+pub use middleware::{Middleware, Outcome, Processed, Published, Received, RouteInfo};
 pub use publisher::{PublishError, Publisher, new_correlation_id};
 pub use router::{
     AckPolicy, Batch, BatchResult, ErasedBatchHandler, ErasedHandler, Retry, Route, RouteDoc,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tracing::Instrument;
 
-use super::middleware::Middleware;
+use super::middleware::{Middleware, Published, messaging_system};
 use crate::bindings::{Bindings, NO_BINDINGS};
 use crate::broker::{Broker, BrokerError, BrokerErrorKind, SubscribeSpec};
 use crate::envelope::Envelope;
@@ -152,10 +152,27 @@ impl Publisher {
 
     /// Publishes one envelope as the channel's bindings say (generated
     /// publishers pass the spec's).
-    pub async fn publish_with(
+    pub fn publish_with<'a>(
+        &'a self,
+        envelope: Envelope,
+        bindings: &'a Bindings,
+    ) -> impl Future<Output = Result<(), PublishError>> + Send + 'a {
+        self.send(envelope, bindings, false)
+    }
+
+    /// Sends a reply (middleware is told it is one).
+    pub(super) fn reply(
+        &self,
+        envelope: Envelope,
+    ) -> impl Future<Output = Result<(), PublishError>> + Send + '_ {
+        self.send(envelope, &NO_BINDINGS, true)
+    }
+
+    async fn send(
         &self,
         mut envelope: Envelope,
         bindings: &Bindings,
+        reply: bool,
     ) -> Result<(), PublishError> {
         let inner = &*self.inner;
         if envelope.correlation_id.is_none() {
@@ -171,12 +188,28 @@ impl Publisher {
             messaging.destination.name = %envelope.channel,
             messaging.operation = "publish",
         );
-        inner
+        // Nothing is measured for an app without middleware.
+        let watched = (!inner.middleware.is_empty())
+            .then(|| (envelope.channel.clone(), std::time::Instant::now()));
+        let result = inner
             .broker
             .publish_with(envelope, bindings)
             .instrument(span)
-            .await?;
-        Ok(())
+            .await;
+        if let Some((destination, began)) = watched {
+            let event = Published {
+                destination: &destination,
+                bindings,
+                system: messaging_system(inner.broker.name()),
+                reply,
+                result: result.as_ref().map(|_| ()),
+                duration: began.elapsed(),
+            };
+            for m in inner.middleware.iter() {
+                m.on_published(&event);
+            }
+        }
+        Ok(result?)
     }
 
     /// Publishes several envelopes at once (FastStream's `publish_batch`):

@@ -13,7 +13,7 @@ use super::context::Context;
 use super::context::{ReplySlot, SharedAcker};
 use super::handler::{Failure, HandlerError, Reply, panic_text};
 use super::metrics::Metrics;
-use super::middleware::{Middleware, Outcome};
+use super::middleware::{Middleware, Outcome, Processed, Received, RouteInfo};
 use super::publisher::Publisher;
 use super::publisher::lock;
 use super::router::{AckPolicy, Batch, BatchResult, Route};
@@ -43,6 +43,8 @@ pub(super) struct Worker {
     pub(super) metrics: Arc<Metrics>,
     pub(super) middleware: Arc<Vec<Arc<dyn Middleware>>>,
     pub(super) broker_name: &'static str,
+    /// The messaging system, as middleware is told it.
+    pub(super) system: &'static str,
 }
 
 impl Worker {
@@ -207,10 +209,12 @@ impl Worker {
         let mut envelopes = Vec::with_capacity(deliveries.len());
         let mut ackers = Vec::with_capacity(deliveries.len());
         let mut attempt = 1;
+        let watched = !self.middleware.is_empty();
+        let began = std::time::Instant::now();
         for d in deliveries {
             let envelope = Arc::new(d.envelope);
-            for mw in self.middleware.iter() {
-                mw.before_consume(&envelope);
+            if watched {
+                self.received(&envelope);
             }
             envelopes.push(envelope);
             ackers.push(Some(d.acker));
@@ -241,12 +245,20 @@ impl Worker {
         // What does not decode is refused alone.
         let undecodable: std::collections::HashSet<usize> =
             result.undecodable.iter().map(|(i, _)| *i).collect();
+        // Why each message was not handled, for the middleware.
+        let mut failures: Vec<Option<Failure>> = Vec::new();
+        if watched {
+            failures.resize_with(envelopes.len(), || None);
+        }
         for (i, reason) in result.undecodable {
             m.decode_failures.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(reason = %reason, channel = %envelopes[i].channel, "refused a message of a batch that does not decode; the handler did not get it");
             outcomes[i] = self
                 .reject(ackers[i].take(), format!("undecodable: {reason}"))
                 .await;
+            if watched {
+                failures[i] = Some(Failure::Decode(reason));
+            }
         }
         let mut handled = result.handled;
         if let Some(Err(e)) = &handled {
@@ -281,7 +293,7 @@ impl Worker {
         // may note each as it is made) and awaited together: a nack's
         // delay is waited once, not once per message.
         let mut settling = Vec::new();
-        match handled {
+        match &handled {
             None | Some(Ok(())) => {
                 for i in settled {
                     m.handled.fetch_add(1, Ordering::Relaxed);
@@ -312,9 +324,14 @@ impl Worker {
             }
         }
         futures_util::future::join_all(settling).await;
-        for (envelope, outcome) in envelopes.iter().zip(outcomes) {
-            for mw in self.middleware.iter() {
-                mw.after_consume(envelope, outcome);
+        if watched {
+            let error = match handled {
+                Some(Err(e)) => Some(Failure::Handler(e)),
+                _ => None,
+            };
+            for (i, (envelope, outcome)) in envelopes.iter().zip(outcomes).enumerate() {
+                let failure = failures[i].as_ref().or(error.as_ref());
+                self.processed(envelope, outcome, failure, began);
             }
         }
         m.in_flight.fetch_sub(n, Ordering::Relaxed);
@@ -352,11 +369,54 @@ impl Worker {
             operation = %self.route.operation,
             attempt = attempt,
         );
+        // Nothing is measured for an app without middleware.
+        let began = (!self.middleware.is_empty()).then(|| {
+            self.received(envelope);
+            std::time::Instant::now()
+        });
+        let (outcome, failure) = self.settle(envelope, acker, attempt).instrument(span).await;
+        if let Some(began) = began {
+            self.processed(envelope, outcome, failure.as_ref(), began);
+        }
+    }
+
+    fn route_info(&self) -> RouteInfo<'_> {
+        RouteInfo {
+            system: self.system,
+            operation: &self.route.operation,
+            address: &self.route.address,
+        }
+    }
+
+    /// Tells the middleware a delivery was taken.
+    fn received(&self, envelope: &Envelope) {
+        let event = Received {
+            envelope,
+            route: self.route_info(),
+        };
         for mw in self.middleware.iter() {
             mw.before_consume(envelope);
+            mw.on_receive(&event);
         }
-        let outcome = self.settle(envelope, acker, attempt).instrument(span).await;
+    }
+
+    /// Tells the middleware how a delivery ended.
+    fn processed(
+        &self,
+        envelope: &Envelope,
+        outcome: Outcome,
+        failure: Option<&Failure>,
+        began: std::time::Instant,
+    ) {
+        let event = Processed {
+            envelope,
+            route: self.route_info(),
+            outcome,
+            failure,
+            duration: began.elapsed(),
+        };
         for mw in self.middleware.iter() {
+            mw.on_processed(&event);
             mw.after_consume(envelope, outcome);
         }
     }
@@ -409,7 +469,7 @@ impl Worker {
         envelope: &Arc<Envelope>,
         acker: Box<dyn Acker>,
         attempt: u32,
-    ) -> Outcome {
+    ) -> (Outcome, Option<Failure>) {
         let m = &self.metrics;
         let options = &self.route.options;
         let policy = options.ack;
@@ -434,7 +494,9 @@ impl Worker {
         let reply = match result {
             Ok(reply) => reply,
             Err(failure) => {
-                return Box::pin(self.failed(envelope, failure, acker, shared, attempt)).await;
+                let outcome =
+                    Box::pin(self.failed(envelope, &failure, acker, shared, attempt)).await;
+                return (outcome, Some(failure));
             }
         };
         m.handled.fetch_add(1, Ordering::Relaxed);
@@ -443,7 +505,7 @@ impl Worker {
             // empty body: so do we, where the handler gave no answer.
             Box::pin(self.send_reply(envelope, reply.unwrap_or_default())).await;
         }
-        match acker.take() {
+        let outcome = match acker.take() {
             Some(a) => {
                 let _ = a.ack().await;
                 m.acked.fetch_add(1, Ordering::Relaxed);
@@ -451,7 +513,8 @@ impl Worker {
             }
             None if policy == AckPolicy::Manual => Outcome::Manual,
             None => Outcome::Acked,
-        }
+        };
+        (outcome, None)
     }
 
     /// The in-process retries after a failed first attempt, with backoff.
@@ -481,7 +544,7 @@ impl Worker {
         let Some(out) = reply.answering(envelope) else {
             return;
         };
-        match self.publisher.publish(out).await {
+        match self.publisher.reply(out).await {
             Ok(()) => {
                 self.metrics.replies.fetch_add(1, Ordering::Relaxed);
             }
@@ -493,7 +556,7 @@ impl Worker {
     async fn failed(
         &self,
         envelope: &Envelope,
-        failure: Failure,
+        failure: &Failure,
         acker: Option<Box<dyn Acker>>,
         shared: Option<SharedAcker>,
         attempt: u32,

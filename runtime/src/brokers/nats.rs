@@ -206,6 +206,17 @@ fn envelope_of(msg: async_nats::Message) -> Envelope {
     }
 }
 
+/// Up when the client says it is connected (it reconnects by itself).
+fn connected(client: &async_nats::Client) -> Result<(), BrokerError> {
+    match client.connection_state() {
+        async_nats::connection::State::Connected => Ok(()),
+        state => Err(BrokerError::new(
+            BrokerErrorKind::Connection,
+            format!("NATS connection: {state}"),
+        )),
+    }
+}
+
 /// The NATS headers of an envelope (FastStream's names).
 fn headers_of(envelope: &Envelope) -> HeaderMap {
     let mut headers = HeaderMap::new();
@@ -235,6 +246,10 @@ impl Broker for NatsBroker {
 
     fn server_info(&self) -> Option<ServerInfo> {
         Some((*self.server).clone())
+    }
+
+    fn check_connection(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(std::future::ready(connected(&self.client)))
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
@@ -456,6 +471,10 @@ impl Broker for JetStreamBroker {
 
     fn server_info(&self) -> Option<ServerInfo> {
         self.core.server_info()
+    }
+
+    fn check_connection(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        self.core.check_connection()
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {

@@ -62,6 +62,17 @@ impl App {
     }
 }
 
+impl crate::app::RunningApp {
+    /// The running app's AsyncAPI document: what [`App::asyncapi`] gave
+    /// before it started (the `http` feature serves it on `/asyncapi`).
+    pub fn asyncapi(&self) -> AsyncApiDocument {
+        export(
+            &self.routers().iter().collect::<Vec<_>>(),
+            self.broker().server_info(),
+        )
+    }
+}
+
 /// The AsyncAPI version an export is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AsyncApiVersion {

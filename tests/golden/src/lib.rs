@@ -110,6 +110,9 @@ pub struct BrokersGuide;
 #[doc = include_str!("../../../docs/configuration.md")]
 pub struct ConfigurationGuide;
 #[cfg(doctest)]
+#[doc = include_str!("../../../docs/production.md")]
+pub struct ProductionGuide;
+#[cfg(doctest)]
 #[doc = include_str!("../../../docs/benchmarks.md")]
 pub struct BenchmarksGuide;
 #[cfg(doctest)]

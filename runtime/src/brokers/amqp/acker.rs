@@ -190,5 +190,11 @@ pub(super) fn envelope_of(d: &lapin::message::Delivery, payload: bytes::Bytes) -
         reply_to: p.reply_to().as_ref().map(|s| s.as_str().to_owned()),
         meta: BTreeMap::new(),
     };
+    // The exchange it came through (none: the default exchange), as
+    // FastStream's metrics name a delivery: `{exchange}.{routing key}`.
+    let envelope = match d.exchange.as_str() {
+        "" => envelope,
+        x => envelope.with_meta("exchange", x),
+    };
     (envelope, attempt)
 }

@@ -27,6 +27,23 @@ impl Broker for AmqpBroker {
         Some((*self.server).clone())
     }
 
+    fn check_connection(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        let status = self.connection.status();
+        let state = if status.connected() {
+            return Box::pin(std::future::ready(Ok(())));
+        } else if status.reconnecting() || status.connecting() {
+            "reconnecting"
+        } else if status.closing() || status.closed() {
+            "closed"
+        } else {
+            "down"
+        };
+        Box::pin(std::future::ready(Err(err(
+            BrokerErrorKind::Connection,
+            format!("RabbitMQ connection: {state}"),
+        ))))
+    }
+
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
         self.publish_with(envelope, &NO_BINDINGS)
     }

@@ -220,6 +220,30 @@ impl Broker for KafkaBroker {
         Some(self.inner.server.clone())
     }
 
+    fn check_connection(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        // librdkafka reconnects by itself and keeps no state to read: ask
+        // a broker for the cluster's metadata, within 2 s.
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let asked = tokio::task::spawn_blocking(move || {
+                inner
+                    .producer
+                    .client()
+                    .fetch_metadata(None, Duration::from_secs(2))
+                    .map(|_| ())
+            })
+            .await;
+            match asked {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(err(
+                    BrokerErrorKind::Connection,
+                    format!("Kafka metadata: {e}"),
+                )),
+                Err(e) => Err(err(BrokerErrorKind::Connection, e.to_string())),
+            }
+        })
+    }
+
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
         Box::pin(self.inner.send(envelope, None))
     }

@@ -419,6 +419,10 @@ impl Broker for KafkaTransaction {
         self.state.shared.broker.server_info()
     }
 
+    fn check_connection(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        self.state.shared.broker.check_connection()
+    }
+
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
         Box::pin(self.publish_on(envelope, None))
     }

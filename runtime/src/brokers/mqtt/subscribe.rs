@@ -32,6 +32,21 @@ impl Broker for MqttBroker {
         Some(info)
     }
 
+    fn check_connection(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        let up = self
+            .inner
+            .connected
+            .load(std::sync::atomic::Ordering::Acquire);
+        Box::pin(std::future::ready(if up {
+            Ok(())
+        } else {
+            Err(err(
+                BrokerErrorKind::Connection,
+                "not connected to the MQTT broker (reconnecting)",
+            ))
+        }))
+    }
+
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
         Box::pin(self.inner.send(envelope, None))
     }

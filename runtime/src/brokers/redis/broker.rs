@@ -120,6 +120,26 @@ impl Broker for RedisBroker {
         Some((*self.server).clone())
     }
 
+    fn check_connection(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        // A PING on the managed connection, answered within a second.
+        let mut conn = self.conn.clone();
+        Box::pin(async move {
+            let cmd = redis::cmd("PING");
+            let ping = cmd.query_async::<String>(&mut conn);
+            match tokio::time::timeout(Duration::from_secs(1), ping).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(BrokerError::new(
+                    BrokerErrorKind::Connection,
+                    format!("Redis PING: {e}"),
+                )),
+                Err(_) => Err(BrokerError::new(
+                    BrokerErrorKind::Connection,
+                    "Redis PING: no answer within 1 s",
+                )),
+            }
+        })
+    }
+
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
         self.publish_with(envelope, &NO_BINDINGS)
     }

@@ -246,6 +246,10 @@ impl Broker for RedisStreamBroker {
         self.pubsub.server_info()
     }
 
+    fn check_connection(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        self.pubsub.check_connection()
+    }
+
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
         self.publish_with(envelope, &NO_BINDINGS)
     }
