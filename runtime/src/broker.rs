@@ -95,6 +95,12 @@ pub trait Acker: Send + 'static {
     /// Never deliver again: to the broker's dead-letter target where it
     /// has one (`reason` says why, for people reading the dead letters).
     fn reject(self: Box<Self>, reason: String) -> BoxFuture<'static, Result<(), BrokerError>>;
+    /// An at-most-once delivery (core NATS, Redis pub/sub): settling it
+    /// does nothing with the broker. Metrics report such a delivery as
+    /// FastStream does, `acked` or `error`, never `rejected`.
+    fn at_most_once(&self) -> bool {
+        false
+    }
 }
 
 /// An acker for at-most-once deliveries: settling is a no-op.
@@ -110,6 +116,9 @@ impl Acker for NoAck {
     }
     fn reject(self: Box<Self>, _: String) -> BoxFuture<'static, Result<(), BrokerError>> {
         Box::pin(async { Ok(()) })
+    }
+    fn at_most_once(&self) -> bool {
+        true
     }
 }
 

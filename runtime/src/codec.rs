@@ -55,6 +55,35 @@ pub fn decode_payload<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T,
     decode_json(bytes).map_err(|e| e.to_string())
 }
 
+/// What a decode failure's reason (as this module writes it) is called
+/// where FastStream names it (Python's exception types, for metrics):
+/// `JSONDecodeError` for a payload that is not JSON at all,
+/// `ValidationError` for JSON of the wrong shape or one that breaks its
+/// schema (pydantic's), as for any other reason.
+pub(crate) fn decode_failure_type(reason: &str) -> &'static str {
+    // serde_json's syntax errors, as it words them; its data errors
+    // ("missing field", "invalid type", ...) are the model's business.
+    const SYNTAX: [&str; 13] = [
+        "EOF while parsing",
+        "expected ",
+        "invalid escape",
+        "invalid number",
+        "number out of range",
+        "invalid unicode code point",
+        "control character",
+        "key must be",
+        "lone leading surrogate",
+        "trailing comma",
+        "trailing characters",
+        "unexpected end of hex escape",
+        "recursion limit exceeded",
+    ];
+    match reason.strip_prefix("malformed payload: ") {
+        Some(serde) if SYNTAX.iter().any(|p| serde.starts_with(p)) => "JSONDecodeError",
+        _ => "ValidationError",
+    }
+}
+
 /// Decodes and validates an already parsed JSON value.
 #[doc(hidden)]
 pub fn decode_value<T: DeserializeOwned + Validate>(value: serde_json::Value) -> Result<T, String> {
@@ -407,6 +436,31 @@ pub fn encode_payload_as<T: Serialize + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decode_failures_are_named_as_python_names_them() {
+        let named = |payload: &[u8]| {
+            let reason =
+                decode_payload::<std::collections::BTreeMap<String, u32>>(payload).unwrap_err();
+            decode_failure_type(&reason)
+        };
+        for not_json in [
+            &b"not json"[..],
+            b"{\"a\": 1",
+            b"{\"a\": 1} x",
+            b"",
+            b"{a: 1}",
+        ] {
+            assert_eq!(named(not_json), "JSONDecodeError", "{not_json:?}");
+        }
+        for wrong_shape in [&b"[1]"[..], b"{\"a\": \"one\"}", b"{\"a\": -1}", b"null"] {
+            assert_eq!(named(wrong_shape), "ValidationError", "{wrong_shape:?}");
+        }
+        assert_eq!(
+            decode_failure_type("payload violates the schema: /a: minimum"),
+            "ValidationError"
+        );
+    }
 
     #[test]
     fn content_types_pick_the_codec() {

@@ -25,13 +25,15 @@
 //!   default exchange), `destination` where a publish went (on RabbitMQ
 //!   `{exchange}.{routing key}` too);
 //! - `status` is how a delivery was settled (`acked`, `nacked`,
-//!   `rejected`) or `error` when its handler failed and the handler
-//!   settles it itself; a delivery counts once, with its final status,
-//!   however many in-process retries it took;
+//!   `rejected`), or, where nothing is settled with the broker (core NATS,
+//!   Redis pub/sub, a handler that settles messages itself), `acked` or
+//!   `error` as the handler ended; a delivery counts once, with its final
+//!   status, however many in-process retries it took;
 //! - `exception_type` names the handler's error
 //!   ([`HandlerError::exception_type`](crate::HandlerError::exception_type)),
-//!   `ValidationError` for a message that does not decode or breaks its
-//!   schema (what FastStream's pydantic says of such a message);
+//!   `JSONDecodeError` for a payload that is not JSON, `ValidationError`
+//!   for one of the wrong shape or that breaks its schema (the names
+//!   FastStream's Python gives them);
 //! - replies to requests are not counted as publishes;
 //! - the prefix (`faststream`), the app name (the prefix unless set) and
 //!   the size buckets are settings; durations use Prometheus' default
@@ -393,7 +395,7 @@ impl Middleware for PrometheusMiddleware {
             .get_or_create(&labels)
             .observe(event.duration.as_secs_f64());
         let exception = event.failure.map(|f| match f {
-            Failure::Decode(_) => "ValidationError",
+            Failure::Decode(reason) => crate::codec::decode_failure_type(reason),
             Failure::Handler(e) => e.exception_type(),
         });
         if let Some(exception) = exception {
@@ -402,6 +404,10 @@ impl Middleware for PrometheusMiddleware {
                 .inc();
         }
         let status = match event.outcome {
+            // Nothing was settled with the broker: FastStream says how the
+            // handler ended.
+            _ if event.at_most_once && exception.is_some() => "error",
+            _ if event.at_most_once => "acked",
             Outcome::Acked => "acked",
             Outcome::Nacked => "nacked",
             Outcome::Rejected => "rejected",

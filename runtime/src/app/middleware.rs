@@ -80,6 +80,9 @@ pub struct Processed<'a> {
     pub envelope: &'a Envelope,
     pub route: RouteInfo<'a>,
     pub outcome: Outcome,
+    /// An at-most-once delivery ([`crate::broker::Acker::at_most_once`]):
+    /// its outcome stayed with the runtime, the broker was told nothing.
+    pub at_most_once: bool,
     /// Why the message was not handled, at its last attempt (`None`: it
     /// was). A delivery is processed once, however many in-process retries
     /// it took.

@@ -20,6 +20,13 @@ use super::router::{AckPolicy, Batch, BatchResult, Route};
 use crate::broker::{Acker, Delivery};
 use crate::envelope::Envelope;
 
+/// How a delivery was settled, for the middleware.
+struct Settled<'a> {
+    outcome: Outcome,
+    at_most_once: bool,
+    failure: Option<&'a Failure>,
+}
+
 /// A message's future that did not finish at its first poll (see
 /// [`Worker::run`]).
 struct InFlight<F>(Pin<Box<Option<F>>>);
@@ -211,6 +218,7 @@ impl Worker {
         let mut attempt = 1;
         let watched = !self.middleware.is_empty();
         let began = std::time::Instant::now();
+        let at_most_once = watched && deliveries.iter().all(|d| d.acker.at_most_once());
         for d in deliveries {
             let envelope = Arc::new(d.envelope);
             if watched {
@@ -330,8 +338,12 @@ impl Worker {
                 _ => None,
             };
             for (i, (envelope, outcome)) in envelopes.iter().zip(outcomes).enumerate() {
-                let failure = failures[i].as_ref().or(error.as_ref());
-                self.processed(envelope, outcome, failure, began);
+                let settled = Settled {
+                    outcome,
+                    at_most_once,
+                    failure: failures[i].as_ref().or(error.as_ref()),
+                };
+                self.processed(envelope, settled, began);
             }
         }
         m.in_flight.fetch_sub(n, Ordering::Relaxed);
@@ -372,11 +384,16 @@ impl Worker {
         // Nothing is measured for an app without middleware.
         let began = (!self.middleware.is_empty()).then(|| {
             self.received(envelope);
-            std::time::Instant::now()
+            (std::time::Instant::now(), acker.at_most_once())
         });
         let (outcome, failure) = self.settle(envelope, acker, attempt).instrument(span).await;
-        if let Some(began) = began {
-            self.processed(envelope, outcome, failure.as_ref(), began);
+        if let Some((began, at_most_once)) = began {
+            let settled = Settled {
+                outcome,
+                at_most_once,
+                failure: failure.as_ref(),
+            };
+            self.processed(envelope, settled, began);
         }
     }
 
@@ -401,23 +418,18 @@ impl Worker {
     }
 
     /// Tells the middleware how a delivery ended.
-    fn processed(
-        &self,
-        envelope: &Envelope,
-        outcome: Outcome,
-        failure: Option<&Failure>,
-        began: std::time::Instant,
-    ) {
+    fn processed(&self, envelope: &Envelope, settled: Settled<'_>, began: std::time::Instant) {
         let event = Processed {
             envelope,
             route: self.route_info(),
-            outcome,
-            failure,
+            outcome: settled.outcome,
+            at_most_once: settled.at_most_once,
+            failure: settled.failure,
             duration: began.elapsed(),
         };
         for mw in self.middleware.iter() {
             mw.on_processed(&event);
-            mw.after_consume(envelope, outcome);
+            mw.after_consume(envelope, settled.outcome);
         }
     }
 
