@@ -36,6 +36,8 @@ pub mod export;
 mod formats;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "otel")]
+mod otel;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
 mod run;

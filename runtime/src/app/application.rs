@@ -232,7 +232,6 @@ impl App {
                 states,
                 metrics: metrics.clone(),
                 middleware: middleware.clone(),
-                broker_name: self.broker.name(),
                 system: super::middleware::messaging_system(self.broker.name()),
             };
             loops.spawn(worker.run(sub, stop_rx.clone(), self.shutdown_timeout));

@@ -179,23 +179,49 @@ impl Publisher {
             // FastStream gives every message it publishes one.
             envelope.correlation_id = Some(new_correlation_id());
         }
-        for m in inner.middleware.iter() {
-            m.before_publish(&mut envelope);
-        }
+        #[cfg(not(feature = "otel"))]
         let span = tracing::debug_span!(
             "publish",
             messaging.system = inner.broker.name(),
             messaging.destination.name = %envelope.channel,
             messaging.operation = "publish",
         );
+        // A producer span by the messaging conventions, whose context the
+        // message carries (else the delivery's passes through).
+        #[cfg(feature = "otel")]
+        let span = {
+            let span = tracing::info_span!(
+                "publish",
+                otel.name = %format_args!("publish {}", envelope.channel),
+                otel.kind = "producer",
+                otel.status_code = tracing::field::Empty,
+                messaging.system = messaging_system(inner.broker.name()),
+                messaging.operation.type = "send",
+                messaging.operation.name = "publish",
+                messaging.destination.name = %envelope.channel,
+                messaging.message.conversation_id = envelope.correlation_id.as_deref(),
+                messaging.message.body.size = envelope.payload.len(),
+                error.type = tracing::field::Empty,
+            );
+            span.in_scope(|| crate::otel::inject(&mut envelope));
+            span
+        };
+        for m in inner.middleware.iter() {
+            m.before_publish(&mut envelope);
+        }
         // Nothing is measured for an app without middleware.
         let watched = (!inner.middleware.is_empty())
             .then(|| (envelope.channel.clone(), std::time::Instant::now()));
         let result = inner
             .broker
             .publish_with(envelope, bindings)
-            .instrument(span)
+            .instrument(span.clone())
             .await;
+        #[cfg(feature = "otel")]
+        if result.is_err() {
+            span.record("error.type", "BrokerError");
+            span.record("otel.status_code", "ERROR");
+        }
         if let Some((destination, began)) = watched {
             let event = Published {
                 destination: &destination,

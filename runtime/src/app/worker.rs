@@ -49,7 +49,6 @@ pub(super) struct Worker {
     pub(super) states: Arc<super::state::States>,
     pub(super) metrics: Arc<Metrics>,
     pub(super) middleware: Arc<Vec<Arc<dyn Middleware>>>,
-    pub(super) broker_name: &'static str,
     /// The messaging system, as middleware is told it.
     pub(super) system: &'static str,
 }
@@ -237,19 +236,23 @@ impl Worker {
                 }
             }
         }
-        let span = tracing::info_span!(
-            "process_batch",
-            messaging.system = self.broker_name,
-            messaging.destination.name = %self.route.address,
-            messaging.operation = "process",
-            messaging.batch.message_count = envelopes.len(),
-            operation = %self.route.operation,
-            attempt = attempt,
-        );
-        let result = self
-            .call_batch(batch, &envelopes)
-            .instrument(span.clone())
-            .await;
+        let span = self.process_span(&envelopes[0], attempt, envelopes.len());
+        // A batch's span links each message's context; the first message's
+        // headers pass through where no tracer records.
+        #[cfg(feature = "otel")]
+        let incoming = {
+            use tracing_opentelemetry::OpenTelemetrySpanExt;
+            for e in &envelopes {
+                if let Some(remote) = crate::otel::Incoming::of(e).span_context() {
+                    span.add_link(remote);
+                }
+            }
+            crate::otel::Incoming::of(&envelopes[0])
+        };
+        let calling = self.call_batch(batch, &envelopes);
+        #[cfg(feature = "otel")]
+        let calling = incoming.clone().scope(calling);
+        let result = calling.instrument(span.clone()).await;
         // What does not decode is refused alone.
         let undecodable: std::collections::HashSet<usize> =
             result.undecodable.iter().map(|(i, _)| *i).collect();
@@ -284,10 +287,10 @@ impl Worker {
                     m.retries.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(options.retry.backoff(n)).await;
                     n += 1;
-                    let again = self
-                        .call_batch(batch, &retried)
-                        .instrument(span.clone())
-                        .await;
+                    let calling = self.call_batch(batch, &retried);
+                    #[cfg(feature = "otel")]
+                    let calling = incoming.clone().scope(calling);
+                    let again = calling.instrument(span.clone()).await;
                     handled = again.handled;
                     match &handled {
                         Some(Err(e)) => self.handler_failed(e, n),
@@ -372,21 +375,24 @@ impl Worker {
     }
 
     async fn process(&self, envelope: &Arc<Envelope>, acker: Box<dyn Acker>, attempt: u32) {
-        let span = tracing::info_span!(
-            "process",
-            messaging.system = self.broker_name,
-            messaging.destination.name = %envelope.channel,
-            messaging.operation = "process",
-            messaging.message.conversation_id = envelope.correlation_id.as_deref().unwrap_or(""),
-            operation = %self.route.operation,
-            attempt = attempt,
-        );
+        let span = self.process_span(envelope, attempt, 1);
         // Nothing is measured for an app without middleware.
         let began = (!self.middleware.is_empty()).then(|| {
             self.received(envelope);
             (std::time::Instant::now(), acker.at_most_once())
         });
-        let (outcome, failure) = self.settle(envelope, acker, attempt).instrument(span).await;
+        #[cfg(feature = "otel")]
+        let incoming = crate::otel::Incoming::of(envelope);
+        #[cfg(feature = "otel")]
+        incoming.adopt(&span);
+        let settling = self.settle(envelope, acker, attempt);
+        #[cfg(feature = "otel")]
+        let settling = incoming.scope(settling);
+        let (outcome, failure) = settling.instrument(span.clone()).await;
+        #[cfg(feature = "otel")]
+        if let Some(failure) = &failure {
+            crate::otel::failed(&span, failure);
+        }
         if let Some((began, at_most_once)) = began {
             let settled = Settled {
                 outcome,
@@ -395,6 +401,49 @@ impl Worker {
             };
             self.processed(envelope, settled, began);
         }
+    }
+
+    /// The span of a delivery's handling (or of a batch's: `count`).
+    fn process_span(&self, envelope: &Envelope, attempt: u32, count: usize) -> tracing::Span {
+        #[cfg(not(feature = "otel"))]
+        let span = tracing::info_span!(
+            "process",
+            messaging.system = self.system,
+            messaging.destination.name = %envelope.channel,
+            messaging.operation = "process",
+            messaging.message.conversation_id = envelope.correlation_id.as_deref().unwrap_or(""),
+            messaging.batch.message_count = count,
+            operation = %self.route.operation,
+            attempt = attempt,
+        );
+        // The messaging conventions' names, for OpenTelemetry.
+        #[cfg(feature = "otel")]
+        let span = {
+            let route = &self.route;
+            let template = route
+                .address
+                .contains('{')
+                .then_some(route.address.as_str());
+            tracing::info_span!(
+                "process",
+                otel.name = %format_args!("process {}", envelope.channel),
+                otel.kind = "consumer",
+                otel.status_code = tracing::field::Empty,
+                messaging.system = self.system,
+                messaging.operation.type = "process",
+                messaging.operation.name = "process",
+                messaging.destination.name = %envelope.channel,
+                messaging.destination.template = template,
+                messaging.consumer.group.name = route.options.group.as_deref(),
+                messaging.message.conversation_id = envelope.correlation_id.as_deref(),
+                messaging.message.body.size = envelope.payload.len(),
+                messaging.batch.message_count = (count > 1).then_some(count),
+                error.type = tracing::field::Empty,
+                operation = %route.operation,
+                attempt = attempt,
+            )
+        };
+        span
     }
 
     fn route_info(&self) -> RouteInfo<'_> {
