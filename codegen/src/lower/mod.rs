@@ -272,7 +272,19 @@ pub fn lower<'d>(doc: &'d Value, settings: &'d Settings) -> (Ir, TypeSpace<'d>, 
                 .unwrap_or_default(),
         };
         let reply = op.get("reply").map(|r| l.deref_value(r));
-        let reply_messages = find(&l, reply.as_ref().and_then(|r| r.get("messages")));
+        // A reply without `messages` may carry any message of its channel
+        // (as an operation without them may).
+        let reply_messages = match reply.as_ref().and_then(|r| r.get("messages")) {
+            Some(m) => find(&l, Some(m)),
+            None => reply
+                .as_ref()
+                .and_then(|r| r.get("channel"))
+                .and_then(|c| str_of(c, "$ref"))
+                .and_then(|r| r.strip_prefix('#'))
+                .and_then(|p| channels.iter().find(|c| c.pointer == p))
+                .map(|c| c.messages.clone())
+                .unwrap_or_default(),
+        };
         let op_ptr = format!("/operations/{}", pointer::escape(key));
         let dispatch = l.dispatch(&messages, &op_ptr);
         let reply = reply.map(|_| ReplyIr {
@@ -745,6 +757,43 @@ mod tests {
             let d = doc(bindings.clone());
             let (ir, _, _) = lower(&d, &settings);
             assert_eq!(ir.operations[0].group.as_deref(), group, "{bindings}");
+        }
+    }
+
+    /// A reply without `messages` may carry any message of its channel;
+    /// one with `messages` only those.
+    #[test]
+    fn a_reply_without_messages_takes_its_channels() {
+        let doc = |reply: serde_json::Value| {
+            json!({
+                "asyncapi": "3.0.0",
+                "info": {"title": "t", "version": "1"},
+                "channels": {
+                    "asks": {"address": "asks", "messages": {"ask": {"payload": {"type": "string"}}}},
+                    "answers": {"address": null, "messages": {
+                        "yes": {"payload": {"type": "integer"}},
+                        "no": {"payload": {"type": "boolean"}}
+                    }}
+                },
+                "operations": {"ask": {
+                    "action": "receive",
+                    "channel": {"$ref": "#/channels/asks"},
+                    "reply": reply
+                }}
+            })
+        };
+        let settings = Settings::default();
+        let channel = json!({"$ref": "#/channels/answers"});
+        for (reply, count) in [
+            (json!({"channel": channel}), 2),
+            (
+                json!({"channel": channel, "messages": [{"$ref": "#/channels/answers/messages/no"}]}),
+                1,
+            ),
+        ] {
+            let (ir, _, _) = lower(&doc(reply.clone()), &settings);
+            let replies = &ir.operations[0].reply.as_ref().expect("a reply").messages;
+            assert_eq!(replies.len(), count, "{reply}");
         }
     }
 }
