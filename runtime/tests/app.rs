@@ -219,3 +219,67 @@ async fn every_message_gets_a_correlation_id() {
     assert_ne!(ids[0], ids[1]);
     assert_eq!(ids[2], "mine");
 }
+
+/// `workers(2)` runs a route's deliveries on two tasks of the
+/// multi-threaded runtime: handlers that compute (and never wait) run on
+/// both of its threads at once; with one worker they share one task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_spread_a_route_over_the_runtimes_threads() {
+    use std::collections::HashSet;
+    async fn run(workers: usize) -> (usize, usize) {
+        let threads = Arc::new(Mutex::new(HashSet::new()));
+        let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (t, b, m) = (threads.clone(), busy.clone(), most.clone());
+        let handler = move |_n: u32| {
+            let (t, b, m) = (t.clone(), b.clone(), m.clone());
+            async move {
+                use std::sync::atomic::Ordering::SeqCst;
+                let now = b.fetch_add(1, SeqCst) + 1;
+                m.fetch_max(now, SeqCst);
+                t.lock().unwrap().insert(std::thread::current().id());
+                // Work that does not wait: 2 ms of the thread.
+                let until = std::time::Instant::now() + Duration::from_millis(2);
+                while std::time::Instant::now() < until {
+                    std::hint::spin_loop();
+                }
+                b.fetch_sub(1, SeqCst);
+                Ok::<(), faststream::HandlerError>(())
+            }
+        };
+        let broker = MemoryBroker::new();
+        let running =
+            App::new(broker.clone())
+                .include(Router::new().subscribe(
+                    faststream::Subscriber::new("workers.spread", handler).workers(workers),
+                ))
+                .start()
+                .await
+                .unwrap();
+        for i in 0..200u32 {
+            running
+                .publisher()
+                .publish(Envelope::new("workers.spread", i.to_string()))
+                .await
+                .unwrap();
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while running.metrics().finished < 200 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{:?}",
+                running.metrics()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let m = running.shutdown().await;
+        assert_eq!((m.handled, m.acked), (200, 200));
+        let threads = threads.lock().unwrap().len();
+        (threads, most.load(std::sync::atomic::Ordering::SeqCst))
+    }
+    let (_, at_once) = run(1).await;
+    assert_eq!(at_once, 1, "one worker: one handler runs at a time");
+    let (threads, at_once) = run(2).await;
+    assert_eq!(threads, 2, "two workers run on both threads");
+    assert_eq!(at_once, 2, "two workers: two handlers at once");
+}

@@ -16,6 +16,18 @@ use faststream::{
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
+tokio::task_local! {
+    /// The workers each route of a test runs on (the suite runs once with
+    /// one, the default, and once with four).
+    static WORKERS: usize;
+}
+
+/// `router` with the workers of the running suite.
+fn with_workers(router: Router) -> Router {
+    let n = WORKERS.try_with(|n| *n).unwrap_or(1);
+    router.map_options(|o| o.workers = n)
+}
+
 fn new_id() -> String {
     faststream::__codegen::uuid::Uuid::new_v4()
         .simple()
@@ -137,7 +149,7 @@ async fn start(
         handler: recording(address, seen, delay),
     });
     App::with_broker(broker)
-        .include(router)
+        .include(with_workers(router))
         .start()
         .await
         .expect("subscribes")
@@ -273,7 +285,7 @@ async fn a_code_first_route_answers(broker: Arc<dyn Broker>, fixture: Fixture) {
     let base = unique(&fixture, "typed");
     let (template, address) = fixture.address(&base, "v1");
     let app = App::with_broker(broker)
-        .include(Router::new().subscriber(template, double))
+        .include(with_workers(Router::new().subscriber(template, double)))
         .start()
         .await
         .expect("subscribes");
@@ -339,7 +351,7 @@ async fn requests_are_answered_as_faststream_answers(broker: Arc<dyn Broker>, fi
         handler,
     });
     let app = App::with_broker(broker)
-        .include(router)
+        .include(with_workers(router))
         .start()
         .await
         .expect("subscribes");
@@ -787,6 +799,9 @@ async fn a_nacked_batch_comes_back_whole(broker: Arc<dyn Broker>, fixture: Fixtu
 
 macro_rules! suite {
     ($name:ident, $fixture:expr) => {
+        suite!($name, $fixture, 1);
+    };
+    ($name:ident, $fixture:expr, $workers:expr) => {
         mod $name {
             use super::*;
 
@@ -796,7 +811,9 @@ macro_rules! suite {
                     async fn $test() {
                         let fixture: Fixture = $fixture.await;
                         let cleanup = fixture.cleanup.clone();
-                        super::$test(fixture.broker.clone(), fixture).await;
+                        WORKERS
+                            .scope($workers, super::$test(fixture.broker.clone(), fixture))
+                            .await;
                         if let Some(c) = cleanup {
                             c().await;
                         }
@@ -834,6 +851,7 @@ async fn memory() -> Fixture {
 }
 
 suite!(memory_broker, memory());
+suite!(memory_broker_4_workers, memory(), 4);
 
 #[cfg(feature = "nats")]
 async fn nats_core() -> Fixture {
@@ -852,6 +870,8 @@ async fn nats_core() -> Fixture {
 
 #[cfg(feature = "nats")]
 suite!(nats, nats_core());
+#[cfg(feature = "nats")]
+suite!(nats_4_workers, nats_core(), 4);
 
 /// JetStream: a stream of its own per test (subjects `jsconf.<id>.>`),
 /// deleted when the test ends.
@@ -891,6 +911,8 @@ async fn jetstream() -> Fixture {
 
 #[cfg(feature = "nats")]
 suite!(nats_jetstream, jetstream());
+#[cfg(feature = "nats")]
+suite!(nats_jetstream_4_workers, jetstream(), 4);
 
 #[cfg(feature = "redis")]
 fn redis_url() -> String {
@@ -914,6 +936,8 @@ async fn redis_pubsub() -> Fixture {
 
 #[cfg(feature = "redis")]
 suite!(redis_pubsub_broker, redis_pubsub());
+#[cfg(feature = "redis")]
+suite!(redis_pubsub_broker_4_workers, redis_pubsub(), 4);
 
 /// Redis streams: every key under `rsconf.<id>.` is a stream; the keys are
 /// deleted when the test ends.
@@ -948,6 +972,8 @@ async fn redis_streams() -> Fixture {
 
 #[cfg(feature = "redis")]
 suite!(redis_streams_broker, redis_streams());
+#[cfg(feature = "redis")]
+suite!(redis_streams_broker_4_workers, redis_streams(), 4);
 
 /// A broker whose every subscription and publish (but replies) carries the
 /// given bindings, as generated code passes the spec's.
@@ -1030,6 +1056,8 @@ async fn redis_lists() -> Fixture {
 
 #[cfg(feature = "redis")]
 suite!(redis_lists_broker, redis_lists());
+#[cfg(feature = "redis")]
+suite!(redis_lists_broker_4_workers, redis_lists(), 4);
 
 /// RabbitMQ: (the URL, the connected broker, its dead-letter counter and
 /// its cleanup).
@@ -1109,9 +1137,17 @@ suite!(
     rabbitmq_default_exchange_broker,
     rabbitmq_default_exchange()
 );
+#[cfg(feature = "amqp")]
+suite!(
+    rabbitmq_default_exchange_broker_4_workers,
+    rabbitmq_default_exchange(),
+    4
+);
 
 #[cfg(feature = "amqp")]
 suite!(rabbitmq_broker, rabbitmq());
+#[cfg(feature = "amqp")]
+suite!(rabbitmq_broker_4_workers, rabbitmq(), 4);
 
 /// Kafka (tansu or any Kafka): topics created per test with four
 /// partitions under `kconf.<id>.`, deleted when the test ends; dead letters
@@ -1175,6 +1211,8 @@ async fn kafka() -> Fixture {
 
 #[cfg(feature = "kafka")]
 suite!(kafka_broker, kafka());
+#[cfg(feature = "kafka")]
+suite!(kafka_broker_4_workers, kafka(), 4);
 
 /// MQTT 5 (Mosquitto): topics under `mconf/<id>/`; groups as shared
 /// subscriptions. Nothing to clean up (MQTT keeps no topics; the sessions
@@ -1210,12 +1248,18 @@ async fn mqtt_at(qos: u8) -> Fixture {
 // FastStream's default, QoS 0 (at most once).
 #[cfg(feature = "mqtt")]
 suite!(mqtt_qos0_broker, mqtt_at(0));
+#[cfg(feature = "mqtt")]
+suite!(mqtt_qos0_broker_4_workers, mqtt_at(0), 4);
 
 // QoS 1: publishes wait for PUBACK, deliveries are acknowledged.
 #[cfg(feature = "mqtt")]
 suite!(mqtt_qos1_broker, mqtt_at(1));
+#[cfg(feature = "mqtt")]
+suite!(mqtt_qos1_broker_4_workers, mqtt_at(1), 4);
 
 // QoS 2: publishes wait for PUBCOMP, deliveries are acknowledged with
 // PUBREC (the client completes the exchange).
 #[cfg(feature = "mqtt")]
 suite!(mqtt_qos2_broker, mqtt_at(2));
+#[cfg(feature = "mqtt")]
+suite!(mqtt_qos2_broker_4_workers, mqtt_at(2), 4);

@@ -86,6 +86,14 @@ pub struct SubscriberOptions {
     pub bindings: Bindings,
     /// A batch subscriber's batches (`None`: one message at a time).
     pub batch: Option<Batch>,
+    /// Tasks of the multi-threaded runtime this route's deliveries run on
+    /// (1: futures of the route's one task). More use more cores for
+    /// handlers that compute; `max_in_flight` is shared among them. Order
+    /// is kept where the broker promises it only for a route that handles
+    /// one message at a time (`max_in_flight` 1): then each Kafka
+    /// partition, record key or channel goes to one worker. Batch routes
+    /// run on one.
+    pub workers: usize,
 }
 
 impl Default for SubscriberOptions {
@@ -97,6 +105,7 @@ impl Default for SubscriberOptions {
             max_in_flight: 16,
             bindings: Bindings::default(),
             batch: None,
+            workers: 1,
         }
     }
 }

@@ -511,6 +511,14 @@ impl<Args> Subscriber<Args> {
         self
     }
 
+    /// Runs this route's deliveries on `n` tasks of the multi-threaded
+    /// runtime (see [`SubscriberOptions::workers`]): for handlers that
+    /// compute, up to `n` cores.
+    pub fn workers(mut self, n: usize) -> Self {
+        self.route.options.workers = n.max(1);
+        self
+    }
+
     /// Messages handled at once.
     pub fn max_in_flight(mut self, n: usize) -> Self {
         self.route.options.max_in_flight = n.max(1);

@@ -20,6 +20,19 @@ use super::router::{AckPolicy, Batch, BatchResult, Route};
 use crate::broker::{Acker, Delivery};
 use crate::envelope::Envelope;
 
+/// The worker of a delivery whose order the broker promises: by its Kafka
+/// partition, else its record key, else its channel.
+fn shard(envelope: &Envelope, n: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    match (envelope.meta.get("partition"), envelope.meta.get("key")) {
+        (Some(p), _) => p.hash(&mut h),
+        (None, Some(k)) => k.hash(&mut h),
+        (None, None) => envelope.channel.hash(&mut h),
+    }
+    (h.finish() % n as u64) as usize
+}
+
 /// How a delivery was settled, for the middleware.
 struct Settled<'a> {
     outcome: Outcome,
@@ -57,22 +70,50 @@ impl Worker {
     pub(super) async fn run(
         self,
         mut sub: crate::broker::Subscription,
-        mut stop: watch::Receiver<bool>,
+        stop: watch::Receiver<bool>,
         grace: Duration,
     ) {
-        use futures_util::StreamExt;
         if let Some(batch) = self.route.options.batch.clone() {
             return Arc::new(self).run_batches(sub, stop, grace, batch).await;
         }
+        let this = Arc::new(self);
+        let options = &this.route.options;
+        let max_in_flight = options.max_in_flight.max(1);
+        // Counted as a subscriber by `App::start` once subscribed (so the
+        // count is right when `start` returns); uncounted when it ends.
+        let ended = match options.workers {
+            0 | 1 => {
+                this.clone()
+                    .consume(&mut sub, stop, grace, max_in_flight)
+                    .await
+            }
+            n => this.clone().dispatch(&mut sub, stop, grace, n).await,
+        };
+        if ended {
+            tracing::error!(operation = %this.route.operation, address = %this.route.address, "the subscription ended: no more messages for this route");
+        }
+        // The subscription goes, and the adapter lets go of the broker
+        // before the route counts as stopped.
+        sub.close(grace.max(Duration::from_secs(1))).await;
+        this.metrics.subscribers.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Handles `sub`'s deliveries until `stop` or the end of `sub`, then
+    /// lets those in flight finish (up to `grace`). True when `sub` ended.
+    async fn consume(
+        self: Arc<Self>,
+        sub: &mut crate::broker::Subscription,
+        mut stop: watch::Receiver<bool>,
+        grace: Duration,
+        max_in_flight: usize,
+    ) -> bool {
+        use futures_util::StreamExt;
         // The messages in flight are futures of this task (no task per
         // message): they interleave at their await points, up to
         // `max_in_flight` at once; beyond, no delivery is taken
         // (backpressure to the broker).
-        let max_in_flight = self.route.options.max_in_flight.max(1);
         let mut in_flight = futures_util::stream::FuturesUnordered::new();
-        let this = Arc::new(self);
-        // Counted as a subscriber by `App::start` once subscribed (so the
-        // count is right when `start` returns); uncounted when it ends.
+        let this = self;
         let mut stopped = std::pin::pin!(stop.changed());
         // A message's future is first polled in this reusable slot: when it
         // finishes at once (a handler that does not wait), it costs no
@@ -124,20 +165,85 @@ impl Worker {
             Poll::Pending
         })
         .await;
-        if ended {
-            tracing::error!(operation = %this.route.operation, address = %this.route.address, "the subscription ended: no more messages for this route");
-        }
         // Graceful: the in-flight messages finish and settle.
         let drained =
             tokio::time::timeout(grace, async { while in_flight.next().await.is_some() {} }).await;
         if drained.is_err() {
             tracing::warn!(operation = %this.route.operation, abandoned = in_flight.len(), "shutdown timeout: abandoning in-flight messages (they will be redelivered where the broker supports it)");
         }
-        drop(in_flight);
-        // The subscription goes, and the adapter lets go of the broker
-        // before the route counts as stopped.
-        sub.close(grace.max(Duration::from_secs(1))).await;
-        this.metrics.subscribers.fetch_sub(1, Ordering::Relaxed);
+        ended
+    }
+
+    /// `n` workers: tasks of the multi-threaded runtime, each with its
+    /// share of `max_in_flight`, fed from `sub` by this task. A route that
+    /// handles one message at a time (`max_in_flight` 1) keeps the order
+    /// the broker promises: each Kafka partition, record key or channel
+    /// goes to one worker. Otherwise a delivery goes to the next worker
+    /// with room. True when `sub` ended.
+    async fn dispatch(
+        self: Arc<Self>,
+        sub: &mut crate::broker::Subscription,
+        mut stop: watch::Receiver<bool>,
+        grace: Duration,
+        n: usize,
+    ) -> bool {
+        use tokio::sync::mpsc::error::TrySendError;
+        let max_in_flight = self.route.options.max_in_flight.max(1);
+        let ordered = max_in_flight == 1;
+        let share = max_in_flight.div_ceil(n).max(1);
+        let mut workers = Vec::with_capacity(n);
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let (tx, rx) = tokio::sync::mpsc::channel(share);
+            workers.push(tx);
+            let (this, stop) = (self.clone(), stop.clone());
+            tasks.spawn(async move {
+                let mut own = crate::broker::Subscription::new(rx);
+                this.consume(&mut own, stop, grace, share).await;
+            });
+        }
+        let mut next = 0;
+        let ended = loop {
+            let delivery = tokio::select! {
+                biased;
+                _ = stop.changed() => break false,
+                d = sub.next() => match d {
+                    Some(d) => d,
+                    None => break true,
+                },
+            };
+            let sent = if ordered {
+                workers[shard(&delivery.envelope, n)].send(delivery).await
+            } else {
+                // The next worker with room; when none has, wait for it.
+                let mut delivery = Some(delivery);
+                for i in 0..n {
+                    let w = (next + i) % n;
+                    match workers[w].try_send(delivery.take().expect("not sent yet")) {
+                        Ok(()) => {
+                            next = (w + 1) % n;
+                            break;
+                        }
+                        Err(TrySendError::Full(d) | TrySendError::Closed(d)) => delivery = Some(d),
+                    }
+                }
+                match delivery {
+                    None => Ok(()),
+                    Some(d) => {
+                        let w = next;
+                        next = (next + 1) % n;
+                        workers[w].send(d).await
+                    }
+                }
+            };
+            if sent.is_err() {
+                break false;
+            }
+        };
+        // The workers finish what they hold, then end.
+        drop(workers);
+        while tasks.join_next().await.is_some() {}
+        ended
     }
 
     /// A batch subscriber's loop: a batch is the deliveries that come
