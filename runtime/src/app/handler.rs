@@ -10,16 +10,22 @@ use crate::envelope::Envelope;
 /// `?`; the ack policy decides what happens to the message.
 pub struct HandlerError {
     message: String,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// What only failures that came from another error (or a panic)
+    /// have, boxed: a `Result<_, HandlerError>` stays small on the paths
+    /// every message takes.
+    detail: Option<Box<Detail>>,
+}
+
+struct Detail {
     kind: &'static str,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl HandlerError {
     pub fn new(message: impl Into<String>) -> HandlerError {
         HandlerError {
             message: message.into(),
-            source: None,
-            kind: "HandlerError",
+            detail: None,
         }
     }
 
@@ -29,7 +35,7 @@ impl HandlerError {
     /// `std::num::ParseIntError`), `HandlerError` for one made with
     /// [`HandlerError::new`], `Panic` for a handler's panic.
     pub fn exception_type(&self) -> &'static str {
-        self.kind
+        self.detail.as_ref().map_or("HandlerError", |d| d.kind)
     }
 
     pub fn message(&self) -> &str {
@@ -37,7 +43,7 @@ impl HandlerError {
     }
 
     pub fn source(&self) -> Option<&(dyn std::error::Error + Send + Sync)> {
-        self.source.as_deref()
+        self.detail.as_ref()?.source.as_deref()
     }
 }
 
@@ -57,8 +63,10 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for HandlerError {
     fn from(e: E) -> HandlerError {
         HandlerError {
             message: e.to_string(),
-            source: Some(Box::new(e)),
-            kind: short_type_name(std::any::type_name::<E>()),
+            detail: Some(Box::new(Detail {
+                kind: short_type_name(std::any::type_name::<E>()),
+                source: Some(Box::new(e)),
+            })),
         }
     }
 }
@@ -110,8 +118,11 @@ impl HandlerError {
     /// The error a handler's panic becomes.
     pub(crate) fn panicked(what: &str) -> HandlerError {
         HandlerError {
-            kind: "Panic",
-            ..HandlerError::new(format!("handler panicked: {what}"))
+            message: format!("handler panicked: {what}"),
+            detail: Some(Box::new(Detail {
+                kind: "Panic",
+                source: None,
+            })),
         }
     }
 }

@@ -210,21 +210,25 @@ impl Publisher {
             m.before_publish(&mut envelope);
         }
         // Nothing is measured for an app without middleware.
+        // Boxed: the future every publish awaits stays small.
         let watched = (!inner.middleware.is_empty())
-            .then(|| (envelope.channel.clone(), std::time::Instant::now()));
+            .then(|| Box::new((envelope.channel.clone(), std::time::Instant::now())));
+        #[cfg(feature = "otel")]
+        let marked = span.clone();
         let result = inner
             .broker
             .publish_with(envelope, bindings)
-            .instrument(span.clone())
+            .instrument(span)
             .await;
         #[cfg(feature = "otel")]
         if result.is_err() {
-            span.record("error.type", "BrokerError");
-            span.record("otel.status_code", "ERROR");
+            marked.record("error.type", "BrokerError");
+            marked.record("otel.status_code", "ERROR");
         }
-        if let Some((destination, began)) = watched {
+        if let Some(watched) = watched {
+            let (destination, began) = &*watched;
             let event = Published {
-                destination: &destination,
+                destination,
                 bindings,
                 system: messaging_system(inner.broker.name()),
                 reply,

@@ -493,11 +493,11 @@ impl Worker {
         incoming.adopt(&span);
         let settling = self.settle(envelope, acker, attempt);
         #[cfg(feature = "otel")]
-        let settling = incoming.scope(settling);
-        let (outcome, failure) = settling.instrument(span.clone()).await;
+        let (settling, marked) = (incoming.scope(settling), span.clone());
+        let (outcome, failure) = settling.instrument(span).await;
         #[cfg(feature = "otel")]
         if let Some(failure) = &failure {
-            crate::otel::failed(&span, failure);
+            crate::otel::failed(&marked, failure);
         }
         if let Some((began, at_most_once)) = began {
             let settled = Settled {
@@ -512,16 +512,27 @@ impl Worker {
     /// The span of a delivery's handling (or of a batch's: `count`).
     fn process_span(&self, envelope: &Envelope, attempt: u32, count: usize) -> tracing::Span {
         #[cfg(not(feature = "otel"))]
-        let span = tracing::info_span!(
-            "process",
-            messaging.system = self.system,
-            messaging.destination.name = %envelope.channel,
-            messaging.operation = "process",
-            messaging.message.conversation_id = envelope.correlation_id.as_deref().unwrap_or(""),
-            messaging.batch.message_count = count,
-            operation = %self.route.operation,
-            attempt = attempt,
-        );
+        let span = if count > 1 {
+            tracing::info_span!(
+                "process",
+                messaging.system = self.system,
+                messaging.destination.name = %envelope.channel,
+                messaging.operation = "process",
+                messaging.batch.message_count = count,
+                operation = %self.route.operation,
+                attempt = attempt,
+            )
+        } else {
+            tracing::info_span!(
+                "process",
+                messaging.system = self.system,
+                messaging.destination.name = %envelope.channel,
+                messaging.operation = "process",
+                messaging.message.conversation_id = envelope.correlation_id.as_deref().unwrap_or(""),
+                operation = %self.route.operation,
+                attempt = attempt,
+            )
+        };
         // The messaging conventions' names, for OpenTelemetry.
         #[cfg(feature = "otel")]
         let span = {

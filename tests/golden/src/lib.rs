@@ -109,7 +109,7 @@ pub struct BrokersGuide;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/configuration.md")]
 pub struct ConfigurationGuide;
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "http"))]
 #[doc = include_str!("../../../docs/production.md")]
 pub struct ProductionGuide;
 #[cfg(doctest)]
