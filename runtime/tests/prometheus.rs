@@ -290,3 +290,190 @@ async fn prefix_app_name_and_buckets_are_settings() {
     assert!(!s.iter().any(|(n, _, _)| n.starts_with("faststream_")));
     running.shutdown().await;
 }
+
+/// A broker that refuses every publish (for the publish-failure metrics).
+struct Refusing;
+
+impl faststream::Broker for Refusing {
+    fn name(&self) -> &'static str {
+        "nats"
+    }
+
+    fn publish(
+        &self,
+        _envelope: Envelope,
+    ) -> faststream::__codegen::BoxFuture<'_, Result<(), faststream::BrokerError>> {
+        Box::pin(async {
+            Err(faststream::BrokerError::new(
+                faststream::broker::BrokerErrorKind::Connection,
+                "refused",
+            ))
+        })
+    }
+
+    fn subscribe(
+        &self,
+        _spec: faststream::broker::SubscribeSpec,
+    ) -> faststream::__codegen::BoxFuture<
+        '_,
+        Result<faststream::broker::Subscription, faststream::BrokerError>,
+    > {
+        Box::pin(async { unreachable!("no routes") })
+    }
+}
+
+#[tokio::test]
+async fn a_refused_publish_counts_as_an_error() {
+    let metrics = PrometheusMiddleware::new();
+    let running = App::new(Refusing)
+        .middleware(metrics.clone())
+        .start()
+        .await
+        .unwrap();
+    let refused = running
+        .publisher()
+        .publish(Envelope::new("prom.nowhere", "{}"))
+        .await;
+    assert!(refused.is_err());
+    let s = samples(&metrics.encode());
+    let on = [("broker", "nats"), ("destination", "prom.nowhere")];
+    assert_eq!(
+        total(
+            &s,
+            "faststream_published_messages_total",
+            &[on[0], on[1], ("status", "error")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        total(
+            &s,
+            "faststream_published_messages_exceptions_total",
+            &[on[0], on[1], ("exception_type", "ConnectionError")]
+        ),
+        1.0
+    );
+    running.shutdown().await;
+}
+
+/// `examples/grafana/faststream.json` queries only metrics and labels the
+/// runtime exposes.
+#[tokio::test]
+async fn the_grafana_dashboard_queries_what_the_runtime_exposes() {
+    // Every metric, with what makes each family show: handled, refused
+    // and failing messages, publishes that work and one that is refused.
+    let metrics = PrometheusMiddleware::new();
+    let running = App::new(MemoryBroker::new())
+        .include(Router::new().subscriber("prom.dashboard", take))
+        .middleware(metrics.clone())
+        .start()
+        .await
+        .unwrap();
+    for body in [
+        r#"{"quantity": 1, "note": "1"}"#,
+        r#"{"quantity": 1, "note": "x"}"#,
+        "nope",
+    ] {
+        running
+            .publisher()
+            .publish(Envelope::new("prom.dashboard", body))
+            .await
+            .unwrap();
+    }
+    settle(&running, 3).await;
+    let failing = App::new(Refusing)
+        .middleware(metrics.clone())
+        .start()
+        .await
+        .unwrap();
+    let _ = failing
+        .publisher()
+        .publish(Envelope::new("prom.nowhere", "{}"))
+        .await;
+    let mut exposed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, labels, _) in samples(&metrics.encode()) {
+        exposed.entry(name).or_default().extend(labels.into_keys());
+    }
+
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/grafana/faststream.json"
+    );
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut queries: Vec<String> = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            queries.push(target["expr"].as_str().unwrap().to_owned());
+        }
+    }
+    for var in dashboard["templating"]["list"].as_array().unwrap() {
+        if let Some(q) = var["query"]["query"].as_str() {
+            queries.push(q.to_owned());
+        }
+    }
+    assert!(queries.len() >= 12, "{queries:?}");
+    let word = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut metrics_seen = BTreeSet::new();
+    for q in &queries {
+        // Every metric the query names, with every label it uses.
+        let mut used = BTreeSet::new();
+        for part in q.split("by (").skip(1) {
+            let inside = part.split(')').next().unwrap();
+            used.extend(inside.split(',').map(|l| l.trim().to_owned()));
+        }
+        for part in q.split('{').skip(1) {
+            let inside = part.split('}').next().unwrap();
+            used.extend(
+                inside
+                    .split(',')
+                    .map(|m| word(m.trim()))
+                    .filter(|l| !l.is_empty()),
+            );
+        }
+        if let Some(rest) = q.strip_prefix("label_values(") {
+            used.insert(
+                rest.rsplit(',')
+                    .next()
+                    .unwrap()
+                    .trim_end_matches(')')
+                    .trim()
+                    .to_owned(),
+            );
+        }
+        used.remove("le");
+        for (i, _) in q.match_indices("faststream_") {
+            let metric = word(&q[i..]);
+            let labels = exposed.get(&metric).unwrap_or_else(|| {
+                panic!("the dashboard queries {metric}, which is not exposed: {q}")
+            });
+            for label in &used {
+                assert!(labels.contains(label), "{metric} has no label {label}: {q}");
+            }
+            metrics_seen.insert(metric);
+        }
+    }
+    // Every family is on the dashboard.
+    for family in [
+        "faststream_received_messages_total",
+        "faststream_received_messages_size_bytes_bucket",
+        "faststream_received_messages_in_process",
+        "faststream_received_processed_messages_total",
+        "faststream_received_processed_messages_duration_seconds_bucket",
+        "faststream_received_processed_messages_exceptions_total",
+        "faststream_published_messages_total",
+        "faststream_published_messages_duration_seconds_bucket",
+        "faststream_published_messages_exceptions_total",
+    ] {
+        assert!(
+            metrics_seen.contains(family),
+            "{family} is not on the dashboard"
+        );
+    }
+    running.shutdown().await;
+    failing.shutdown().await;
+}
