@@ -289,7 +289,11 @@ pub fn scaffold(new: &NewService, dir: &Path) -> Result<Vec<PathBuf>, String> {
                 name: &new.name,
                 module: &module,
                 faststream_dep: &faststream_dep,
-                features: &feature.map(|f| format!("\"{f}\"")).unwrap_or_default(),
+                // A service on a real broker serves its metrics, health
+                // and docs over HTTP (`FASTSTREAM_HTTP_ADDR`).
+                features: &feature
+                    .map(|f| format!("\"{f}\", \"http\""))
+                    .unwrap_or_default(),
                 codegen_dep: &codegen_dep,
                 build_rs,
             })?,

@@ -1,7 +1,8 @@
 //! `faststream-gen new`: a service crate scaffolded per broker into a
 //! temporary folder, against this workspace's crates (`--local`), builds
 //! offline and passes its own tests; the in-memory one runs and handles a
-//! message typed on its standard input.
+//! message typed on its standard input; the NATS one serves its health,
+//! metrics and document over HTTP and stops on SIGTERM.
 
 mod common;
 
@@ -180,5 +181,62 @@ fn a_scaffolded_service_builds_and_passes_its_tests_on_every_broker() {
         log.contains("operation=\"onOrder\"") && log.contains("received Order { id: \"o-1\""),
         "{log}"
     );
+
+    // The NATS service, run with FASTSTREAM_HTTP_ADDR, serves its health,
+    // metrics and document over HTTP, and stops on SIGTERM.
+    serves_http_and_stops_on_sigterm(
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scaffold-target/debug/svc-nats"),
+    );
     let _ = std::fs::remove_dir_all(scratch_path(""));
+}
+
+/// `GET path` on loopback: (status, body).
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::Read as _;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: svc\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    Some((head.split(' ').nth(1)?.parse().ok()?, body.to_owned()))
+}
+
+fn serves_http_and_stops_on_sigterm(binary: &Path) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let mut service = Command::new(binary)
+        .env("FASTSTREAM_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", binary.display()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if get(port, "/health/ready").is_some_and(|(status, _)| status == 200) {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = service.kill();
+            panic!("the NATS service was not ready on /health/ready within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (status, _) = get(port, "/metrics").unwrap();
+    assert_eq!(status, 200);
+    let (status, doc) = get(port, "/asyncapi.json").unwrap();
+    assert_eq!(status, 200);
+    assert!(doc.contains("\"asyncapi\""), "{doc}");
+    let term = Command::new("kill")
+        .args(["-TERM", &service.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let stopped = service.wait().unwrap();
+    assert!(stopped.success(), "SIGTERM: {stopped}");
 }

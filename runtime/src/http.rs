@@ -32,7 +32,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::app::{Health, RunningApp};
+use crate::app::{AppError, Health, RunningApp};
 use crate::prometheus::{CONTENT_TYPE, PrometheusMiddleware};
 
 /// What the routes serve, taken from the running app once.
@@ -128,4 +128,46 @@ async fn json(State(served): Shared) -> Response {
 
 async fn yaml(State(served): Shared) -> Response {
     document(&served.yaml, "application/yaml")
+}
+
+/// The variable [`App::run`](crate::App::run) serves the routes on.
+pub const ADDR_VAR: &str = "FASTSTREAM_HTTP_ADDR";
+
+/// The routes served by [`App::run`](crate::App::run) until it stops.
+pub(crate) struct Serving {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Serving {
+    /// Stops taking requests, lets those in flight finish.
+    pub(crate) async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Serves [`router`] on `FASTSTREAM_HTTP_ADDR`, when it is set.
+pub(crate) async fn serve_from_env(running: &RunningApp) -> Result<Option<Serving>, AppError> {
+    let Ok(addr) = std::env::var(ADDR_VAR) else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| AppError::Http(format!("cannot listen on {ADDR_VAR}={addr}: {e}")))?;
+    let bound = listener.local_addr().map_or(addr, |a| a.to_string());
+    tracing::info!(address = %bound, "serving /metrics, /health and /asyncapi over HTTP");
+    let routes = router(running);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, routes)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "the HTTP server stopped");
+        }
+    });
+    Ok(Some(Serving { stop, task }))
 }

@@ -13,14 +13,31 @@ impl App {
     /// version than 3.0) and returns without subscribing to anything, and
     /// [`crate::connect`] connects nowhere meanwhile: a built service
     /// exports its document in CI with no broker running.
+    ///
+    /// With the `http` feature and `FASTSTREAM_HTTP_ADDR=host:port` set, it
+    /// also serves [`crate::http::router`] there (`/metrics`,
+    /// `/health/live`, `/health/ready`, `/asyncapi`) while it runs; on the
+    /// signal HTTP stops first, then the app.
     pub async fn run(self) -> Result<(), AppError> {
         if let Some(path) = std::env::var_os(crate::export::OUT_VAR) {
             return crate::export::write_to(&self.asyncapi(), std::path::Path::new(&path))
                 .map_err(AppError::Export);
         }
         let running = self.start().await?;
+        #[cfg(feature = "http")]
+        let serving = match crate::http::serve_from_env(&running).await {
+            Ok(serving) => serving,
+            Err(e) => {
+                running.shutdown().await;
+                return Err(e);
+            }
+        };
         wait_for_signal().await;
         tracing::info!("shutting down");
+        #[cfg(feature = "http")]
+        if let Some(serving) = serving {
+            serving.stop().await;
+        }
         running.shutdown().await;
         Ok(())
     }

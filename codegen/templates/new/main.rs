@@ -44,8 +44,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("{{ url_var }}").unwrap_or_else(|_| "{{ default_url }}".to_owned());
     let broker = {{ connect_expr }};
 {% endif %}
+    // Runs until SIGTERM or Ctrl-C. With FASTSTREAM_HTTP_ADDR (say
+    // 0.0.0.0:8080) set, it also serves /metrics (FastStream's metric
+    // names), /health/live, /health/ready and /asyncapi there.
     App::with_broker(broker)
         .include({{ module }}::router(handler::Service))
+        .middleware(
+            faststream::prometheus::PrometheusMiddleware::builder()
+                .app_name("{{ name }}")
+                .build(),
+        )
         .run()
         .await?;
 {% endif %}

@@ -49,6 +49,9 @@ pub enum AppError {
     /// `FASTSTREAM_ASYNCAPI_OUT` was set and the document could not be
     /// written.
     Export(crate::export::error::ExportError),
+    /// The HTTP routes could not be served (`FASTSTREAM_HTTP_ADDR`, feature
+    /// `http`).
+    Http(String),
     /// A handler takes a [`State<T>`] that neither its router nor the app
     /// was given (`.state(value)`).
     MissingState {
@@ -64,6 +67,7 @@ impl fmt::Display for AppError {
         match self {
             AppError::Broker(e) => write!(f, "broker error: {e}"),
             AppError::Export(e) => e.fmt(f),
+            AppError::Http(e) => f.write_str(e),
             AppError::MissingState {
                 operation,
                 type_name,
