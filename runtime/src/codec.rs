@@ -60,7 +60,6 @@ pub fn decode_payload<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T,
 /// `JSONDecodeError` for a payload that is not JSON at all,
 /// `ValidationError` for JSON of the wrong shape or one that breaks its
 /// schema (pydantic's), as for any other reason.
-#[cfg_attr(not(any(feature = "prometheus", feature = "otel")), allow(dead_code))]
 pub(crate) fn decode_failure_type(reason: &str) -> &'static str {
     // serde_json's syntax errors, as it words them; its data errors
     // ("missing field", "invalid type", ...) are the model's business.

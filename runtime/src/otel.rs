@@ -12,7 +12,9 @@
 //!   choice of exporter), the runtime's spans become OpenTelemetry spans:
 //!   `process {destination}` (a consumer span whose parent is the
 //!   incoming context; batches link every message's context instead) and
-//!   `publish {destination}` (a producer span, child of the current one),
+//!   `publish {destination}` (a producer span, child of the current one)
+//!   and `ack`, `nack` or `reject {destination}` (the settling, a child of
+//!   the delivery's span),
 //!   with the messaging conventions' attributes (`messaging.system`,
 //!   `messaging.operation.type`, `messaging.destination.name`,
 //!   `messaging.destination.template` for `{param}` addresses,
@@ -79,12 +81,9 @@ impl Incoming {
     }
 }
 
-/// Marks a delivery's span as failed (`error.type`, status `ERROR`).
-pub(crate) fn failed(span: &tracing::Span, failure: &crate::app::Failure) {
-    let kind = match failure {
-        crate::app::Failure::Decode(reason) => crate::codec::decode_failure_type(reason),
-        crate::app::Failure::Handler(e) => e.exception_type(),
-    };
+/// Marks a delivery's span as failed: `error.type` is `kind`, the status
+/// `ERROR`.
+pub(crate) fn failed(span: &tracing::Span, kind: &str) {
     span.record("error.type", kind);
     span.record("otel.status_code", "ERROR");
 }

@@ -394,10 +394,7 @@ impl Middleware for PrometheusMiddleware {
         m.processed_duration
             .get_or_create(&labels)
             .observe(event.duration.as_secs_f64());
-        let exception = event.failure.map(|f| match f {
-            Failure::Decode(reason) => crate::codec::decode_failure_type(reason),
-            Failure::Handler(e) => e.exception_type(),
-        });
+        let exception = event.failure.map(Failure::exception_type);
         if let Some(exception) = exception {
             m.processed_exceptions
                 .get_or_create(&with(labels.clone(), "exception_type", exception))

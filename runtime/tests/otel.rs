@@ -168,6 +168,13 @@ async fn with_a_tracer_the_runtimes_spans_sit_between_upstream_and_downstream() 
         Some("7")
     );
     assert!(attribute(process_in, "error.type").is_none());
+    // Settling is a span of its own, a child of the delivery's.
+    let ack_in = span(&spans, "ack otel.in");
+    assert_eq!(ack_in.parent_span_id, process_in.span_context.span_id());
+    assert_eq!(
+        attribute(ack_in, "messaging.operation.type").as_deref(),
+        Some("settle")
+    );
 }
 
 #[tokio::test]
@@ -209,4 +216,6 @@ async fn a_failed_delivery_marks_its_span() {
         process.status,
         opentelemetry::trace::Status::Error { .. }
     ));
+    let reject = span(&spans, "reject otel.strict");
+    assert_eq!(reject.parent_span_id, process.span_context.span_id());
 }

@@ -81,6 +81,19 @@ pub enum Failure {
     Handler(HandlerError),
 }
 
+impl Failure {
+    /// What the failure is called where FastStream names it (metrics'
+    /// `exception_type`, a span's `error.type`): the handler error's type
+    /// ([`HandlerError::exception_type`]), or `JSONDecodeError` /
+    /// `ValidationError` for a message that never reached the handler.
+    pub fn exception_type(&self) -> &'static str {
+        match self {
+            Failure::Decode(reason) => crate::codec::decode_failure_type(reason),
+            Failure::Handler(e) => e.exception_type(),
+        }
+    }
+}
+
 /// A reply to a request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reply {

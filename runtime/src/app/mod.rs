@@ -5,6 +5,7 @@
 
 pub mod application;
 pub mod context;
+mod dispatch;
 pub mod handler;
 mod health;
 pub mod metrics;

@@ -20,19 +20,6 @@ use super::router::{AckPolicy, Batch, BatchResult, Route};
 use crate::broker::{Acker, Delivery};
 use crate::envelope::Envelope;
 
-/// The worker of a delivery whose order the broker promises: by its Kafka
-/// partition, else its record key, else its channel.
-fn shard(envelope: &Envelope, n: usize) -> usize {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    match (envelope.meta.get("partition"), envelope.meta.get("key")) {
-        (Some(p), _) => p.hash(&mut h),
-        (None, Some(k)) => k.hash(&mut h),
-        (None, None) => envelope.channel.hash(&mut h),
-    }
-    (h.finish() % n as u64) as usize
-}
-
 /// How a delivery was settled, for the middleware.
 struct Settled<'a> {
     outcome: Outcome,
@@ -100,7 +87,7 @@ impl Worker {
 
     /// Handles `sub`'s deliveries until `stop` or the end of `sub`, then
     /// lets those in flight finish (up to `grace`). True when `sub` ended.
-    async fn consume(
+    pub(super) async fn consume(
         self: Arc<Self>,
         sub: &mut crate::broker::Subscription,
         mut stop: watch::Receiver<bool>,
@@ -171,78 +158,6 @@ impl Worker {
         if drained.is_err() {
             tracing::warn!(operation = %this.route.operation, abandoned = in_flight.len(), "shutdown timeout: abandoning in-flight messages (they will be redelivered where the broker supports it)");
         }
-        ended
-    }
-
-    /// `n` workers: tasks of the multi-threaded runtime, each with its
-    /// share of `max_in_flight`, fed from `sub` by this task. A route that
-    /// handles one message at a time (`max_in_flight` 1) keeps the order
-    /// the broker promises: each Kafka partition, record key or channel
-    /// goes to one worker. Otherwise a delivery goes to the next worker
-    /// with room. True when `sub` ended.
-    async fn dispatch(
-        self: Arc<Self>,
-        sub: &mut crate::broker::Subscription,
-        mut stop: watch::Receiver<bool>,
-        grace: Duration,
-        n: usize,
-    ) -> bool {
-        use tokio::sync::mpsc::error::TrySendError;
-        let max_in_flight = self.route.options.max_in_flight.max(1);
-        let ordered = max_in_flight == 1;
-        let share = max_in_flight.div_ceil(n).max(1);
-        let mut workers = Vec::with_capacity(n);
-        let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..n {
-            let (tx, rx) = tokio::sync::mpsc::channel(share);
-            workers.push(tx);
-            let (this, stop) = (self.clone(), stop.clone());
-            tasks.spawn(async move {
-                let mut own = crate::broker::Subscription::new(rx);
-                this.consume(&mut own, stop, grace, share).await;
-            });
-        }
-        let mut next = 0;
-        let ended = loop {
-            let delivery = tokio::select! {
-                biased;
-                _ = stop.changed() => break false,
-                d = sub.next() => match d {
-                    Some(d) => d,
-                    None => break true,
-                },
-            };
-            let sent = if ordered {
-                workers[shard(&delivery.envelope, n)].send(delivery).await
-            } else {
-                // The next worker with room; when none has, wait for it.
-                let mut delivery = Some(delivery);
-                for i in 0..n {
-                    let w = (next + i) % n;
-                    match workers[w].try_send(delivery.take().expect("not sent yet")) {
-                        Ok(()) => {
-                            next = (w + 1) % n;
-                            break;
-                        }
-                        Err(TrySendError::Full(d) | TrySendError::Closed(d)) => delivery = Some(d),
-                    }
-                }
-                match delivery {
-                    None => Ok(()),
-                    Some(d) => {
-                        let w = next;
-                        next = (next + 1) % n;
-                        workers[w].send(d).await
-                    }
-                }
-            };
-            if sent.is_err() {
-                break false;
-            }
-        };
-        // The workers finish what they hold, then end.
-        drop(workers);
-        while tasks.join_next().await.is_some() {}
         ended
     }
 
@@ -337,7 +252,7 @@ impl Worker {
         if policy == AckPolicy::AckFirst {
             for a in &mut ackers {
                 if let Some(a) = a.take() {
-                    let _ = a.ack().await;
+                    let _ = self.settling("ack", &envelopes[0].channel, a.ack()).await;
                     m.acked.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -371,7 +286,11 @@ impl Worker {
             m.decode_failures.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(reason = %reason, channel = %envelopes[i].channel, "refused a message of a batch that does not decode; the handler did not get it");
             outcomes[i] = self
-                .reject(ackers[i].take(), format!("undecodable: {reason}"))
+                .reject(
+                    &envelopes[i].channel,
+                    ackers[i].take(),
+                    format!("undecodable: {reason}"),
+                )
                 .await;
             if watched {
                 failures[i] = Some(Failure::Decode(reason));
@@ -415,7 +334,7 @@ impl Worker {
                 for i in settled {
                     m.handled.fetch_add(1, Ordering::Relaxed);
                     if let Some(a) = ackers[i].take() {
-                        settling.push(a.ack());
+                        settling.push(self.settling("ack", &envelopes[i].channel, a.ack()));
                         m.acked.fetch_add(1, Ordering::Relaxed);
                     }
                     outcomes[i] = Outcome::Acked;
@@ -429,11 +348,13 @@ impl Worker {
                         continue;
                     };
                     if nack {
-                        settling.push(a.nack(Some(options.retry.backoff(attempt))));
+                        let nack = a.nack(Some(options.retry.backoff(attempt)));
+                        settling.push(self.settling("nack", &envelopes[i].channel, nack));
                         m.nacked.fetch_add(1, Ordering::Relaxed);
                         outcomes[i] = Outcome::Nacked;
                     } else {
-                        settling.push(a.reject(reason.clone()));
+                        let reject = a.reject(reason.clone());
+                        settling.push(self.settling("reject", &envelopes[i].channel, reject));
                         m.rejected.fetch_add(1, Ordering::Relaxed);
                         outcomes[i] = Outcome::Rejected;
                     }
@@ -497,7 +418,7 @@ impl Worker {
         let (outcome, failure) = settling.instrument(span).await;
         #[cfg(feature = "otel")]
         if let Some(failure) = &failure {
-            crate::otel::failed(&marked, failure);
+            crate::otel::failed(&marked, failure.exception_type());
         }
         if let Some((began, at_most_once)) = began {
             let settled = Settled {
@@ -561,6 +482,34 @@ impl Worker {
             )
         };
         span
+    }
+
+    /// A settling call (`ack`, `nack`, `reject`): with the `otel` feature,
+    /// in a span of its own (`{operation} {destination}`, the messaging
+    /// conventions' `settle`), a child of the delivery's.
+    #[cfg(feature = "otel")]
+    fn settling<F: Future>(
+        &self,
+        operation: &'static str,
+        channel: &str,
+        settle: F,
+    ) -> tracing::instrument::Instrumented<F> {
+        settle.instrument(tracing::info_span!(
+            "settle",
+            otel.name = %format_args!("{operation} {channel}"),
+            otel.kind = "consumer",
+            messaging.system = self.system,
+            messaging.operation.type = "settle",
+            messaging.operation.name = operation,
+            messaging.destination.name = %channel,
+        ))
+    }
+
+    /// A settling call, as it is without the `otel` feature.
+    #[cfg(not(feature = "otel"))]
+    #[inline(always)]
+    fn settling<F: Future>(&self, _operation: &'static str, _channel: &str, settle: F) -> F {
+        settle
     }
 
     fn route_info(&self) -> RouteInfo<'_> {
@@ -655,7 +604,7 @@ impl Worker {
         if policy == AckPolicy::AckFirst
             && let Some(a) = acker.take()
         {
-            let _ = a.ack().await;
+            let _ = self.settling("ack", &envelope.channel, a.ack()).await;
             m.acked.fetch_add(1, Ordering::Relaxed);
         }
         // Shared with the handler's context only when it settles itself.
@@ -685,7 +634,7 @@ impl Worker {
         }
         let outcome = match acker.take() {
             Some(a) => {
-                let _ = a.ack().await;
+                let _ = self.settling("ack", &envelope.channel, a.ack()).await;
                 m.acked.fetch_add(1, Ordering::Relaxed);
                 Outcome::Acked
             }
@@ -750,25 +699,35 @@ impl Worker {
                     (None, Some(shared)) => shared.lock().await.take(),
                     (None, None) => None,
                 };
-                self.reject(acker, format!("undecodable: {reason}")).await
+                self.reject(&envelope.channel, acker, format!("undecodable: {reason}"))
+                    .await
             }
             Failure::Handler(e) => match (options.ack, acker) {
                 (AckPolicy::NackOnError, Some(a)) if attempt < options.retry.max_attempts => {
-                    let _ = a.nack(Some(options.retry.backoff(attempt))).await;
+                    let nack = a.nack(Some(options.retry.backoff(attempt)));
+                    let _ = self.settling("nack", &envelope.channel, nack).await;
                     m.nacked.fetch_add(1, Ordering::Relaxed);
                     Outcome::Nacked
                 }
-                (_, Some(a)) => self.reject(Some(a), format!("handler failed: {e}")).await,
+                (_, Some(a)) => {
+                    self.reject(&envelope.channel, Some(a), format!("handler failed: {e}"))
+                        .await
+                }
                 (AckPolicy::Manual, None) => Outcome::Manual,
                 (_, None) => Outcome::Acked,
             },
         }
     }
 
-    async fn reject(&self, acker: Option<Box<dyn Acker>>, reason: String) -> Outcome {
+    async fn reject(
+        &self,
+        channel: &str,
+        acker: Option<Box<dyn Acker>>,
+        reason: String,
+    ) -> Outcome {
         match acker {
             Some(a) => {
-                let _ = a.reject(reason).await;
+                let _ = self.settling("reject", channel, a.reject(reason)).await;
                 self.metrics.rejected.fetch_add(1, Ordering::Relaxed);
                 Outcome::Rejected
             }
