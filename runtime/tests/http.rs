@@ -145,22 +145,16 @@ async fn ready_turns(addr: std::net::SocketAddr, want: u16) -> String {
     }
 }
 
-#[cfg(feature = "nats")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn readiness_follows_the_broker_connection() {
-    use common::{Server, spare_port};
-    let port = spare_port();
-    let mut server = Server::new("nats-server", port, move |_| {
-        let mut c = std::process::Command::new("nats-server");
-        c.args(["-a", "127.0.0.1", "-p", &port.to_string()]);
-        c
-    });
-    server.start();
-    let broker = faststream::nats::NatsBroker::connect(&format!("nats://127.0.0.1:{port}"))
-        .await
-        .expect("connects to the test's own nats-server");
-    let running = App::new(broker)
-        .include(Router::new().subscriber("http.ready", shout))
+/// Ready, then 503 naming the broker while the test's own broker is
+/// killed, then ready again once the adapter reconnected, and handling
+/// messages again.
+async fn readiness_follows(
+    mut server: common::Server,
+    broker: std::sync::Arc<dyn faststream::Broker>,
+    address: &str,
+) {
+    let running = App::with_broker(broker)
+        .include(Router::new().subscriber(address, shout))
         .start()
         .await
         .unwrap();
@@ -174,19 +168,70 @@ async fn readiness_follows_the_broker_connection() {
 
     server.start();
     ready_turns(addr, 200).await;
-    // And it handles messages again.
-    running
-        .publisher()
-        .publish(Envelope::new("http.ready", r#""back""#))
-        .await
-        .unwrap();
+    // And it handles messages again (a publish may wait for the
+    // subscription to be restored: retried until one is handled).
     let deadline = Instant::now() + Duration::from_secs(30);
     while running.metrics().finished < 1 {
         assert!(
             Instant::now() < deadline,
             "no message handled after the restart"
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let _ = running
+            .publisher()
+            .publish(Envelope::new(address, r#""back""#))
+            .await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     running.shutdown().await;
+}
+
+#[cfg(feature = "nats")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_nats_connection() {
+    use common::{Server, spare_port};
+    let port = spare_port();
+    let mut server = Server::new("nats-server", port, move |_| {
+        let mut c = std::process::Command::new("nats-server");
+        c.args(["-a", "127.0.0.1", "-p", &port.to_string()]);
+        c
+    });
+    server.start();
+    let broker = faststream::nats::NatsBroker::connect(&format!("nats://127.0.0.1:{port}"))
+        .await
+        .expect("connects to the test's own nats-server");
+    readiness_follows(server, std::sync::Arc::new(broker), "http.ready").await;
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_redis_connection() {
+    let port = common::spare_port();
+    let mut server = common::redis(port, &[]);
+    server.start();
+    let broker = faststream::redis::RedisBroker::connect(&format!("redis://127.0.0.1:{port}"))
+        .await
+        .expect("connects to the test's own redis-server");
+    readiness_follows(server, std::sync::Arc::new(broker), "http.ready").await;
+}
+
+#[cfg(feature = "mqtt")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_mqtt_connection() {
+    let port = common::spare_port();
+    let mut server = common::Server::new("mosquitto", port, move |dir| {
+        let config = dir.join("mosquitto.conf");
+        std::fs::write(
+            &config,
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\n"),
+        )
+        .expect("the mosquitto config");
+        let mut c = std::process::Command::new("mosquitto");
+        c.arg("-c").arg(&config);
+        c
+    });
+    server.start();
+    let broker = faststream::mqtt::MqttBroker::connect(&format!("mqtt://127.0.0.1:{port}"))
+        .await
+        .expect("connects to the test's own mosquitto");
+    readiness_follows(server, std::sync::Arc::new(broker), "http/ready").await;
 }
