@@ -105,8 +105,11 @@ impl std::error::Error for ValidationErrors {}
     note = "derive `faststream::Message` for it (with `Serialize` and `Deserialize`), or implement `faststream::Validate`"
 )]
 pub trait Validate {
-    /// Adds every violation under `path` to `errors`.
-    fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<ValidationError>);
+    /// Adds every violation under `path` to `errors`. None by default: a
+    /// type without rules implements `Validate` with an empty block.
+    fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
+        let _ = (path, errors);
+    }
 
     /// All violations, or `Ok`.
     fn validate(&self) -> Result<(), ValidationErrors> {

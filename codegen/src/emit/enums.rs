@@ -34,9 +34,7 @@ pub(super) fn emit_string_enum(ctx: &Ctx<'_>, def: &TypeDef, lits: &[EnumLiteral
                 match self { #(#arms)* }
             }
         }
-        impl #rt::Validate for #name {
-            fn validate_at(&self, _path: &#rt::Path<'_>, _errors: &mut Vec<#rt::ValidationError>) {}
-        }
+        impl #rt::Validate for #name {}
     }
 }
 
@@ -86,9 +84,7 @@ pub(super) fn emit_value_enum(ctx: &Ctx<'_>, def: &TypeDef, lits: &[EnumLiteral]
                 ))
             }
         }
-        impl #rt::Validate for #name {
-            fn validate_at(&self, _path: &#rt::Path<'_>, _errors: &mut Vec<#rt::ValidationError>) {}
-        }
+        impl #rt::Validate for #name {}
     }
 }
 

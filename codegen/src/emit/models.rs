@@ -26,15 +26,19 @@ pub(super) fn emit_newtype(
     let nested = ctx
         .needs_validate(inner)
         .then(|| quote!(#rt::Validate::validate_at(v, path, errors);));
-    let (path_arg, errors_arg) = if check.is_empty() && nested.is_none() {
-        (quote!(_path), quote!(_errors))
+    // A type without rules takes the trait's empty default.
+    let validate = if check.is_empty() && nested.is_none() {
+        quote!(impl #rt::Validate for #name {})
     } else {
-        (quote!(path), quote!(errors))
-    };
-    let v_binding = if check.is_empty() && nested.is_none() {
-        TokenStream::new()
-    } else {
-        quote!(let v = &self.0;)
+        quote! {
+            impl #rt::Validate for #name {
+                fn validate_at(&self, path: &#rt::Path<'_>, errors: &mut Vec<#rt::ValidationError>) {
+                    let v = &self.0;
+                    #check
+                    #nested
+                }
+            }
+        }
     };
     quote! {
         #doc
@@ -45,13 +49,7 @@ pub(super) fn emit_newtype(
         impl From<#ty> for #name {
             fn from(value: #ty) -> Self { Self(value) }
         }
-        impl #rt::Validate for #name {
-            fn validate_at(&self, #path_arg: &#rt::Path<'_>, #errors_arg: &mut Vec<#rt::ValidationError>) {
-                #v_binding
-                #check
-                #nested
-            }
-        }
+        #validate
     }
 }
 

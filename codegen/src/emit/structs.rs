@@ -178,15 +178,17 @@ pub(super) fn emit_struct(
             }
         }
     });
-    let path_arg = if validations.is_empty() {
-        quote!(_path)
+    // A type without rules takes the trait's empty default.
+    let validate = if validations.is_empty() {
+        quote!(impl #rt::Validate for #name {})
     } else {
-        quote!(path)
-    };
-    let errors_arg = if validations.is_empty() {
-        quote!(_errors)
-    } else {
-        quote!(errors)
+        quote! {
+            impl #rt::Validate for #name {
+                fn validate_at(&self, path: &#rt::Path<'_>, errors: &mut Vec<#rt::ValidationError>) {
+                    #(#validations)*
+                }
+            }
+        }
     };
     let struct_serde = if serde_derives {
         Some(quote!(#serde_crate #deny))
@@ -234,11 +236,7 @@ pub(super) fn emit_struct(
         #constants_impl
         #default_impl
         #wire
-        impl #rt::Validate for #name {
-            fn validate_at(&self, #path_arg: &#rt::Path<'_>, #errors_arg: &mut Vec<#rt::ValidationError>) {
-                #(#validations)*
-            }
-        }
+        #validate
     }
 }
 

@@ -82,13 +82,7 @@ pub mod models {
             }
         }
     }
-    impl __rt::Validate for Plan {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Plan {}
     impl __rt::Describe for Plan {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -105,13 +99,7 @@ pub mod models {
         pub street: String,
         pub city: String,
     }
-    impl __rt::Validate for Address {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Address {}
     impl __rt::Describe for Address {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components

@@ -228,13 +228,7 @@ pub mod models {
             }
         }
     }
-    impl __rt::Validate for CardNetwork {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for CardNetwork {}
     impl __rt::Describe for CardNetwork {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -336,13 +330,7 @@ pub mod models {
             }
         }
     };
-    impl __rt::Validate for Refund {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Refund {}
     impl __rt::Describe for Refund {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -374,13 +362,7 @@ pub mod models {
             }
         }
     }
-    impl __rt::Validate for RefundKind {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for RefundKind {}
     impl __rt::Describe for RefundKind {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -422,13 +404,7 @@ pub mod models {
             }
         }
     }
-    impl __rt::Validate for RefundReason {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for RefundReason {}
     impl __rt::Describe for RefundReason {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -462,13 +438,7 @@ pub mod models {
         )]
         pub retry: Option<i64>,
     }
-    impl __rt::Validate for PaymentHeaders {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for PaymentHeaders {}
     impl __rt::Describe for PaymentHeaders {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -485,13 +455,7 @@ pub mod models {
         #[serde(rename = "reason-code")]
         pub reason_code: String,
     }
-    impl __rt::Validate for RefundHeaders {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for RefundHeaders {}
     impl __rt::Describe for RefundHeaders {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -515,13 +479,7 @@ pub mod models {
             Severity::Info
         }
     }
-    impl __rt::Validate for LogLine {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for LogLine {}
     impl __rt::Describe for LogLine {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -559,13 +517,7 @@ pub mod models {
             }
         }
     }
-    impl __rt::Validate for Severity {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Severity {}
     impl __rt::Describe for Severity {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components

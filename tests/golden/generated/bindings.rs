@@ -48,13 +48,7 @@ pub mod models {
         pub invoice_id: String,
         pub action: String,
     }
-    impl __rt::Validate for AuditEntry {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for AuditEntry {}
     impl __rt::Describe for AuditEntry {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -72,13 +66,7 @@ pub mod models {
         pub invoice_id: String,
         pub amount: f64,
     }
-    impl __rt::Validate for PaymentReceived {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for PaymentReceived {}
     impl __rt::Describe for PaymentReceived {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -95,13 +83,7 @@ pub mod models {
         #[serde(rename = "invoiceId")]
         pub invoice_id: String,
     }
-    impl __rt::Validate for Reminder {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Reminder {}
     impl __rt::Describe for Reminder {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components

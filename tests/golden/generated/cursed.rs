@@ -127,13 +127,7 @@ pub mod models {
             }
         }
     }
-    impl __rt::Validate for Option2 {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Option2 {}
     impl __rt::Describe for Option2 {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -158,13 +152,7 @@ pub mod models {
         )]
         pub string: Option<String>,
     }
-    impl __rt::Validate for String2 {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for String2 {}
     impl __rt::Describe for String2 {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -236,13 +224,7 @@ pub mod models {
         )]
         pub x: Option<i64>,
     }
-    impl __rt::Validate for Duplicate {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Duplicate {}
     impl __rt::Describe for Duplicate {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -270,13 +252,7 @@ pub mod models {
         )]
         pub y: Option<i64>,
     }
-    impl __rt::Validate for Duplicate2 {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Duplicate2 {}
     impl __rt::Describe for Duplicate2 {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -305,13 +281,7 @@ pub mod models {
         )]
         pub unicode: Option<String>,
     }
-    impl __rt::Validate for Unicode {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Unicode {}
     impl __rt::Describe for Unicode {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components

@@ -46,13 +46,7 @@ pub mod models {
         pub order_id: __rt::uuid::Uuid,
         pub total: f64,
     }
-    impl __rt::Validate for Accepted {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Accepted {}
     impl __rt::Describe for Accepted {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components

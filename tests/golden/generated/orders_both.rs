@@ -28,13 +28,7 @@ pub mod models {
         )]
         pub tenant: Option<String>,
     }
-    impl __rt::Validate for OrderHeaders {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for OrderHeaders {}
     impl __rt::Describe for OrderHeaders {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -180,13 +174,7 @@ pub mod models {
             }
         }
     };
-    impl __rt::Validate for CancelOrder {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for CancelOrder {}
     impl __rt::Describe for CancelOrder {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components

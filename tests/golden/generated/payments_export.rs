@@ -24,13 +24,7 @@ pub mod models {
             Severity::Info
         }
     }
-    impl __rt::Validate for LogLine {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for LogLine {}
     impl __rt::Describe for LogLine {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -68,13 +62,7 @@ pub mod models {
             }
         }
     }
-    impl __rt::Validate for Severity {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Severity {}
     impl __rt::Describe for Severity {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -211,13 +199,7 @@ pub mod models {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
     }
-    impl __rt::Validate for Receipt {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Receipt {}
     impl __rt::Describe for Receipt {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components

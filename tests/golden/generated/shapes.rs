@@ -370,13 +370,7 @@ pub mod models {
             )
         }
     }
-    impl __rt::Validate for Priority {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Priority {}
     impl __rt::Describe for Priority {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -455,13 +449,7 @@ pub mod models {
             )
         }
     }
-    impl __rt::Validate for Handling {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Handling {}
     impl __rt::Describe for Handling {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -489,13 +477,7 @@ pub mod models {
         )]
         pub signature: Option<__rt::Base64>,
     }
-    impl __rt::Validate for Delivered {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Delivered {}
     impl __rt::Describe for Delivered {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -514,13 +496,7 @@ pub mod models {
         pub shipment_id: __rt::uuid::Uuid,
         pub reason: CancelReason,
     }
-    impl __rt::Validate for Cancelled {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Cancelled {}
     impl __rt::Describe for Cancelled {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -562,13 +538,7 @@ pub mod models {
             }
         }
     }
-    impl __rt::Validate for CancelReason {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for CancelReason {}
     impl __rt::Describe for CancelReason {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -795,13 +765,7 @@ pub mod models {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
     }
-    impl __rt::Validate for Address {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Address {}
     impl __rt::Describe for Address {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -869,13 +833,7 @@ pub mod models {
             }
         }
     }
-    impl __rt::Validate for AuditRecordStatus {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for AuditRecordStatus {}
     impl __rt::Describe for AuditRecordStatus {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -893,13 +851,7 @@ pub mod models {
         #[serde(deserialize_with = "::faststream::__codegen::formatted")]
         pub recorded_at: __rt::chrono::DateTime<__rt::chrono::FixedOffset>,
     }
-    impl __rt::Validate for Timestamped {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Timestamped {}
     impl __rt::Describe for Timestamped {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components

@@ -380,13 +380,7 @@ pub mod models {
             )
         }
     }
-    impl __rt::Validate for Priority {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Priority {}
     impl __rt::Describe for Priority {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -465,13 +459,7 @@ pub mod models {
             )
         }
     }
-    impl __rt::Validate for Handling {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Handling {}
     impl __rt::Describe for Handling {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -532,13 +520,7 @@ pub mod models {
         #[serde(flatten)]
         pub additional_properties: ::std::collections::HashMap<String, __rt::Value>,
     }
-    impl __rt::Validate for Cancelled {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Cancelled {}
     impl __rt::Describe for Cancelled {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -580,13 +562,7 @@ pub mod models {
             }
         }
     }
-    impl __rt::Validate for CancelReason {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for CancelReason {}
     impl __rt::Describe for CancelReason {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -823,13 +799,7 @@ pub mod models {
         #[serde(flatten)]
         pub additional_properties: ::std::collections::HashMap<String, __rt::Value>,
     }
-    impl __rt::Validate for Address {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Address {}
     impl __rt::Describe for Address {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -900,13 +870,7 @@ pub mod models {
             }
         }
     }
-    impl __rt::Validate for AuditRecordStatus {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for AuditRecordStatus {}
     impl __rt::Describe for AuditRecordStatus {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components

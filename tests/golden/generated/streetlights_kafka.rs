@@ -88,13 +88,7 @@ pub mod models {
         )]
         pub sent_at: Option<SentAt>,
     }
-    impl __rt::Validate for TurnOnOffPayload {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for TurnOnOffPayload {}
     impl __rt::Describe for TurnOnOffPayload {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
@@ -134,13 +128,7 @@ pub mod models {
             }
         }
     }
-    impl __rt::Validate for TurnOnOffPayloadCommand {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for TurnOnOffPayloadCommand {}
     impl __rt::Describe for TurnOnOffPayloadCommand {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components

@@ -18,13 +18,7 @@ pub mod models {
         pub sensor_id: String,
         pub value: f64,
     }
-    impl __rt::Validate for Reading {
-        fn validate_at(
-            &self,
-            _path: &__rt::Path<'_>,
-            _errors: &mut Vec<__rt::ValidationError>,
-        ) {}
-    }
+    impl __rt::Validate for Reading {}
     impl __rt::Describe for Reading {
         fn describe(components: &mut __rt::SchemaComponents) -> __rt::Value {
             components
