@@ -110,18 +110,8 @@ impl<'d> TypeSpace<'d> {
         if props.iter().any(Map::is_empty) {
             return None;
         }
-        let const_of = |props: &Map<String, Value>, tag: &str| -> Option<String> {
-            let (p, _) = self.deref(props.get(tag)?, "");
-            if let Some(c) = p.get("const").and_then(Value::as_str) {
-                return Some(c.to_owned());
-            }
-            match p.get("enum").and_then(Value::as_array).map(Vec::as_slice) {
-                Some([Value::String(s)]) => Some(s.clone()),
-                _ => None,
-            }
-        };
         for tag in props[0].keys() {
-            let values: Option<Vec<String>> = props.iter().map(|p| const_of(p, tag)).collect();
+            let values: Option<Vec<String>> = props.iter().map(|p| self.const_of(p, tag)).collect();
             if let Some(values) = values {
                 let distinct: BTreeSet<&String> = values.iter().collect();
                 if distinct.len() == values.len() {
@@ -130,6 +120,19 @@ impl<'d> TypeSpace<'d> {
             }
         }
         None
+    }
+
+    /// The one string property `tag` of `props` is pinned to: its `const`,
+    /// or its one-value `enum`.
+    fn const_of(&self, props: &Map<String, Value>, tag: &str) -> Option<String> {
+        let (p, _) = self.deref(props.get(tag)?, "");
+        if let Some(c) = p.get("const").and_then(Value::as_str) {
+            return Some(c.to_owned());
+        }
+        match p.get("enum").and_then(Value::as_array).map(Vec::as_slice) {
+            Some([Value::String(s)]) => Some(s.clone()),
+            _ => None,
+        }
     }
 
     /// The discriminating property of a union and each variant's value:
@@ -156,16 +159,6 @@ impl<'d> TypeSpace<'d> {
         if objects.iter().any(|(p, _)| p.is_empty()) {
             return None;
         }
-        let const_of = |props: &Map<String, Value>, tag: &str| -> Option<String> {
-            let (p, _) = self.deref(props.get(tag)?, "");
-            if let Some(c) = p.get("const").and_then(Value::as_str) {
-                return Some(c.to_owned());
-            }
-            match p.get("enum").and_then(Value::as_array).map(Vec::as_slice) {
-                Some([Value::String(s)]) => Some(s.clone()),
-                _ => None,
-            }
-        };
         let discriminator = get(schema, "discriminator").and_then(|d| match d {
             Value::String(s) => Some((s.clone(), Map::new())),
             Value::Object(o) => Some((
@@ -186,7 +179,7 @@ impl<'d> TypeSpace<'d> {
                     (Some(pointer::unescape(n)) == *name).then(|| value.clone())
                 });
                 let value = from_mapping
-                    .or_else(|| const_of(props, &tag))
+                    .or_else(|| self.const_of(props, &tag))
                     .or_else(|| name.clone())?;
                 values.push(value);
             }
@@ -196,7 +189,7 @@ impl<'d> TypeSpace<'d> {
         let first = &objects[0].0;
         for tag in first.keys() {
             let values: Option<Vec<String>> =
-                objects.iter().map(|(p, _)| const_of(p, tag)).collect();
+                objects.iter().map(|(p, _)| self.const_of(p, tag)).collect();
             if let Some(values) = values {
                 let distinct: BTreeSet<&String> = values.iter().collect();
                 if distinct.len() == values.len() {
