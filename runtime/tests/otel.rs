@@ -83,6 +83,18 @@ async fn without_a_tracer_the_context_passes_through() {
     running.shutdown().await;
 }
 
+/// A tracer as a service sets one up, for this thread: its spans go to
+/// the returned exporter while the guard lives.
+fn tracer() -> (InMemorySpanExporter, tracing::subscriber::DefaultGuard) {
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("otel-test")));
+    (exporter, tracing::subscriber::set_default(subscriber))
+}
+
 fn span<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
     spans.iter().find(|s| s.name == name).unwrap_or_else(|| {
         let names: Vec<_> = spans.iter().map(|s| s.name.to_string()).collect();
@@ -99,14 +111,8 @@ fn attribute(span: &SpanData, key: &str) -> Option<String> {
 
 #[tokio::test]
 async fn with_a_tracer_the_runtimes_spans_sit_between_upstream_and_downstream() {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("otel-test")));
-    // The test's runtime runs on this thread: the subscriber sees it all.
-    let _tracing = tracing::subscriber::set_default(subscriber);
+    // The test's runtime runs on this thread: the tracer sees it all.
+    let (exporter, _tracing) = tracer();
 
     let seen = Seen::default();
     let running = App::new(MemoryBroker::new())
@@ -179,13 +185,7 @@ async fn with_a_tracer_the_runtimes_spans_sit_between_upstream_and_downstream() 
 
 #[tokio::test]
 async fn a_failed_delivery_marks_its_span() {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("otel-test")));
-    let _tracing = tracing::subscriber::set_default(subscriber);
+    let (exporter, _tracing) = tracer();
     async fn strict(n: u32) -> Result<(), HandlerError> {
         let _ = n;
         Ok(())

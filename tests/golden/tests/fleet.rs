@@ -196,32 +196,12 @@ async fn a_rust_service_joins_a_faststream_fleet_on_redis() {
     fleet("redis", "redis://127.0.0.1:6379", generated!(fleet_redis)).await;
 }
 
-const KAFKA_TOPICS: &[&str] = &["fleet-orders", "fleet-orders-done"];
-
-async fn kafka_admin() -> faststream::kafka::KafkaBroker {
-    faststream::kafka::KafkaBroker::connect("127.0.0.1:9092")
-        .await
-        .unwrap_or_else(|e| {
-            panic!("Kafka at 127.0.0.1:9092 is required (cargo xtask ci starts tansu): {e}")
-        })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rust_service_joins_a_faststream_fleet_on_kafka() {
-    let admin = kafka_admin().await;
-    admin
-        .delete_topics(KAFKA_TOPICS)
-        .await
-        .expect("old topics deleted");
-    for topic in KAFKA_TOPICS {
-        admin
-            .create_topic(topic, Some(1))
-            .await
-            .expect("the topics exist");
-    }
+    let admin = common::fresh_fleet_kafka_topics().await;
     fleet("kafka", "127.0.0.1:9092", generated!(fleet_kafka)).await;
     admin
-        .delete_topics(KAFKA_TOPICS)
+        .delete_topics(common::FLEET_KAFKA_TOPICS)
         .await
         .expect("the topics are deleted");
 }

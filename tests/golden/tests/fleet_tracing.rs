@@ -209,38 +209,15 @@ async fn nats_with_a_tracer_the_rust_spans_sit_between() {
     in_between(&spans, &exporter.get_finished_spans().unwrap());
 }
 
-const KAFKA_TOPICS: &[&str] = &["fleet-orders", "fleet-orders-done"];
-
-/// Fresh topics for a Kafka round (tansu creates none by itself, nor does
-/// FastStream).
-async fn kafka_topics() -> faststream::kafka::KafkaBroker {
-    let admin = faststream::kafka::KafkaBroker::connect("127.0.0.1:9092")
-        .await
-        .unwrap_or_else(|e| {
-            panic!("Kafka at 127.0.0.1:9092 is required (cargo xtask ci starts tansu): {e}")
-        });
-    admin
-        .delete_topics(KAFKA_TOPICS)
-        .await
-        .expect("old topics deleted");
-    for topic in KAFKA_TOPICS {
-        admin
-            .create_topic(topic, Some(1))
-            .await
-            .expect("the topics exist");
-    }
-    admin
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_without_a_tracer_the_trace_passes_through() {
     let _one_at_a_time = SERIAL.lock().await;
-    let admin = kafka_topics().await;
+    let admin = common::fresh_fleet_kafka_topics().await;
     let running = rust_service!(fleet_kafka);
     let spans = Python::start("kafka").round().await;
     running.shutdown().await;
     admin
-        .delete_topics(KAFKA_TOPICS)
+        .delete_topics(common::FLEET_KAFKA_TOPICS)
         .await
         .expect("topics deleted");
     passed_through(&spans);
@@ -249,13 +226,13 @@ async fn kafka_without_a_tracer_the_trace_passes_through() {
 #[tokio::test]
 async fn kafka_with_a_tracer_the_rust_spans_sit_between() {
     let _one_at_a_time = SERIAL.lock().await;
-    let admin = kafka_topics().await;
+    let admin = common::fresh_fleet_kafka_topics().await;
     let (exporter, _tracing) = tracer();
     let running = rust_service!(fleet_kafka);
     let spans = Python::start("kafka").round().await;
     running.shutdown().await;
     admin
-        .delete_topics(KAFKA_TOPICS)
+        .delete_topics(common::FLEET_KAFKA_TOPICS)
         .await
         .expect("topics deleted");
     in_between(&spans, &exporter.get_finished_spans().unwrap());

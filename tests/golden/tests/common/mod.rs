@@ -230,3 +230,30 @@ pub fn generator_errors(export: &faststream::AsyncApiDocument) -> Vec<String> {
         })
         .collect()
 }
+
+/// The fleet's Kafka topics (FastStream's fixed names).
+#[allow(dead_code)]
+pub const FLEET_KAFKA_TOPICS: &[&str] = &["fleet-orders", "fleet-orders-done"];
+
+/// Fresh fleet topics on the local Kafka (tansu, like many clusters,
+/// creates none by itself, and FastStream does not either): deleted, then
+/// created with one partition. Returns the admin, to delete them after.
+#[allow(dead_code)]
+pub async fn fresh_fleet_kafka_topics() -> faststream::kafka::KafkaBroker {
+    let admin = faststream::kafka::KafkaBroker::connect("127.0.0.1:9092")
+        .await
+        .unwrap_or_else(|e| {
+            panic!("Kafka at 127.0.0.1:9092 is required (cargo xtask ci starts tansu): {e}")
+        });
+    admin
+        .delete_topics(FLEET_KAFKA_TOPICS)
+        .await
+        .expect("old topics deleted");
+    for topic in FLEET_KAFKA_TOPICS {
+        admin
+            .create_topic(topic, Some(1))
+            .await
+            .expect("the topics exist");
+    }
+    admin
+}
