@@ -141,21 +141,26 @@ pub(crate) fn inject(envelope: &mut Envelope) {
     let current = tracing::Span::current().context();
     let span = current.span();
     let own = span.span_context();
-    let incoming = INCOMING.try_with(Incoming::clone).ok();
     let headers = &mut envelope.headers;
-    let mut put = |name: &str, value: Option<String>| {
-        if let Some(value) = value.filter(|v| !v.is_empty()) {
-            headers.entry(name.to_owned()).or_insert(value);
+    let mut put = |name: &str, value: Option<&str>| {
+        if let Some(value) = value.filter(|v| !v.is_empty())
+            && !headers.contains_key(name)
+        {
+            headers.insert(name.to_owned(), value.to_owned());
         }
     };
     if own.is_valid() {
-        put(TRACEPARENT, Some(format(own)));
-        put(TRACESTATE, Some(own.trace_state().header()));
-    } else if let Some(incoming) = &incoming {
-        put(TRACEPARENT, incoming.traceparent.clone());
-        put(TRACESTATE, incoming.tracestate.clone());
+        put(TRACEPARENT, Some(&format(own)));
+        put(TRACESTATE, Some(&own.trace_state().header()));
     }
-    put(BAGGAGE, incoming.and_then(|i| i.baggage));
+    // Outside a delivery there is nothing to pass on.
+    let _ = INCOMING.try_with(|incoming| {
+        if !own.is_valid() {
+            put(TRACEPARENT, incoming.traceparent.as_deref());
+            put(TRACESTATE, incoming.tracestate.as_deref());
+        }
+        put(BAGGAGE, incoming.baggage.as_deref());
+    });
 }
 
 #[cfg(test)]
