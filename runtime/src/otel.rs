@@ -18,7 +18,9 @@
 //!   with the messaging conventions' attributes (`messaging.system`,
 //!   `messaging.operation.type`, `messaging.destination.name`,
 //!   `messaging.destination.template` for `{param}` addresses,
-//!   `messaging.message.conversation_id`, `messaging.consumer.group.name`,
+//!   `messaging.message.id` (as FastStream names a message: see
+//!   [`message_id`]), `messaging.message.conversation_id`,
+//!   `messaging.consumer.group.name`,
 //!   `messaging.message.body.size`, `error.type`); a publish carries the
 //!   context of its own span.
 //!
@@ -36,6 +38,8 @@ use crate::envelope::Envelope;
 pub(crate) const TRACEPARENT: &str = "traceparent";
 pub(crate) const TRACESTATE: &str = "tracestate";
 pub(crate) const BAGGAGE: &str = "baggage";
+/// The header (and, for AMQP's property, the meta key) of a message id.
+pub(crate) const MESSAGE_ID: &str = "message_id";
 
 /// The trace headers of a delivery.
 #[derive(Debug, Clone, Default)]
@@ -79,6 +83,23 @@ impl Incoming {
     pub(crate) fn scope<F: Future>(self, fut: F) -> impl Future<Output = F::Output> {
         INCOMING.scope(self, fut)
     }
+}
+
+/// A delivery's message id, as FastStream's parsers name it: its
+/// `message_id` header (FastStream's NATS and Redis), the AMQP
+/// `message-id` property, `{offset}-{timestamp}` on Kafka, else its
+/// correlation id (FastStream's fallback).
+pub(crate) fn message_id(envelope: &Envelope) -> Option<String> {
+    let of = |map: &std::collections::BTreeMap<String, String>| map.get(MESSAGE_ID).cloned();
+    of(&envelope.headers)
+        .or_else(|| of(&envelope.meta))
+        .or_else(|| {
+            // The Kafka adapter's `META_OFFSET` and `META_TIMESTAMP`.
+            let offset = envelope.meta.get("offset")?;
+            let timestamp = envelope.meta.get("timestamp")?;
+            Some(format!("{offset}-{timestamp}"))
+        })
+        .or_else(|| envelope.correlation_id.clone())
 }
 
 /// Marks a delivery's span as failed: `error.type` is `kind`, the status
@@ -193,6 +214,22 @@ mod tests {
         ] {
             assert!(parse(bad, None).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn message_ids_are_read_as_faststream_reads_them() {
+        let plain = Envelope::new("in", "{}").with_correlation_id("c-1");
+        assert_eq!(message_id(&plain).as_deref(), Some("c-1"));
+        let kafka = plain
+            .clone()
+            .with_meta("offset", "42")
+            .with_meta("timestamp", "1700000000000");
+        assert_eq!(message_id(&kafka).as_deref(), Some("42-1700000000000"));
+        let amqp = plain.clone().with_meta(MESSAGE_ID, "p-1");
+        assert_eq!(message_id(&amqp).as_deref(), Some("p-1"));
+        let header = amqp.with_header(MESSAGE_ID, "h-1");
+        assert_eq!(message_id(&header).as_deref(), Some("h-1"));
+        assert_eq!(message_id(&Envelope::new("in", "{}")), None);
     }
 
     #[tokio::test]

@@ -122,7 +122,11 @@ async fn with_a_tracer_the_runtimes_spans_sit_between_upstream_and_downstream() 
         .unwrap();
     running
         .publisher()
-        .publish(Envelope::new("otel.in", r#""hello""#).with_header("traceparent", upstream()))
+        .publish(
+            Envelope::new("otel.in", r#""hello""#)
+                .with_header("traceparent", upstream())
+                .with_header("message_id", "m-1"),
+        )
         .await
         .unwrap();
     let onward = first(&seen).await;
@@ -174,6 +178,15 @@ async fn with_a_tracer_the_runtimes_spans_sit_between_upstream_and_downstream() 
         Some("7")
     );
     assert!(attribute(process_in, "error.type").is_none());
+    // The message id as FastStream reads it: the `message_id` header, else
+    // the correlation id every publish gets.
+    assert_eq!(
+        attribute(process_in, "messaging.message.id").as_deref(),
+        Some("m-1")
+    );
+    let conversation = attribute(process_out, "messaging.message.conversation_id");
+    assert!(conversation.is_some());
+    assert_eq!(attribute(process_out, "messaging.message.id"), conversation);
     // Settling is a span of its own, a child of the delivery's.
     let ack_in = span(&spans, "ack otel.in");
     assert_eq!(ack_in.parent_span_id, process_in.span_context.span_id());

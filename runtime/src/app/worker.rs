@@ -473,6 +473,7 @@ impl Worker {
                 messaging.destination.name = %envelope.channel,
                 messaging.destination.template = template,
                 messaging.consumer.group.name = route.options.group.as_deref(),
+                messaging.message.id = crate::otel::message_id(envelope).as_deref(),
                 messaging.message.conversation_id = envelope.correlation_id.as_deref(),
                 messaging.message.body.size = envelope.payload.len(),
                 messaging.batch.message_count = (count > 1).then_some(count),

@@ -192,9 +192,15 @@ pub(super) fn envelope_of(d: &lapin::message::Delivery, payload: bytes::Bytes) -
     };
     // The exchange it came through (none: the default exchange), as
     // FastStream's metrics name a delivery: `{exchange}.{routing key}`.
-    let envelope = match d.exchange.as_str() {
+    let mut envelope = match d.exchange.as_str() {
         "" => envelope,
         x => envelope.with_meta("exchange", x),
     };
+    // Its `message-id` property: what FastStream calls the message's id.
+    if let Some(id) = p.message_id() {
+        envelope
+            .meta
+            .insert("message_id".to_owned(), id.as_str().to_owned());
+    }
     (envelope, attempt)
 }
