@@ -69,7 +69,9 @@ pub fn generate(
         })
         .collect();
     diagnostics.extend(protocol_warnings(&v3, document));
-    let json = serde_json::to_string_pretty(&v3).unwrap_or_default();
+    // Compact: the document is data for the export, not for reading (the
+    // spec is); it ends the generated file on one line.
+    let json = serde_json::to_string(&v3).unwrap_or_default();
     let code = emit::render(&ir, &defs, settings, source_name, &json).map_err(|e| {
         Diagnostic::error(
             Code::UnsupportedSchema,

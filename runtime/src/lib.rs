@@ -149,6 +149,9 @@ pub mod __codegen {
     pub use uuid;
 
     pub use crate::address::{find_text, match_address};
+    pub use crate::app::generated::{
+        FromAddress, FromHeaders, Incoming, JSON, Outgoing, route, route_as,
+    };
     pub use crate::app::{
         Context, ErasedHandler, Failure, HandlerError, Reply, Route, Router, Subscriber,
         SubscriberOptions,

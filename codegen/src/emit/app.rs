@@ -113,14 +113,15 @@ pub(crate) fn render(
         }
     });
     let document_literal = raw_string(document_json);
+    // The document last: the code comes first in the file.
     let root = quote! {
-        /// The AsyncAPI document this module was generated from (bundled,
-        /// 3.x), for docs and export.
-        pub const ASYNCAPI: &str = #document_literal;
-
         #(#sides)*
 
         #servers
+
+        /// The AsyncAPI document this module was generated from (bundled,
+        /// 3.x), for docs and export.
+        pub const ASYNCAPI: &str = #document_literal;
     };
     (messages, root)
 }

@@ -96,5 +96,10 @@ pub(super) fn emit_channel(ch: &ChannelIr) -> TokenStream {
                 Some(Self { #(#fields),* })
             }
         }
+        impl __rt::FromAddress for #name {
+            fn from_address(address: &str) -> Option<Self> {
+                Self::parse(address)
+            }
+        }
     }
 }

@@ -116,5 +116,13 @@ pub(super) fn headers_enum(types: &Types<'_>, ir: &Ir, op: &OperationIr) -> Toke
                 match self { #(#encode_arms)* }
             }
         }
+        impl __rt::FromHeaders<#message_enum> for #name {
+            fn from_headers(
+                message: &#message_enum,
+                headers: &::std::collections::BTreeMap<String, String>,
+            ) -> Result<Self, String> {
+                Self::decode(message, headers)
+            }
+        }
     }
 }

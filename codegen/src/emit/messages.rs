@@ -163,6 +163,16 @@ pub(super) fn message_enum(
                 match self { #(Self::#variants(_) => #content_types,)* }
             }
         }
+        impl __rt::Incoming for #name {
+            fn decode(_: &str, envelope: &__rt::Envelope) -> Result<Self, String> {
+                Self::decode(envelope)
+            }
+        }
+        impl __rt::Outgoing for #name {
+            fn encode(&self, _: &str) -> Result<Option<Vec<u8>>, String> {
+                Self::encode(self).map(Some)
+            }
+        }
         #(#from_impls)*
     }
 }

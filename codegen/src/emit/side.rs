@@ -7,7 +7,10 @@ use quote::{format_ident, quote};
 use super::bindings::bindings_expr;
 use super::handler::{channel_parts, method_sig, op_doc};
 use super::headers::{Headers, headers_of, key_of};
-use super::messages::{content_type_of, decode_expr, encode_expr, messages_ty};
+use super::messages::{content_type, content_type_of, decode_expr, encode_expr, messages_ty};
+
+/// The content type the runtime's `route` assumes.
+const JSON: &str = "application/json";
 use super::tokens::{Types, ident, lit};
 use crate::lower::{Ir, OperationIr};
 
@@ -59,67 +62,44 @@ pub(super) fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream
     let not_impl_note =
         format!("implement every method of `{handler}` (one per operation) with `async fn`s");
 
-    // Router.
+    // Router: each route hands its method to the runtime's one entry
+    // point, which reads the message, parameters and headers by their types.
     let routes = handled.iter().map(|op| {
         let method = ident(&op.method);
-        let msg_enum = format_ident!("{}Message", op.type_name);
         let operation = lit(&op.key);
-        let (has_params, params_ty, address) = channel_parts(ir, op);
+        let (has_params, _, address) = channel_parts(ir, op);
         let address = address.unwrap_or_default();
-        let decode = decode_expr(ir, &op.messages, &msg_enum, quote!(envelope));
-        let params_stmt = has_params.then(|| {
-            quote! {
-                let params = #params_ty::parse(&envelope.channel).ok_or_else(|| {
-                    __rt::Failure::Decode(format!("address `{}` does not match `{}`", envelope.channel, #params_ty::ADDRESS))
-                })?;
-            }
-        });
-        let params_arg = has_params.then(|| quote!(params,));
-        let headers = headers_of(types, ir, op);
-        let headers_stmt = match &headers {
-            Headers::None => None,
-            Headers::One(h) => Some(quote! {
-                let headers: #h = __rt::decode_headers(&envelope.headers).map_err(__rt::Failure::Decode)?;
-            }),
-            Headers::PerMessage(name) => Some(quote! {
-                let headers = messages::#name::decode(&message, &envelope.headers).map_err(__rt::Failure::Decode)?;
-            }),
+        let has_headers = !matches!(headers_of(types, ir, op), Headers::None);
+        let (params_pat, params_arg) = if has_params {
+            (quote!(params), quote!(params,))
+        } else {
+            (quote!(()), quote!())
         };
-        let headers_arg = headers_stmt.is_some().then(|| quote!(headers,));
-        let reply = match &op.reply {
-            Some(r) => {
-                let encode = encode_expr(ir, &r.messages, quote!(reply));
-                let ct = content_type_of(ir, &r.messages);
-                quote! {
-                    // Nobody waits for a reply: do not encode one.
-                    if envelope.reply_to.is_none() {
-                        return Ok(None);
-                    }
-                    let payload = #encode.map_err(|e| __rt::Failure::Handler(__rt::HandlerError::new(format!("cannot encode the reply: {e}"))))?;
-                    Ok(Some(__rt::Reply { payload, content_type: Some(String::from(#ct)), ..Default::default() }))
-                }
-            }
-            None => quote! {
-                let () = reply;
-                Ok(None)
-            },
+        let (headers_pat, headers_arg) = if has_headers {
+            (quote!(headers), quote!(headers,))
+        } else {
+            (quote!(()), quote!())
+        };
+        // The document's content types, where they are not JSON.
+        let message_type = match op.messages.as_slice() {
+            [one] => content_type(ir, *one),
+            _ => JSON.to_owned(),
+        };
+        let reply_type = match op.reply.as_ref().map(|r| r.messages.as_slice()) {
+            Some([one]) => content_type(ir, *one),
+            _ => JSON.to_owned(),
+        };
+        let (entry, content_types) = if message_type == JSON && reply_type == JSON {
+            (quote!(__rt::route), quote!())
+        } else {
+            (quote!(__rt::route_as), quote!(#message_type, #reply_type,))
         };
         let group = op.group.as_ref().map(|g| quote!(.group(#g)));
         let bindings = bindings_expr(&op.bindings, has_params).map(|b| quote!(.bindings(#b)));
         quote! {
             .subscribe(
-                __rt::Subscriber::decoding(#operation, #address, {
-                    let handler = handler.clone();
-                    ::std::sync::Arc::new(move |envelope: ::std::sync::Arc<__rt::Envelope>, ctx: __rt::Context| {
-                        let handler = handler.clone();
-                        Box::pin(async move {
-                            let message = #decode.map_err(__rt::Failure::Decode)?;
-                            #params_stmt
-                            #headers_stmt
-                            let reply = handler.#method(message, #params_arg #headers_arg ctx).await.map_err(__rt::Failure::Handler)?;
-                            #reply
-                        }) as __rt::BoxFuture<'static, Result<Option<__rt::Reply>, __rt::Failure>>
-                    })
+                #entry(#operation, #address, #content_types &handler, |h, message, #params_pat, #headers_pat, ctx| async move {
+                    h.#method(message, #params_arg #headers_arg ctx).await
                 })
                 #group
                 #bindings

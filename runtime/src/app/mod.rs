@@ -6,6 +6,7 @@
 pub mod application;
 pub mod context;
 mod dispatch;
+pub(crate) mod generated;
 pub mod handler;
 mod health;
 pub mod metrics;

@@ -134,134 +134,6 @@ pub mod messages {
     use ::faststream::__codegen as __rt;
 }
 use ::faststream::__codegen as __rt;
-/// The AsyncAPI document this module was generated from (bundled,
-/// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{
-  "asyncapi": "3.0.0",
-  "info": {
-    "title": "Users (Avro)",
-    "version": "1.0.0",
-    "description": "A Kafka topic whose payload schema is Avro, kept in its own file."
-  },
-  "servers": {
-    "local": {
-      "host": "127.0.0.1:9092",
-      "protocol": "kafka"
-    }
-  },
-  "channels": {
-    "userSignedUp": {
-      "address": "users.signed-up",
-      "messages": {
-        "userSignedUp": {
-          "contentType": "application/json",
-          "payload": {
-            "schemaFormat": "application/vnd.apache.avro+json;version=1.9.0",
-            "schema": {
-              "type": "record",
-              "name": "UserSignedUp",
-              "namespace": "com.example.users",
-              "doc": "A user finished signing up.",
-              "fields": [
-                {
-                  "name": "id",
-                  "type": {
-                    "type": "string",
-                    "logicalType": "uuid"
-                  }
-                },
-                {
-                  "name": "email",
-                  "type": "string"
-                },
-                {
-                  "name": "age",
-                  "type": [
-                    "null",
-                    "int"
-                  ],
-                  "default": null
-                },
-                {
-                  "name": "plan",
-                  "type": {
-                    "type": "enum",
-                    "name": "Plan",
-                    "symbols": [
-                      "FREE",
-                      "PRO",
-                      "TEAM"
-                    ]
-                  }
-                },
-                {
-                  "name": "signedUpAt",
-                  "type": {
-                    "type": "long",
-                    "logicalType": "timestamp-millis"
-                  }
-                },
-                {
-                  "name": "address",
-                  "type": [
-                    "null",
-                    {
-                      "type": "record",
-                      "name": "Address",
-                      "fields": [
-                        {
-                          "name": "street",
-                          "type": "string"
-                        },
-                        {
-                          "name": "city",
-                          "type": "string"
-                        }
-                      ]
-                    }
-                  ]
-                },
-                {
-                  "name": "tags",
-                  "type": {
-                    "type": "array",
-                    "items": "string"
-                  }
-                },
-                {
-                  "name": "attributes",
-                  "type": {
-                    "type": "map",
-                    "values": "double"
-                  }
-                },
-                {
-                  "name": "previous",
-                  "type": [
-                    "null",
-                    "Address"
-                  ]
-                },
-                {
-                  "name": "score",
-                  "type": "float"
-                }
-              ]
-            }
-          }
-        }
-      }
-    }
-  },
-  "operations": {
-    "onUserSignedUp": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/userSignedUp"
-      }
-    }
-  }
-}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",
@@ -281,34 +153,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     __rt::Router::new()
         .with_document(ASYNCAPI)
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                 "onUserSignedUp",
                 "users.signed-up",
-                {
-                    let handler = handler.clone();
-                    ::std::sync::Arc::new(move |
-                        envelope: ::std::sync::Arc<__rt::Envelope>,
-                        ctx: __rt::Context|
-                    {
-                        let handler = handler.clone();
-                        Box::pin(async move {
-                            let message = __rt::decode_payload_as(
-                                    "application/json",
-                                    &envelope.payload,
-                                )
-                                .map_err(__rt::Failure::Decode)?;
-                            let reply = handler
-                                .on_user_signed_up(message, ctx)
-                                .await
-                                .map_err(__rt::Failure::Handler)?;
-                            let () = reply;
-                            Ok(None)
-                        })
-                            as __rt::BoxFuture<
-                                'static,
-                                Result<Option<__rt::Reply>, __rt::Failure>,
-                            >
-                    })
+                &handler,
+                |h, message, (), (), ctx| async move {
+                    h.on_user_signed_up(message, ctx).await
                 },
             ),
         )
@@ -337,3 +187,6 @@ pub mod servers {
         variables: &[],
     };
 }
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Users (Avro)","version":"1.0.0","description":"A Kafka topic whose payload schema is Avro, kept in its own file."},"servers":{"local":{"host":"127.0.0.1:9092","protocol":"kafka"}},"channels":{"userSignedUp":{"address":"users.signed-up","messages":{"userSignedUp":{"contentType":"application/json","payload":{"schemaFormat":"application/vnd.apache.avro+json;version=1.9.0","schema":{"type":"record","name":"UserSignedUp","namespace":"com.example.users","doc":"A user finished signing up.","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"}},{"name":"email","type":"string"},{"name":"age","type":["null","int"],"default":null},{"name":"plan","type":{"type":"enum","name":"Plan","symbols":["FREE","PRO","TEAM"]}},{"name":"signedUpAt","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"address","type":["null",{"type":"record","name":"Address","fields":[{"name":"street","type":"string"},{"name":"city","type":"string"}]}]},{"name":"tags","type":{"type":"array","items":"string"}},{"name":"attributes","type":{"type":"map","values":"double"}},{"name":"previous","type":["null","Address"]},{"name":"score","type":"float"}]}}}}}},"operations":{"onUserSignedUp":{"action":"receive","channel":{"$ref":"#/channels/userSignedUp"}}}}"##;

@@ -572,6 +572,11 @@ pub mod channels {
             Some(Self { level })
         }
     }
+    impl __rt::FromAddress for Logs {
+        fn from_address(address: &str) -> Option<Self> {
+            Self::parse(address)
+        }
+    }
 }
 /// Message enums of operations that carry several messages.
 pub mod messages {
@@ -605,6 +610,14 @@ pub mod messages {
                 Self::Payment(h) => __rt::encode_headers(h),
                 Self::Refund(h) => __rt::encode_headers(h),
             }
+        }
+    }
+    impl __rt::FromHeaders<TakePaymentsMessage> for TakePaymentsHeaders {
+        fn from_headers(
+            message: &TakePaymentsMessage,
+            headers: &::std::collections::BTreeMap<String, String>,
+        ) -> Result<Self, String> {
+            Self::decode(message, headers)
         }
     }
     /// The messages of operation `takePayments`: Take payments and refunds.
@@ -684,6 +697,16 @@ pub mod messages {
             }
         }
     }
+    impl __rt::Incoming for TakePaymentsMessage {
+        fn decode(_: &str, envelope: &__rt::Envelope) -> Result<Self, String> {
+            Self::decode(envelope)
+        }
+    }
+    impl __rt::Outgoing for TakePaymentsMessage {
+        fn encode(&self, _: &str) -> Result<Option<Vec<u8>>, String> {
+            Self::encode(self).map(Some)
+        }
+    }
     impl From<super::models::Payment> for TakePaymentsMessage {
         fn from(value: super::models::Payment) -> Self {
             Self::Payment(value)
@@ -696,291 +719,6 @@ pub mod messages {
     }
 }
 use ::faststream::__codegen as __rt;
-/// The AsyncAPI document this module was generated from (bundled,
-/// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{
-  "asyncapi": "3.0.0",
-  "info": {
-    "title": "Billing",
-    "version": "1.0.0",
-    "description": "Payments and refunds, written the way FastStream and pydantic export\nthem: `Optional[T]` as `anyOf: [T, null]`, defaults, `Literal` constants,\nand a templated channel without `parameters`.\n"
-  },
-  "defaultContentType": "application/json",
-  "channels": {
-    "payments": {
-      "address": "billing.payments",
-      "messages": {
-        "payment": {
-          "$ref": "#/components/messages/Payment"
-        },
-        "refund": {
-          "$ref": "#/components/messages/Refund"
-        }
-      }
-    },
-    "logs": {
-      "address": "logs.{level}",
-      "messages": {
-        "line": {
-          "$ref": "#/components/messages/LogLine"
-        }
-      }
-    }
-  },
-  "operations": {
-    "takePayments": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/payments"
-      },
-      "summary": "Take payments and refunds.",
-      "description": "A payment is charged once; a refund names the payment it returns.\nBoth carry headers of their own.\n"
-    },
-    "writeLog": {
-      "action": "send",
-      "channel": {
-        "$ref": "#/channels/logs"
-      },
-      "summary": "Write a log line at a level."
-    }
-  },
-  "components": {
-    "messages": {
-      "Payment": {
-        "name": "payment",
-        "title": "A payment",
-        "summary": "Money to charge.",
-        "description": "Charged in the currency it names.",
-        "headers": {
-          "$ref": "#/components/schemas/PaymentHeaders"
-        },
-        "payload": {
-          "$ref": "#/components/schemas/Payment"
-        }
-      },
-      "Refund": {
-        "name": "refund",
-        "summary": "Money to return.",
-        "headers": {
-          "$ref": "#/components/schemas/RefundHeaders"
-        },
-        "payload": {
-          "$ref": "#/components/schemas/Refund"
-        }
-      },
-      "LogLine": {
-        "name": "line",
-        "payload": {
-          "$ref": "#/components/schemas/LogLine"
-        }
-      }
-    },
-    "schemas": {
-      "Payment": {
-        "title": "Payment",
-        "type": "object",
-        "required": [
-          "payment_id"
-        ],
-        "properties": {
-          "kind": {
-            "const": "payment",
-            "default": "payment",
-            "title": "Kind",
-            "type": "string"
-          },
-          "payment_id": {
-            "format": "uuid",
-            "title": "Payment Id",
-            "type": "string"
-          },
-          "amount_cents": {
-            "anyOf": [
-              {
-                "type": "integer",
-                "minimum": 0
-              },
-              {
-                "type": "null"
-              }
-            ],
-            "default": null,
-            "title": "Amount Cents"
-          },
-          "currency": {
-            "default": "EUR",
-            "maxLength": 3,
-            "minLength": 3,
-            "title": "Currency",
-            "type": "string"
-          },
-          "tags": {
-            "default": [],
-            "items": {
-              "type": "string"
-            },
-            "title": "Tags",
-            "type": "array"
-          },
-          "attempt": {
-            "default": 1,
-            "minimum": 1,
-            "title": "Attempt",
-            "type": "integer"
-          },
-          "at": {
-            "anyOf": [
-              {
-                "format": "date-time",
-                "type": "string"
-              },
-              {
-                "type": "null"
-              }
-            ],
-            "default": null,
-            "title": "At"
-          },
-          "card": {
-            "anyOf": [
-              {
-                "$ref": "#/components/schemas/Card"
-              },
-              {
-                "type": "null"
-              }
-            ],
-            "default": null
-          },
-          "reference": {
-            "anyOf": [
-              {
-                "type": "integer"
-              },
-              {
-                "type": "string"
-              },
-              {
-                "type": "null"
-              }
-            ],
-            "default": null
-          },
-          "retry": {
-            "anyOf": [
-              {
-                "type": "integer"
-              },
-              {
-                "type": "null"
-              }
-            ],
-            "default": 3
-          }
-        }
-      },
-      "Card": {
-        "title": "Card",
-        "type": "object",
-        "properties": {
-          "last4": {
-            "anyOf": [
-              {
-                "type": "string",
-                "pattern": "^[0-9]{4}$"
-              },
-              {
-                "type": "null"
-              }
-            ],
-            "default": null
-          },
-          "network": {
-            "enum": [
-              "visa",
-              "mastercard"
-            ],
-            "type": "string",
-            "default": "visa"
-          }
-        }
-      },
-      "Refund": {
-        "title": "Refund",
-        "type": "object",
-        "required": [
-          "payment_id",
-          "reason"
-        ],
-        "properties": {
-          "kind": {
-            "enum": [
-              "refund"
-            ],
-            "type": "string"
-          },
-          "payment_id": {
-            "format": "uuid",
-            "type": "string"
-          },
-          "reason": {
-            "enum": [
-              "duplicate",
-              "fraud",
-              "requested"
-            ],
-            "type": "string"
-          }
-        }
-      },
-      "PaymentHeaders": {
-        "type": "object",
-        "properties": {
-          "tenant": {
-            "type": "string"
-          },
-          "retry": {
-            "type": "integer"
-          }
-        }
-      },
-      "RefundHeaders": {
-        "type": "object",
-        "required": [
-          "reason-code"
-        ],
-        "properties": {
-          "reason-code": {
-            "type": "string"
-          }
-        }
-      },
-      "LogLine": {
-        "title": "LogLine",
-        "type": "object",
-        "required": [
-          "message"
-        ],
-        "properties": {
-          "message": {
-            "title": "Message",
-            "type": "string"
-          },
-          "severity": {
-            "default": "info",
-            "enum": [
-              "debug",
-              "info",
-              "error"
-            ],
-            "title": "Severity",
-            "type": "string"
-          }
-        }
-      }
-    }
-  }
-}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",
@@ -1005,38 +743,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
         .with_document(ASYNCAPI)
         .publishes("writeLog")
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                 "takePayments",
                 "billing.payments",
-                {
-                    let handler = handler.clone();
-                    ::std::sync::Arc::new(move |
-                        envelope: ::std::sync::Arc<__rt::Envelope>,
-                        ctx: __rt::Context|
-                    {
-                        let handler = handler.clone();
-                        Box::pin(async move {
-                            let message = messages::TakePaymentsMessage::decode(
-                                    &envelope,
-                                )
-                                .map_err(__rt::Failure::Decode)?;
-                            let headers = messages::TakePaymentsHeaders::decode(
-                                    &message,
-                                    &envelope.headers,
-                                )
-                                .map_err(__rt::Failure::Decode)?;
-                            let reply = handler
-                                .take_payments(message, headers, ctx)
-                                .await
-                                .map_err(__rt::Failure::Handler)?;
-                            let () = reply;
-                            Ok(None)
-                        })
-                            as __rt::BoxFuture<
-                                'static,
-                                Result<Option<__rt::Reply>, __rt::Failure>,
-                            >
-                    })
+                &handler,
+                |h, message, (), headers, ctx| async move {
+                    h.take_payments(message, headers, ctx).await
                 },
             ),
         )
@@ -1113,43 +825,12 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
         .mirror()
         .publishes("takePayments")
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "writeLog",
                     "logs.{level}",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let params = channels::Logs::parse(&envelope.channel)
-                                    .ok_or_else(|| {
-                                        __rt::Failure::Decode(
-                                            format!(
-                                                "address `{}` does not match `{}`", envelope.channel,
-                                                channels::Logs::ADDRESS
-                                            ),
-                                        )
-                                    })?;
-                                let reply = handler
-                                    .write_log(message, params, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, params, (), ctx| async move {
+                        h.write_log(message, params, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -1212,3 +893,6 @@ impl ClientPublisher {
         self.inner.publish_batch(envelopes).await
     }
 }
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Billing","version":"1.0.0","description":"Payments and refunds, written the way FastStream and pydantic export\nthem: `Optional[T]` as `anyOf: [T, null]`, defaults, `Literal` constants,\nand a templated channel without `parameters`.\n"},"defaultContentType":"application/json","channels":{"payments":{"address":"billing.payments","messages":{"payment":{"$ref":"#/components/messages/Payment"},"refund":{"$ref":"#/components/messages/Refund"}}},"logs":{"address":"logs.{level}","messages":{"line":{"$ref":"#/components/messages/LogLine"}}}},"operations":{"takePayments":{"action":"receive","channel":{"$ref":"#/channels/payments"},"summary":"Take payments and refunds.","description":"A payment is charged once; a refund names the payment it returns.\nBoth carry headers of their own.\n"},"writeLog":{"action":"send","channel":{"$ref":"#/channels/logs"},"summary":"Write a log line at a level."}},"components":{"messages":{"Payment":{"name":"payment","title":"A payment","summary":"Money to charge.","description":"Charged in the currency it names.","headers":{"$ref":"#/components/schemas/PaymentHeaders"},"payload":{"$ref":"#/components/schemas/Payment"}},"Refund":{"name":"refund","summary":"Money to return.","headers":{"$ref":"#/components/schemas/RefundHeaders"},"payload":{"$ref":"#/components/schemas/Refund"}},"LogLine":{"name":"line","payload":{"$ref":"#/components/schemas/LogLine"}}},"schemas":{"Payment":{"title":"Payment","type":"object","required":["payment_id"],"properties":{"kind":{"const":"payment","default":"payment","title":"Kind","type":"string"},"payment_id":{"format":"uuid","title":"Payment Id","type":"string"},"amount_cents":{"anyOf":[{"type":"integer","minimum":0},{"type":"null"}],"default":null,"title":"Amount Cents"},"currency":{"default":"EUR","maxLength":3,"minLength":3,"title":"Currency","type":"string"},"tags":{"default":[],"items":{"type":"string"},"title":"Tags","type":"array"},"attempt":{"default":1,"minimum":1,"title":"Attempt","type":"integer"},"at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null,"title":"At"},"card":{"anyOf":[{"$ref":"#/components/schemas/Card"},{"type":"null"}],"default":null},"reference":{"anyOf":[{"type":"integer"},{"type":"string"},{"type":"null"}],"default":null},"retry":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":3}}},"Card":{"title":"Card","type":"object","properties":{"last4":{"anyOf":[{"type":"string","pattern":"^[0-9]{4}$"},{"type":"null"}],"default":null},"network":{"enum":["visa","mastercard"],"type":"string","default":"visa"}}},"Refund":{"title":"Refund","type":"object","required":["payment_id","reason"],"properties":{"kind":{"enum":["refund"],"type":"string"},"payment_id":{"format":"uuid","type":"string"},"reason":{"enum":["duplicate","fraud","requested"],"type":"string"}}},"PaymentHeaders":{"type":"object","properties":{"tenant":{"type":"string"},"retry":{"type":"integer"}}},"RefundHeaders":{"type":"object","required":["reason-code"],"properties":{"reason-code":{"type":"string"}}},"LogLine":{"title":"LogLine","type":"object","required":["message"],"properties":{"message":{"title":"Message","type":"string"},"severity":{"default":"info","enum":["debug","info","error"],"title":"Severity","type":"string"}}}}}}"##;

@@ -125,6 +125,11 @@ pub mod channels {
             Some(Self { region })
         }
     }
+    impl __rt::FromAddress for Invoices {
+        fn from_address(address: &str) -> Option<Self> {
+            Self::parse(address)
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
     pub struct Audit;
     impl Audit {
@@ -173,213 +178,6 @@ pub mod messages {
     use ::faststream::__codegen as __rt;
 }
 use ::faststream::__codegen as __rt;
-/// The AsyncAPI document this module was generated from (bundled,
-/// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{
-  "asyncapi": "3.0.0",
-  "info": {
-    "title": "Billing",
-    "version": "1.0.0",
-    "description": "Shows how protocol bindings reach the brokers: a RabbitMQ exchange from the amqp channel binding and the queue bound to it (`x-queue`: amqp 0.3.0 names no queue beside an exchange), `cc` and `deliveryMode` from the amqp operation binding, and Redis lists and streams chosen by the redis binding (FastStream's `method` and `groupName`)."
-  },
-  "servers": {
-    "rabbitmq": {
-      "host": "127.0.0.1:5672",
-      "protocol": "amqp"
-    },
-    "redis": {
-      "host": "127.0.0.1:6379",
-      "protocol": "redis"
-    }
-  },
-  "channels": {
-    "invoices": {
-      "address": "invoices.{region}",
-      "parameters": {
-        "region": {
-          "description": "The sales region."
-        }
-      },
-      "messages": {
-        "invoiceIssued": {
-          "$ref": "#/components/messages/InvoiceIssued"
-        }
-      },
-      "bindings": {
-        "amqp": {
-          "is": "routingKey",
-          "exchange": {
-            "name": "golden-billing",
-            "type": "topic",
-            "durable": false,
-            "autoDelete": false,
-            "vhost": "/"
-          },
-          "x-queue": {
-            "name": "golden-billing.invoices",
-            "durable": true,
-            "exclusive": false,
-            "autoDelete": false,
-            "vhost": "/"
-          },
-          "bindingVersion": "0.3.0"
-        }
-      }
-    },
-    "audit": {
-      "address": "audit.invoices",
-      "messages": {
-        "auditEntry": {
-          "$ref": "#/components/messages/AuditEntry"
-        }
-      },
-      "bindings": {
-        "amqp": {
-          "is": "routingKey",
-          "exchange": {
-            "name": "golden-billing",
-            "type": "topic",
-            "durable": false
-          },
-          "bindingVersion": "0.3.0"
-        }
-      }
-    },
-    "payments": {
-      "address": "golden.billing.payments",
-      "messages": {
-        "paymentReceived": {
-          "$ref": "#/components/messages/PaymentReceived"
-        }
-      },
-      "bindings": {
-        "redis": {
-          "method": "xreadgroup",
-          "groupName": "billing",
-          "bindingVersion": "custom"
-        }
-      }
-    },
-    "reminders": {
-      "address": "golden.billing.reminders",
-      "messages": {
-        "reminder": {
-          "$ref": "#/components/messages/Reminder"
-        }
-      },
-      "bindings": {
-        "redis": {
-          "method": "lpop",
-          "bindingVersion": "custom"
-        }
-      }
-    }
-  },
-  "operations": {
-    "onInvoice": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/invoices"
-      }
-    },
-    "recordAudit": {
-      "action": "send",
-      "channel": {
-        "$ref": "#/channels/audit"
-      },
-      "bindings": {
-        "amqp": {
-          "cc": [
-            "archive.invoices"
-          ],
-          "deliveryMode": 1,
-          "bindingVersion": "0.3.0"
-        }
-      }
-    },
-    "onPayment": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/payments"
-      }
-    },
-    "sendReminder": {
-      "action": "send",
-      "channel": {
-        "$ref": "#/channels/reminders"
-      }
-    }
-  },
-  "components": {
-    "messages": {
-      "InvoiceIssued": {
-        "payload": {
-          "type": "object",
-          "required": [
-            "invoiceId",
-            "amount"
-          ],
-          "properties": {
-            "invoiceId": {
-              "type": "string"
-            },
-            "amount": {
-              "type": "number",
-              "minimum": 0
-            }
-          }
-        }
-      },
-      "AuditEntry": {
-        "payload": {
-          "type": "object",
-          "required": [
-            "invoiceId",
-            "action"
-          ],
-          "properties": {
-            "invoiceId": {
-              "type": "string"
-            },
-            "action": {
-              "type": "string"
-            }
-          }
-        }
-      },
-      "PaymentReceived": {
-        "payload": {
-          "type": "object",
-          "required": [
-            "invoiceId",
-            "amount"
-          ],
-          "properties": {
-            "invoiceId": {
-              "type": "string"
-            },
-            "amount": {
-              "type": "number"
-            }
-          }
-        }
-      },
-      "Reminder": {
-        "payload": {
-          "type": "object",
-          "required": [
-            "invoiceId"
-          ],
-          "properties": {
-            "invoiceId": {
-              "type": "string"
-            }
-          }
-        }
-      }
-    }
-  }
-}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",
@@ -408,43 +206,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
         .publishes("recordAudit")
         .publishes("sendReminder")
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "onInvoice",
                     "invoices.{region}",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let params = channels::Invoices::parse(&envelope.channel)
-                                    .ok_or_else(|| {
-                                        __rt::Failure::Decode(
-                                            format!(
-                                                "address `{}` does not match `{}`", envelope.channel,
-                                                channels::Invoices::ADDRESS
-                                            ),
-                                        )
-                                    })?;
-                                let reply = handler
-                                    .on_invoice(message, params, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, params, (), ctx| async move {
+                        h.on_invoice(message, params, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -474,34 +241,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                 }),
         )
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "onPayment",
                     "golden.billing.payments",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let reply = handler
-                                    .on_payment(message, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, (), (), ctx| async move {
+                        h.on_payment(message, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -673,34 +418,12 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
         .publishes("onInvoice")
         .publishes("onPayment")
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "recordAudit",
                     "audit.invoices",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let reply = handler
-                                    .record_audit(message, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, (), (), ctx| async move {
+                        h.record_audit(message, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -723,34 +446,12 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
                 }),
         )
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "sendReminder",
                     "golden.billing.reminders",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let reply = handler
-                                    .send_reminder(message, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, (), (), ctx| async move {
+                        h.send_reminder(message, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -929,3 +630,6 @@ pub mod servers {
         variables: &[],
     };
 }
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Billing","version":"1.0.0","description":"Shows how protocol bindings reach the brokers: a RabbitMQ exchange from the amqp channel binding and the queue bound to it (`x-queue`: amqp 0.3.0 names no queue beside an exchange), `cc` and `deliveryMode` from the amqp operation binding, and Redis lists and streams chosen by the redis binding (FastStream's `method` and `groupName`)."},"servers":{"rabbitmq":{"host":"127.0.0.1:5672","protocol":"amqp"},"redis":{"host":"127.0.0.1:6379","protocol":"redis"}},"channels":{"invoices":{"address":"invoices.{region}","parameters":{"region":{"description":"The sales region."}},"messages":{"invoiceIssued":{"$ref":"#/components/messages/InvoiceIssued"}},"bindings":{"amqp":{"is":"routingKey","exchange":{"name":"golden-billing","type":"topic","durable":false,"autoDelete":false,"vhost":"/"},"x-queue":{"name":"golden-billing.invoices","durable":true,"exclusive":false,"autoDelete":false,"vhost":"/"},"bindingVersion":"0.3.0"}}},"audit":{"address":"audit.invoices","messages":{"auditEntry":{"$ref":"#/components/messages/AuditEntry"}},"bindings":{"amqp":{"is":"routingKey","exchange":{"name":"golden-billing","type":"topic","durable":false},"bindingVersion":"0.3.0"}}},"payments":{"address":"golden.billing.payments","messages":{"paymentReceived":{"$ref":"#/components/messages/PaymentReceived"}},"bindings":{"redis":{"method":"xreadgroup","groupName":"billing","bindingVersion":"custom"}}},"reminders":{"address":"golden.billing.reminders","messages":{"reminder":{"$ref":"#/components/messages/Reminder"}},"bindings":{"redis":{"method":"lpop","bindingVersion":"custom"}}}},"operations":{"onInvoice":{"action":"receive","channel":{"$ref":"#/channels/invoices"}},"recordAudit":{"action":"send","channel":{"$ref":"#/channels/audit"},"bindings":{"amqp":{"cc":["archive.invoices"],"deliveryMode":1,"bindingVersion":"0.3.0"}}},"onPayment":{"action":"receive","channel":{"$ref":"#/channels/payments"}},"sendReminder":{"action":"send","channel":{"$ref":"#/channels/reminders"}}},"components":{"messages":{"InvoiceIssued":{"payload":{"type":"object","required":["invoiceId","amount"],"properties":{"invoiceId":{"type":"string"},"amount":{"type":"number","minimum":0}}}},"AuditEntry":{"payload":{"type":"object","required":["invoiceId","action"],"properties":{"invoiceId":{"type":"string"},"action":{"type":"string"}}}},"PaymentReceived":{"payload":{"type":"object","required":["invoiceId","amount"],"properties":{"invoiceId":{"type":"string"},"amount":{"type":"number"}}}},"Reminder":{"payload":{"type":"object","required":["invoiceId"],"properties":{"invoiceId":{"type":"string"}}}}}}}"##;

@@ -79,56 +79,6 @@ pub mod messages {
     use ::faststream::__codegen as __rt;
 }
 use ::faststream::__codegen as __rt;
-/// The AsyncAPI document this module was generated from (bundled,
-/// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{
-  "asyncapi": "3.0.0",
-  "info": {
-    "title": "Content types",
-    "version": "1.0.0",
-    "description": "Messages that are not JSON, to exercise the codec by content type."
-  },
-  "channels": {
-    "greetings": {
-      "address": "greetings",
-      "messages": {
-        "greeting": {
-          "contentType": "text/plain",
-          "payload": {
-            "type": "string",
-            "minLength": 1
-          }
-        }
-      }
-    },
-    "thumbnails": {
-      "address": "thumbnails",
-      "messages": {
-        "thumbnail": {
-          "contentType": "application/octet-stream",
-          "payload": {
-            "type": "string",
-            "format": "byte"
-          }
-        }
-      }
-    }
-  },
-  "operations": {
-    "onGreeting": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/greetings"
-      }
-    },
-    "sendThumbnail": {
-      "action": "send",
-      "channel": {
-        "$ref": "#/channels/thumbnails"
-      }
-    }
-  }
-}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",
@@ -149,34 +99,14 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
         .with_document(ASYNCAPI)
         .publishes("sendThumbnail")
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route_as(
                 "onGreeting",
                 "greetings",
-                {
-                    let handler = handler.clone();
-                    ::std::sync::Arc::new(move |
-                        envelope: ::std::sync::Arc<__rt::Envelope>,
-                        ctx: __rt::Context|
-                    {
-                        let handler = handler.clone();
-                        Box::pin(async move {
-                            let message = __rt::decode_payload_as(
-                                    "text/plain",
-                                    &envelope.payload,
-                                )
-                                .map_err(__rt::Failure::Decode)?;
-                            let reply = handler
-                                .on_greeting(message, ctx)
-                                .await
-                                .map_err(__rt::Failure::Handler)?;
-                            let () = reply;
-                            Ok(None)
-                        })
-                            as __rt::BoxFuture<
-                                'static,
-                                Result<Option<__rt::Reply>, __rt::Failure>,
-                            >
-                    })
+                "text/plain",
+                "application/json",
+                &handler,
+                |h, message, (), (), ctx| async move {
+                    h.on_greeting(message, ctx).await
                 },
             ),
         )
@@ -219,3 +149,6 @@ impl Publisher {
         self.inner.publish_batch(envelopes).await
     }
 }
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Content types","version":"1.0.0","description":"Messages that are not JSON, to exercise the codec by content type."},"channels":{"greetings":{"address":"greetings","messages":{"greeting":{"contentType":"text/plain","payload":{"type":"string","minLength":1}}}},"thumbnails":{"address":"thumbnails","messages":{"thumbnail":{"contentType":"application/octet-stream","payload":{"type":"string","format":"byte"}}}}},"operations":{"onGreeting":{"action":"receive","channel":{"$ref":"#/channels/greetings"}},"sendThumbnail":{"action":"send","channel":{"$ref":"#/channels/thumbnails"}}}}"##;

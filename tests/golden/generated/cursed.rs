@@ -332,6 +332,11 @@ pub mod channels {
             Some(Self { r#type, self_ })
         }
     }
+    impl __rt::FromAddress for Type {
+        fn from_address(address: &str) -> Option<Self> {
+            Self::parse(address)
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
     pub struct N1stChannel;
     impl N1stChannel {
@@ -384,6 +389,16 @@ pub mod messages {
             }
         }
     }
+    impl __rt::Incoming for RefMessage {
+        fn decode(_: &str, envelope: &__rt::Envelope) -> Result<Self, String> {
+            Self::decode(envelope)
+        }
+    }
+    impl __rt::Outgoing for RefMessage {
+        fn encode(&self, _: &str) -> Result<Option<Vec<u8>>, String> {
+            Self::encode(self).map(Some)
+        }
+    }
     impl From<super::models::Type> for RefMessage {
         fn from(value: super::models::Type) -> Self {
             Self::Match(value)
@@ -396,192 +411,6 @@ pub mod messages {
     }
 }
 use ::faststream::__codegen as __rt;
-/// The AsyncAPI document this module was generated from (bundled,
-/// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{
-  "asyncapi": "3.0.0",
-  "info": {
-    "title": "Cursed names",
-    "version": "1.0.0",
-    "description": "Names that are keywords, start with digits, have dashes, are not ASCII, or collide."
-  },
-  "servers": {
-    "type": {
-      "host": "localhost:{port}",
-      "protocol": "nats",
-      "variables": {
-        "port": {
-          "enum": [
-            "4222",
-            "4223"
-          ]
-        }
-      }
-    },
-    "self": {
-      "host": "localhost:6379",
-      "protocol": "redis"
-    },
-    "1st": {
-      "host": "localhost:5672",
-      "pathname": "/shop",
-      "protocol": "amqp"
-    },
-    "a-b": {
-      "host": "localhost:9092",
-      "protocol": "kafka"
-    }
-  },
-  "channels": {
-    "type": {
-      "address": "cursed.{type}.{self}",
-      "parameters": {
-        "type": {
-          "description": "A parameter named like a keyword."
-        },
-        "self": {
-          "description": "And one that cannot be a raw identifier."
-        }
-      },
-      "messages": {
-        "match": {
-          "$ref": "#/components/messages/match"
-        },
-        "Self": {
-          "$ref": "#/components/messages/Self"
-        }
-      }
-    },
-    "1st-channel": {
-      "address": "1st/channel",
-      "messages": {
-        "ünïcode": {
-          "payload": {
-            "type": "object",
-            "properties": {
-              "ünïcode": {
-                "type": "string"
-              }
-            }
-          }
-        }
-      }
-    }
-  },
-  "operations": {
-    "ref": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/type"
-      }
-    }
-  },
-  "components": {
-    "messages": {
-      "match": {
-        "payload": {
-          "$ref": "#/components/schemas/type"
-        }
-      },
-      "Self": {
-        "payload": {
-          "$ref": "#/components/schemas/Self"
-        }
-      }
-    },
-    "schemas": {
-      "type": {
-        "type": "object",
-        "required": [
-          "type",
-          "ref",
-          "self"
-        ],
-        "properties": {
-          "type": {
-            "type": "string"
-          },
-          "ref": {
-            "type": "integer"
-          },
-          "self": {
-            "type": "boolean"
-          },
-          "Self": {
-            "type": "boolean"
-          },
-          "match": {
-            "type": "string"
-          },
-          "1st": {
-            "type": "string"
-          },
-          "a-b": {
-            "type": "string"
-          },
-          "a_b": {
-            "type": "string"
-          },
-          "ünïcode": {
-            "type": "string"
-          },
-          "async": {
-            "$ref": "#/components/schemas/Option"
-          },
-          "crate": {
-            "$ref": "#/components/schemas/String"
-          }
-        }
-      },
-      "Self": {
-        "title": "Duplicate",
-        "type": "object",
-        "properties": {
-          "super": {
-            "type": "string"
-          },
-          "first": {
-            "title": "Duplicate",
-            "type": "object",
-            "properties": {
-              "x": {
-                "type": "integer"
-              }
-            }
-          },
-          "second": {
-            "title": "Duplicate",
-            "type": "object",
-            "properties": {
-              "y": {
-                "type": "integer"
-              }
-            }
-          }
-        }
-      },
-      "Option": {
-        "type": "string",
-        "enum": [
-          "Some",
-          "None",
-          "self",
-          "1st",
-          "a-b",
-          "A_B"
-        ]
-      },
-      "String": {
-        "type": "object",
-        "properties": {
-          "String": {
-            "type": "string"
-          }
-        }
-      }
-    }
-  }
-}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",
@@ -602,40 +431,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     __rt::Router::new()
         .with_document(ASYNCAPI)
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "ref",
                     "cursed.{type}.{self}",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = messages::RefMessage::decode(&envelope)
-                                    .map_err(__rt::Failure::Decode)?;
-                                let params = channels::Type::parse(&envelope.channel)
-                                    .ok_or_else(|| {
-                                        __rt::Failure::Decode(
-                                            format!(
-                                                "address `{}` does not match `{}`", envelope.channel,
-                                                channels::Type::ADDRESS
-                                            ),
-                                        )
-                                    })?;
-                                let reply = handler
-                                    .r#ref(message, params, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, params, (), ctx| async move {
+                        h.r#ref(message, params, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -692,3 +493,6 @@ pub mod servers {
         variables: &[],
     };
 }
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Cursed names","version":"1.0.0","description":"Names that are keywords, start with digits, have dashes, are not ASCII, or collide."},"servers":{"type":{"host":"localhost:{port}","protocol":"nats","variables":{"port":{"enum":["4222","4223"]}}},"self":{"host":"localhost:6379","protocol":"redis"},"1st":{"host":"localhost:5672","pathname":"/shop","protocol":"amqp"},"a-b":{"host":"localhost:9092","protocol":"kafka"}},"channels":{"type":{"address":"cursed.{type}.{self}","parameters":{"type":{"description":"A parameter named like a keyword."},"self":{"description":"And one that cannot be a raw identifier."}},"messages":{"match":{"$ref":"#/components/messages/match"},"Self":{"$ref":"#/components/messages/Self"}}},"1st-channel":{"address":"1st/channel","messages":{"ünïcode":{"payload":{"type":"object","properties":{"ünïcode":{"type":"string"}}}}}}},"operations":{"ref":{"action":"receive","channel":{"$ref":"#/channels/type"}}},"components":{"messages":{"match":{"payload":{"$ref":"#/components/schemas/type"}},"Self":{"payload":{"$ref":"#/components/schemas/Self"}}},"schemas":{"type":{"type":"object","required":["type","ref","self"],"properties":{"type":{"type":"string"},"ref":{"type":"integer"},"self":{"type":"boolean"},"Self":{"type":"boolean"},"match":{"type":"string"},"1st":{"type":"string"},"a-b":{"type":"string"},"a_b":{"type":"string"},"ünïcode":{"type":"string"},"async":{"$ref":"#/components/schemas/Option"},"crate":{"$ref":"#/components/schemas/String"}}},"Self":{"title":"Duplicate","type":"object","properties":{"super":{"type":"string"},"first":{"title":"Duplicate","type":"object","properties":{"x":{"type":"integer"}}},"second":{"title":"Duplicate","type":"object","properties":{"y":{"type":"integer"}}}}},"Option":{"type":"string","enum":["Some","None","self","1st","a-b","A_B"]},"String":{"type":"object","properties":{"String":{"type":"string"}}}}}}"##;

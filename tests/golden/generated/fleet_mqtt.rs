@@ -95,181 +95,6 @@ pub mod messages {
     use ::faststream::__codegen as __rt;
 }
 use ::faststream::__codegen as __rt;
-/// The AsyncAPI document this module was generated from (bundled,
-/// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{
-  "info": {
-    "title": "FastStream",
-    "version": "0.1.0"
-  },
-  "asyncapi": "3.0.0",
-  "defaultContentType": "application/json",
-  "servers": {
-    "development": {
-      "host": "127.0.0.1:1883",
-      "pathname": "",
-      "protocol": "mqtt",
-      "protocolVersion": "5.0"
-    }
-  },
-  "channels": {
-    "fleet-orders:TakeOrder": {
-      "address": "fleet-orders",
-      "servers": [
-        {
-          "$ref": "#/servers/development"
-        }
-      ],
-      "messages": {
-        "SubscribeMessage": {
-          "$ref": "#/components/messages/fleet-orders:TakeOrder:SubscribeMessage"
-        }
-      },
-      "bindings": {
-        "mqtt": {
-          "topic": "fleet-orders",
-          "qos": 0,
-          "retain": false,
-          "bindingVersion": "0.2.0"
-        }
-      }
-    },
-    "fleet-orders-done:Publisher": {
-      "address": "fleet-orders-done",
-      "servers": [
-        {
-          "$ref": "#/servers/development"
-        }
-      ],
-      "messages": {
-        "Message": {
-          "$ref": "#/components/messages/fleet-orders-done:Publisher:Message"
-        }
-      },
-      "bindings": {
-        "mqtt": {
-          "topic": "fleet-orders-done",
-          "qos": 0,
-          "retain": false,
-          "bindingVersion": "0.2.0"
-        }
-      }
-    }
-  },
-  "operations": {
-    "fleet-orders:TakeOrderSubscribe": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/fleet-orders:TakeOrder"
-      },
-      "bindings": {
-        "mqtt": {
-          "qos": 0,
-          "retain": false,
-          "bindingVersion": "0.2.0"
-        }
-      },
-      "messages": [
-        {
-          "$ref": "#/channels/fleet-orders:TakeOrder/messages/SubscribeMessage"
-        }
-      ]
-    },
-    "fleet-orders-done:Publisher": {
-      "action": "send",
-      "channel": {
-        "$ref": "#/channels/fleet-orders-done:Publisher"
-      },
-      "bindings": {
-        "mqtt": {
-          "qos": 0,
-          "retain": false,
-          "bindingVersion": "0.2.0"
-        }
-      },
-      "messages": [
-        {
-          "$ref": "#/channels/fleet-orders-done:Publisher/messages/Message"
-        }
-      ]
-    }
-  },
-  "components": {
-    "messages": {
-      "fleet-orders:TakeOrder:SubscribeMessage": {
-        "title": "fleet-orders:TakeOrder:SubscribeMessage",
-        "correlationId": {
-          "location": "$message.header#/correlation_id"
-        },
-        "payload": {
-          "$ref": "#/components/schemas/Order"
-        }
-      },
-      "fleet-orders-done:Publisher:Message": {
-        "title": "fleet-orders-done:Publisher:Message",
-        "correlationId": {
-          "location": "$message.header#/correlation_id"
-        },
-        "payload": {
-          "$ref": "#/components/schemas/Accepted"
-        }
-      }
-    },
-    "schemas": {
-      "Order": {
-        "properties": {
-          "order_id": {
-            "format": "uuid",
-            "title": "Order Id",
-            "type": "string"
-          },
-          "quantity": {
-            "minimum": 1,
-            "title": "Quantity",
-            "type": "integer"
-          },
-          "note": {
-            "anyOf": [
-              {
-                "type": "string"
-              },
-              {
-                "type": "null"
-              }
-            ],
-            "default": null,
-            "title": "Note"
-          }
-        },
-        "required": [
-          "order_id",
-          "quantity"
-        ],
-        "title": "Order",
-        "type": "object"
-      },
-      "Accepted": {
-        "properties": {
-          "order_id": {
-            "format": "uuid",
-            "title": "Order Id",
-            "type": "string"
-          },
-          "total": {
-            "title": "Total",
-            "type": "number"
-          }
-        },
-        "required": [
-          "order_id",
-          "total"
-        ],
-        "title": "Accepted",
-        "type": "object"
-      }
-    }
-  }
-}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",
@@ -290,34 +115,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
         .with_document(ASYNCAPI)
         .publishes("fleet-orders-done:Publisher")
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "fleet-orders:TakeOrderSubscribe",
                     "fleet-orders",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let reply = handler
-                                    .fleet_orders_take_order_subscribe(message, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, (), (), ctx| async move {
+                        h.fleet_orders_take_order_subscribe(message, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -410,34 +213,12 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
         .mirror()
         .publishes("fleet-orders:TakeOrderSubscribe")
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "fleet-orders-done:Publisher",
                     "fleet-orders-done",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let reply = handler
-                                    .fleet_orders_done_publisher(message, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, (), (), ctx| async move {
+                        h.fleet_orders_done_publisher(message, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -517,3 +298,6 @@ pub mod servers {
         variables: &[],
     };
 }
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = r##"{"info":{"title":"FastStream","version":"0.1.0"},"asyncapi":"3.0.0","defaultContentType":"application/json","servers":{"development":{"host":"127.0.0.1:1883","pathname":"","protocol":"mqtt","protocolVersion":"5.0"}},"channels":{"fleet-orders:TakeOrder":{"address":"fleet-orders","servers":[{"$ref":"#/servers/development"}],"messages":{"SubscribeMessage":{"$ref":"#/components/messages/fleet-orders:TakeOrder:SubscribeMessage"}},"bindings":{"mqtt":{"topic":"fleet-orders","qos":0,"retain":false,"bindingVersion":"0.2.0"}}},"fleet-orders-done:Publisher":{"address":"fleet-orders-done","servers":[{"$ref":"#/servers/development"}],"messages":{"Message":{"$ref":"#/components/messages/fleet-orders-done:Publisher:Message"}},"bindings":{"mqtt":{"topic":"fleet-orders-done","qos":0,"retain":false,"bindingVersion":"0.2.0"}}}},"operations":{"fleet-orders:TakeOrderSubscribe":{"action":"receive","channel":{"$ref":"#/channels/fleet-orders:TakeOrder"},"bindings":{"mqtt":{"qos":0,"retain":false,"bindingVersion":"0.2.0"}},"messages":[{"$ref":"#/channels/fleet-orders:TakeOrder/messages/SubscribeMessage"}]},"fleet-orders-done:Publisher":{"action":"send","channel":{"$ref":"#/channels/fleet-orders-done:Publisher"},"bindings":{"mqtt":{"qos":0,"retain":false,"bindingVersion":"0.2.0"}},"messages":[{"$ref":"#/channels/fleet-orders-done:Publisher/messages/Message"}]}},"components":{"messages":{"fleet-orders:TakeOrder:SubscribeMessage":{"title":"fleet-orders:TakeOrder:SubscribeMessage","correlationId":{"location":"$message.header#/correlation_id"},"payload":{"$ref":"#/components/schemas/Order"}},"fleet-orders-done:Publisher:Message":{"title":"fleet-orders-done:Publisher:Message","correlationId":{"location":"$message.header#/correlation_id"},"payload":{"$ref":"#/components/schemas/Accepted"}}},"schemas":{"Order":{"properties":{"order_id":{"format":"uuid","title":"Order Id","type":"string"},"quantity":{"minimum":1,"title":"Quantity","type":"integer"},"note":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null,"title":"Note"}},"required":["order_id","quantity"],"title":"Order","type":"object"},"Accepted":{"properties":{"order_id":{"format":"uuid","title":"Order Id","type":"string"},"total":{"title":"Total","type":"number"}},"required":["order_id","total"],"title":"Accepted","type":"object"}}}}"##;

@@ -95,194 +95,6 @@ pub mod messages {
     use ::faststream::__codegen as __rt;
 }
 use ::faststream::__codegen as __rt;
-/// The AsyncAPI document this module was generated from (bundled,
-/// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{
-  "info": {
-    "title": "FastStream",
-    "version": "0.1.0"
-  },
-  "asyncapi": "3.0.0",
-  "defaultContentType": "application/json",
-  "servers": {
-    "development": {
-      "host": "127.0.0.1:5672",
-      "pathname": "//",
-      "protocol": "amqp",
-      "protocolVersion": "0.9.1"
-    }
-  },
-  "channels": {
-    "fleet-orders:_:TakeOrder": {
-      "address": "fleet-orders",
-      "servers": [
-        {
-          "$ref": "#/servers/development"
-        }
-      ],
-      "messages": {
-        "SubscribeMessage": {
-          "$ref": "#/components/messages/fleet-orders:_:TakeOrder:SubscribeMessage"
-        }
-      },
-      "bindings": {
-        "amqp": {
-          "is": "queue",
-          "bindingVersion": "0.3.0",
-          "queue": {
-            "name": "fleet-orders",
-            "durable": true,
-            "exclusive": false,
-            "autoDelete": false,
-            "vhost": "//"
-          }
-        }
-      }
-    },
-    "fleet-orders-done:_:Publisher": {
-      "address": "fleet-orders-done",
-      "servers": [
-        {
-          "$ref": "#/servers/development"
-        }
-      ],
-      "messages": {
-        "Message": {
-          "$ref": "#/components/messages/fleet-orders-done:_:Publisher:Message"
-        }
-      },
-      "bindings": {
-        "amqp": {
-          "is": "routingKey",
-          "bindingVersion": "0.3.0",
-          "exchange": {
-            "type": "default",
-            "vhost": "//"
-          }
-        }
-      }
-    }
-  },
-  "operations": {
-    "fleet-orders:_:TakeOrderSubscribe": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/fleet-orders:_:TakeOrder"
-      },
-      "bindings": {
-        "amqp": {
-          "cc": [
-            "fleet-orders"
-          ],
-          "ack": true,
-          "bindingVersion": "0.3.0"
-        }
-      },
-      "messages": [
-        {
-          "$ref": "#/channels/fleet-orders:_:TakeOrder/messages/SubscribeMessage"
-        }
-      ]
-    },
-    "fleet-orders-done:_:Publisher": {
-      "action": "send",
-      "channel": {
-        "$ref": "#/channels/fleet-orders-done:_:Publisher"
-      },
-      "bindings": {
-        "amqp": {
-          "cc": [
-            "fleet-orders-done"
-          ],
-          "ack": true,
-          "deliveryMode": 1,
-          "mandatory": true,
-          "bindingVersion": "0.3.0"
-        }
-      },
-      "messages": [
-        {
-          "$ref": "#/channels/fleet-orders-done:_:Publisher/messages/Message"
-        }
-      ]
-    }
-  },
-  "components": {
-    "messages": {
-      "fleet-orders:_:TakeOrder:SubscribeMessage": {
-        "title": "fleet-orders:_:TakeOrder:SubscribeMessage",
-        "correlationId": {
-          "location": "$message.header#/correlation_id"
-        },
-        "payload": {
-          "$ref": "#/components/schemas/Order"
-        }
-      },
-      "fleet-orders-done:_:Publisher:Message": {
-        "title": "fleet-orders-done:_:Publisher:Message",
-        "correlationId": {
-          "location": "$message.header#/correlation_id"
-        },
-        "payload": {
-          "$ref": "#/components/schemas/Accepted"
-        }
-      }
-    },
-    "schemas": {
-      "Order": {
-        "properties": {
-          "order_id": {
-            "format": "uuid",
-            "title": "Order Id",
-            "type": "string"
-          },
-          "quantity": {
-            "minimum": 1,
-            "title": "Quantity",
-            "type": "integer"
-          },
-          "note": {
-            "anyOf": [
-              {
-                "type": "string"
-              },
-              {
-                "type": "null"
-              }
-            ],
-            "default": null,
-            "title": "Note"
-          }
-        },
-        "required": [
-          "order_id",
-          "quantity"
-        ],
-        "title": "Order",
-        "type": "object"
-      },
-      "Accepted": {
-        "properties": {
-          "order_id": {
-            "format": "uuid",
-            "title": "Order Id",
-            "type": "string"
-          },
-          "total": {
-            "title": "Total",
-            "type": "number"
-          }
-        },
-        "required": [
-          "order_id",
-          "total"
-        ],
-        "title": "Accepted",
-        "type": "object"
-      }
-    }
-  }
-}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",
@@ -303,34 +115,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
         .with_document(ASYNCAPI)
         .publishes("fleet-orders-done:_:Publisher")
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "fleet-orders:_:TakeOrderSubscribe",
                     "fleet-orders",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let reply = handler
-                                    .fleet_orders_take_order_subscribe(message, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, (), (), ctx| async move {
+                        h.fleet_orders_take_order_subscribe(message, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -444,34 +234,12 @@ pub fn client_router<H: ClientHandler>(handler: H) -> __rt::Router {
         .mirror()
         .publishes("fleet-orders:_:TakeOrderSubscribe")
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "fleet-orders-done:_:Publisher",
                     "fleet-orders-done",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let reply = handler
-                                    .fleet_orders_done_publisher(message, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, (), (), ctx| async move {
+                        h.fleet_orders_done_publisher(message, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -578,3 +346,6 @@ pub mod servers {
         variables: &[],
     };
 }
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = r##"{"info":{"title":"FastStream","version":"0.1.0"},"asyncapi":"3.0.0","defaultContentType":"application/json","servers":{"development":{"host":"127.0.0.1:5672","pathname":"//","protocol":"amqp","protocolVersion":"0.9.1"}},"channels":{"fleet-orders:_:TakeOrder":{"address":"fleet-orders","servers":[{"$ref":"#/servers/development"}],"messages":{"SubscribeMessage":{"$ref":"#/components/messages/fleet-orders:_:TakeOrder:SubscribeMessage"}},"bindings":{"amqp":{"is":"queue","bindingVersion":"0.3.0","queue":{"name":"fleet-orders","durable":true,"exclusive":false,"autoDelete":false,"vhost":"//"}}}},"fleet-orders-done:_:Publisher":{"address":"fleet-orders-done","servers":[{"$ref":"#/servers/development"}],"messages":{"Message":{"$ref":"#/components/messages/fleet-orders-done:_:Publisher:Message"}},"bindings":{"amqp":{"is":"routingKey","bindingVersion":"0.3.0","exchange":{"type":"default","vhost":"//"}}}}},"operations":{"fleet-orders:_:TakeOrderSubscribe":{"action":"receive","channel":{"$ref":"#/channels/fleet-orders:_:TakeOrder"},"bindings":{"amqp":{"cc":["fleet-orders"],"ack":true,"bindingVersion":"0.3.0"}},"messages":[{"$ref":"#/channels/fleet-orders:_:TakeOrder/messages/SubscribeMessage"}]},"fleet-orders-done:_:Publisher":{"action":"send","channel":{"$ref":"#/channels/fleet-orders-done:_:Publisher"},"bindings":{"amqp":{"cc":["fleet-orders-done"],"ack":true,"deliveryMode":1,"mandatory":true,"bindingVersion":"0.3.0"}},"messages":[{"$ref":"#/channels/fleet-orders-done:_:Publisher/messages/Message"}]}},"components":{"messages":{"fleet-orders:_:TakeOrder:SubscribeMessage":{"title":"fleet-orders:_:TakeOrder:SubscribeMessage","correlationId":{"location":"$message.header#/correlation_id"},"payload":{"$ref":"#/components/schemas/Order"}},"fleet-orders-done:_:Publisher:Message":{"title":"fleet-orders-done:_:Publisher:Message","correlationId":{"location":"$message.header#/correlation_id"},"payload":{"$ref":"#/components/schemas/Accepted"}}},"schemas":{"Order":{"properties":{"order_id":{"format":"uuid","title":"Order Id","type":"string"},"quantity":{"minimum":1,"title":"Quantity","type":"integer"},"note":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null,"title":"Note"}},"required":["order_id","quantity"],"title":"Order","type":"object"},"Accepted":{"properties":{"order_id":{"format":"uuid","title":"Order Id","type":"string"},"total":{"title":"Total","type":"number"}},"required":["order_id","total"],"title":"Accepted","type":"object"}}}}"##;

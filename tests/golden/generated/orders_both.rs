@@ -249,6 +249,11 @@ pub mod channels {
             Some(Self { store_id })
         }
     }
+    impl __rt::FromAddress for OrderRequests {
+        fn from_address(address: &str) -> Option<Self> {
+            Self::parse(address)
+        }
+    }
     /// The address of this channel is not known in advance.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
     pub struct OrderReplies;
@@ -283,6 +288,14 @@ pub mod messages {
                 Self::PlaceOrder(h) => __rt::encode_headers(h),
                 Self::CancelOrder => Ok(Default::default()),
             }
+        }
+    }
+    impl __rt::FromHeaders<HandleOrderMessage> for HandleOrderHeaders {
+        fn from_headers(
+            message: &HandleOrderMessage,
+            headers: &::std::collections::BTreeMap<String, String>,
+        ) -> Result<Self, String> {
+            Self::decode(message, headers)
         }
     }
     /// The messages of operation `handleOrder`.
@@ -353,6 +366,16 @@ pub mod messages {
             }
         }
     }
+    impl __rt::Incoming for HandleOrderMessage {
+        fn decode(_: &str, envelope: &__rt::Envelope) -> Result<Self, String> {
+            Self::decode(envelope)
+        }
+    }
+    impl __rt::Outgoing for HandleOrderMessage {
+        fn encode(&self, _: &str) -> Result<Option<Vec<u8>>, String> {
+            Self::encode(self).map(Some)
+        }
+    }
     impl From<super::models::Order> for HandleOrderMessage {
         fn from(value: super::models::Order) -> Self {
             Self::PlaceOrder(value)
@@ -365,184 +388,6 @@ pub mod messages {
     }
 }
 use ::faststream::__codegen as __rt;
-/// The AsyncAPI document this module was generated from (bundled,
-/// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{
-  "asyncapi": "3.0.0",
-  "info": {
-    "title": "Order service",
-    "version": "1.0.0",
-    "description": "Accepts orders for a store and answers each with a confirmation."
-  },
-  "defaultContentType": "application/json",
-  "servers": {
-    "local": {
-      "host": "127.0.0.1:4222",
-      "protocol": "nats"
-    }
-  },
-  "channels": {
-    "orderRequests": {
-      "address": "stores.{storeId}.orders",
-      "parameters": {
-        "storeId": {
-          "description": "The store the order is placed in."
-        }
-      },
-      "messages": {
-        "placeOrder": {
-          "$ref": "#/components/messages/PlaceOrder"
-        },
-        "cancelOrder": {
-          "$ref": "#/components/messages/CancelOrder"
-        }
-      }
-    },
-    "orderReplies": {
-      "address": null,
-      "messages": {
-        "orderAccepted": {
-          "$ref": "#/components/messages/OrderAccepted"
-        }
-      }
-    }
-  },
-  "operations": {
-    "handleOrder": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/orderRequests"
-      },
-      "messages": [
-        {
-          "$ref": "#/channels/orderRequests/messages/placeOrder"
-        },
-        {
-          "$ref": "#/channels/orderRequests/messages/cancelOrder"
-        }
-      ],
-      "reply": {
-        "address": {
-          "location": "$message.header#/reply_to"
-        },
-        "channel": {
-          "$ref": "#/channels/orderReplies"
-        },
-        "messages": [
-          {
-            "$ref": "#/channels/orderReplies/messages/orderAccepted"
-          }
-        ]
-      }
-    }
-  },
-  "components": {
-    "messages": {
-      "PlaceOrder": {
-        "name": "PlaceOrder",
-        "headers": {
-          "$ref": "#/components/schemas/OrderHeaders"
-        },
-        "payload": {
-          "$ref": "#/components/schemas/Order"
-        },
-        "correlationId": {
-          "location": "$message.header#/correlation_id"
-        }
-      },
-      "CancelOrder": {
-        "name": "CancelOrder",
-        "payload": {
-          "type": "object",
-          "required": [
-            "kind",
-            "orderId"
-          ],
-          "properties": {
-            "kind": {
-              "const": "cancel"
-            },
-            "orderId": {
-              "type": "string",
-              "format": "uuid"
-            }
-          }
-        }
-      },
-      "OrderAccepted": {
-        "name": "OrderAccepted",
-        "payload": {
-          "type": "object",
-          "required": [
-            "orderId",
-            "total"
-          ],
-          "properties": {
-            "orderId": {
-              "type": "string",
-              "format": "uuid"
-            },
-            "total": {
-              "type": "number",
-              "minimum": 0
-            }
-          }
-        }
-      }
-    },
-    "schemas": {
-      "OrderHeaders": {
-        "type": "object",
-        "properties": {
-          "tenant": {
-            "type": "string"
-          }
-        }
-      },
-      "Order": {
-        "type": "object",
-        "required": [
-          "kind",
-          "orderId",
-          "lines"
-        ],
-        "properties": {
-          "kind": {
-            "const": "place"
-          },
-          "orderId": {
-            "type": "string",
-            "format": "uuid"
-          },
-          "lines": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-              "$ref": "#/components/schemas/OrderLine"
-            }
-          }
-        }
-      },
-      "OrderLine": {
-        "type": "object",
-        "required": [
-          "sku",
-          "quantity"
-        ],
-        "properties": {
-          "sku": {
-            "type": "string",
-            "minLength": 1
-          },
-          "quantity": {
-            "type": "integer",
-            "minimum": 1
-          }
-        }
-      }
-    }
-  }
-}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",
@@ -566,66 +411,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     __rt::Router::new()
         .with_document(ASYNCAPI)
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "handleOrder",
                     "stores.{storeId}.orders",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = messages::HandleOrderMessage::decode(
-                                        &envelope,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let params = channels::OrderRequests::parse(
-                                        &envelope.channel,
-                                    )
-                                    .ok_or_else(|| {
-                                        __rt::Failure::Decode(
-                                            format!(
-                                                "address `{}` does not match `{}`", envelope.channel,
-                                                channels::OrderRequests::ADDRESS
-                                            ),
-                                        )
-                                    })?;
-                                let headers = messages::HandleOrderHeaders::decode(
-                                        &message,
-                                        &envelope.headers,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let reply = handler
-                                    .handle_order(message, params, headers, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                if envelope.reply_to.is_none() {
-                                    return Ok(None);
-                                }
-                                let payload = __rt::encode_payload_as(
-                                        "application/json",
-                                        &reply,
-                                    )
-                                    .map_err(|e| __rt::Failure::Handler(
-                                        __rt::HandlerError::new(
-                                            format!("cannot encode the reply: {e}"),
-                                        ),
-                                    ))?;
-                                Ok(
-                                    Some(__rt::Reply {
-                                        payload,
-                                        content_type: Some(String::from("application/json")),
-                                        ..Default::default()
-                                    }),
-                                )
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, params, headers, ctx| async move {
+                        h.handle_order(message, params, headers, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -704,3 +495,6 @@ pub mod servers {
         variables: &[],
     };
 }
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Order service","version":"1.0.0","description":"Accepts orders for a store and answers each with a confirmation."},"defaultContentType":"application/json","servers":{"local":{"host":"127.0.0.1:4222","protocol":"nats"}},"channels":{"orderRequests":{"address":"stores.{storeId}.orders","parameters":{"storeId":{"description":"The store the order is placed in."}},"messages":{"placeOrder":{"$ref":"#/components/messages/PlaceOrder"},"cancelOrder":{"$ref":"#/components/messages/CancelOrder"}}},"orderReplies":{"address":null,"messages":{"orderAccepted":{"$ref":"#/components/messages/OrderAccepted"}}}},"operations":{"handleOrder":{"action":"receive","channel":{"$ref":"#/channels/orderRequests"},"messages":[{"$ref":"#/channels/orderRequests/messages/placeOrder"},{"$ref":"#/channels/orderRequests/messages/cancelOrder"}],"reply":{"address":{"location":"$message.header#/reply_to"},"channel":{"$ref":"#/channels/orderReplies"},"messages":[{"$ref":"#/channels/orderReplies/messages/orderAccepted"}]}}},"components":{"messages":{"PlaceOrder":{"name":"PlaceOrder","headers":{"$ref":"#/components/schemas/OrderHeaders"},"payload":{"$ref":"#/components/schemas/Order"},"correlationId":{"location":"$message.header#/correlation_id"}},"CancelOrder":{"name":"CancelOrder","payload":{"type":"object","required":["kind","orderId"],"properties":{"kind":{"const":"cancel"},"orderId":{"type":"string","format":"uuid"}}}},"OrderAccepted":{"name":"OrderAccepted","payload":{"type":"object","required":["orderId","total"],"properties":{"orderId":{"type":"string","format":"uuid"},"total":{"type":"number","minimum":0}}}}},"schemas":{"OrderHeaders":{"type":"object","properties":{"tenant":{"type":"string"}}},"Order":{"type":"object","required":["kind","orderId","lines"],"properties":{"kind":{"const":"place"},"orderId":{"type":"string","format":"uuid"},"lines":{"type":"array","minItems":1,"items":{"$ref":"#/components/schemas/OrderLine"}}}},"OrderLine":{"type":"object","required":["sku","quantity"],"properties":{"sku":{"type":"string","minLength":1},"quantity":{"type":"integer","minimum":1}}}}}}"##;

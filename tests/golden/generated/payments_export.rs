@@ -236,6 +236,11 @@ pub mod channels {
             Some(Self { level })
         }
     }
+    impl __rt::FromAddress for BillingLogsLevelOnLog {
+        fn from_address(address: &str) -> Option<Self> {
+            Self::parse(address)
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
     pub struct BillingPaymentsOnPayment;
     impl BillingPaymentsOnPayment {
@@ -270,272 +275,6 @@ pub mod messages {
     use ::faststream::__codegen as __rt;
 }
 use ::faststream::__codegen as __rt;
-/// The AsyncAPI document this module was generated from (bundled,
-/// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{
-  "info": {
-    "title": "FastStream",
-    "version": "0.1.0"
-  },
-  "asyncapi": "3.0.0",
-  "defaultContentType": "application/json",
-  "servers": {
-    "development": {
-      "host": "127.0.0.1:4222",
-      "pathname": "",
-      "protocol": "nats",
-      "protocolVersion": "custom"
-    }
-  },
-  "channels": {
-    "billing.logs.{level}:OnLog": {
-      "address": "billing.logs.{level}",
-      "servers": [
-        {
-          "$ref": "#/servers/development"
-        }
-      ],
-      "messages": {
-        "SubscribeMessage": {
-          "$ref": "#/components/messages/billing.logs.{level}:OnLog:SubscribeMessage"
-        }
-      },
-      "bindings": {
-        "nats": {
-          "subject": "billing.logs.{level}",
-          "bindingVersion": "custom"
-        }
-      }
-    },
-    "billing.payments:OnPayment": {
-      "address": "billing.payments",
-      "servers": [
-        {
-          "$ref": "#/servers/development"
-        }
-      ],
-      "messages": {
-        "SubscribeMessage": {
-          "$ref": "#/components/messages/billing.payments:OnPayment:SubscribeMessage"
-        }
-      },
-      "bindings": {
-        "nats": {
-          "subject": "billing.payments",
-          "bindingVersion": "custom"
-        }
-      }
-    },
-    "billing.receipts:Publisher": {
-      "address": "billing.receipts",
-      "servers": [
-        {
-          "$ref": "#/servers/development"
-        }
-      ],
-      "messages": {
-        "Message": {
-          "$ref": "#/components/messages/billing.receipts:Publisher:Message"
-        }
-      },
-      "bindings": {
-        "nats": {
-          "subject": "billing.receipts",
-          "bindingVersion": "custom"
-        }
-      }
-    }
-  },
-  "operations": {
-    "billing.logs.{level}:OnLogSubscribe": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/billing.logs.{level}:OnLog"
-      },
-      "messages": [
-        {
-          "$ref": "#/channels/billing.logs.{level}:OnLog/messages/SubscribeMessage"
-        }
-      ]
-    },
-    "billing.payments:OnPaymentSubscribe": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/billing.payments:OnPayment"
-      },
-      "messages": [
-        {
-          "$ref": "#/channels/billing.payments:OnPayment/messages/SubscribeMessage"
-        }
-      ]
-    },
-    "billing.receipts:Publisher": {
-      "action": "send",
-      "channel": {
-        "$ref": "#/channels/billing.receipts:Publisher"
-      },
-      "messages": [
-        {
-          "$ref": "#/channels/billing.receipts:Publisher/messages/Message"
-        }
-      ]
-    }
-  },
-  "components": {
-    "messages": {
-      "billing.logs.{level}:OnLog:SubscribeMessage": {
-        "title": "billing.logs.{level}:OnLog:SubscribeMessage",
-        "correlationId": {
-          "location": "$message.header#/correlation_id"
-        },
-        "payload": {
-          "$ref": "#/components/schemas/LogLine"
-        }
-      },
-      "billing.payments:OnPayment:SubscribeMessage": {
-        "title": "billing.payments:OnPayment:SubscribeMessage",
-        "correlationId": {
-          "location": "$message.header#/correlation_id"
-        },
-        "payload": {
-          "$ref": "#/components/schemas/Payment"
-        }
-      },
-      "billing.receipts:Publisher:Message": {
-        "title": "billing.receipts:Publisher:Message",
-        "correlationId": {
-          "location": "$message.header#/correlation_id"
-        },
-        "payload": {
-          "$ref": "#/components/schemas/Receipt"
-        }
-      }
-    },
-    "schemas": {
-      "LogLine": {
-        "properties": {
-          "message": {
-            "title": "Message",
-            "type": "string"
-          },
-          "severity": {
-            "default": "info",
-            "enum": [
-              "debug",
-              "info",
-              "error"
-            ],
-            "title": "Severity",
-            "type": "string"
-          }
-        },
-        "required": [
-          "message"
-        ],
-        "title": "LogLine",
-        "type": "object"
-      },
-      "Payment": {
-        "properties": {
-          "kind": {
-            "const": "payment",
-            "default": "payment",
-            "title": "Kind",
-            "type": "string"
-          },
-          "payment_id": {
-            "format": "uuid",
-            "title": "Payment Id",
-            "type": "string"
-          },
-          "amount_cents": {
-            "anyOf": [
-              {
-                "minimum": 0,
-                "type": "integer"
-              },
-              {
-                "type": "null"
-              }
-            ],
-            "default": null,
-            "title": "Amount Cents"
-          },
-          "currency": {
-            "default": "EUR",
-            "maxLength": 3,
-            "minLength": 3,
-            "title": "Currency",
-            "type": "string"
-          },
-          "tags": {
-            "default": [],
-            "items": {
-              "type": "string"
-            },
-            "title": "Tags",
-            "type": "array"
-          },
-          "attempt": {
-            "default": 1,
-            "minimum": 1,
-            "title": "Attempt",
-            "type": "integer"
-          },
-          "at": {
-            "anyOf": [
-              {
-                "format": "date-time",
-                "type": "string"
-              },
-              {
-                "type": "null"
-              }
-            ],
-            "default": null,
-            "title": "At"
-          }
-        },
-        "required": [
-          "payment_id"
-        ],
-        "title": "Payment",
-        "type": "object"
-      },
-      "Receipt": {
-        "properties": {
-          "payment_id": {
-            "format": "uuid",
-            "title": "Payment Id",
-            "type": "string"
-          },
-          "accepted": {
-            "title": "Accepted",
-            "type": "boolean"
-          },
-          "reason": {
-            "anyOf": [
-              {
-                "type": "string"
-              },
-              {
-                "type": "null"
-              }
-            ],
-            "default": null,
-            "title": "Reason"
-          }
-        },
-        "required": [
-          "payment_id",
-          "accepted"
-        ],
-        "title": "Receipt",
-        "type": "object"
-      }
-    }
-  }
-}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",
@@ -563,45 +302,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
         .with_document(ASYNCAPI)
         .publishes("billing.receipts:Publisher")
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "billing.logs.{level}:OnLogSubscribe",
                     "billing.logs.{level}",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let params = channels::BillingLogsLevelOnLog::parse(
-                                        &envelope.channel,
-                                    )
-                                    .ok_or_else(|| {
-                                        __rt::Failure::Decode(
-                                            format!(
-                                                "address `{}` does not match `{}`", envelope.channel,
-                                                channels::BillingLogsLevelOnLog::ADDRESS
-                                            ),
-                                        )
-                                    })?;
-                                let reply = handler
-                                    .billing_logs_level_on_log_subscribe(message, params, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, params, (), ctx| async move {
+                        h.billing_logs_level_on_log_subscribe(message, params, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -610,34 +316,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                 }),
         )
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                 "billing.payments:OnPaymentSubscribe",
                 "billing.payments",
-                {
-                    let handler = handler.clone();
-                    ::std::sync::Arc::new(move |
-                        envelope: ::std::sync::Arc<__rt::Envelope>,
-                        ctx: __rt::Context|
-                    {
-                        let handler = handler.clone();
-                        Box::pin(async move {
-                            let message = __rt::decode_payload_as(
-                                    "application/json",
-                                    &envelope.payload,
-                                )
-                                .map_err(__rt::Failure::Decode)?;
-                            let reply = handler
-                                .billing_payments_on_payment_subscribe(message, ctx)
-                                .await
-                                .map_err(__rt::Failure::Handler)?;
-                            let () = reply;
-                            Ok(None)
-                        })
-                            as __rt::BoxFuture<
-                                'static,
-                                Result<Option<__rt::Reply>, __rt::Failure>,
-                            >
-                    })
+                &handler,
+                |h, message, (), (), ctx| async move {
+                    h.billing_payments_on_payment_subscribe(message, ctx).await
                 },
             ),
         )
@@ -697,3 +381,6 @@ pub mod servers {
         variables: &[],
     };
 }
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = r##"{"info":{"title":"FastStream","version":"0.1.0"},"asyncapi":"3.0.0","defaultContentType":"application/json","servers":{"development":{"host":"127.0.0.1:4222","pathname":"","protocol":"nats","protocolVersion":"custom"}},"channels":{"billing.logs.{level}:OnLog":{"address":"billing.logs.{level}","servers":[{"$ref":"#/servers/development"}],"messages":{"SubscribeMessage":{"$ref":"#/components/messages/billing.logs.{level}:OnLog:SubscribeMessage"}},"bindings":{"nats":{"subject":"billing.logs.{level}","bindingVersion":"custom"}}},"billing.payments:OnPayment":{"address":"billing.payments","servers":[{"$ref":"#/servers/development"}],"messages":{"SubscribeMessage":{"$ref":"#/components/messages/billing.payments:OnPayment:SubscribeMessage"}},"bindings":{"nats":{"subject":"billing.payments","bindingVersion":"custom"}}},"billing.receipts:Publisher":{"address":"billing.receipts","servers":[{"$ref":"#/servers/development"}],"messages":{"Message":{"$ref":"#/components/messages/billing.receipts:Publisher:Message"}},"bindings":{"nats":{"subject":"billing.receipts","bindingVersion":"custom"}}}},"operations":{"billing.logs.{level}:OnLogSubscribe":{"action":"receive","channel":{"$ref":"#/channels/billing.logs.{level}:OnLog"},"messages":[{"$ref":"#/channels/billing.logs.{level}:OnLog/messages/SubscribeMessage"}]},"billing.payments:OnPaymentSubscribe":{"action":"receive","channel":{"$ref":"#/channels/billing.payments:OnPayment"},"messages":[{"$ref":"#/channels/billing.payments:OnPayment/messages/SubscribeMessage"}]},"billing.receipts:Publisher":{"action":"send","channel":{"$ref":"#/channels/billing.receipts:Publisher"},"messages":[{"$ref":"#/channels/billing.receipts:Publisher/messages/Message"}]}},"components":{"messages":{"billing.logs.{level}:OnLog:SubscribeMessage":{"title":"billing.logs.{level}:OnLog:SubscribeMessage","correlationId":{"location":"$message.header#/correlation_id"},"payload":{"$ref":"#/components/schemas/LogLine"}},"billing.payments:OnPayment:SubscribeMessage":{"title":"billing.payments:OnPayment:SubscribeMessage","correlationId":{"location":"$message.header#/correlation_id"},"payload":{"$ref":"#/components/schemas/Payment"}},"billing.receipts:Publisher:Message":{"title":"billing.receipts:Publisher:Message","correlationId":{"location":"$message.header#/correlation_id"},"payload":{"$ref":"#/components/schemas/Receipt"}}},"schemas":{"LogLine":{"properties":{"message":{"title":"Message","type":"string"},"severity":{"default":"info","enum":["debug","info","error"],"title":"Severity","type":"string"}},"required":["message"],"title":"LogLine","type":"object"},"Payment":{"properties":{"kind":{"const":"payment","default":"payment","title":"Kind","type":"string"},"payment_id":{"format":"uuid","title":"Payment Id","type":"string"},"amount_cents":{"anyOf":[{"minimum":0,"type":"integer"},{"type":"null"}],"default":null,"title":"Amount Cents"},"currency":{"default":"EUR","maxLength":3,"minLength":3,"title":"Currency","type":"string"},"tags":{"default":[],"items":{"type":"string"},"title":"Tags","type":"array"},"attempt":{"default":1,"minimum":1,"title":"Attempt","type":"integer"},"at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null,"title":"At"}},"required":["payment_id"],"title":"Payment","type":"object"},"Receipt":{"properties":{"payment_id":{"format":"uuid","title":"Payment Id","type":"string"},"accepted":{"title":"Accepted","type":"boolean"},"reason":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null,"title":"Reason"}},"required":["payment_id","accepted"],"title":"Receipt","type":"object"}}}}"##;

@@ -359,6 +359,11 @@ pub mod channels {
             Some(Self { streetlight_id })
         }
     }
+    impl __rt::FromAddress for LightingMeasured {
+        fn from_address(address: &str) -> Option<Self> {
+            Self::parse(address)
+        }
+    }
     #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub struct LightTurnOn {
         /// The ID of the streetlight.
@@ -388,6 +393,11 @@ pub mod channels {
                 return None;
             }
             Some(Self { streetlight_id })
+        }
+    }
+    impl __rt::FromAddress for LightTurnOn {
+        fn from_address(address: &str) -> Option<Self> {
+            Self::parse(address)
         }
     }
     #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -421,6 +431,11 @@ pub mod channels {
             Some(Self { streetlight_id })
         }
     }
+    impl __rt::FromAddress for LightTurnOff {
+        fn from_address(address: &str) -> Option<Self> {
+            Self::parse(address)
+        }
+    }
     #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub struct LightsDim {
         /// The ID of the streetlight.
@@ -452,371 +467,17 @@ pub mod channels {
             Some(Self { streetlight_id })
         }
     }
+    impl __rt::FromAddress for LightsDim {
+        fn from_address(address: &str) -> Option<Self> {
+            Self::parse(address)
+        }
+    }
 }
 /// Message enums of operations that carry several messages.
 pub mod messages {
     use ::faststream::__codegen as __rt;
 }
 use ::faststream::__codegen as __rt;
-/// The AsyncAPI document this module was generated from (bundled,
-/// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{
-  "asyncapi": "3.0.0",
-  "info": {
-    "title": "Streetlights Kafka API",
-    "version": "1.0.0",
-    "description": "The Smartylighting Streetlights API allows you to remotely manage the city lights.\n\n### Check out its awesome features:\n\n* Turn a specific streetlight on/off 🌃\n* Dim a specific streetlight 😎\n* Receive real-time information about environmental lighting conditions 📈\n",
-    "license": {
-      "name": "Apache 2.0",
-      "url": "https://www.apache.org/licenses/LICENSE-2.0"
-    }
-  },
-  "defaultContentType": "application/json",
-  "servers": {
-    "scram-connections": {
-      "host": "test.mykafkacluster.org:18092",
-      "protocol": "kafka-secure",
-      "description": "Test broker secured with scramSha256",
-      "security": [
-        {
-          "$ref": "#/components/securitySchemes/saslScram"
-        }
-      ],
-      "tags": [
-        {
-          "name": "env:test-scram",
-          "description": "This environment is meant for running internal tests through scramSha256"
-        },
-        {
-          "name": "kind:remote",
-          "description": "This server is a remote server. Not exposed by the application"
-        },
-        {
-          "name": "visibility:private",
-          "description": "This resource is private and only available to certain users"
-        }
-      ]
-    },
-    "mtls-connections": {
-      "host": "test.mykafkacluster.org:28092",
-      "protocol": "kafka-secure",
-      "description": "Test broker secured with X509",
-      "security": [
-        {
-          "$ref": "#/components/securitySchemes/certs"
-        }
-      ],
-      "tags": [
-        {
-          "name": "env:test-mtls",
-          "description": "This environment is meant for running internal tests through mtls"
-        },
-        {
-          "name": "kind:remote",
-          "description": "This server is a remote server. Not exposed by the application"
-        },
-        {
-          "name": "visibility:private",
-          "description": "This resource is private and only available to certain users"
-        }
-      ]
-    }
-  },
-  "channels": {
-    "lightingMeasured": {
-      "address": "smartylighting.streetlights.1.0.event.{streetlightId}.lighting.measured",
-      "messages": {
-        "lightMeasured": {
-          "$ref": "#/components/messages/lightMeasured"
-        }
-      },
-      "description": "The topic on which measured values may be produced and consumed.",
-      "parameters": {
-        "streetlightId": {
-          "$ref": "#/components/parameters/streetlightId"
-        }
-      }
-    },
-    "lightTurnOn": {
-      "address": "smartylighting.streetlights.1.0.action.{streetlightId}.turn.on",
-      "messages": {
-        "turnOn": {
-          "$ref": "#/components/messages/turnOnOff"
-        }
-      },
-      "parameters": {
-        "streetlightId": {
-          "$ref": "#/components/parameters/streetlightId"
-        }
-      }
-    },
-    "lightTurnOff": {
-      "address": "smartylighting.streetlights.1.0.action.{streetlightId}.turn.off",
-      "messages": {
-        "turnOff": {
-          "$ref": "#/components/messages/turnOnOff"
-        }
-      },
-      "parameters": {
-        "streetlightId": {
-          "$ref": "#/components/parameters/streetlightId"
-        }
-      }
-    },
-    "lightsDim": {
-      "address": "smartylighting.streetlights.1.0.action.{streetlightId}.dim",
-      "messages": {
-        "dimLight": {
-          "$ref": "#/components/messages/dimLight"
-        }
-      },
-      "parameters": {
-        "streetlightId": {
-          "$ref": "#/components/parameters/streetlightId"
-        }
-      }
-    }
-  },
-  "operations": {
-    "receiveLightMeasurement": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/lightingMeasured"
-      },
-      "summary": "Inform about environmental lighting conditions of a particular streetlight.",
-      "messages": [
-        {
-          "$ref": "#/channels/lightingMeasured/messages/lightMeasured"
-        }
-      ],
-      "bindings": {
-        "kafka": {
-          "clientId": {
-            "type": "string",
-            "enum": [
-              "my-app-id"
-            ]
-          }
-        }
-      }
-    },
-    "turnOn": {
-      "action": "send",
-      "channel": {
-        "$ref": "#/channels/lightTurnOn"
-      },
-      "messages": [
-        {
-          "$ref": "#/channels/lightTurnOn/messages/turnOn"
-        }
-      ],
-      "bindings": {
-        "kafka": {
-          "clientId": {
-            "type": "string",
-            "enum": [
-              "my-app-id"
-            ]
-          }
-        }
-      }
-    },
-    "turnOff": {
-      "action": "send",
-      "channel": {
-        "$ref": "#/channels/lightTurnOff"
-      },
-      "messages": [
-        {
-          "$ref": "#/channels/lightTurnOff/messages/turnOff"
-        }
-      ],
-      "bindings": {
-        "kafka": {
-          "clientId": {
-            "type": "string",
-            "enum": [
-              "my-app-id"
-            ]
-          }
-        }
-      }
-    },
-    "dimLight": {
-      "action": "send",
-      "channel": {
-        "$ref": "#/channels/lightsDim"
-      },
-      "messages": [
-        {
-          "$ref": "#/channels/lightsDim/messages/dimLight"
-        }
-      ],
-      "bindings": {
-        "kafka": {
-          "clientId": {
-            "type": "string",
-            "enum": [
-              "my-app-id"
-            ]
-          }
-        }
-      }
-    }
-  },
-  "components": {
-    "messages": {
-      "lightMeasured": {
-        "name": "lightMeasured",
-        "title": "Light measured",
-        "summary": "Inform about environmental lighting conditions of a particular streetlight.",
-        "contentType": "application/json",
-        "payload": {
-          "$ref": "#/components/schemas/lightMeasuredPayload"
-        },
-        "headers": {
-          "type": "object",
-          "properties": {
-            "my-app-header": {
-              "type": "integer",
-              "minimum": 0,
-              "maximum": 100
-            }
-          }
-        }
-      },
-      "turnOnOff": {
-        "name": "turnOnOff",
-        "title": "Turn on/off",
-        "summary": "Command a particular streetlight to turn the lights on or off.",
-        "payload": {
-          "$ref": "#/components/schemas/turnOnOffPayload"
-        },
-        "headers": {
-          "type": "object",
-          "properties": {
-            "my-app-header": {
-              "type": "integer",
-              "minimum": 0,
-              "maximum": 100
-            }
-          }
-        }
-      },
-      "dimLight": {
-        "name": "dimLight",
-        "title": "Dim light",
-        "summary": "Command a particular streetlight to dim the lights.",
-        "payload": {
-          "$ref": "#/components/schemas/dimLightPayload"
-        },
-        "headers": {
-          "type": "object",
-          "properties": {
-            "my-app-header": {
-              "type": "integer",
-              "minimum": 0,
-              "maximum": 100
-            }
-          }
-        }
-      }
-    },
-    "schemas": {
-      "lightMeasuredPayload": {
-        "type": "object",
-        "properties": {
-          "lumens": {
-            "type": "integer",
-            "minimum": 0,
-            "description": "Light intensity measured in lumens."
-          },
-          "sentAt": {
-            "$ref": "#/components/schemas/sentAt"
-          }
-        }
-      },
-      "turnOnOffPayload": {
-        "type": "object",
-        "properties": {
-          "command": {
-            "type": "string",
-            "enum": [
-              "on",
-              "off"
-            ],
-            "description": "Whether to turn on or off the light."
-          },
-          "sentAt": {
-            "$ref": "#/components/schemas/sentAt"
-          }
-        }
-      },
-      "dimLightPayload": {
-        "type": "object",
-        "properties": {
-          "percentage": {
-            "type": "integer",
-            "description": "Percentage to which the light should be dimmed to.",
-            "minimum": 0,
-            "maximum": 100
-          },
-          "sentAt": {
-            "$ref": "#/components/schemas/sentAt"
-          }
-        }
-      },
-      "sentAt": {
-        "type": "string",
-        "format": "date-time",
-        "description": "Date and time when the message was sent."
-      }
-    },
-    "securitySchemes": {
-      "saslScram": {
-        "type": "scramSha256",
-        "description": "Provide your username and password for SASL/SCRAM authentication"
-      },
-      "certs": {
-        "type": "X509",
-        "description": "Download the certificate files from service provider"
-      }
-    },
-    "parameters": {
-      "streetlightId": {
-        "description": "The ID of the streetlight."
-      }
-    },
-    "messageTraits": {
-      "commonHeaders": {
-        "headers": {
-          "type": "object",
-          "properties": {
-            "my-app-header": {
-              "type": "integer",
-              "minimum": 0,
-              "maximum": 100
-            }
-          }
-        }
-      }
-    },
-    "operationTraits": {
-      "kafka": {
-        "bindings": {
-          "kafka": {
-            "clientId": {
-              "type": "string",
-              "enum": [
-                "my-app-id"
-              ]
-            }
-          }
-        }
-      }
-    }
-  }
-}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",
@@ -841,49 +502,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
         .publishes("turnOff")
         .publishes("dimLight")
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "receiveLightMeasurement",
                     "smartylighting.streetlights.1.0.event.{streetlightId}.lighting.measured",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let params = channels::LightingMeasured::parse(
-                                        &envelope.channel,
-                                    )
-                                    .ok_or_else(|| {
-                                        __rt::Failure::Decode(
-                                            format!(
-                                                "address `{}` does not match `{}`", envelope.channel,
-                                                channels::LightingMeasured::ADDRESS
-                                            ),
-                                        )
-                                    })?;
-                                let headers: models::LightMeasuredHeaders = __rt::decode_headers(
-                                        &envelope.headers,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let reply = handler
-                                    .receive_light_measurement(message, params, headers, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, params, headers, ctx| async move {
+                        h.receive_light_measurement(message, params, headers, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -1118,3 +742,6 @@ pub mod servers {
         variables: &[],
     };
 }
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Streetlights Kafka API","version":"1.0.0","description":"The Smartylighting Streetlights API allows you to remotely manage the city lights.\n\n### Check out its awesome features:\n\n* Turn a specific streetlight on/off 🌃\n* Dim a specific streetlight 😎\n* Receive real-time information about environmental lighting conditions 📈\n","license":{"name":"Apache 2.0","url":"https://www.apache.org/licenses/LICENSE-2.0"}},"defaultContentType":"application/json","servers":{"scram-connections":{"host":"test.mykafkacluster.org:18092","protocol":"kafka-secure","description":"Test broker secured with scramSha256","security":[{"$ref":"#/components/securitySchemes/saslScram"}],"tags":[{"name":"env:test-scram","description":"This environment is meant for running internal tests through scramSha256"},{"name":"kind:remote","description":"This server is a remote server. Not exposed by the application"},{"name":"visibility:private","description":"This resource is private and only available to certain users"}]},"mtls-connections":{"host":"test.mykafkacluster.org:28092","protocol":"kafka-secure","description":"Test broker secured with X509","security":[{"$ref":"#/components/securitySchemes/certs"}],"tags":[{"name":"env:test-mtls","description":"This environment is meant for running internal tests through mtls"},{"name":"kind:remote","description":"This server is a remote server. Not exposed by the application"},{"name":"visibility:private","description":"This resource is private and only available to certain users"}]}},"channels":{"lightingMeasured":{"address":"smartylighting.streetlights.1.0.event.{streetlightId}.lighting.measured","messages":{"lightMeasured":{"$ref":"#/components/messages/lightMeasured"}},"description":"The topic on which measured values may be produced and consumed.","parameters":{"streetlightId":{"$ref":"#/components/parameters/streetlightId"}}},"lightTurnOn":{"address":"smartylighting.streetlights.1.0.action.{streetlightId}.turn.on","messages":{"turnOn":{"$ref":"#/components/messages/turnOnOff"}},"parameters":{"streetlightId":{"$ref":"#/components/parameters/streetlightId"}}},"lightTurnOff":{"address":"smartylighting.streetlights.1.0.action.{streetlightId}.turn.off","messages":{"turnOff":{"$ref":"#/components/messages/turnOnOff"}},"parameters":{"streetlightId":{"$ref":"#/components/parameters/streetlightId"}}},"lightsDim":{"address":"smartylighting.streetlights.1.0.action.{streetlightId}.dim","messages":{"dimLight":{"$ref":"#/components/messages/dimLight"}},"parameters":{"streetlightId":{"$ref":"#/components/parameters/streetlightId"}}}},"operations":{"receiveLightMeasurement":{"action":"receive","channel":{"$ref":"#/channels/lightingMeasured"},"summary":"Inform about environmental lighting conditions of a particular streetlight.","messages":[{"$ref":"#/channels/lightingMeasured/messages/lightMeasured"}],"bindings":{"kafka":{"clientId":{"type":"string","enum":["my-app-id"]}}}},"turnOn":{"action":"send","channel":{"$ref":"#/channels/lightTurnOn"},"messages":[{"$ref":"#/channels/lightTurnOn/messages/turnOn"}],"bindings":{"kafka":{"clientId":{"type":"string","enum":["my-app-id"]}}}},"turnOff":{"action":"send","channel":{"$ref":"#/channels/lightTurnOff"},"messages":[{"$ref":"#/channels/lightTurnOff/messages/turnOff"}],"bindings":{"kafka":{"clientId":{"type":"string","enum":["my-app-id"]}}}},"dimLight":{"action":"send","channel":{"$ref":"#/channels/lightsDim"},"messages":[{"$ref":"#/channels/lightsDim/messages/dimLight"}],"bindings":{"kafka":{"clientId":{"type":"string","enum":["my-app-id"]}}}}},"components":{"messages":{"lightMeasured":{"name":"lightMeasured","title":"Light measured","summary":"Inform about environmental lighting conditions of a particular streetlight.","contentType":"application/json","payload":{"$ref":"#/components/schemas/lightMeasuredPayload"},"headers":{"type":"object","properties":{"my-app-header":{"type":"integer","minimum":0,"maximum":100}}}},"turnOnOff":{"name":"turnOnOff","title":"Turn on/off","summary":"Command a particular streetlight to turn the lights on or off.","payload":{"$ref":"#/components/schemas/turnOnOffPayload"},"headers":{"type":"object","properties":{"my-app-header":{"type":"integer","minimum":0,"maximum":100}}}},"dimLight":{"name":"dimLight","title":"Dim light","summary":"Command a particular streetlight to dim the lights.","payload":{"$ref":"#/components/schemas/dimLightPayload"},"headers":{"type":"object","properties":{"my-app-header":{"type":"integer","minimum":0,"maximum":100}}}}},"schemas":{"lightMeasuredPayload":{"type":"object","properties":{"lumens":{"type":"integer","minimum":0,"description":"Light intensity measured in lumens."},"sentAt":{"$ref":"#/components/schemas/sentAt"}}},"turnOnOffPayload":{"type":"object","properties":{"command":{"type":"string","enum":["on","off"],"description":"Whether to turn on or off the light."},"sentAt":{"$ref":"#/components/schemas/sentAt"}}},"dimLightPayload":{"type":"object","properties":{"percentage":{"type":"integer","description":"Percentage to which the light should be dimmed to.","minimum":0,"maximum":100},"sentAt":{"$ref":"#/components/schemas/sentAt"}}},"sentAt":{"type":"string","format":"date-time","description":"Date and time when the message was sent."}},"securitySchemes":{"saslScram":{"type":"scramSha256","description":"Provide your username and password for SASL/SCRAM authentication"},"certs":{"type":"X509","description":"Download the certificate files from service provider"}},"parameters":{"streetlightId":{"description":"The ID of the streetlight."}},"messageTraits":{"commonHeaders":{"headers":{"type":"object","properties":{"my-app-header":{"type":"integer","minimum":0,"maximum":100}}}}},"operationTraits":{"kafka":{"bindings":{"kafka":{"clientId":{"type":"string","enum":["my-app-id"]}}}}}}}"##;

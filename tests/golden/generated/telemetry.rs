@@ -77,6 +77,11 @@ pub mod channels {
             Some(Self { site })
         }
     }
+    impl __rt::FromAddress for Readings {
+        fn from_address(address: &str) -> Option<Self> {
+            Self::parse(address)
+        }
+    }
     #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub struct Status {
         /// The device reporting.
@@ -104,153 +109,17 @@ pub mod channels {
             Some(Self { device })
         }
     }
+    impl __rt::FromAddress for Status {
+        fn from_address(address: &str) -> Option<Self> {
+            Self::parse(address)
+        }
+    }
 }
 /// Message enums of operations that carry several messages.
 pub mod messages {
     use ::faststream::__codegen as __rt;
 }
 use ::faststream::__codegen as __rt;
-/// The AsyncAPI document this module was generated from (bundled,
-/// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{
-  "asyncapi": "3.0.0",
-  "info": {
-    "title": "Telemetry",
-    "version": "1.0.0",
-    "description": "Shows how Kafka and MQTT bindings reach the brokers: a topic created with the partitions and replicas of the kafka channel binding, a typed record key from the kafka message binding (the generated publisher takes it), and the QoS and retain flag of the mqtt operation bindings."
-  },
-  "servers": {
-    "kafka": {
-      "host": "127.0.0.1:9092",
-      "protocol": "kafka"
-    },
-    "mqtt": {
-      "host": "127.0.0.1:1883",
-      "protocol": "mqtt"
-    }
-  },
-  "channels": {
-    "readings": {
-      "address": "golden.telemetry.{site}",
-      "parameters": {
-        "site": {
-          "description": "The plant the sensors are in."
-        }
-      },
-      "messages": {
-        "reading": {
-          "$ref": "#/components/messages/Reading"
-        }
-      },
-      "bindings": {
-        "kafka": {
-          "partitions": 3,
-          "replicas": 1,
-          "bindingVersion": "0.5.0"
-        }
-      }
-    },
-    "status": {
-      "address": "golden/status/{device}",
-      "parameters": {
-        "device": {
-          "description": "The device reporting."
-        }
-      },
-      "messages": {
-        "deviceStatus": {
-          "$ref": "#/components/messages/DeviceStatus"
-        }
-      }
-    }
-  },
-  "operations": {
-    "onReading": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/readings"
-      }
-    },
-    "sendReading": {
-      "action": "send",
-      "channel": {
-        "$ref": "#/channels/readings"
-      }
-    },
-    "onStatus": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/status"
-      },
-      "bindings": {
-        "mqtt": {
-          "qos": 1,
-          "bindingVersion": "0.2.0"
-        }
-      }
-    },
-    "sendStatus": {
-      "action": "send",
-      "channel": {
-        "$ref": "#/channels/status"
-      },
-      "bindings": {
-        "mqtt": {
-          "qos": 1,
-          "retain": true,
-          "bindingVersion": "0.2.0"
-        }
-      }
-    }
-  },
-  "components": {
-    "messages": {
-      "Reading": {
-        "payload": {
-          "type": "object",
-          "required": [
-            "sensorId",
-            "value"
-          ],
-          "properties": {
-            "sensorId": {
-              "type": "string"
-            },
-            "value": {
-              "type": "number"
-            }
-          }
-        },
-        "bindings": {
-          "kafka": {
-            "key": {
-              "type": "string",
-              "description": "The sensor's id; one sensor's readings stay in order."
-            },
-            "bindingVersion": "0.5.0"
-          }
-        }
-      },
-      "DeviceStatus": {
-        "payload": {
-          "type": "object",
-          "required": [
-            "device",
-            "online"
-          ],
-          "properties": {
-            "device": {
-              "type": "string"
-            },
-            "online": {
-              "type": "boolean"
-            }
-          }
-        }
-      }
-    }
-  }
-}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",
@@ -280,43 +149,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
         .publishes("sendReading")
         .publishes("sendStatus")
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "onReading",
                     "golden.telemetry.{site}",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let params = channels::Readings::parse(&envelope.channel)
-                                    .ok_or_else(|| {
-                                        __rt::Failure::Decode(
-                                            format!(
-                                                "address `{}` does not match `{}`", envelope.channel,
-                                                channels::Readings::ADDRESS
-                                            ),
-                                        )
-                                    })?;
-                                let reply = handler
-                                    .on_reading(message, params, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, params, (), ctx| async move {
+                        h.on_reading(message, params, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -330,43 +168,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                 }),
         )
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "onStatus",
                     "golden/status/{device}",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let params = channels::Status::parse(&envelope.channel)
-                                    .ok_or_else(|| {
-                                        __rt::Failure::Decode(
-                                            format!(
-                                                "address `{}` does not match `{}`", envelope.channel,
-                                                channels::Status::ADDRESS
-                                            ),
-                                        )
-                                    })?;
-                                let reply = handler
-                                    .on_status(message, params, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, params, (), ctx| async move {
+                        h.on_status(message, params, ctx).await
                     },
                 )
                 .bindings(__rt::Bindings {
@@ -522,3 +329,6 @@ pub mod servers {
         variables: &[],
     };
 }
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Telemetry","version":"1.0.0","description":"Shows how Kafka and MQTT bindings reach the brokers: a topic created with the partitions and replicas of the kafka channel binding, a typed record key from the kafka message binding (the generated publisher takes it), and the QoS and retain flag of the mqtt operation bindings."},"servers":{"kafka":{"host":"127.0.0.1:9092","protocol":"kafka"},"mqtt":{"host":"127.0.0.1:1883","protocol":"mqtt"}},"channels":{"readings":{"address":"golden.telemetry.{site}","parameters":{"site":{"description":"The plant the sensors are in."}},"messages":{"reading":{"$ref":"#/components/messages/Reading"}},"bindings":{"kafka":{"partitions":3,"replicas":1,"bindingVersion":"0.5.0"}}},"status":{"address":"golden/status/{device}","parameters":{"device":{"description":"The device reporting."}},"messages":{"deviceStatus":{"$ref":"#/components/messages/DeviceStatus"}}}},"operations":{"onReading":{"action":"receive","channel":{"$ref":"#/channels/readings"}},"sendReading":{"action":"send","channel":{"$ref":"#/channels/readings"}},"onStatus":{"action":"receive","channel":{"$ref":"#/channels/status"},"bindings":{"mqtt":{"qos":1,"bindingVersion":"0.2.0"}}},"sendStatus":{"action":"send","channel":{"$ref":"#/channels/status"},"bindings":{"mqtt":{"qos":1,"retain":true,"bindingVersion":"0.2.0"}}}},"components":{"messages":{"Reading":{"payload":{"type":"object","required":["sensorId","value"],"properties":{"sensorId":{"type":"string"},"value":{"type":"number"}}},"bindings":{"kafka":{"key":{"type":"string","description":"The sensor's id; one sensor's readings stay in order."},"bindingVersion":"0.5.0"}}},"DeviceStatus":{"payload":{"type":"object","required":["device","online"],"properties":{"device":{"type":"string"},"online":{"type":"boolean"}}}}}}}"##;

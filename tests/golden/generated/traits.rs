@@ -151,6 +151,11 @@ pub mod channels {
             Some(Self { site })
         }
     }
+    impl __rt::FromAddress for Readings {
+        fn from_address(address: &str) -> Option<Self> {
+            Self::parse(address)
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
     pub struct Notes;
     impl Notes {
@@ -171,238 +176,6 @@ pub mod messages {
     use ::faststream::__codegen as __rt;
 }
 use ::faststream::__codegen as __rt;
-/// The AsyncAPI document this module was generated from (bundled,
-/// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{
-  "asyncapi": "3.0.0",
-  "info": {
-    "title": "Sensor traits",
-    "version": "1.0.0",
-    "description": "Headers, content types, correlation ids, consumer groups and client ids given only through message and operation traits, as many real documents give them. The generator applies the traits before anything else reads the document, so this generates what `codegen/tests/fixtures/traits/in-place.yaml` (the same document with the traits written in place) generates."
-  },
-  "servers": {
-    "kafka": {
-      "host": "127.0.0.1:9092",
-      "protocol": "kafka"
-    }
-  },
-  "channels": {
-    "readings": {
-      "address": "golden.traits.{site}.readings",
-      "parameters": {
-        "site": {
-          "description": "The plant the sensors are in."
-        }
-      },
-      "messages": {
-        "reading": {
-          "$ref": "#/components/messages/Reading"
-        }
-      }
-    },
-    "notes": {
-      "address": "golden.traits.notes",
-      "messages": {
-        "note": {
-          "$ref": "#/components/messages/Note"
-        }
-      }
-    }
-  },
-  "operations": {
-    "onReading": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/readings"
-      },
-      "bindings": {
-        "kafka": {
-          "groupId": {
-            "type": "string",
-            "enum": [
-              "sensors"
-            ]
-          },
-          "clientId": {
-            "type": "string",
-            "enum": [
-              "sensor-service"
-            ]
-          },
-          "bindingVersion": "0.5.0"
-        }
-      }
-    },
-    "sendReading": {
-      "action": "send",
-      "channel": {
-        "$ref": "#/channels/readings"
-      }
-    },
-    "onNote": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/notes"
-      },
-      "summary": "Take a free-text note.",
-      "bindings": {
-        "kafka": {
-          "groupId": {
-            "type": "string",
-            "enum": [
-              "sensors"
-            ]
-          },
-          "clientId": {
-            "type": "string",
-            "enum": [
-              "sensor-service"
-            ]
-          },
-          "bindingVersion": "0.5.0"
-        }
-      },
-      "description": "A note an operator wrote."
-    }
-  },
-  "components": {
-    "messages": {
-      "Reading": {
-        "name": "reading",
-        "payload": {
-          "type": "object",
-          "required": [
-            "sensorId",
-            "value"
-          ],
-          "properties": {
-            "sensorId": {
-              "type": "string"
-            },
-            "value": {
-              "type": "number"
-            }
-          }
-        },
-        "headers": {
-          "type": "object",
-          "required": [
-            "sourceSystem"
-          ],
-          "properties": {
-            "sourceSystem": {
-              "type": "string",
-              "minLength": 1
-            },
-            "traceLevel": {
-              "type": "integer",
-              "minimum": 0,
-              "maximum": 3
-            }
-          }
-        },
-        "correlationId": {
-          "location": "$message.header#/correlation_id"
-        },
-        "contentType": "application/json",
-        "bindings": {
-          "kafka": {
-            "key": {
-              "type": "string",
-              "description": "The sensor's id; one sensor's readings stay in order."
-            },
-            "bindingVersion": "0.5.0"
-          }
-        }
-      },
-      "Note": {
-        "name": "note",
-        "payload": {
-          "type": "string"
-        },
-        "headers": {
-          "type": "object",
-          "required": [
-            "sourceSystem"
-          ],
-          "properties": {
-            "sourceSystem": {
-              "type": "string",
-              "minLength": 1
-            },
-            "traceLevel": {
-              "type": "integer",
-              "minimum": 0,
-              "maximum": 3
-            }
-          }
-        },
-        "correlationId": {
-          "location": "$message.header#/correlation_id"
-        },
-        "contentType": "text/plain",
-        "summary": "A line of text."
-      }
-    },
-    "messageTraits": {
-      "tracked": {
-        "headers": {
-          "type": "object",
-          "required": [
-            "sourceSystem"
-          ],
-          "properties": {
-            "sourceSystem": {
-              "type": "string",
-              "minLength": 1
-            },
-            "traceLevel": {
-              "type": "integer",
-              "minimum": 0,
-              "maximum": 3
-            }
-          }
-        },
-        "correlationId": {
-          "location": "$message.header#/correlation_id"
-        }
-      },
-      "json": {
-        "contentType": "application/json",
-        "bindings": {
-          "kafka": {
-            "key": {
-              "type": "string",
-              "description": "The sensor's id; one sensor's readings stay in order."
-            },
-            "bindingVersion": "0.5.0"
-          }
-        }
-      }
-    },
-    "operationTraits": {
-      "sensorsGroup": {
-        "bindings": {
-          "kafka": {
-            "groupId": {
-              "type": "string",
-              "enum": [
-                "sensors"
-              ]
-            },
-            "clientId": {
-              "type": "string",
-              "enum": [
-                "sensor-service"
-              ]
-            },
-            "bindingVersion": "0.5.0"
-          }
-        }
-      }
-    }
-  }
-}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",
@@ -434,47 +207,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
         .with_document(ASYNCAPI)
         .publishes("sendReading")
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "onReading",
                     "golden.traits.{site}.readings",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let params = channels::Readings::parse(&envelope.channel)
-                                    .ok_or_else(|| {
-                                        __rt::Failure::Decode(
-                                            format!(
-                                                "address `{}` does not match `{}`", envelope.channel,
-                                                channels::Readings::ADDRESS
-                                            ),
-                                        )
-                                    })?;
-                                let headers: models::ReadingHeaders = __rt::decode_headers(
-                                        &envelope.headers,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let reply = handler
-                                    .on_reading(message, params, headers, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, params, headers, ctx| async move {
+                        h.on_reading(message, params, headers, ctx).await
                     },
                 )
                 .group("sensors")
@@ -489,38 +227,14 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                 }),
         )
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route_as(
                     "onNote",
                     "golden.traits.notes",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "text/plain",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let headers: models::NoteHeaders = __rt::decode_headers(
-                                        &envelope.headers,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let reply = handler
-                                    .on_note(message, headers, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    "text/plain",
+                    "application/json",
+                    &handler,
+                    |h, message, (), headers, ctx| async move {
+                        h.on_note(message, headers, ctx).await
                     },
                 )
                 .group("sensors")
@@ -624,3 +338,6 @@ pub mod servers {
         variables: &[],
     };
 }
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Sensor traits","version":"1.0.0","description":"Headers, content types, correlation ids, consumer groups and client ids given only through message and operation traits, as many real documents give them. The generator applies the traits before anything else reads the document, so this generates what `codegen/tests/fixtures/traits/in-place.yaml` (the same document with the traits written in place) generates."},"servers":{"kafka":{"host":"127.0.0.1:9092","protocol":"kafka"}},"channels":{"readings":{"address":"golden.traits.{site}.readings","parameters":{"site":{"description":"The plant the sensors are in."}},"messages":{"reading":{"$ref":"#/components/messages/Reading"}}},"notes":{"address":"golden.traits.notes","messages":{"note":{"$ref":"#/components/messages/Note"}}}},"operations":{"onReading":{"action":"receive","channel":{"$ref":"#/channels/readings"},"bindings":{"kafka":{"groupId":{"type":"string","enum":["sensors"]},"clientId":{"type":"string","enum":["sensor-service"]},"bindingVersion":"0.5.0"}}},"sendReading":{"action":"send","channel":{"$ref":"#/channels/readings"}},"onNote":{"action":"receive","channel":{"$ref":"#/channels/notes"},"summary":"Take a free-text note.","bindings":{"kafka":{"groupId":{"type":"string","enum":["sensors"]},"clientId":{"type":"string","enum":["sensor-service"]},"bindingVersion":"0.5.0"}},"description":"A note an operator wrote."}},"components":{"messages":{"Reading":{"name":"reading","payload":{"type":"object","required":["sensorId","value"],"properties":{"sensorId":{"type":"string"},"value":{"type":"number"}}},"headers":{"type":"object","required":["sourceSystem"],"properties":{"sourceSystem":{"type":"string","minLength":1},"traceLevel":{"type":"integer","minimum":0,"maximum":3}}},"correlationId":{"location":"$message.header#/correlation_id"},"contentType":"application/json","bindings":{"kafka":{"key":{"type":"string","description":"The sensor's id; one sensor's readings stay in order."},"bindingVersion":"0.5.0"}}},"Note":{"name":"note","payload":{"type":"string"},"headers":{"type":"object","required":["sourceSystem"],"properties":{"sourceSystem":{"type":"string","minLength":1},"traceLevel":{"type":"integer","minimum":0,"maximum":3}}},"correlationId":{"location":"$message.header#/correlation_id"},"contentType":"text/plain","summary":"A line of text."}},"messageTraits":{"tracked":{"headers":{"type":"object","required":["sourceSystem"],"properties":{"sourceSystem":{"type":"string","minLength":1},"traceLevel":{"type":"integer","minimum":0,"maximum":3}}},"correlationId":{"location":"$message.header#/correlation_id"}},"json":{"contentType":"application/json","bindings":{"kafka":{"key":{"type":"string","description":"The sensor's id; one sensor's readings stay in order."},"bindingVersion":"0.5.0"}}}},"operationTraits":{"sensorsGroup":{"bindings":{"kafka":{"groupId":{"type":"string","enum":["sensors"]},"clientId":{"type":"string","enum":["sensor-service"]},"bindingVersion":"0.5.0"}}}}}}"##;

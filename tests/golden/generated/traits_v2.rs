@@ -151,6 +151,11 @@ pub mod channels {
             Some(Self { site })
         }
     }
+    impl __rt::FromAddress for GoldenTraitsSiteReadings {
+        fn from_address(address: &str) -> Option<Self> {
+            Self::parse(address)
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
     pub struct GoldenTraitsNotes;
     impl GoldenTraitsNotes {
@@ -171,256 +176,6 @@ pub mod messages {
     use ::faststream::__codegen as __rt;
 }
 use ::faststream::__codegen as __rt;
-/// The AsyncAPI document this module was generated from (bundled,
-/// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{
-  "asyncapi": "3.0.0",
-  "info": {
-    "title": "Sensor traits (2.6)",
-    "version": "1.0.0",
-    "description": "The 2.6 form of `traits.yaml`: headers, content types, correlation ids, consumer groups and client ids given only through message and operation traits. In 2.x a trait is merged into its object with JSON Merge Patch, so where both give a field the trait's value wins (the `json` trait's content type replaces the reading's own). This generates what `codegen/tests/fixtures/traits/in-place_v2.yaml` generates."
-  },
-  "servers": {
-    "kafka": {
-      "host": "127.0.0.1:9092",
-      "protocol": "kafka"
-    }
-  },
-  "channels": {
-    "golden.traits.{site}.readings": {
-      "address": "golden.traits.{site}.readings",
-      "messages": {
-        "onReading.message": {
-          "$ref": "#/components/messages/Reading"
-        },
-        "sendReading.message": {
-          "$ref": "#/components/messages/Reading"
-        }
-      },
-      "parameters": {
-        "site": {
-          "description": "The plant the sensors are in."
-        }
-      }
-    },
-    "golden.traits.notes": {
-      "address": "golden.traits.notes",
-      "messages": {
-        "onNote.message": {
-          "$ref": "#/components/messages/Note"
-        }
-      }
-    }
-  },
-  "operations": {
-    "onReading": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/golden.traits.{site}.readings"
-      },
-      "bindings": {
-        "kafka": {
-          "groupId": {
-            "type": "string",
-            "enum": [
-              "sensors"
-            ]
-          },
-          "clientId": {
-            "type": "string",
-            "enum": [
-              "sensor-service"
-            ]
-          },
-          "bindingVersion": "0.4.0"
-        }
-      },
-      "messages": [
-        {
-          "$ref": "#/channels/golden.traits.{site}.readings/messages/onReading.message"
-        }
-      ]
-    },
-    "sendReading": {
-      "action": "send",
-      "channel": {
-        "$ref": "#/channels/golden.traits.{site}.readings"
-      },
-      "messages": [
-        {
-          "$ref": "#/channels/golden.traits.{site}.readings/messages/sendReading.message"
-        }
-      ]
-    },
-    "onNote": {
-      "action": "receive",
-      "channel": {
-        "$ref": "#/channels/golden.traits.notes"
-      },
-      "summary": "Take a free-text note.",
-      "description": "A note an operator wrote.",
-      "bindings": {
-        "kafka": {
-          "groupId": {
-            "type": "string",
-            "enum": [
-              "sensors"
-            ]
-          },
-          "clientId": {
-            "type": "string",
-            "enum": [
-              "sensor-service"
-            ]
-          },
-          "bindingVersion": "0.4.0"
-        }
-      },
-      "messages": [
-        {
-          "$ref": "#/channels/golden.traits.notes/messages/onNote.message"
-        }
-      ]
-    }
-  },
-  "components": {
-    "messages": {
-      "Reading": {
-        "name": "reading",
-        "correlationId": {
-          "location": "$message.header#/correlation_id"
-        },
-        "payload": {
-          "type": "object",
-          "required": [
-            "sensorId",
-            "value"
-          ],
-          "properties": {
-            "sensorId": {
-              "type": "string"
-            },
-            "value": {
-              "type": "number"
-            }
-          }
-        },
-        "headers": {
-          "type": "object",
-          "required": [
-            "sourceSystem"
-          ],
-          "properties": {
-            "sourceSystem": {
-              "type": "string",
-              "minLength": 1
-            },
-            "traceLevel": {
-              "type": "integer",
-              "minimum": 0,
-              "maximum": 3
-            }
-          }
-        },
-        "contentType": "application/json",
-        "bindings": {
-          "kafka": {
-            "key": {
-              "type": "string",
-              "description": "The sensor's id; one sensor's readings stay in order."
-            },
-            "bindingVersion": "0.4.0"
-          }
-        }
-      },
-      "Note": {
-        "name": "note",
-        "payload": {
-          "type": "string"
-        },
-        "headers": {
-          "type": "object",
-          "required": [
-            "sourceSystem"
-          ],
-          "properties": {
-            "sourceSystem": {
-              "type": "string",
-              "minLength": 1
-            },
-            "traceLevel": {
-              "type": "integer",
-              "minimum": 0,
-              "maximum": 3
-            }
-          }
-        },
-        "correlationId": {
-          "location": "$message.header#/correlation_id"
-        },
-        "contentType": "text/plain",
-        "summary": "A line of text."
-      }
-    },
-    "messageTraits": {
-      "tracked": {
-        "headers": {
-          "type": "object",
-          "required": [
-            "sourceSystem"
-          ],
-          "properties": {
-            "sourceSystem": {
-              "type": "string",
-              "minLength": 1
-            },
-            "traceLevel": {
-              "type": "integer",
-              "minimum": 0,
-              "maximum": 3
-            }
-          }
-        },
-        "correlationId": {
-          "location": "$message.header#/correlation_id"
-        }
-      },
-      "json": {
-        "contentType": "application/json",
-        "bindings": {
-          "kafka": {
-            "key": {
-              "type": "string",
-              "description": "The sensor's id; one sensor's readings stay in order."
-            },
-            "bindingVersion": "0.4.0"
-          }
-        }
-      }
-    },
-    "operationTraits": {
-      "sensorsGroup": {
-        "bindings": {
-          "kafka": {
-            "groupId": {
-              "type": "string",
-              "enum": [
-                "sensors"
-              ]
-            },
-            "clientId": {
-              "type": "string",
-              "enum": [
-                "sensor-service"
-              ]
-            },
-            "bindingVersion": "0.4.0"
-          }
-        }
-      }
-    }
-  }
-}"##;
 /// What this application handles: one method per operation it receives. Implement it with `async fn`s and pass it to [`router`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement the generated `Handler` trait",
@@ -452,49 +207,12 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
         .with_document(ASYNCAPI)
         .publishes("sendReading")
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route(
                     "onReading",
                     "golden.traits.{site}.readings",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "application/json",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let params = channels::GoldenTraitsSiteReadings::parse(
-                                        &envelope.channel,
-                                    )
-                                    .ok_or_else(|| {
-                                        __rt::Failure::Decode(
-                                            format!(
-                                                "address `{}` does not match `{}`", envelope.channel,
-                                                channels::GoldenTraitsSiteReadings::ADDRESS
-                                            ),
-                                        )
-                                    })?;
-                                let headers: models::ReadingHeaders = __rt::decode_headers(
-                                        &envelope.headers,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let reply = handler
-                                    .on_reading(message, params, headers, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    &handler,
+                    |h, message, params, headers, ctx| async move {
+                        h.on_reading(message, params, headers, ctx).await
                     },
                 )
                 .group("sensors")
@@ -509,38 +227,14 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                 }),
         )
         .subscribe(
-            __rt::Subscriber::decoding(
+            __rt::route_as(
                     "onNote",
                     "golden.traits.notes",
-                    {
-                        let handler = handler.clone();
-                        ::std::sync::Arc::new(move |
-                            envelope: ::std::sync::Arc<__rt::Envelope>,
-                            ctx: __rt::Context|
-                        {
-                            let handler = handler.clone();
-                            Box::pin(async move {
-                                let message = __rt::decode_payload_as(
-                                        "text/plain",
-                                        &envelope.payload,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let headers: models::NoteHeaders = __rt::decode_headers(
-                                        &envelope.headers,
-                                    )
-                                    .map_err(__rt::Failure::Decode)?;
-                                let reply = handler
-                                    .on_note(message, headers, ctx)
-                                    .await
-                                    .map_err(__rt::Failure::Handler)?;
-                                let () = reply;
-                                Ok(None)
-                            })
-                                as __rt::BoxFuture<
-                                    'static,
-                                    Result<Option<__rt::Reply>, __rt::Failure>,
-                                >
-                        })
+                    "text/plain",
+                    "application/json",
+                    &handler,
+                    |h, message, (), headers, ctx| async move {
+                        h.on_note(message, headers, ctx).await
                     },
                 )
                 .group("sensors")
@@ -644,3 +338,6 @@ pub mod servers {
         variables: &[],
     };
 }
+/// The AsyncAPI document this module was generated from (bundled,
+/// 3.x), for docs and export.
+pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Sensor traits (2.6)","version":"1.0.0","description":"The 2.6 form of `traits.yaml`: headers, content types, correlation ids, consumer groups and client ids given only through message and operation traits. In 2.x a trait is merged into its object with JSON Merge Patch, so where both give a field the trait's value wins (the `json` trait's content type replaces the reading's own). This generates what `codegen/tests/fixtures/traits/in-place_v2.yaml` generates."},"servers":{"kafka":{"host":"127.0.0.1:9092","protocol":"kafka"}},"channels":{"golden.traits.{site}.readings":{"address":"golden.traits.{site}.readings","messages":{"onReading.message":{"$ref":"#/components/messages/Reading"},"sendReading.message":{"$ref":"#/components/messages/Reading"}},"parameters":{"site":{"description":"The plant the sensors are in."}}},"golden.traits.notes":{"address":"golden.traits.notes","messages":{"onNote.message":{"$ref":"#/components/messages/Note"}}}},"operations":{"onReading":{"action":"receive","channel":{"$ref":"#/channels/golden.traits.{site}.readings"},"bindings":{"kafka":{"groupId":{"type":"string","enum":["sensors"]},"clientId":{"type":"string","enum":["sensor-service"]},"bindingVersion":"0.4.0"}},"messages":[{"$ref":"#/channels/golden.traits.{site}.readings/messages/onReading.message"}]},"sendReading":{"action":"send","channel":{"$ref":"#/channels/golden.traits.{site}.readings"},"messages":[{"$ref":"#/channels/golden.traits.{site}.readings/messages/sendReading.message"}]},"onNote":{"action":"receive","channel":{"$ref":"#/channels/golden.traits.notes"},"summary":"Take a free-text note.","description":"A note an operator wrote.","bindings":{"kafka":{"groupId":{"type":"string","enum":["sensors"]},"clientId":{"type":"string","enum":["sensor-service"]},"bindingVersion":"0.4.0"}},"messages":[{"$ref":"#/channels/golden.traits.notes/messages/onNote.message"}]}},"components":{"messages":{"Reading":{"name":"reading","correlationId":{"location":"$message.header#/correlation_id"},"payload":{"type":"object","required":["sensorId","value"],"properties":{"sensorId":{"type":"string"},"value":{"type":"number"}}},"headers":{"type":"object","required":["sourceSystem"],"properties":{"sourceSystem":{"type":"string","minLength":1},"traceLevel":{"type":"integer","minimum":0,"maximum":3}}},"contentType":"application/json","bindings":{"kafka":{"key":{"type":"string","description":"The sensor's id; one sensor's readings stay in order."},"bindingVersion":"0.4.0"}}},"Note":{"name":"note","payload":{"type":"string"},"headers":{"type":"object","required":["sourceSystem"],"properties":{"sourceSystem":{"type":"string","minLength":1},"traceLevel":{"type":"integer","minimum":0,"maximum":3}}},"correlationId":{"location":"$message.header#/correlation_id"},"contentType":"text/plain","summary":"A line of text."}},"messageTraits":{"tracked":{"headers":{"type":"object","required":["sourceSystem"],"properties":{"sourceSystem":{"type":"string","minLength":1},"traceLevel":{"type":"integer","minimum":0,"maximum":3}}},"correlationId":{"location":"$message.header#/correlation_id"}},"json":{"contentType":"application/json","bindings":{"kafka":{"key":{"type":"string","description":"The sensor's id; one sensor's readings stay in order."},"bindingVersion":"0.4.0"}}}},"operationTraits":{"sensorsGroup":{"bindings":{"kafka":{"groupId":{"type":"string","enum":["sensors"]},"clientId":{"type":"string","enum":["sensor-service"]},"bindingVersion":"0.4.0"}}}}}}"##;

@@ -1,0 +1,179 @@
+//! The one entry point of generated routes: [`route`] takes a handler
+//! method and reads everything else from the types of its arguments, so a
+//! generated router states only what the document says (operation,
+//! address, content types, bindings).
+//!
+//! What a generated type does for its route is a small trait:
+//! [`Incoming`] decodes the message (a model by the document's content
+//! type, a message enum by its own rules), [`FromAddress`] parses the
+//! channel's parameters, [`FromHeaders`] decodes the headers (given the
+//! message, whose variant decides them), [`Outgoing`] encodes the reply.
+//! `()` stands for a part the operation does not have.
+//!
+//! Only generated code uses these (through `faststream::__codegen`).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::context::Context;
+use super::handler::{Failure, HandlerError, Reply};
+use super::router::ErasedHandler;
+use super::typed::{Decoding, Subscriber};
+use crate::envelope::Envelope;
+use crate::export::describe::Describe;
+use crate::validate::Validate;
+
+/// The content type a generated route assumes where the document names
+/// none.
+pub const JSON: &str = "application/json";
+
+/// A received message of a generated operation.
+pub trait Incoming: Sized + Send + 'static {
+    /// Decodes (and validates) the delivery's payload; `content_type` is
+    /// the document's for the operation's message.
+    fn decode(content_type: &str, envelope: &Envelope) -> Result<Self, String>;
+}
+
+impl<T: DeserializeOwned + Validate + Describe + Send + 'static> Incoming for T {
+    fn decode(content_type: &str, envelope: &Envelope) -> Result<Self, String> {
+        crate::codec::decode_payload_as(content_type, &envelope.payload)
+    }
+}
+
+/// A message without a payload: nothing to decode.
+impl Incoming for () {
+    fn decode(_: &str, _: &Envelope) -> Result<Self, String> {
+        Ok(())
+    }
+}
+
+/// The typed parameters of a channel's address.
+pub trait FromAddress: Sized + Send + 'static {
+    /// The parameters of a concrete address, if it matches the template.
+    fn from_address(address: &str) -> Option<Self>;
+}
+
+/// A channel without parameters.
+impl FromAddress for () {
+    fn from_address(_: &str) -> Option<Self> {
+        Some(())
+    }
+}
+
+/// The typed headers of a received message `M`.
+pub trait FromHeaders<M>: Sized + Send + 'static {
+    /// Decodes (and validates) the headers of `message`.
+    fn from_headers(message: &M, headers: &BTreeMap<String, String>) -> Result<Self, String>;
+}
+
+impl<M, T: DeserializeOwned + Validate + Describe + Send + 'static> FromHeaders<M> for T {
+    fn from_headers(_: &M, headers: &BTreeMap<String, String>) -> Result<Self, String> {
+        crate::codec::decode_headers(headers)
+    }
+}
+
+/// An operation whose messages have no headers.
+impl<M> FromHeaders<M> for () {
+    fn from_headers(_: &M, _: &BTreeMap<String, String>) -> Result<Self, String> {
+        Ok(())
+    }
+}
+
+/// What a generated handler returns: a reply, or `()`.
+pub trait Outgoing: Send + 'static {
+    /// The reply's payload (`None`: no reply); `content_type` is the
+    /// document's for the reply.
+    fn encode(&self, content_type: &str) -> Result<Option<Vec<u8>>, String>;
+}
+
+impl<T: Serialize + Describe + Send + 'static> Outgoing for T {
+    fn encode(&self, content_type: &str) -> Result<Option<Vec<u8>>, String> {
+        crate::codec::encode_payload_as(content_type, self).map(Some)
+    }
+}
+
+/// An operation without a reply.
+impl Outgoing for () {
+    fn encode(&self, _: &str) -> Result<Option<Vec<u8>>, String> {
+        Ok(None)
+    }
+}
+
+/// A generated route whose message and reply are JSON: see [`route_as`].
+pub fn route<H, M, P, Hd, R, F, Fut>(
+    operation: &str,
+    address: &str,
+    handler: &Arc<H>,
+    call: F,
+) -> Subscriber<Decoding>
+where
+    H: Send + Sync + 'static,
+    M: Incoming,
+    P: FromAddress,
+    Hd: FromHeaders<M>,
+    R: Outgoing,
+    F: Fn(Arc<H>, M, P, Hd, Context) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, HandlerError>> + Send + 'static,
+{
+    route_as(operation, address, JSON, JSON, handler, call)
+}
+
+/// The route of operation `operation` on `address`: each delivery's
+/// message (decoded as `message_type`), parameters and headers, in that
+/// order, then `call` with the handler; a request's reply is encoded as
+/// `reply_type`. Anything that does not decode never reaches the handler.
+pub fn route_as<H, M, P, Hd, R, F, Fut>(
+    operation: &str,
+    address: &str,
+    message_type: &'static str,
+    reply_type: &'static str,
+    handler: &Arc<H>,
+    call: F,
+) -> Subscriber<Decoding>
+where
+    H: Send + Sync + 'static,
+    M: Incoming,
+    P: FromAddress,
+    Hd: FromHeaders<M>,
+    R: Outgoing,
+    F: Fn(Arc<H>, M, P, Hd, Context) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, HandlerError>> + Send + 'static,
+{
+    let route = Arc::new((handler.clone(), call, Box::<str>::from(address)));
+    let erased: ErasedHandler = Arc::new(move |envelope: Arc<Envelope>, ctx: Context| {
+        let route = route.clone();
+        // Everything happens in the future, which the worker runs with its
+        // panic guard.
+        Box::pin(async move {
+            let (handler, call, template) = &*route;
+            let message = M::decode(message_type, &envelope).map_err(Failure::Decode)?;
+            let params = P::from_address(&envelope.channel).ok_or_else(|| {
+                Failure::Decode(format!(
+                    "address `{}` does not match `{template}`",
+                    envelope.channel
+                ))
+            })?;
+            let headers = Hd::from_headers(&message, &envelope.headers).map_err(Failure::Decode)?;
+            let reply = call(handler.clone(), message, params, headers, ctx)
+                .await
+                .map_err(Failure::Handler)?;
+            // Nobody waits for a reply: it is not encoded.
+            if envelope.reply_to.is_none() {
+                return Ok(None);
+            }
+            let payload = reply.encode(reply_type).map_err(|e| {
+                Failure::Handler(HandlerError::new(format!("cannot encode the reply: {e}")))
+            })?;
+            Ok(payload.map(|payload| Reply {
+                payload,
+                content_type: Some(reply_type.to_owned()),
+                ..Reply::default()
+            }))
+        })
+    });
+    Subscriber::decoding(operation, address, erased)
+}
