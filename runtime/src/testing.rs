@@ -204,7 +204,7 @@ impl TestApp {
     /// Starts the routes of `router` with an app configured by `configure`
     /// (middleware, hooks, state, shutdown timeout).
     pub async fn start_with(router: Router, configure: impl FnOnce(App) -> App) -> TestApp {
-        let broker = MemoryBroker::new();
+        let broker = MemoryBroker::recording();
         let mut app = TestApp::run(router, Arc::new(broker.clone()), configure)
             .await
             .expect("the in-memory broker always subscribes");

@@ -53,7 +53,7 @@ impl Middleware for Log {
 #[tokio::test]
 async fn hooks_run_in_order_and_middleware_wraps_consume_and_publish() {
     let log = Log::default();
-    let broker = MemoryBroker::new();
+    let broker = MemoryBroker::recording();
     let router = Router::new().route(Route {
         operation: "echo".into(),
         address: "echo.{id}".into(),
@@ -198,7 +198,7 @@ async fn groups_share_and_plain_subscribers_each_get_everything() {
 /// envelope has one.
 #[tokio::test]
 async fn every_message_gets_a_correlation_id() {
-    let broker = MemoryBroker::new();
+    let broker = MemoryBroker::recording();
     let publisher = faststream::Publisher::new(Arc::new(broker.clone()));
     for _ in 0..2 {
         publisher.publish(Envelope::new("ids", "{}")).await.unwrap();

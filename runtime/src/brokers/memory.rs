@@ -3,8 +3,10 @@
 //! Channels with `{param}` placeholders match concrete addresses; a group
 //! of subscribers shares messages round-robin (one of N gets each); a
 //! delivery is acked, nacked (redelivered, after a delay if asked) or
-//! rejected (kept in the broker's dead letters with the reason). Every
-//! published envelope is recorded, so tests can assert on it.
+//! rejected (kept in the broker's dead letters with the reason). A
+//! [`MemoryBroker::recording`] broker also keeps a copy of every published
+//! envelope, for tests to assert on ([`TestApp`](crate::testing::TestApp)
+//! uses one); [`MemoryBroker::new`] keeps none, and costs less per message.
 //!
 //! [`TestApp::start`](crate::testing::TestApp::start) runs routes on a
 //! private one. With [`MemoryBroker::standing_in_for`] it stands in for a
@@ -44,7 +46,8 @@ pub struct MemoryBroker {
 struct Inner {
     subs: Mutex<Vec<Sub>>,
     round_robin: Mutex<HashMap<(String, String), usize>>,
-    published: Mutex<Vec<Envelope>>,
+    /// Every published envelope, when recording.
+    published: Option<Mutex<Vec<Envelope>>>,
     dead: Mutex<Vec<DeadLetter>>,
     acked: AtomicU64,
     next_id: AtomicU64,
@@ -69,8 +72,32 @@ enum Target {
 use crate::broker::lock;
 
 impl MemoryBroker {
+    /// A broker that keeps no copy of what is published (see
+    /// [`MemoryBroker::recording`]).
     pub fn new() -> MemoryBroker {
         MemoryBroker::default()
+    }
+
+    /// A broker that also keeps a copy of every envelope published, for
+    /// [`MemoryBroker::published`] and [`MemoryBroker::published_to`].
+    pub fn recording() -> MemoryBroker {
+        MemoryBroker {
+            inner: Arc::new(Inner {
+                published: Some(Mutex::default()),
+                ..Inner::default()
+            }),
+            server: None,
+        }
+    }
+
+    fn record(&self) -> std::sync::MutexGuard<'_, Vec<Envelope>> {
+        let Some(published) = &self.inner.published else {
+            panic!(
+                "this MemoryBroker keeps no record of what is published: \
+                 make it with MemoryBroker::recording() (TestApp does)"
+            )
+        };
+        lock(published)
     }
 
     /// This broker, standing in for `server`: it still delivers in memory,
@@ -83,14 +110,16 @@ impl MemoryBroker {
         self
     }
 
-    /// Every envelope published so far, in order.
+    /// Every envelope published so far, in order. Panics unless the broker
+    /// is [recording](MemoryBroker::recording).
     pub fn published(&self) -> Vec<Envelope> {
-        lock(&self.inner.published).clone()
+        self.record().clone()
     }
 
-    /// Envelopes published to exactly this address.
+    /// Envelopes published to exactly this address. Panics unless the
+    /// broker is [recording](MemoryBroker::recording).
     pub fn published_to(&self, address: &str) -> Vec<Envelope> {
-        lock(&self.inner.published)
+        self.record()
             .iter()
             .filter(|e| e.channel == address)
             .cloned()
@@ -255,7 +284,9 @@ impl Broker for MemoryBroker {
                     "the memory broker is closed",
                 ));
             }
-            lock(&self.inner.published).push(envelope.clone());
+            if let Some(published) = &self.inner.published {
+                lock(published).push(envelope.clone());
+            }
             for (target, tx) in self.inner.targets(&envelope.channel) {
                 let delivery = Delivery {
                     envelope: envelope.clone(),
@@ -302,7 +333,7 @@ mod tests {
 
     #[tokio::test]
     async fn wildcards_groups_and_settling() {
-        let b = MemoryBroker::new();
+        let b = MemoryBroker::recording();
         let mut all = b
             .subscribe(SubscribeSpec::new("stores.{id}.orders"))
             .await
@@ -356,5 +387,22 @@ mod tests {
         assert_eq!(b.dead_letters()[0].reason, "bad");
         assert_eq!(b.published().len(), 5);
         assert_eq!(b.acked(), 4);
+    }
+
+    #[tokio::test]
+    async fn only_a_recording_broker_keeps_what_is_published() {
+        let plain = MemoryBroker::new();
+        plain.publish(Envelope::new("a", "1")).await.unwrap();
+        let refused = std::panic::catch_unwind(|| plain.published_to("a"));
+        let message = refused.unwrap_err();
+        let text = message
+            .downcast_ref::<&str>()
+            .map(|m| m.to_string())
+            .or_else(|| message.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        assert!(text.contains("MemoryBroker::recording()"), "{text}");
+        let recording = MemoryBroker::recording();
+        recording.publish(Envelope::new("a", "1")).await.unwrap();
+        assert_eq!(recording.published_to("a").len(), 1);
     }
 }

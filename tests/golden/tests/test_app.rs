@@ -407,7 +407,7 @@ async fn routes_on_one_address_are_told_apart_by_operation() {
 
 #[tokio::test]
 async fn configured_routes_and_sends_through_another_broker_are_recorded() {
-    let audit = faststream::MemoryBroker::new();
+    let audit = faststream::MemoryBroker::recording();
     let elsewhere = audit.clone();
     let forward = move |order: Order, ctx: Context| {
         let elsewhere = elsewhere.clone();
