@@ -150,7 +150,7 @@ pub mod __codegen {
 
     pub use crate::address::{find_text, match_address};
     pub use crate::app::generated::{
-        FromAddress, FromHeaders, Incoming, JSON, Outgoing, route, route_as,
+        FromAddress, FromHeaders, Incoming, JSON, NoPayload, Null, Outgoing, route, route_as,
     };
     pub use crate::app::{
         Context, ErasedHandler, Failure, HandlerError, Reply, Route, Router, Subscriber,

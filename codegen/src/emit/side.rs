@@ -80,9 +80,22 @@ pub(super) fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream
         } else {
             (quote!(()), quote!())
         };
+        // A message without a payload: the handler takes `()`.
+        let no_payload = matches!(op.messages.as_slice(), [one] if ir.messages[*one].payload.is_none());
+        let (message_pat, message_arg) = if no_payload {
+            (quote!(__rt::NoPayload), quote!(()))
+        } else {
+            (quote!(message), quote!(message))
+        };
+        // A reply without a payload (or a `null` one) is sent as `null`.
+        let null_reply = op.reply.as_ref().is_some_and(|r| {
+            let reply_enum = format_ident!("{}Reply", op.type_name);
+            messages_ty(types, ir, &reply_enum, &r.messages).to_string() == "()"
+        });
+        let to_null = null_reply.then(|| quote!(.map(|()| __rt::Null)));
         // The document's content types, where they are not JSON.
         let message_type = match op.messages.as_slice() {
-            [one] => content_type(ir, *one),
+            [one] if !no_payload => content_type(ir, *one),
             _ => JSON.to_owned(),
         };
         let reply_type = match op.reply.as_ref().map(|r| r.messages.as_slice()) {
@@ -98,8 +111,8 @@ pub(super) fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream
         let bindings = bindings_expr(&op.bindings, has_params).map(|b| quote!(.bindings(#b)));
         quote! {
             .subscribe(
-                #entry(#operation, #address, #content_types &handler, |h, message, #params_pat, #headers_pat, ctx| async move {
-                    h.#method(message, #params_arg #headers_arg ctx).await
+                #entry(#operation, #address, #content_types &handler, |h, #message_pat, #params_pat, #headers_pat, ctx| async move {
+                    h.#method(#message_arg, #params_arg #headers_arg ctx).await #to_null
                 })
                 #group
                 #bindings

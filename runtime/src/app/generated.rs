@@ -8,7 +8,8 @@
 //! type, a message enum by its own rules), [`FromAddress`] parses the
 //! channel's parameters, [`FromHeaders`] decodes the headers (given the
 //! message, whose variant decides them), [`Outgoing`] encodes the reply.
-//! `()` stands for a part the operation does not have.
+//! `()` stands for a part the operation does not have ([`NoPayload`] for
+//! a message without a payload, [`Null`] for such a reply).
 //!
 //! Only generated code uses these (through `faststream::__codegen`).
 
@@ -38,16 +39,21 @@ pub trait Incoming: Sized + Send + 'static {
     fn decode(content_type: &str, envelope: &Envelope) -> Result<Self, String>;
 }
 
-impl<T: DeserializeOwned + Validate + Describe + Send + 'static> Incoming for T {
+impl<T: DeserializeOwned + Validate + Send + 'static> Incoming for T {
     fn decode(content_type: &str, envelope: &Envelope) -> Result<Self, String> {
         crate::codec::decode_payload_as(content_type, &envelope.payload)
     }
 }
 
-/// A message without a payload: nothing to decode.
-impl Incoming for () {
+/// A message the document gives no payload: whatever the body is, there
+/// is nothing to decode (the handler takes `()`). A payload whose schema
+/// is `type: null` is a `()` instead, and must be JSON `null`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NoPayload;
+
+impl Incoming for NoPayload {
     fn decode(_: &str, _: &Envelope) -> Result<Self, String> {
-        Ok(())
+        Ok(NoPayload)
     }
 }
 
@@ -100,6 +106,17 @@ impl<T: Serialize + Describe + Send + 'static> Outgoing for T {
 impl Outgoing for () {
     fn encode(&self, _: &str) -> Result<Option<Vec<u8>>, String> {
         Ok(None)
+    }
+}
+
+/// A reply whose message has no payload (or a `type: null` one): the
+/// handler returns `()`, and the reply is JSON `null`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Null;
+
+impl Outgoing for Null {
+    fn encode(&self, content_type: &str) -> Result<Option<Vec<u8>>, String> {
+        crate::codec::encode_payload_as(content_type, &()).map(Some)
     }
 }
 

@@ -41,6 +41,8 @@ pub mod models {
         }
     }
     pub type Thumbnail = __rt::Base64;
+    pub type Nothing = ();
+    pub type Check = String;
 }
 /// Channel addresses: typed parameters, formatting and parsing.
 pub mod channels {
@@ -73,6 +75,51 @@ pub mod channels {
             (address == Self::ADDRESS).then_some(Self)
         }
     }
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct Pings;
+    impl Pings {
+        /// The address.
+        pub const ADDRESS: &'static str = "pings";
+        /// The concrete address.
+        pub fn address(&self) -> String {
+            String::from(Self::ADDRESS)
+        }
+        /// Whether a concrete address is this channel's.
+        pub fn parse(address: &str) -> Option<Self> {
+            (address == Self::ADDRESS).then_some(Self)
+        }
+    }
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct Nulls;
+    impl Nulls {
+        /// The address.
+        pub const ADDRESS: &'static str = "nulls";
+        /// The concrete address.
+        pub fn address(&self) -> String {
+            String::from(Self::ADDRESS)
+        }
+        /// Whether a concrete address is this channel's.
+        pub fn parse(address: &str) -> Option<Self> {
+            (address == Self::ADDRESS).then_some(Self)
+        }
+    }
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct Checks;
+    impl Checks {
+        /// The address.
+        pub const ADDRESS: &'static str = "checks";
+        /// The concrete address.
+        pub fn address(&self) -> String {
+            String::from(Self::ADDRESS)
+        }
+        /// Whether a concrete address is this channel's.
+        pub fn parse(address: &str) -> Option<Self> {
+            (address == Self::ADDRESS).then_some(Self)
+        }
+    }
+    /// The address of this channel is not known in advance.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct CheckReplies;
 }
 /// Message enums of operations that carry several messages.
 pub mod messages {
@@ -85,6 +132,24 @@ use ::faststream::__codegen as __rt;
     note = "implement every method of `Handler` (one per operation) with `async fn`s"
 )]
 pub trait Handler: Send + Sync + 'static {
+    /// `onPing`
+    fn on_ping(
+        &self,
+        message: (),
+        ctx: __rt::Context,
+    ) -> impl ::std::future::Future<Output = Result<(), __rt::HandlerError>> + Send;
+    /// `onNothing`
+    fn on_nothing(
+        &self,
+        message: models::Nothing,
+        ctx: __rt::Context,
+    ) -> impl ::std::future::Future<Output = Result<(), __rt::HandlerError>> + Send;
+    /// `onCheck`
+    fn on_check(
+        &self,
+        message: models::Check,
+        ctx: __rt::Context,
+    ) -> impl ::std::future::Future<Output = Result<(), __rt::HandlerError>> + Send;
     /// `onGreeting`
     fn on_greeting(
         &self,
@@ -98,6 +163,32 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
     __rt::Router::new()
         .with_document(ASYNCAPI)
         .publishes("sendThumbnail")
+        .subscribe(
+            __rt::route(
+                "onPing",
+                "pings",
+                &handler,
+                |h, __rt::NoPayload, (), (), ctx| async move { h.on_ping((), ctx).await },
+            ),
+        )
+        .subscribe(
+            __rt::route(
+                "onNothing",
+                "nulls",
+                &handler,
+                |h, message, (), (), ctx| async move { h.on_nothing(message, ctx).await },
+            ),
+        )
+        .subscribe(
+            __rt::route(
+                "onCheck",
+                "checks",
+                &handler,
+                |h, message, (), (), ctx| async move {
+                    h.on_check(message, ctx).await.map(|()| __rt::Null)
+                },
+            ),
+        )
         .subscribe(
             __rt::route_as(
                 "onGreeting",
@@ -151,4 +242,4 @@ impl Publisher {
 }
 /// The AsyncAPI document this module was generated from (bundled,
 /// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Content types","version":"1.0.0","description":"Messages that are not JSON, to exercise the codec by content type."},"channels":{"greetings":{"address":"greetings","messages":{"greeting":{"contentType":"text/plain","payload":{"type":"string","minLength":1}}}},"thumbnails":{"address":"thumbnails","messages":{"thumbnail":{"contentType":"application/octet-stream","payload":{"type":"string","format":"byte"}}}}},"operations":{"onGreeting":{"action":"receive","channel":{"$ref":"#/channels/greetings"}},"sendThumbnail":{"action":"send","channel":{"$ref":"#/channels/thumbnails"}}}}"##;
+pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Content types","version":"1.0.0","description":"Messages that are not JSON, to exercise the codec by content type, and messages without a payload or with a `null` one."},"channels":{"greetings":{"address":"greetings","messages":{"greeting":{"contentType":"text/plain","payload":{"type":"string","minLength":1}}}},"thumbnails":{"address":"thumbnails","messages":{"thumbnail":{"contentType":"application/octet-stream","payload":{"type":"string","format":"byte"}}}},"pings":{"address":"pings","messages":{"ping":{"summary":"A message without a payload."}}},"nulls":{"address":"nulls","messages":{"nothing":{"payload":{"type":"null"}}}},"checks":{"address":"checks","messages":{"check":{"payload":{"type":"string"}}}},"checkReplies":{"address":null,"messages":{"checked":{"summary":"A reply without a payload."}}}},"operations":{"onPing":{"action":"receive","channel":{"$ref":"#/channels/pings"}},"onNothing":{"action":"receive","channel":{"$ref":"#/channels/nulls"}},"onCheck":{"action":"receive","channel":{"$ref":"#/channels/checks"},"reply":{"channel":{"$ref":"#/channels/checkReplies"}}},"onGreeting":{"action":"receive","channel":{"$ref":"#/channels/greetings"}},"sendThumbnail":{"action":"send","channel":{"$ref":"#/channels/thumbnails"}}}}"##;

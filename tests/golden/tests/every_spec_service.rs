@@ -164,19 +164,75 @@ async fn cursed_names_work_as_a_service() {
     app.shutdown().await;
 }
 
+/// The content-types spec's handler: what each operation saw, in order.
+struct Greeter(Arc<Mutex<Vec<String>>>);
+
+impl golden::content_types::Handler for Greeter {
+    async fn on_greeting(
+        &self,
+        message: golden::content_types::models::Greeting,
+        _ctx: Context,
+    ) -> Result<(), HandlerError> {
+        self.0.lock().unwrap().push(message.0);
+        Ok(())
+    }
+
+    async fn on_ping(&self, (): (), _ctx: Context) -> Result<(), HandlerError> {
+        self.0.lock().unwrap().push("ping".into());
+        Ok(())
+    }
+
+    async fn on_nothing(&self, (): (), _ctx: Context) -> Result<(), HandlerError> {
+        self.0.lock().unwrap().push("nothing".into());
+        Ok(())
+    }
+
+    async fn on_check(&self, message: String, _ctx: Context) -> Result<(), HandlerError> {
+        self.0.lock().unwrap().push(format!("check {message}"));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn messages_without_a_payload_null_payloads_and_empty_replies() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = TestApp::start(golden::content_types::router(Greeter(seen.clone()))).await;
+    // The document gives `ping` no payload: whatever the body, the handler
+    // is called (with `()`).
+    for body in ["", "anything", "{}"] {
+        app.publisher()
+            .publish(Envelope::new("pings", body))
+            .await
+            .unwrap();
+    }
+    // A `type: null` payload must be JSON `null`.
+    for body in ["null", "1"] {
+        app.publisher()
+            .publish(Envelope::new("nulls", body))
+            .await
+            .unwrap();
+    }
+    app.wait_finished(5, TIMEOUT).await;
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        ["ping", "ping", "ping", "nothing"]
+    );
+    let dead = app.dead_letters();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(&dead[0].envelope.payload[..], b"1");
+    // A reply message without a payload is answered with JSON `null`.
+    let reply = app
+        .publisher()
+        .request(Envelope::new("checks", r#""ok""#), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(&reply.payload[..], b"null");
+    assert_eq!(seen.lock().unwrap().last().unwrap(), "check ok");
+    app.shutdown().await;
+}
+
 #[tokio::test]
 async fn text_and_binary_payloads_use_their_content_type() {
-    struct Greeter(Arc<Mutex<Vec<String>>>);
-    impl golden::content_types::Handler for Greeter {
-        async fn on_greeting(
-            &self,
-            message: golden::content_types::models::Greeting,
-            _ctx: Context,
-        ) -> Result<(), HandlerError> {
-            self.0.lock().unwrap().push(message.0);
-            Ok(())
-        }
-    }
     let seen = Arc::new(Mutex::new(Vec::new()));
     let app = TestApp::start(golden::content_types::router(Greeter(seen.clone()))).await;
     // Plain text on the wire, not a JSON string.

@@ -25,6 +25,15 @@ impl golden::content_types::Handler for Nobody {
     async fn on_greeting(&self, _message: golden::content_types::models::Greeting, _ctx: faststream::Context) -> Result<(), HandlerError> {
         Err(HandlerError::new("export only"))
     }
+    async fn on_ping(&self, _message: (), _ctx: faststream::Context) -> Result<(), HandlerError> {
+        Err(HandlerError::new("export only"))
+    }
+    async fn on_nothing(&self, _message: (), _ctx: faststream::Context) -> Result<(), HandlerError> {
+        Err(HandlerError::new("export only"))
+    }
+    async fn on_check(&self, _message: String, _ctx: faststream::Context) -> Result<(), HandlerError> {
+        Err(HandlerError::new("export only"))
+    }
 }
 
 impl golden::cursed::Handler for Nobody {
