@@ -8,11 +8,11 @@ use super::bindings::bindings_expr;
 use super::handler::{channel_parts, method_sig, op_doc};
 use super::headers::{Headers, headers_of, key_of};
 use super::messages::{content_type, content_type_of, decode_expr, encode_expr, messages_ty};
+use super::tokens::{Types, ident, lit};
+use crate::lower::{Ir, OperationIr};
 
 /// The content type the runtime's `route` assumes.
 const JSON: &str = "application/json";
-use super::tokens::{Types, ident, lit};
-use crate::lower::{Ir, OperationIr};
 
 /// Names of one side's items.
 pub(super) struct SideNames {

@@ -192,11 +192,14 @@ pub(super) fn envelope_of(d: &lapin::message::Delivery, payload: bytes::Bytes) -
     };
     // The exchange it came through (none: the default exchange), as
     // FastStream's metrics name a delivery: `{exchange}.{routing key}`.
+    #[cfg_attr(not(feature = "otel"), allow(unused_mut))]
     let mut envelope = match d.exchange.as_str() {
         "" => envelope,
         x => envelope.with_meta("exchange", x),
     };
-    // Its `message-id` property: what FastStream calls the message's id.
+    // Its `message-id` property: what FastStream calls the message's id,
+    // for the `otel` spans (only they read it).
+    #[cfg(feature = "otel")]
     if let Some(id) = p.message_id() {
         envelope
             .meta
