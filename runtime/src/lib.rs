@@ -150,7 +150,8 @@ pub mod __codegen {
 
     pub use crate::address::{find_text, match_address};
     pub use crate::app::generated::{
-        FromAddress, FromHeaders, Incoming, JSON, NoPayload, Null, Outgoing, route, route_as,
+        Answer, FromAddress, FromHeaders, Headers, HeadersBody, Incoming, JSON, NoPayload,
+        Outgoing, ReplyBody, route, route_as,
     };
     pub use crate::app::{
         Context, ErasedHandler, Failure, HandlerError, Reply, Route, Router, Subscriber,

@@ -116,8 +116,8 @@ pub(super) fn headers_enum(types: &Types<'_>, ir: &Ir, op: &OperationIr) -> Toke
                 match self { #(#encode_arms)* }
             }
         }
-        impl __rt::FromHeaders<#message_enum> for #name {
-            fn from_headers(
+        impl __rt::HeadersBody<#message_enum> for #name {
+            fn decode_headers(
                 message: &#message_enum,
                 headers: &::std::collections::BTreeMap<String, String>,
             ) -> Result<Self, String> {

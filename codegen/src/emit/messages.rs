@@ -168,9 +168,9 @@ pub(super) fn message_enum(
                 Self::decode(envelope)
             }
         }
-        impl __rt::Outgoing for #name {
-            fn encode(&self, _: &str) -> Result<Option<Vec<u8>>, String> {
-                Self::encode(self).map(Some)
+        impl __rt::ReplyBody for #name {
+            fn encode_reply(&self, _: &str) -> Result<Vec<u8>, String> {
+                Self::encode(self)
             }
         }
         #(#from_impls)*

@@ -76,7 +76,7 @@ pub(super) fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream
             (quote!(()), quote!())
         };
         let (headers_pat, headers_arg) = if has_headers {
-            (quote!(headers), quote!(headers,))
+            (quote!(__rt::Headers(headers)), quote!(headers,))
         } else {
             (quote!(()), quote!())
         };
@@ -87,12 +87,8 @@ pub(super) fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream
         } else {
             (quote!(message), quote!(message))
         };
-        // A reply without a payload (or a `null` one) is sent as `null`.
-        let null_reply = op.reply.as_ref().is_some_and(|r| {
-            let reply_enum = format_ident!("{}Reply", op.type_name);
-            messages_ty(types, ir, &reply_enum, &r.messages).to_string() == "()"
-        });
-        let to_null = null_reply.then(|| quote!(.map(|()| __rt::Null)));
+        // The reply, if the operation has one (`()` is then sent as `null`).
+        let answer = op.reply.is_some().then(|| quote!(.map(__rt::Answer)));
         // The document's content types, where they are not JSON.
         let message_type = match op.messages.as_slice() {
             [one] if !no_payload => content_type(ir, *one),
@@ -112,7 +108,7 @@ pub(super) fn side(types: &Types<'_>, ir: &Ir, names: &SideNames) -> TokenStream
         quote! {
             .subscribe(
                 #entry(#operation, #address, #content_types &handler, |h, #message_pat, #params_pat, #headers_pat, ctx| async move {
-                    h.#method(#message_arg, #params_arg #headers_arg ctx).await #to_null
+                    h.#method(#message_arg, #params_arg #headers_arg ctx).await #answer
                 })
                 #group
                 #bindings

@@ -6,10 +6,12 @@
 //! What a generated type does for its route is a small trait:
 //! [`Incoming`] decodes the message (a model by the document's content
 //! type, a message enum by its own rules), [`FromAddress`] parses the
-//! channel's parameters, [`FromHeaders`] decodes the headers (given the
-//! message, whose variant decides them), [`Outgoing`] encodes the reply.
-//! `()` stands for a part the operation does not have ([`NoPayload`] for
-//! a message without a payload, [`Null`] for such a reply).
+//! channel's parameters, [`HeadersBody`] decodes the headers (given the
+//! message, whose variant decides them), [`ReplyBody`] encodes the reply.
+//! A route's headers are `()` where the operation has none, else
+//! [`Headers`]; its call returns `()` where the operation has no reply,
+//! else [`Answer`]; a message without a payload is [`NoPayload`]. So a
+//! type that is `()` by the document (`type: null`) still means `null`.
 //!
 //! Only generated code uses these (through `faststream::__codegen`).
 
@@ -25,7 +27,6 @@ use super::handler::{Failure, HandlerError, Reply};
 use super::router::ErasedHandler;
 use super::typed::{Decoding, Subscriber};
 use crate::envelope::Envelope;
-use crate::export::describe::Describe;
 use crate::validate::Validate;
 
 /// The content type a generated route assumes where the document names
@@ -70,36 +71,51 @@ impl FromAddress for () {
     }
 }
 
-/// The typed headers of a received message `M`.
+/// The headers of a route: `()` where the operation's messages have none,
+/// else [`Headers`].
 pub trait FromHeaders<M>: Sized + Send + 'static {
     /// Decodes (and validates) the headers of `message`.
     fn from_headers(message: &M, headers: &BTreeMap<String, String>) -> Result<Self, String>;
 }
 
-impl<M, T: DeserializeOwned + Validate + Describe + Send + 'static> FromHeaders<M> for T {
-    fn from_headers(_: &M, headers: &BTreeMap<String, String>) -> Result<Self, String> {
-        crate::codec::decode_headers(headers)
-    }
-}
-
-/// An operation whose messages have no headers.
+/// An operation whose messages have no headers: whatever arrives is not
+/// read.
 impl<M> FromHeaders<M> for () {
     fn from_headers(_: &M, _: &BTreeMap<String, String>) -> Result<Self, String> {
         Ok(())
     }
 }
 
-/// What a generated handler returns: a reply, or `()`.
+/// The typed headers of an operation that has some.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Headers<T>(pub T);
+
+impl<M, T: HeadersBody<M>> FromHeaders<M> for Headers<T> {
+    fn from_headers(message: &M, headers: &BTreeMap<String, String>) -> Result<Self, String> {
+        T::decode_headers(message, headers).map(Headers)
+    }
+}
+
+/// A type the headers of a received message `M` decode into: any
+/// deserializable model, or a generated headers enum (whose variant
+/// follows the message's).
+pub trait HeadersBody<M>: Sized + Send + 'static {
+    /// Decodes (and validates) the headers of `message`.
+    fn decode_headers(message: &M, headers: &BTreeMap<String, String>) -> Result<Self, String>;
+}
+
+impl<M, T: DeserializeOwned + Validate + Send + 'static> HeadersBody<M> for T {
+    fn decode_headers(_: &M, headers: &BTreeMap<String, String>) -> Result<Self, String> {
+        crate::codec::decode_headers(headers)
+    }
+}
+
+/// What a generated route's call returns: `()` for an operation without a
+/// reply, else [`Answer`].
 pub trait Outgoing: Send + 'static {
     /// The reply's payload (`None`: no reply); `content_type` is the
     /// document's for the reply.
     fn encode(&self, content_type: &str) -> Result<Option<Vec<u8>>, String>;
-}
-
-impl<T: Serialize + Describe + Send + 'static> Outgoing for T {
-    fn encode(&self, content_type: &str) -> Result<Option<Vec<u8>>, String> {
-        crate::codec::encode_payload_as(content_type, self).map(Some)
-    }
 }
 
 /// An operation without a reply.
@@ -109,14 +125,28 @@ impl Outgoing for () {
     }
 }
 
-/// A reply whose message has no payload (or a `type: null` one): the
-/// handler returns `()`, and the reply is JSON `null`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Null;
+/// The reply of an operation that has one. A reply of `()` (a message
+/// without a payload, or a `type: null` one) is sent as JSON `null`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Answer<T>(pub T);
 
-impl Outgoing for Null {
+impl<T: ReplyBody> Outgoing for Answer<T> {
     fn encode(&self, content_type: &str) -> Result<Option<Vec<u8>>, String> {
-        crate::codec::encode_payload_as(content_type, &()).map(Some)
+        self.0.encode_reply(content_type).map(Some)
+    }
+}
+
+/// A type a reply encodes from: any serializable model, or a generated
+/// message enum (whose variant names its content type).
+pub trait ReplyBody: Send + 'static {
+    /// The reply's payload; `content_type` is the document's for the
+    /// reply.
+    fn encode_reply(&self, content_type: &str) -> Result<Vec<u8>, String>;
+}
+
+impl<T: Serialize + Send + 'static> ReplyBody for T {
+    fn encode_reply(&self, content_type: &str) -> Result<Vec<u8>, String> {
+        crate::codec::encode_payload_as(content_type, self)
     }
 }
 

@@ -612,8 +612,8 @@ pub mod messages {
             }
         }
     }
-    impl __rt::FromHeaders<TakePaymentsMessage> for TakePaymentsHeaders {
-        fn from_headers(
+    impl __rt::HeadersBody<TakePaymentsMessage> for TakePaymentsHeaders {
+        fn decode_headers(
             message: &TakePaymentsMessage,
             headers: &::std::collections::BTreeMap<String, String>,
         ) -> Result<Self, String> {
@@ -702,9 +702,9 @@ pub mod messages {
             Self::decode(envelope)
         }
     }
-    impl __rt::Outgoing for TakePaymentsMessage {
-        fn encode(&self, _: &str) -> Result<Option<Vec<u8>>, String> {
-            Self::encode(self).map(Some)
+    impl __rt::ReplyBody for TakePaymentsMessage {
+        fn encode_reply(&self, _: &str) -> Result<Vec<u8>, String> {
+            Self::encode(self)
         }
     }
     impl From<super::models::Payment> for TakePaymentsMessage {
@@ -747,7 +747,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                 "takePayments",
                 "billing.payments",
                 &handler,
-                |h, message, (), headers, ctx| async move {
+                |h, message, (), __rt::Headers(headers), ctx| async move {
                     h.take_payments(message, headers, ctx).await
                 },
             ),

@@ -11,6 +11,7 @@
 /// Message payloads, headers and the types they use.
 pub mod models {
     use ::faststream::__codegen as __rt;
+    pub type Nothing = ();
     #[derive(Debug, Clone, PartialEq, __rt::serde::Serialize, __rt::serde::Deserialize)]
     #[serde(crate = "__rt::serde")]
     #[serde(transparent)]
@@ -41,8 +42,13 @@ pub mod models {
         }
     }
     pub type Thumbnail = __rt::Base64;
-    pub type Nothing = ();
+    pub type Nothing2 = ();
     pub type Check = String;
+    pub type Probe = String;
+    pub type Tally = i64;
+    pub type Tallied = Vec<()>;
+    pub type Strict = String;
+    pub type StrictHeaders = ();
 }
 /// Channel addresses: typed parameters, formatting and parsing.
 pub mod channels {
@@ -120,6 +126,54 @@ pub mod channels {
     /// The address of this channel is not known in advance.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
     pub struct CheckReplies;
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct Probes;
+    impl Probes {
+        /// The address.
+        pub const ADDRESS: &'static str = "probes";
+        /// The concrete address.
+        pub fn address(&self) -> String {
+            String::from(Self::ADDRESS)
+        }
+        /// Whether a concrete address is this channel's.
+        pub fn parse(address: &str) -> Option<Self> {
+            (address == Self::ADDRESS).then_some(Self)
+        }
+    }
+    /// The address of this channel is not known in advance.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct ProbeReplies;
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct Tallies;
+    impl Tallies {
+        /// The address.
+        pub const ADDRESS: &'static str = "tallies";
+        /// The concrete address.
+        pub fn address(&self) -> String {
+            String::from(Self::ADDRESS)
+        }
+        /// Whether a concrete address is this channel's.
+        pub fn parse(address: &str) -> Option<Self> {
+            (address == Self::ADDRESS).then_some(Self)
+        }
+    }
+    /// The address of this channel is not known in advance.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct TallyReplies;
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct Stricts;
+    impl Stricts {
+        /// The address.
+        pub const ADDRESS: &'static str = "stricts";
+        /// The concrete address.
+        pub fn address(&self) -> String {
+            String::from(Self::ADDRESS)
+        }
+        /// Whether a concrete address is this channel's.
+        pub fn parse(address: &str) -> Option<Self> {
+            (address == Self::ADDRESS).then_some(Self)
+        }
+    }
 }
 /// Message enums of operations that carry several messages.
 pub mod messages {
@@ -141,13 +195,36 @@ pub trait Handler: Send + Sync + 'static {
     /// `onNothing`
     fn on_nothing(
         &self,
-        message: models::Nothing,
+        message: models::Nothing2,
         ctx: __rt::Context,
     ) -> impl ::std::future::Future<Output = Result<(), __rt::HandlerError>> + Send;
     /// `onCheck`
     fn on_check(
         &self,
         message: models::Check,
+        ctx: __rt::Context,
+    ) -> impl ::std::future::Future<Output = Result<(), __rt::HandlerError>> + Send;
+    /// `onProbe`
+    fn on_probe(
+        &self,
+        message: models::Probe,
+        ctx: __rt::Context,
+    ) -> impl ::std::future::Future<
+        Output = Result<models::Nothing, __rt::HandlerError>,
+    > + Send;
+    /// `onTally`
+    fn on_tally(
+        &self,
+        message: models::Tally,
+        ctx: __rt::Context,
+    ) -> impl ::std::future::Future<
+        Output = Result<models::Tallied, __rt::HandlerError>,
+    > + Send;
+    /// `onStrict`
+    fn on_strict(
+        &self,
+        message: models::Strict,
+        headers: models::StrictHeaders,
         ctx: __rt::Context,
     ) -> impl ::std::future::Future<Output = Result<(), __rt::HandlerError>> + Send;
     /// `onGreeting`
@@ -185,7 +262,37 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                 "checks",
                 &handler,
                 |h, message, (), (), ctx| async move {
-                    h.on_check(message, ctx).await.map(|()| __rt::Null)
+                    h.on_check(message, ctx).await.map(__rt::Answer)
+                },
+            ),
+        )
+        .subscribe(
+            __rt::route(
+                "onProbe",
+                "probes",
+                &handler,
+                |h, message, (), (), ctx| async move {
+                    h.on_probe(message, ctx).await.map(__rt::Answer)
+                },
+            ),
+        )
+        .subscribe(
+            __rt::route(
+                "onTally",
+                "tallies",
+                &handler,
+                |h, message, (), (), ctx| async move {
+                    h.on_tally(message, ctx).await.map(__rt::Answer)
+                },
+            ),
+        )
+        .subscribe(
+            __rt::route(
+                "onStrict",
+                "stricts",
+                &handler,
+                |h, message, (), __rt::Headers(headers), ctx| async move {
+                    h.on_strict(message, headers, ctx).await
                 },
             ),
         )
@@ -242,4 +349,4 @@ impl Publisher {
 }
 /// The AsyncAPI document this module was generated from (bundled,
 /// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Content types","version":"1.0.0","description":"Messages that are not JSON, to exercise the codec by content type, and messages without a payload or with a `null` one."},"channels":{"greetings":{"address":"greetings","messages":{"greeting":{"contentType":"text/plain","payload":{"type":"string","minLength":1}}}},"thumbnails":{"address":"thumbnails","messages":{"thumbnail":{"contentType":"application/octet-stream","payload":{"type":"string","format":"byte"}}}},"pings":{"address":"pings","messages":{"ping":{"summary":"A message without a payload."}}},"nulls":{"address":"nulls","messages":{"nothing":{"payload":{"type":"null"}}}},"checks":{"address":"checks","messages":{"check":{"payload":{"type":"string"}}}},"checkReplies":{"address":null,"messages":{"checked":{"summary":"A reply without a payload."}}}},"operations":{"onPing":{"action":"receive","channel":{"$ref":"#/channels/pings"}},"onNothing":{"action":"receive","channel":{"$ref":"#/channels/nulls"}},"onCheck":{"action":"receive","channel":{"$ref":"#/channels/checks"},"reply":{"channel":{"$ref":"#/channels/checkReplies"}}},"onGreeting":{"action":"receive","channel":{"$ref":"#/channels/greetings"}},"sendThumbnail":{"action":"send","channel":{"$ref":"#/channels/thumbnails"}}}}"##;
+pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Content types","version":"1.0.0","description":"Messages that are not JSON, to exercise the codec by content type, and messages without a payload or with a `null` one."},"channels":{"greetings":{"address":"greetings","messages":{"greeting":{"contentType":"text/plain","payload":{"type":"string","minLength":1}}}},"thumbnails":{"address":"thumbnails","messages":{"thumbnail":{"contentType":"application/octet-stream","payload":{"type":"string","format":"byte"}}}},"pings":{"address":"pings","messages":{"ping":{"summary":"A message without a payload."}}},"nulls":{"address":"nulls","messages":{"nothing":{"payload":{"type":"null"}}}},"checks":{"address":"checks","messages":{"check":{"payload":{"type":"string"}}}},"checkReplies":{"address":null,"messages":{"checked":{"summary":"A reply without a payload."}}},"probes":{"address":"probes","messages":{"probe":{"payload":{"type":"string"}}}},"probeReplies":{"address":null,"messages":{"probed":{"summary":"A reply whose payload is a named `null` schema.","payload":{"$ref":"#/components/schemas/Nothing"}}}},"tallies":{"address":"tallies","messages":{"tally":{"payload":{"type":"integer"}}}},"tallyReplies":{"address":null,"messages":{"tallied":{"summary":"A reply that is a list of nulls.","payload":{"type":"array","items":{"type":"null"}}}}},"stricts":{"address":"stricts","messages":{"strict":{"summary":"Headers whose schema is `null`, which no message's headers match.","headers":{"type":"null"},"payload":{"type":"string"}}}}},"operations":{"onPing":{"action":"receive","channel":{"$ref":"#/channels/pings"}},"onNothing":{"action":"receive","channel":{"$ref":"#/channels/nulls"}},"onCheck":{"action":"receive","channel":{"$ref":"#/channels/checks"},"reply":{"channel":{"$ref":"#/channels/checkReplies"}}},"onProbe":{"action":"receive","channel":{"$ref":"#/channels/probes"},"reply":{"channel":{"$ref":"#/channels/probeReplies"}}},"onTally":{"action":"receive","channel":{"$ref":"#/channels/tallies"},"reply":{"channel":{"$ref":"#/channels/tallyReplies"}}},"onStrict":{"action":"receive","channel":{"$ref":"#/channels/stricts"}},"onGreeting":{"action":"receive","channel":{"$ref":"#/channels/greetings"}},"sendThumbnail":{"action":"send","channel":{"$ref":"#/channels/thumbnails"}}},"components":{"schemas":{"Nothing":{"type":"null"}}}}"##;

@@ -394,9 +394,9 @@ pub mod messages {
             Self::decode(envelope)
         }
     }
-    impl __rt::Outgoing for RefMessage {
-        fn encode(&self, _: &str) -> Result<Option<Vec<u8>>, String> {
-            Self::encode(self).map(Some)
+    impl __rt::ReplyBody for RefMessage {
+        fn encode_reply(&self, _: &str) -> Result<Vec<u8>, String> {
+            Self::encode(self)
         }
     }
     impl From<super::models::Type> for RefMessage {

@@ -290,8 +290,8 @@ pub mod messages {
             }
         }
     }
-    impl __rt::FromHeaders<HandleOrderMessage> for HandleOrderHeaders {
-        fn from_headers(
+    impl __rt::HeadersBody<HandleOrderMessage> for HandleOrderHeaders {
+        fn decode_headers(
             message: &HandleOrderMessage,
             headers: &::std::collections::BTreeMap<String, String>,
         ) -> Result<Self, String> {
@@ -371,9 +371,9 @@ pub mod messages {
             Self::decode(envelope)
         }
     }
-    impl __rt::Outgoing for HandleOrderMessage {
-        fn encode(&self, _: &str) -> Result<Option<Vec<u8>>, String> {
-            Self::encode(self).map(Some)
+    impl __rt::ReplyBody for HandleOrderMessage {
+        fn encode_reply(&self, _: &str) -> Result<Vec<u8>, String> {
+            Self::encode(self)
         }
     }
     impl From<super::models::Order> for HandleOrderMessage {
@@ -415,8 +415,10 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                     "handleOrder",
                     "stores.{storeId}.orders",
                     &handler,
-                    |h, message, params, headers, ctx| async move {
-                        h.handle_order(message, params, headers, ctx).await
+                    |h, message, params, __rt::Headers(headers), ctx| async move {
+                        h.handle_order(message, params, headers, ctx)
+                            .await
+                            .map(__rt::Answer)
                     },
                 )
                 .bindings(__rt::Bindings {

@@ -1001,7 +1001,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                     "onShipment",
                     "tenants.{tenant}.regions.{region}.shipments",
                     &handler,
-                    |h, message, params, headers, ctx| async move {
+                    |h, message, params, __rt::Headers(headers), ctx| async move {
                         h.on_shipment(message, params, headers, ctx).await
                     },
                 )

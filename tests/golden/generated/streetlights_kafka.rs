@@ -506,7 +506,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                     "receiveLightMeasurement",
                     "smartylighting.streetlights.1.0.event.{streetlightId}.lighting.measured",
                     &handler,
-                    |h, message, params, headers, ctx| async move {
+                    |h, message, params, __rt::Headers(headers), ctx| async move {
                         h.receive_light_measurement(message, params, headers, ctx).await
                     },
                 )

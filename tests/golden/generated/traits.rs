@@ -211,7 +211,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                     "onReading",
                     "golden.traits.{site}.readings",
                     &handler,
-                    |h, message, params, headers, ctx| async move {
+                    |h, message, params, __rt::Headers(headers), ctx| async move {
                         h.on_reading(message, params, headers, ctx).await
                     },
                 )
@@ -233,7 +233,7 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                     "text/plain",
                     "application/json",
                     &handler,
-                    |h, message, (), headers, ctx| async move {
+                    |h, message, (), __rt::Headers(headers), ctx| async move {
                         h.on_note(message, headers, ctx).await
                     },
                 )

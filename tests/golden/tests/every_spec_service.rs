@@ -191,6 +191,30 @@ impl golden::content_types::Handler for Greeter {
         self.0.lock().unwrap().push(format!("check {message}"));
         Ok(())
     }
+
+    async fn on_probe(
+        &self,
+        message: String,
+        _ctx: Context,
+    ) -> Result<golden::content_types::models::Nothing, HandlerError> {
+        self.0.lock().unwrap().push(format!("probe {message}"));
+        Ok(())
+    }
+
+    async fn on_tally(&self, message: i64, _ctx: Context) -> Result<Vec<()>, HandlerError> {
+        self.0.lock().unwrap().push(format!("tally {message}"));
+        Ok(vec![(); usize::try_from(message).unwrap_or(0)])
+    }
+
+    async fn on_strict(
+        &self,
+        message: String,
+        (): golden::content_types::models::StrictHeaders,
+        _ctx: Context,
+    ) -> Result<(), HandlerError> {
+        self.0.lock().unwrap().push(format!("strict {message}"));
+        Ok(())
+    }
 }
 
 #[tokio::test]
@@ -228,6 +252,33 @@ async fn messages_without_a_payload_null_payloads_and_empty_replies() {
         .unwrap();
     assert_eq!(&reply.payload[..], b"null");
     assert_eq!(seen.lock().unwrap().last().unwrap(), "check ok");
+    // So is one whose payload is a named `type: null` schema (a `()` by
+    // another name), and a list of nulls is a JSON list.
+    let reply = app
+        .publisher()
+        .request(Envelope::new("probes", r#""p""#), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(&reply.payload[..], b"null");
+    let reply = app
+        .publisher()
+        .request(Envelope::new("tallies", "2"), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(&reply.payload[..], b"[null,null]");
+    // Headers whose schema is `null` match no message's headers: each is
+    // refused before the handler.
+    let mut with_headers = Envelope::new("stricts", r#""s""#);
+    with_headers.headers.insert("x".into(), "1".into());
+    for envelope in [Envelope::new("stricts", r#""s""#), with_headers] {
+        app.publisher().publish(envelope).await.unwrap();
+    }
+    app.wait_finished(10, TIMEOUT).await;
+    let seen = seen.lock().unwrap().clone();
+    assert!(!seen.iter().any(|s| s.starts_with("strict")), "{seen:?}");
+    let dead = app.dead_letters();
+    assert_eq!(dead.len(), 3, "{dead:?}");
+    assert!(dead[1..].iter().all(|d| d.envelope.channel == "stricts"));
     app.shutdown().await;
 }
 
