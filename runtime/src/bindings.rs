@@ -158,7 +158,8 @@ pub struct RedisBindings {
     pub kind: RedisKind,
     /// A stream's consumer group (the subscriber's group when absent).
     pub group: Option<String>,
-    /// A stream consumer's name (unique per subscriber when absent).
+    /// A stream consumer's name (when absent, this instance's name:
+    /// [`crate::instance_name`]).
     pub consumer: Option<String>,
 }
 

@@ -3,9 +3,10 @@
 //! ([`Server`], which generated code lists in its `servers` module, and
 //! [`connect`], which picks the adapter by the server's protocol).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub use crate::broker::{Authentication, ServerInfo};
 use crate::broker::{Broker, BrokerError, BrokerErrorKind};
@@ -146,6 +147,52 @@ fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, BrokerError> {
     )),
     allow(dead_code)
 )]
+/// The environment variable that names this instance of a service.
+pub const INSTANCE_VAR: &str = "FASTSTREAM_INSTANCE";
+
+/// This instance's name, stable across its restarts: where a broker keeps
+/// what a consumer held by the consumer's name (a Redis stream's pending
+/// entries), a restarted instance takes it back at once. It is
+/// `FASTSTREAM_INSTANCE` when set, else the host's name (a pod's, in
+/// Kubernetes), else a random name for this process.
+pub fn instance_name() -> String {
+    instance_name_from(|k| std::env::var(k).ok())
+}
+
+/// The name of this process's member of `scope` (a stream and its group,
+/// a consumer group): `instance` for the first subscriber, then
+/// `instance-2`, `instance-3`, ... (the same on every start of the same
+/// service, whose routes subscribe in the same order).
+pub(crate) fn member_name(instance: &str, scope: &str) -> String {
+    static MADE: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
+    let nth = {
+        let mut made = crate::broker::lock(&MADE);
+        let n = made.entry(scope.to_owned()).or_default();
+        *n += 1;
+        *n
+    };
+    if nth == 1 {
+        instance.to_owned()
+    } else {
+        format!("{instance}-{nth}")
+    }
+}
+
+/// [`instance_name`] over any lookup.
+pub(crate) fn instance_name_from(lookup: impl Fn(&str) -> Option<String>) -> String {
+    let named = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    named(lookup(INSTANCE_VAR))
+        .or_else(|| named(std::fs::read_to_string("/proc/sys/kernel/hostname").ok()))
+        .or_else(|| named(lookup("HOSTNAME")))
+        .or_else(|| named(lookup("COMPUTERNAME")))
+        .unwrap_or_else(|| {
+            static RANDOM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+            RANDOM
+                .get_or_init(|| uuid::Uuid::new_v4().simple().to_string())
+                .clone()
+        })
+}
+
 pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
@@ -488,6 +535,17 @@ mod tests {
         pathname: "/shop",
         variables: &[("host", "rabbit.internal"), ("port", "5672")],
     };
+
+    #[test]
+    fn the_instance_is_named_by_the_environment_else_the_host() {
+        let set = instance_name_from(|k| (k == INSTANCE_VAR).then(|| " billing-7 ".to_owned()));
+        assert_eq!(set, "billing-7");
+        // Unset or empty: the host's name (or a random one), the same on
+        // every call.
+        let unset = instance_name_from(|k| (k == INSTANCE_VAR).then(String::new));
+        assert!(!unset.is_empty());
+        assert_eq!(unset, instance_name_from(|_| None));
+    }
 
     #[test]
     fn urls_from_the_spec_and_the_environment() {

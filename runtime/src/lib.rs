@@ -69,7 +69,9 @@ pub use bindings::{
 };
 pub use broker::{Broker, BrokerError};
 pub use codec::{DecodeError, decode_json, encode_json};
-pub use connect::{Authentication, ConnectOptions, Server, ServerInfo, connect};
+pub use connect::{
+    Authentication, ConnectOptions, INSTANCE_VAR, Server, ServerInfo, connect, instance_name,
+};
 pub use envelope::Envelope;
 pub use export::{AsyncApiDocument, AsyncApiVersion, ExportError};
 pub use memory::MemoryBroker;

@@ -23,6 +23,9 @@ impl App {
             return crate::export::write_to(&self.asyncapi(), std::path::Path::new(&path))
                 .map_err(AppError::Export);
         }
+        // Listening before the start: a signal while the app starts stops
+        // it gracefully once started (not the process's default death).
+        let signalled = signals();
         let running = self.start().await?;
         #[cfg(feature = "http")]
         let serving = match crate::http::serve_from_env(&running).await {
@@ -32,7 +35,7 @@ impl App {
                 return Err(e);
             }
         };
-        wait_for_signal().await;
+        signalled.await;
         tracing::info!("shutting down");
         #[cfg(feature = "http")]
         if let Some(serving) = serving {
@@ -43,24 +46,31 @@ impl App {
     }
 }
 
-async fn wait_for_signal() {
+/// SIGINT or SIGTERM, listened for from the call on.
+fn signals() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -224,3 +224,26 @@ where
     });
     Subscriber::decoding(operation, address, erased)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_null_reply_is_null_and_null_headers_match_nothing() {
+        // `()` as the reply of an operation that has one (a `type: null`
+        // schema under any name) is JSON `null`; as the whole reply, none.
+        assert_eq!(Answer(()).encode(JSON).unwrap(), Some(b"null".to_vec()));
+        assert_eq!(().encode(JSON).unwrap(), None);
+        assert_eq!(
+            Answer(vec![(), ()]).encode(JSON).unwrap(),
+            Some(b"[null,null]".to_vec())
+        );
+        // `()` headers of an operation that has headers (`type: null`):
+        // no headers map is `null`, so every message is refused; `()` as
+        // the whole headers (none in the document) reads nothing.
+        let empty = BTreeMap::new();
+        assert!(Headers::<()>::from_headers(&(), &empty).is_err());
+        assert!(<() as FromHeaders<()>>::from_headers(&(), &empty).is_ok());
+    }
+}

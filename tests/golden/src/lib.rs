@@ -26,6 +26,9 @@ pub mod content_types;
 #[path = "../generated/cursed.rs"]
 pub mod cursed;
 #[rustfmt::skip]
+#[path = "../generated/durable.rs"]
+pub mod durable;
+#[rustfmt::skip]
 #[path = "../generated/fleet_kafka.rs"]
 pub mod fleet_kafka;
 #[rustfmt::skip]

@@ -87,6 +87,11 @@ fn every_spec_round_trips_through_its_router() {
             golden::cursed::router(Nobody),
         ),
         (
+            "durable",
+            spec("durable.yaml"),
+            golden::durable::router(Nobody),
+        ),
+        (
             "orders",
             spec("orders.yaml"),
             golden::orders::router(Nobody),

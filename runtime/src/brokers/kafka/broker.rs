@@ -220,13 +220,16 @@ impl Broker for KafkaBroker {
         Some(self.inner.server.clone())
     }
 
+    /// Also not ready: a subscription the group gave none of its topic's
+    /// partitions (it rejoins the group by itself).
     fn check_connection(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
         // librdkafka reconnects by itself and keeps no state to read: ask
         // a broker for the cluster's metadata, within 2 s.
         let inner = self.inner.clone();
         Box::pin(async move {
+            let asking = inner.clone();
             let asked = tokio::task::spawn_blocking(move || {
-                inner
+                asking
                     .producer
                     .client()
                     .fetch_metadata(None, Duration::from_secs(2))
@@ -234,7 +237,7 @@ impl Broker for KafkaBroker {
             })
             .await;
             match asked {
-                Ok(Ok(())) => Ok(()),
+                Ok(Ok(())) => inner.check_assignments(),
                 Ok(Err(e)) => Err(err(
                     BrokerErrorKind::Connection,
                     format!("Kafka metadata: {e}"),

@@ -6,8 +6,9 @@ use rdkafka::consumer::Consumer;
 use rdkafka::message::Headers;
 use rdkafka::producer::Producer;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{CommitMode, StreamConsumer};
 use rdkafka::error::KafkaError;
@@ -26,6 +27,15 @@ use crate::broker::{
     Acker, BoxFuture, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec, Subscription, lock,
 };
 use crate::envelope::Envelope;
+
+/// How long a member may hold no partition of a topic that has some
+/// before it rejoins its group. Counted from the assignment, which comes
+/// after the group dropped any member that died (its session timed out).
+const REJOIN_AFTER: Duration = Duration::from_secs(5);
+/// The longest wait between rejoins of a member that stays without a
+/// partition (a standby member of a group with more members than
+/// partitions rejoins this rarely).
+const REJOIN_MAX: Duration = Duration::from_secs(300);
 
 /// `a.{x}.b` -> `^a\.(.+)\.b$`, librdkafka's topic pattern (parameters are
 /// checked exactly with [`matches_address`] on every record).
@@ -151,6 +161,8 @@ pub(super) async fn subscribe(
         start,
         reset: inner.settings.offset_reset,
         assignments,
+        held: AtomicUsize::new(0),
+        assigned_at: Mutex::new(Instant::now()),
         revoked: Mutex::new(Vec::new()),
     });
     let group = spec
@@ -226,8 +238,10 @@ pub(super) async fn subscribe(
         shared: shared.clone(),
         inner: inner.clone(),
         template,
+        topic: topic.clone(),
         group: group.clone(),
         pattern,
+        rejoin_after: REJOIN_AFTER,
         prefetch,
         partitions: HashMap::new(),
         buffered: 0,
@@ -250,7 +264,21 @@ pub(super) async fn subscribe(
     }
     let timeout = inner.settings.subscribe_timeout;
     match tokio::time::timeout(timeout, assigned.wait_for(|n| *n > 0)).await {
-        Ok(Ok(_)) => Ok(subscription),
+        Ok(Ok(_)) => {
+            if shared.starved() {
+                // Not an error: a standby member of a group with more
+                // members than partitions gets none. The app is not ready
+                // meanwhile, and the consumer rejoins the group now and
+                // then (see `Task::rejoin_if_starved`).
+                tracing::warn!(
+                    group = %group,
+                    topic = %topic,
+                    partitions = shared.start.len(),
+                    "Kafka: the group gave this member none of the topic's partitions (a standby member, or a member that died holding them until its session times out); not ready until it holds one"
+                );
+            }
+            Ok(subscription)
+        }
         _ => Err(err(
             BrokerErrorKind::Timeout,
             format!(
@@ -268,6 +296,11 @@ pub(super) struct Task {
     pub(super) shared: Arc<Shared>,
     pub(super) inner: Arc<Inner>,
     pub(super) template: String,
+    /// What the consumer subscribed to (the topic, or its pattern).
+    pub(super) topic: String,
+    /// How long a member may hold no partition before it rejoins the
+    /// group (doubled at each rejoin, up to [`REJOIN_MAX`]).
+    pub(super) rejoin_after: Duration,
     /// The consumer group (written into every envelope's meta).
     pub(super) group: String,
     pub(super) pattern: bool,
@@ -284,6 +317,8 @@ pub(super) struct Task {
 impl Task {
     pub(super) async fn run(mut self, mut events: mpsc::UnboundedReceiver<Event>) {
         let consumer = self.consumer.clone();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             self.forget_revoked();
             tokio::select! {
@@ -293,6 +328,7 @@ impl Task {
                     None => break,
                 },
                 () = self.tx.closed() => break,
+                _ = tick.tick() => self.rejoin_if_starved(),
                 msg = consumer.recv(), if self.buffered < self.prefetch => match msg {
                     Ok(m) => self.on_record(&m),
                     Err(e) => {
@@ -314,6 +350,34 @@ impl Task {
             drop(consumer);
         })
         .await;
+    }
+
+    /// A member the group has given none of the topic's partitions for
+    /// `rejoin_after` leaves and joins the group again: a group whose
+    /// coordinator kept a dead member's assignment (some brokers do, until
+    /// every member rejoins) hands the partitions out anew. A member that
+    /// holds some starts over at [`REJOIN_AFTER`].
+    pub(super) fn rejoin_if_starved(&mut self) {
+        if !self.shared.starved() {
+            self.rejoin_after = REJOIN_AFTER;
+            return;
+        }
+        let since = lock(&self.shared.assigned_at).elapsed();
+        if since < self.rejoin_after {
+            return;
+        }
+        tracing::warn!(
+            group = %self.group,
+            topic = %self.topic,
+            after = ?since,
+            "Kafka: this member has held no partition of the topic since the last assignment; rejoining the group"
+        );
+        *lock(&self.shared.assigned_at) = Instant::now();
+        self.rejoin_after = (self.rejoin_after * 2).min(REJOIN_MAX);
+        self.consumer.unsubscribe();
+        if let Err(e) = self.consumer.subscribe(&[&self.topic]) {
+            tracing::error!(error = %e, topic = %self.topic, "Kafka: could not subscribe again");
+        }
     }
 
     pub(super) fn forget_revoked(&mut self) {

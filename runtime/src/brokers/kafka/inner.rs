@@ -9,7 +9,7 @@ use std::time::Duration;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::StreamConsumer;
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -41,6 +41,27 @@ pub(super) struct Inner {
 }
 
 impl Inner {
+    /// An error naming a group whose member here holds none of its
+    /// topic's partitions.
+    pub(super) fn check_assignments(&self) -> Result<(), BrokerError> {
+        let consumers = lock(&self.consumers);
+        for (group, members) in consumers.iter() {
+            if members
+                .iter()
+                .filter_map(std::sync::Weak::upgrade)
+                .any(|c| c.context().0.starved())
+            {
+                return Err(err(
+                    BrokerErrorKind::Connection,
+                    format!(
+                        "Kafka group `{group}` gave a subscriber here none of its topic's partitions (it rejoins the group by itself)"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Creates `topic` once per process (with the bindings' partitions
     /// and replicas where given, else the settings').
     pub(super) async fn create_topic(

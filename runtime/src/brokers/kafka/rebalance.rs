@@ -3,12 +3,13 @@
 
 use rdkafka::consumer::Consumer;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::ClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, ConsumerContext};
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaRespErr;
 use tokio::sync::watch;
@@ -27,6 +28,11 @@ pub(super) struct Shared {
     pub(super) reset: OffsetReset,
     /// Counts assignments (the first one ends `subscribe`).
     pub(super) assignments: watch::Sender<u64>,
+    /// Partitions of the current assignment (0 between a revoke and the
+    /// next assignment, and for a member the group gave nothing).
+    pub(super) held: AtomicUsize,
+    /// When the group last assigned this member its partitions.
+    pub(super) assigned_at: Mutex<Instant>,
     /// Partitions taken away since the task last looked.
     pub(super) revoked: Mutex<Vec<Tp>>,
 }
@@ -40,6 +46,22 @@ impl ClientContext for Ctx {
 }
 
 impl ConsumerContext for Ctx {
+    fn commit_callback(
+        &self,
+        result: rdkafka::error::KafkaResult<()>,
+        offsets: &TopicPartitionList,
+    ) {
+        match result {
+            // Nothing new to commit.
+            Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+            Err(e) => tracing::warn!(
+                error = %e,
+                partitions = offsets.count(),
+                "Kafka: committing offsets failed (what was handled since the last commit comes again after a restart or rebalance)"
+            ),
+        }
+    }
+
     fn rebalance(
         &self,
         base: &BaseConsumer<Self>,
@@ -77,6 +99,8 @@ impl ConsumerContext for Ctx {
                 if let Err(e) = base.assign(&start) {
                     tracing::error!(error = %e, "Kafka: could not take the assigned partitions");
                 }
+                shared.held.store(tpl.count(), Ordering::Release);
+                *lock(&shared.assigned_at) = Instant::now();
                 shared.assignments.send_modify(|n| *n += 1);
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
@@ -87,12 +111,22 @@ impl ConsumerContext for Ctx {
                         .iter()
                         .map(|e| (e.topic().to_owned(), e.partition())),
                 );
+                shared.held.store(0, Ordering::Release);
                 let _ = base.unassign();
             }
             other => {
                 tracing::warn!(error = ?other, "Kafka rebalance failed");
+                shared.held.store(0, Ordering::Release);
                 let _ = base.unassign();
             }
         }
+    }
+}
+
+impl Shared {
+    /// Whether the group gave this member none of the partitions the topic
+    /// has (a pattern that matches no topic yet has none to give).
+    pub(super) fn starved(&self) -> bool {
+        !self.start.is_empty() && self.held.load(Ordering::Acquire) == 0
     }
 }

@@ -29,13 +29,17 @@
 //!
 //! Streams (a concrete key): `XADD` publishes; a subscriber is a consumer
 //! in a group (the binding's group, else the subscriber's, else the key),
-//! created with the stream when missing. Ack is `XACK`; a nack re-adds the
+//! created with the stream when missing. The consumer is named by the
+//! binding, else by the instance ([`crate::instance_name`]:
+//! `FASTSTREAM_INSTANCE`, else the host name), so a restarted service is
+//! the same consumer and first reads what it held when it stopped. Ack is `XACK`; a nack re-adds the
 //! entry with an `__attempt__` field after its delay, then acks the old
 //! one; a reject adds it to `<stream>:dead` with a `reason` field, then
 //! acks it. Entries another consumer left pending longer than
-//! `claim_idle` (30 s unless set) are taken over with `XAUTOCLAIM`, and
-//! after a lost connection a consumer first reads its own pending entries
-//! again, so none is stranded.
+//! `claim_idle` (30 s unless set) are taken over with `XAUTOCLAIM` (at
+//! start, then every `claim_idle / 2`), and at start and after a lost
+//! connection a consumer first reads its own pending entries again, so
+//! none is stranded.
 //!
 //! Commands go through redis's `ConnectionManager`, which reconnects with
 //! backoff (100 ms doubling to 5 s); the blocking reads of lists and

@@ -129,9 +129,14 @@ impl RedisBroker {
             .group
             .or_else(|| spec.group.clone())
             .unwrap_or_else(|| key.clone());
-        let consumer = binding
-            .consumer
-            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        // The instance's own name, stable across restarts: what it held
+        // when it died is still pending under that name, and read first.
+        let consumer = binding.consumer.unwrap_or_else(|| {
+            crate::connect::member_name(
+                &crate::connect::instance_name(),
+                &format!("redis stream {key} {group}"),
+            )
+        });
         let mut conn = self.conn.clone();
         create_group(&mut conn, &key, &group).await?;
         // Blocking reads get a connection of their own (it reconnects
@@ -144,12 +149,17 @@ impl RedisBroker {
 
         let acker_conn = conn.clone();
         tokio::spawn(async move {
-            let mut last_claim = tokio::time::Instant::now();
+            // Entries dead consumers left are claimed at once, then every
+            // `claim_idle / 2`.
+            let mut last_claim = tokio::time::Instant::now()
+                .checked_sub(claim_idle)
+                .unwrap_or_else(tokio::time::Instant::now);
             let mut backoff = Backoff::new();
-            // After a lost connection this consumer first reads its own
-            // pending entries again (from id 0): deliveries whose ack did
-            // not reach Redis are redelivered, not stranded.
-            let mut pending_from: Option<String> = None;
+            // At start, and after a lost connection, this consumer first
+            // reads its own pending entries (from id 0): what it held when
+            // it stopped or crashed, or whose ack did not reach Redis, is
+            // redelivered, not stranded.
+            let mut pending_from: Option<String> = Some("0".into());
             loop {
                 if tx.is_closed() {
                     break;

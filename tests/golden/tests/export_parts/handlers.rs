@@ -34,6 +34,21 @@ impl golden::content_types::Handler for Nobody {
     async fn on_check(&self, _message: String, _ctx: faststream::Context) -> Result<(), HandlerError> {
         Err(HandlerError::new("export only"))
     }
+    async fn on_probe(&self, _message: String, _ctx: faststream::Context) -> Result<golden::content_types::models::Nothing, HandlerError> {
+        Err(HandlerError::new("export only"))
+    }
+    async fn on_tally(&self, _message: i64, _ctx: faststream::Context) -> Result<Vec<()>, HandlerError> {
+        Err(HandlerError::new("export only"))
+    }
+    async fn on_strict(&self, _message: String, _headers: golden::content_types::models::StrictHeaders, _ctx: faststream::Context) -> Result<(), HandlerError> {
+        Err(HandlerError::new("export only"))
+    }
+}
+
+impl golden::durable::Handler for Nobody {
+    async fn on_number(&self, _message: golden::durable::models::Number, _ctx: faststream::Context) -> Result<(), HandlerError> {
+        Err(HandlerError::new("export only"))
+    }
 }
 
 impl golden::cursed::Handler for Nobody {
