@@ -16,7 +16,11 @@
 //! - `cargo xtask structure`: fail on an import circle between the source
 //!   files of `codegen/` or `runtime/`, or a hand-written source file
 //!   there over 800 lines (`ci` runs it too).
+//! - `cargo xtask fuzz [--time SECS] [TARGET...]`: run the fuzz targets of
+//!   `fuzz/` (cargo-fuzz, installed when missing) for SECS seconds each
+//!   (`ci` runs each for a few seconds).
 
+mod fuzz;
 mod structure;
 
 use std::net::{SocketAddr, TcpStream};
@@ -37,8 +41,11 @@ fn main() -> ExitCode {
             parser_setup().map(|dir| eprintln!("@asyncapi/parser: {}", dir.display()))
         }
         "structure" => structure::structure(&root()),
+        "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
-            eprintln!("usage: cargo xtask <ci|services|demo|interop-setup|parser-setup|structure>");
+            eprintln!(
+                "usage: cargo xtask <ci|services|demo|interop-setup|parser-setup|structure|fuzz>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -327,6 +334,9 @@ fn build_packages() -> Result<(), String> {
     Ok(())
 }
 
+/// How long `ci` runs each fuzz target.
+const FUZZ_SMOKE_SECONDS: u64 = 5;
+
 fn ci() -> Result<(), String> {
     build_packages()?;
     services()?;
@@ -426,6 +436,10 @@ fn ci() -> Result<(), String> {
         golden.env("FASTSTREAM_CORPUS_ABSENT", "skip");
     }
     run(golden)?;
+    // Every fuzz target a few seconds, from its checked-in corpus (which
+    // holds the input of every crash found so far).
+    let targets: Vec<String> = fuzz::TARGETS.iter().map(|t| (*t).to_owned()).collect();
+    fuzz::run_targets(&targets, FUZZ_SMOKE_SECONDS)?;
     if !with_corpus {
         eprintln!(
             "\nPASSED WITHOUT THE CORPUS SUITES: there is no AsyncAPI corpus at {}, so the corpus \
