@@ -423,7 +423,8 @@ fn run_once(path: &str, run: u32) -> Result<String, String> {
         // or it was still to come. Recovered when it and the next WINDOW
         // (more than a prefetch) are handled: what the service held comes
         // back before what follows it.
-        let first_gap = (0..).find(|n| !seen.contains(n)).unwrap_or(COUNT);
+        let distinct: BTreeSet<u64> = seen.iter().copied().collect();
+        let first_gap = (0..).find(|n| !distinct.contains(n)).unwrap_or(COUNT);
         let restarted = Instant::now();
         service = Service::start(path, &out);
         service.wait_ready(Duration::from_secs(60))?;
