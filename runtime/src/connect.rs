@@ -136,17 +136,6 @@ fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, BrokerError> {
     })
 }
 
-/// A URL without its password, for messages.
-#[cfg_attr(
-    not(any(
-        feature = "nats",
-        feature = "redis",
-        feature = "amqp",
-        feature = "kafka",
-        feature = "mqtt"
-    )),
-    allow(dead_code)
-)]
 /// The environment variable that names this instance of a service.
 pub const INSTANCE_VAR: &str = "FASTSTREAM_INSTANCE";
 
@@ -154,7 +143,9 @@ pub const INSTANCE_VAR: &str = "FASTSTREAM_INSTANCE";
 /// what a consumer held by the consumer's name (a Redis stream's pending
 /// entries), a restarted instance takes it back at once. It is
 /// `FASTSTREAM_INSTANCE` when set, else the host's name (a pod's, in
-/// Kubernetes), else a random name for this process.
+/// Kubernetes; read from `/proc/sys/kernel/hostname`, `HOSTNAME` or
+/// `COMPUTERNAME`), else a random name for this process. Processes that
+/// share a host share its name: give each its own `FASTSTREAM_INSTANCE`.
 pub fn instance_name() -> String {
     instance_name_from(|k| std::env::var(k).ok())
 }
@@ -163,6 +154,7 @@ pub fn instance_name() -> String {
 /// a consumer group): `instance` for the first subscriber, then
 /// `instance-2`, `instance-3`, ... (the same on every start of the same
 /// service, whose routes subscribe in the same order).
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn member_name(instance: &str, scope: &str) -> String {
     static MADE: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
     let nth = {
@@ -193,6 +185,17 @@ pub(crate) fn instance_name_from(lookup: impl Fn(&str) -> Option<String>) -> Str
         })
 }
 
+/// A URL without its password, for messages.
+#[cfg_attr(
+    not(any(
+        feature = "nats",
+        feature = "redis",
+        feature = "amqp",
+        feature = "kafka",
+        feature = "mqtt"
+    )),
+    allow(dead_code)
+)]
 pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),

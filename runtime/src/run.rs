@@ -23,10 +23,17 @@ impl App {
             return crate::export::write_to(&self.asyncapi(), std::path::Path::new(&path))
                 .map_err(AppError::Export);
         }
-        // Listening before the start: a signal while the app starts stops
-        // it gracefully once started (not the process's default death).
-        let signalled = signals();
-        let running = self.start().await?;
+        // Listening before the start: a signal while the app starts ends
+        // the start (what it made is dropped) and `run` returns, instead of
+        // the process dying of the signal's default action.
+        let mut signalled = std::pin::pin!(signals());
+        let running = tokio::select! {
+            started = self.start() => started?,
+            () = &mut signalled => {
+                tracing::info!("signalled while starting: not starting");
+                return Ok(());
+            }
+        };
         #[cfg(feature = "http")]
         let serving = match crate::http::serve_from_env(&running).await {
             Ok(serving) => serving,

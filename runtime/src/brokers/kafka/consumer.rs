@@ -6,7 +6,6 @@ use rdkafka::consumer::Consumer;
 use rdkafka::message::Headers;
 use rdkafka::producer::Producer;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,8 +28,9 @@ use crate::broker::{
 use crate::envelope::Envelope;
 
 /// How long a member may hold no partition of a topic that has some
-/// before it rejoins its group. Counted from the assignment, which comes
-/// after the group dropped any member that died (its session timed out).
+/// before it rejoins its group, counted from the assignment that gave it
+/// none (which comes after the group dropped any member that died: its
+/// session timed out).
 const REJOIN_AFTER: Duration = Duration::from_secs(5);
 /// The longest wait between rejoins of a member that stays without a
 /// partition (a standby member of a group with more members than
@@ -161,8 +161,7 @@ pub(super) async fn subscribe(
         start,
         reset: inner.settings.offset_reset,
         assignments,
-        held: AtomicUsize::new(0),
-        assigned_at: Mutex::new(Instant::now()),
+        starved_since: Mutex::new(None),
         revoked: Mutex::new(Vec::new()),
     });
     let group = spec
@@ -352,17 +351,16 @@ impl Task {
         .await;
     }
 
-    /// A member the group has given none of the topic's partitions for
-    /// `rejoin_after` leaves and joins the group again: a group whose
-    /// coordinator kept a dead member's assignment (some brokers do, until
-    /// every member rejoins) hands the partitions out anew. A member that
-    /// holds some starts over at [`REJOIN_AFTER`].
+    /// A member the group's assignments have given none of the topic's
+    /// partitions for `rejoin_after` leaves and joins the group again: a
+    /// group whose coordinator kept a dead member's assignment (some
+    /// brokers do, until every member rejoins) hands the partitions out
+    /// anew. A member that holds some starts over at [`REJOIN_AFTER`].
     pub(super) fn rejoin_if_starved(&mut self) {
-        if !self.shared.starved() {
+        let Some(since) = self.shared.starved_for() else {
             self.rejoin_after = REJOIN_AFTER;
             return;
-        }
-        let since = lock(&self.shared.assigned_at).elapsed();
+        };
         if since < self.rejoin_after {
             return;
         }
@@ -370,9 +368,9 @@ impl Task {
             group = %self.group,
             topic = %self.topic,
             after = ?since,
-            "Kafka: this member has held no partition of the topic since the last assignment; rejoining the group"
+            "Kafka: the group has given this member no partition of the topic; rejoining the group"
         );
-        *lock(&self.shared.assigned_at) = Instant::now();
+        *lock(&self.shared.starved_since) = Some(Instant::now());
         self.rejoin_after = (self.rejoin_after * 2).min(REJOIN_MAX);
         self.consumer.unsubscribe();
         if let Err(e) = self.consumer.subscribe(&[&self.topic]) {

@@ -3,7 +3,6 @@
 
 use rdkafka::consumer::Consumer;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,11 +27,10 @@ pub(super) struct Shared {
     pub(super) reset: OffsetReset,
     /// Counts assignments (the first one ends `subscribe`).
     pub(super) assignments: watch::Sender<u64>,
-    /// Partitions of the current assignment (0 between a revoke and the
-    /// next assignment, and for a member the group gave nothing).
-    pub(super) held: AtomicUsize,
-    /// When the group last assigned this member its partitions.
-    pub(super) assigned_at: Mutex<Instant>,
+    /// Since when the group's assignments have given this member no
+    /// partition (`None` before the first one, and while it holds some;
+    /// a revoke, the first half of every rebalance, changes nothing).
+    pub(super) starved_since: Mutex<Option<Instant>>,
     /// Partitions taken away since the task last looked.
     pub(super) revoked: Mutex<Vec<Tp>>,
 }
@@ -99,8 +97,14 @@ impl ConsumerContext for Ctx {
                 if let Err(e) = base.assign(&start) {
                     tracing::error!(error = %e, "Kafka: could not take the assigned partitions");
                 }
-                shared.held.store(tpl.count(), Ordering::Release);
-                *lock(&shared.assigned_at) = Instant::now();
+                {
+                    let mut starved = lock(&shared.starved_since);
+                    if tpl.count() == 0 {
+                        starved.get_or_insert_with(Instant::now);
+                    } else {
+                        *starved = None;
+                    }
+                }
                 shared.assignments.send_modify(|n| *n += 1);
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
@@ -111,12 +115,10 @@ impl ConsumerContext for Ctx {
                         .iter()
                         .map(|e| (e.topic().to_owned(), e.partition())),
                 );
-                shared.held.store(0, Ordering::Release);
                 let _ = base.unassign();
             }
             other => {
                 tracing::warn!(error = ?other, "Kafka rebalance failed");
-                shared.held.store(0, Ordering::Release);
                 let _ = base.unassign();
             }
         }
@@ -127,6 +129,14 @@ impl Shared {
     /// Whether the group gave this member none of the partitions the topic
     /// has (a pattern that matches no topic yet has none to give).
     pub(super) fn starved(&self) -> bool {
-        !self.start.is_empty() && self.held.load(Ordering::Acquire) == 0
+        self.starved_for().is_some()
+    }
+
+    /// How long [`Shared::starved`] has been true.
+    pub(super) fn starved_for(&self) -> Option<Duration> {
+        if self.start.is_empty() {
+            return None;
+        }
+        lock(&self.starved_since).map(|since| since.elapsed())
     }
 }

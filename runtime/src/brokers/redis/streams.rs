@@ -226,6 +226,25 @@ pub(super) fn read_entries(v: &redis::Value) -> Vec<Entry> {
         .collect()
 }
 
+/// The id of the last entry of an `XREADGROUP` reply, with or without
+/// fields (a pending entry deleted from the stream has none): where a
+/// read of pending entries goes on from.
+pub(super) fn last_read_id(v: &redis::Value) -> Option<String> {
+    let redis::Value::Array(streams) = v else {
+        return None;
+    };
+    streams.iter().rev().find_map(|s| match s {
+        redis::Value::Array(kv) => match kv.get(1) {
+            Some(redis::Value::Array(list)) => list.iter().rev().find_map(|e| match e {
+                redis::Value::Array(parts) => parts.first().and_then(text),
+                _ => None,
+            }),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
 /// `XAUTOCLAIM` reply: `[cursor, [entry, ...], [deleted id, ...]]`.
 pub(super) fn claimed_entries(v: &redis::Value) -> Vec<Entry> {
     match v {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::broker::{RedisBroker, concrete_key, kind_of, managed};
-use super::streams::{StreamAcker, claimed_entries, read_entries};
+use super::streams::{StreamAcker, claimed_entries, last_read_id, read_entries};
 use super::wire::{DATA_FIELD, decode_message, encode_message, err, pattern_of};
 use crate::address::matches_address;
 use crate::bindings::RedisKind;
@@ -198,7 +198,9 @@ impl RedisBroker {
                         backoff.reset();
                         let entries = read_entries(&v);
                         if pending_from.is_some() {
-                            pending_from = entries.last().map(|e| e.id.clone());
+                            // On from the last id read, deleted entries
+                            // (which come without fields) included.
+                            pending_from = last_read_id(&v);
                             batch.extend(entries.into_iter().map(|e| (e, true)));
                         } else {
                             batch.extend(entries.into_iter().map(|e| (e, false)));
