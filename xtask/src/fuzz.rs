@@ -9,8 +9,6 @@
 //! `target/fuzz/artifacts/<target>/`, and a crash fails the task naming
 //! it. `ci` runs every target for a few seconds.
 
-use std::process::Command;
-
 use super::{cargo, root, run, target_dir};
 
 /// The targets, as `fuzz/Cargo.toml` names them.
@@ -85,7 +83,7 @@ pub fn run_targets(targets: &[String], seconds: u64) -> Result<(), String> {
             .arg("-print_final_stats=1");
         run(fuzz).map_err(|e| {
             format!(
-                "{e}: the fuzz target `{target}` found a crash; its input is in {} (copy it into fuzz/corpus/{target}/ with a regression test)",
+                "{e}: the fuzz target `{target}` found a crash; its input is in {} (fix it, then copy it into fuzz/corpus/{target}/, which every run replays first)",
                 artifacts.display()
             )
         })?;
@@ -101,7 +99,7 @@ fn cargo_fuzz_setup() -> Result<(), String> {
         .is_ok_and(|o| o.status.success());
     if !installed {
         eprintln!("cargo-fuzz is missing: installing it");
-        let mut install = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        let mut install = cargo();
         install.args(["install", "--locked", "cargo-fuzz", "--version", CARGO_FUZZ]);
         run(install)?;
     }

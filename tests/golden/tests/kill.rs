@@ -28,7 +28,7 @@
 //! path. The test needs the `http` feature: it waits for the service's
 //! `/health/ready`, as an orchestrator does.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -455,32 +455,23 @@ fn run_once(path: &str, run: u32) -> Result<String, String> {
     if let Some(n) = seen.iter().find(|&&n| n >= COUNT) {
         return Err(format!("number {n} was handled but never sent"));
     }
-    let mut times: BTreeMap<u64, u32> = BTreeMap::new();
-    for &n in &seen {
-        *times.entry(n).or_default() += 1;
+    let distinct: BTreeSet<u64> = seen.iter().copied().collect();
+    if distinct.len() as u64 != COUNT {
+        return Err(format!("{} of {COUNT} numbers handled", distinct.len()));
     }
-    if times.len() as u64 != COUNT {
-        return Err(format!("{} of {COUNT} numbers handled", times.len()));
-    }
-    // Duplicates at each stop: handled before it, and again after.
-    let mut duplicates = Vec::new();
-    let mut from = 0;
-    for &cut in &cuts {
+    // Duplicates at each kill: handled before it (after the stop before),
+    // and again after.
+    let again_after = |from: usize, cut: usize| {
         let before: BTreeSet<u64> = seen[from..cut].iter().copied().collect();
-        let again = seen[cut..].iter().filter(|n| before.contains(n)).count();
-        duplicates.push(again);
-        from = cut;
-    }
+        seen[cut..].iter().filter(|n| before.contains(n)).count()
+    };
+    let duplicates = [again_after(0, cuts[0]), again_after(cuts[0], cuts[1])];
     let total_duplicates = seen.len() as u64 - COUNT;
     // Nothing handled before the graceful stop comes again after it.
-    let before_stop: BTreeSet<u64> = seen[..cuts[2]].iter().copied().collect();
-    let again = seen[cuts[2]..]
-        .iter()
-        .filter(|n| before_stop.contains(n))
-        .count();
-    if again != 0 {
+    let after_stop = again_after(0, cuts[2]);
+    if after_stop != 0 {
         return Err(format!(
-            "{again} numbers handled before the SIGTERM came again after it"
+            "{after_stop} numbers handled before the SIGTERM came again after it"
         ));
     }
     let limit = if path == "kafka" {
@@ -490,16 +481,12 @@ fn run_once(path: &str, run: u32) -> Result<String, String> {
     };
     let slow: Vec<_> = recoveries.iter().filter(|r| **r > limit).collect();
     let report = format!(
-        "{COUNT} handled in {:.1} s; duplicates after kill 1: {}, kill 2: {}, SIGTERM: {} ({total_duplicates} in all); recovery after each restart: {}",
+        "{COUNT} handled in {:.1} s; duplicates after kill 1: {}, kill 2: {}, SIGTERM: {after_stop} ({total_duplicates} in all); recovery after each restart: {}; ready after each restart: {}; first number handled after each: {resumed:?}",
         elapsed.as_secs_f64(),
         duplicates[0],
         duplicates[1],
-        duplicates[2],
         seconds(&recoveries),
-    );
-    let report = format!(
-        "{report}; ready after each restart: {}; first number handled after each: {resumed:?}",
-        seconds(&readiness)
+        seconds(&readiness),
     );
     if !slow.is_empty() {
         return Err(format!("recovery took more than {limit:?}: {report}"));

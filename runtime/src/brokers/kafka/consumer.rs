@@ -327,7 +327,6 @@ impl Task {
                     None => break,
                 },
                 () = self.tx.closed() => break,
-                _ = tick.tick() => self.rejoin_if_starved(),
                 msg = consumer.recv(), if self.buffered < self.prefetch => match msg {
                     Ok(m) => self.on_record(&m),
                     Err(e) => {
@@ -335,6 +334,9 @@ impl Task {
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
                 },
+                // Last: a member that holds no partition gets no records,
+                // and one that does need not look at the clock per record.
+                _ = tick.tick() => self.rejoin_if_starved(),
             }
         }
         // What was settled before the subscription ended is committed, then

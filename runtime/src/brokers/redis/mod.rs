@@ -32,10 +32,10 @@
 //! created with the stream when missing. The consumer is named by the
 //! binding, else by the instance ([`crate::instance_name`]:
 //! `FASTSTREAM_INSTANCE`, else the host name), so a restarted service is
-//! the same consumer and first reads what it held when it stopped. Ack is `XACK`; a nack re-adds the
-//! entry with an `__attempt__` field after its delay, then acks the old
-//! one; a reject adds it to `<stream>:dead` with a `reason` field, then
-//! acks it. Entries another consumer left pending longer than
+//! the same consumer and first reads what it held when it stopped. Ack
+//! is `XACK`; a nack re-adds the entry with an `__attempt__` field after
+//! its delay, then acks the old one; a reject adds it to `<stream>:dead`
+//! with a `reason` field, then acks it. Entries another consumer left pending longer than
 //! `claim_idle` (30 s unless set) are taken over with `XAUTOCLAIM` (at
 //! start, then every `claim_idle / 2`), and at start and after a lost
 //! connection a consumer first reads its own pending entries again, so
