@@ -3,8 +3,9 @@
 //! operation's bindings; each adapter reads its own part and ignores the
 //! others, so one generated service runs on any broker.
 //!
-//! NATS needs nothing here: the `queue` binding becomes the subscriber's
-//! group ([`crate::SubscriberOptions::group`]), as Kafka's `groupId` does.
+//! On NATS the `queue` binding becomes the subscriber's group
+//! ([`crate::SubscriberOptions::group`]), as Kafka's `groupId` does, and a
+//! `stream` makes the channel a JetStream one ([`NatsBindings`]).
 //! A Kafka message's `key` binding types the key parameter of the
 //! generated publisher, which sets the envelope's `key` meta.
 
@@ -15,6 +16,7 @@ pub struct Bindings {
     pub redis: Option<RedisBindings>,
     pub kafka: Option<KafkaBindings>,
     pub mqtt: Option<MqttBindings>,
+    pub nats: Option<NatsBindings>,
     /// The channel's address has `{parameters}`: a publish names one of
     /// many concrete addresses. On RabbitMQ such a channel goes through a
     /// topic exchange; one without parameters (and without an exchange
@@ -32,6 +34,7 @@ impl Bindings {
         redis: None,
         kafka: None,
         mqtt: None,
+        nats: None,
         parameterized: false,
     };
 }
@@ -48,6 +51,29 @@ pub struct KafkaBindings {
     pub partitions: Option<i32>,
     pub replicas: Option<i16>,
     pub client_id: Option<String>,
+}
+
+/// NATS: a channel whose binding names a JetStream `stream` is published
+/// into that stream (each publish waits for the stream's acknowledgement)
+/// and consumed by a durable pull consumer named after the subscriber's
+/// group (the operation's `queue`), else after the address, with explicit
+/// acks. The stream is created when missing and given the channel's
+/// subject when it does not capture it yet.
+///
+/// AsyncAPI's nats binding defines only an operation's `queue`; these come
+/// from the channel's or the operation's nats binding, as `stream` and
+/// `ackWait` with `bindingVersion: custom` (the form of FastStream's own
+/// nats channel binding) or as the extensions `x-stream` and `x-ack-wait`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NatsBindings {
+    /// The JetStream stream; `None`: core NATS (at most once).
+    pub stream: Option<String>,
+    /// How long a delivery may stay unacked before JetStream sends it
+    /// again (the adapter's [`crate::nats::NatsBroker::ack_wait`] when
+    /// absent: 30 s). A service killed mid-message gets its unacked
+    /// messages back this long after it took them: short enough to
+    /// recover quickly, longer than the slowest handler.
+    pub ack_wait: Option<std::time::Duration>,
 }
 
 /// MQTT: the operation binding's `qos` and `retain`. A publish takes them
@@ -172,4 +198,38 @@ pub enum RedisKind {
     List,
     /// `XADD`/`XREADGROUP`: consumer groups, acks, at least once.
     Stream,
+}
+
+/// What a spec's server bindings say about a connection (generated code
+/// lists them with each server: [`crate::Server::bindings`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServerBindings {
+    pub mqtt: Option<MqttServerBindings>,
+}
+
+impl ServerBindings {
+    /// No server bindings. Generated code writes
+    /// `ServerBindings { mqtt: ..., ..ServerBindings::NONE }`, so that a
+    /// field added later does not break it.
+    pub const NONE: ServerBindings = ServerBindings { mqtt: None };
+}
+
+/// MQTT: the server binding's `clientId`, `cleanSession`,
+/// `sessionExpiryInterval` and `keepAlive`, which
+/// [`crate::connect`] turns into [`crate::mqtt::MqttSettings`] (the
+/// `MQTT_*` environment variables win over them).
+///
+/// `cleanSession: false` is a persistent session: the broker keeps each
+/// subscription and its QoS 1 and 2 messages while the service is away,
+/// and a restarted service gets them. Its client id must be the same after
+/// a restart and unique among the running instances: without `clientId`
+/// it is `faststream-` and the instance's name ([`crate::instance_name`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MqttServerBindings {
+    pub client_id: Option<&'static str>,
+    pub clean_session: Option<bool>,
+    /// Seconds the broker keeps a persistent session after a disconnect.
+    pub session_expiry_interval: Option<u32>,
+    /// Seconds.
+    pub keep_alive: Option<u32>,
 }

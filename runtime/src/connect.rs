@@ -333,6 +333,9 @@ pub struct Server {
     pub pathname: &'static str,
     /// Each variable's default value.
     pub variables: &'static [(&'static str, &'static str)],
+    /// What the server's bindings say about the connection (an MQTT
+    /// persistent session, its client id).
+    pub bindings: crate::bindings::ServerBindings,
 }
 
 impl Server {
@@ -508,7 +511,7 @@ pub async fn connect(server: &Server) -> Result<Arc<dyn Broker>, BrokerError> {
                 let broker = crate::mqtt::MqttBroker::connect_with(
                     &url,
                     ConnectOptions::from_env("MQTT"),
-                    crate::mqtt::MqttSettings::default(),
+                    crate::mqtt::MqttSettings::from_env(server.bindings.mqtt.as_ref()),
                 )
                 .await?;
                 Ok(Arc::new(broker))
@@ -537,6 +540,7 @@ mod tests {
         host: "{host}:{port}",
         pathname: "/shop",
         variables: &[("host", "rabbit.internal"), ("port", "5672")],
+        bindings: crate::bindings::ServerBindings::NONE,
     };
 
     #[test]

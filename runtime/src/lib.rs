@@ -65,7 +65,7 @@ pub use app::{
 };
 pub use bindings::{
     AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, Bindings, KafkaBindings, MqttBindings,
-    RedisBindings, RedisKind,
+    MqttServerBindings, NatsBindings, RedisBindings, RedisKind, ServerBindings,
 };
 pub use broker::{Broker, BrokerError};
 pub use codec::{DecodeError, decode_json, encode_json};
@@ -162,7 +162,7 @@ pub mod __codegen {
     pub use crate::app::{PublishError, Publisher};
     pub use crate::bindings::{
         AmqpBindings, AmqpExchange, AmqpExchangeKind, AmqpQueue, Bindings, KafkaBindings,
-        MqttBindings, RedisBindings, RedisKind,
+        MqttBindings, MqttServerBindings, NatsBindings, RedisBindings, RedisKind, ServerBindings,
     };
     pub use crate::broker::BoxFuture;
     pub use crate::bytes::Base64;

@@ -49,6 +49,7 @@ async fn exporting_service() {
         host: "127.0.0.1:1",
         pathname: "",
         variables: &[],
+        bindings: faststream::ServerBindings::NONE,
     };
     let broker = faststream::connect(&nowhere)
         .await

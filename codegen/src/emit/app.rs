@@ -91,6 +91,30 @@ pub(crate) fn render(
                     .map(|d| format!(" ({d})"))
                     .unwrap_or_default()
             );
+            let bindings = match &s.mqtt {
+                None => quote!(__rt::ServerBindings::NONE),
+                Some(m) => {
+                    let client_id = match &m.client_id {
+                        Some(id) => quote!(Some(#id)),
+                        None => quote!(None),
+                    };
+                    let clean = match m.clean_session {
+                        Some(c) => quote!(Some(#c)),
+                        None => quote!(None),
+                    };
+                    let expiry = super::bindings::opt_num(m.session_expiry_interval);
+                    let keep_alive = super::bindings::opt_num(m.keep_alive);
+                    quote!(__rt::ServerBindings {
+                        mqtt: Some(__rt::MqttServerBindings {
+                            client_id: #client_id,
+                            clean_session: #clean,
+                            session_expiry_interval: #expiry,
+                            keep_alive: #keep_alive,
+                        }),
+                        ..__rt::ServerBindings::NONE
+                    })
+                }
+            };
             quote! {
                 #[doc = #doc]
                 pub const #name: __rt::Server = __rt::Server {
@@ -99,6 +123,7 @@ pub(crate) fn render(
                     host: #host,
                     pathname: #pathname,
                     variables: &[#(#vars),*],
+                    bindings: #bindings,
                 };
             }
         });

@@ -26,6 +26,7 @@ pub(super) fn bindings_expr(b: &BindingsIr, parameterized: bool) -> Option<Token
         && b.redis.is_none()
         && b.kafka.is_none()
         && b.mqtt.is_none()
+        && b.nats.is_none()
         && !parameterized
     {
         return None;
@@ -115,8 +116,18 @@ pub(super) fn bindings_expr(b: &BindingsIr, parameterized: bool) -> Option<Token
         };
         quote!(mqtt: Some(__rt::MqttBindings { qos: #qos, retain: #retain }),)
     });
+    let nats = b.nats.as_ref().map(|n| {
+        let stream = opt_string(n.stream.as_ref());
+        let ack_wait = match n.ack_wait_ms {
+            Some(ms) => quote!(Some(::std::time::Duration::from_millis(#ms))),
+            None => quote!(None),
+        };
+        quote!(nats: Some(__rt::NatsBindings { stream: #stream, ack_wait: #ack_wait }),)
+    });
     let amqp = b.amqp.is_some().then(|| quote!(amqp: #amqp,));
     let redis = b.redis.is_some().then(|| quote!(redis: #redis,));
     let parameterized = parameterized.then(|| quote!(parameterized: true,));
-    Some(quote!(__rt::Bindings { #amqp #redis #kafka #mqtt #parameterized ..__rt::Bindings::NONE }))
+    Some(
+        quote!(__rt::Bindings { #amqp #redis #kafka #mqtt #nats #parameterized ..__rt::Bindings::NONE }),
+    )
 }

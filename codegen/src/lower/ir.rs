@@ -29,7 +29,18 @@ pub struct ServerIr {
     /// Each variable with its default (else its first enum value, else
     /// empty: it must then come from the environment).
     pub variables: Vec<(String, String)>,
+    /// The server's mqtt binding, where it says anything the adapter uses.
+    pub mqtt: Option<MqttServerIr>,
     pub doc: Option<String>,
+}
+
+/// An mqtt server binding's session fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MqttServerIr {
+    pub client_id: Option<String>,
+    pub clean_session: Option<bool>,
+    pub session_expiry_interval: Option<u32>,
+    pub keep_alive: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +113,14 @@ pub struct BindingsIr {
     pub redis: Option<RedisIr>,
     pub kafka: Option<KafkaIr>,
     pub mqtt: Option<MqttIr>,
+    pub nats: Option<NatsIr>,
+}
+
+/// A nats binding's JetStream `stream` and `ackWait` (in milliseconds).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NatsIr {
+    pub stream: Option<String>,
+    pub ack_wait_ms: Option<u64>,
 }
 
 /// A kafka channel binding's `partitions` and `replicas`, and the

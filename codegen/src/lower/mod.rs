@@ -41,6 +41,27 @@ fn lower_servers(doc: &Value) -> Vec<ServerIr> {
                 (name.clone(), default.to_owned())
             })
             .collect();
+        // An MQTT persistent session and its client id (a binding may be
+        // a reference within the document).
+        let mqtt = server.pointer("/bindings/mqtt").map(|b| {
+            match str_of(b, "$ref").and_then(|r| r.strip_prefix('#')) {
+                Some(p) => doc.pointer(p).unwrap_or(&Value::Null),
+                None => b,
+            }
+        });
+        let seconds = |b: &Value, k: &str| {
+            b.get(k)
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+        };
+        let mqtt = mqtt
+            .map(|b| MqttServerIr {
+                client_id: str_of(b, "clientId").map(str::to_owned),
+                clean_session: b.get("cleanSession").and_then(Value::as_bool),
+                session_expiry_interval: seconds(b, "sessionExpiryInterval"),
+                keep_alive: seconds(b, "keepAlive"),
+            })
+            .filter(|m| *m != MqttServerIr::default());
         out.push(ServerIr {
             key: key.clone(),
             const_name: names
@@ -51,6 +72,7 @@ fn lower_servers(doc: &Value) -> Vec<ServerIr> {
             host: text("host"),
             pathname: text("pathname"),
             variables,
+            mqtt,
             doc: str_of(server, "description")
                 .or_else(|| str_of(server, "summary"))
                 .map(str::to_owned),
@@ -586,11 +608,66 @@ impl<'d> Lowerer<'d> {
                 retain: m.retain,
             })
         });
+        // NATS: a JetStream stream, from the operation's binding, else
+        // the channel's (`stream`/`ackWait` in a custom binding, as
+        // FastStream writes its nats binding, or `x-` extensions).
+        let mut nats = None;
+        for (at, v) in [
+            (
+                format!("{op_ptr}/bindings/nats"),
+                op.pointer("/bindings/nats"),
+            ),
+            (
+                format!("{channel_ptr}/bindings/nats"),
+                channel.pointer("/bindings/nats"),
+            ),
+        ] {
+            let Some(v) = v.map(|v| self.deref_value(v)) else {
+                continue;
+            };
+            let stream = str_of(&v, "stream")
+                .or_else(|| str_of(&v, "x-stream"))
+                .map(str::to_owned);
+            let wait = v.get("ackWait").or_else(|| v.get("x-ack-wait"));
+            let ack_wait_ms = match wait {
+                None => None,
+                Some(w) => match w.as_f64().filter(|s| s.is_finite() && *s > 0.0) {
+                    // Milliseconds: JetStream's resolution is finer, a
+                    // spec's need is not.
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    Some(secs) => Some((secs * 1000.0).round().max(1.0) as u64),
+                    None => {
+                        self.binding_note(
+                            format!("{at}/ackWait"),
+                            "nats `ackWait` is a positive number of seconds; JetStream's default (30 s) is used".into(),
+                        );
+                        None
+                    }
+                },
+            };
+            if stream.is_none() && ack_wait_ms.is_none() {
+                continue;
+            }
+            if stream.is_none() {
+                self.binding_note(
+                    format!("{at}/ackWait"),
+                    "nats `ackWait` without a `stream`: core NATS has no acks, so it is ignored"
+                        .into(),
+                );
+                continue;
+            }
+            nats = Some(NatsIr {
+                stream,
+                ack_wait_ms,
+            });
+            break;
+        }
         BindingsIr {
             amqp,
             redis,
             kafka,
             mqtt,
+            nats,
         }
     }
 

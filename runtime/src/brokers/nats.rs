@@ -14,8 +14,12 @@
 //! server has the subscription by then (core NATS drops what arrives
 //! before).
 //!
-//! [`JetStreamBroker`] (same feature) is the durable variant: the streams
-//! of its [`StreamSettings`] are created when missing; a subscriber is a
+//! JetStream, the durable variant, is reached in two ways. A channel whose
+//! bindings name a stream ([`crate::NatsBindings`], what generated code
+//! and [`crate::connect`] use) goes through it on a [`NatsBroker`]: the
+//! stream is created when missing or given the channel's subject. A
+//! [`JetStreamBroker`] (same feature) sends every subject its
+//! [`StreamSettings`] capture through it. Either way a subscriber is a
 //! durable pull consumer named after its group (else its address), with
 //! explicit acks: ack, nack (with its delay) and reject are JetStream's
 //! ack, nak with delay and term, and JetStream's delivery count is the
@@ -38,11 +42,19 @@ use crate::broker::{
 use crate::connect::{ConnectOptions, ServerInfo, redact};
 use crate::envelope::Envelope;
 
-/// A NATS core broker.
+/// A NATS broker: core NATS, and JetStream for channels whose bindings
+/// name a stream ([`crate::NatsBindings`]).
 #[derive(Debug, Clone)]
 pub struct NatsBroker {
     client: async_nats::Client,
     server: std::sync::Arc<ServerInfo>,
+    js: async_nats::jetstream::Context,
+    /// The (stream, subject) pairs made sure of: a stream exists and
+    /// captures the subject.
+    ensured: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<(String, String)>>>,
+    /// How long an unacked JetStream delivery waits before it is sent
+    /// again, where the bindings do not say (30 s, JetStream's default).
+    pub ack_wait: std::time::Duration,
 }
 
 fn err(kind: BrokerErrorKind, e: impl std::fmt::Display) -> BrokerError {
@@ -119,7 +131,135 @@ impl NatsBroker {
                 )
             })?
             .map_err(|e| err(BrokerErrorKind::Connection, format!("NATS at {shown}: {e}")))?;
-        Ok(NatsBroker { client, server })
+        let js = async_nats::jetstream::new(client.clone());
+        Ok(NatsBroker {
+            client,
+            server,
+            js,
+            ensured: Default::default(),
+            ack_wait: std::time::Duration::from_secs(30),
+        })
+    }
+
+    /// Makes sure the stream `name` exists and captures `subject`
+    /// (creating it, or adding the subject to it); checked once per pair.
+    async fn ensure_stream(
+        &self,
+        name: &str,
+        subject: &str,
+    ) -> Result<async_nats::jetstream::stream::Stream, BrokerError> {
+        let key = (name.to_owned(), subject.to_owned());
+        let known = self.ensured.lock().unwrap().contains(&key);
+        let refused = |e: &dyn std::fmt::Display| {
+            err(BrokerErrorKind::Refused, format!("stream `{name}`: {e}"))
+        };
+        if known {
+            return self.js.get_stream(name).await.map_err(|e| refused(&e));
+        }
+        let mut stream = self
+            .js
+            .get_or_create_stream(async_nats::jetstream::stream::Config {
+                name: name.to_owned(),
+                subjects: vec![subject.to_owned()],
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| refused(&e))?;
+        let config = stream.info().await.map_err(|e| refused(&e))?.config.clone();
+        if !config.subjects.iter().any(|p| subject_matches(p, subject)) {
+            let mut config = config;
+            config.subjects.push(subject.to_owned());
+            self.js
+                .update_stream(config)
+                .await
+                .map_err(|e| refused(&e))?;
+        }
+        self.ensured.lock().unwrap().insert(key);
+        Ok(stream)
+    }
+
+    /// Publishes into a JetStream stream and waits for its acknowledgement
+    /// (the message is stored).
+    async fn publish_stored(&self, envelope: Envelope) -> Result<(), BrokerError> {
+        let headers = headers_of(&envelope);
+        let ack = self
+            .js
+            .publish_with_headers(envelope.channel, headers, envelope.payload)
+            .await
+            .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+        ack.await.map_err(|e| err(BrokerErrorKind::Refused, e))?;
+        Ok(())
+    }
+
+    /// A durable pull consumer on `stream` for `spec`: named after the
+    /// group, else the address; explicit acks.
+    async fn pull(
+        &self,
+        stream: async_nats::jetstream::stream::Stream,
+        spec: SubscribeSpec,
+        ack_wait: std::time::Duration,
+    ) -> Result<Subscription, BrokerError> {
+        let subject = subject_of(&spec.address);
+        let durable = durable_name(spec.group.as_deref().unwrap_or(&spec.address));
+        let consumer: async_nats::jetstream::consumer::PullConsumer = stream
+            .get_or_create_consumer(
+                &durable,
+                async_nats::jetstream::consumer::pull::Config {
+                    durable_name: Some(durable.clone()),
+                    filter_subject: subject,
+                    ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+                    ack_wait,
+                    max_ack_pending: i64::try_from(spec.prefetch.max(1)).unwrap_or(i64::MAX),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+        let messages = consumer
+            .messages()
+            .await
+            .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+        let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
+        let template = spec.address.clone();
+        // As on core NATS: `*` is exact unless a parameter shares a
+        // token with text.
+        let check = !tokens_are_whole_parameters(&template);
+        let (closed_tx, closed) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            run_pull(messages, consumer, tx, template, check).await;
+            let _ = closed_tx.send(());
+        });
+        // `App::shutdown` waits until this consumer pulls no more.
+        Ok(Subscription::new(rx).with_close_signal(closed))
+    }
+
+    /// A core NATS subscription.
+    async fn subscribe_core(&self, spec: SubscribeSpec) -> Result<Subscription, BrokerError> {
+        let subject = subject_of(&spec.address);
+        let sub = match &spec.group {
+            Some(g) => self.client.queue_subscribe(subject, g.clone()).await,
+            None => self.client.subscribe(subject).await,
+        }
+        .map_err(|e| err(BrokerErrorKind::Refused, e))?;
+        // Subscribed means the server has the subscription: core NATS
+        // drops what arrives before it does. A round trip (not a socket
+        // flush) says it has.
+        self.round_trip().await?;
+        let template = spec.address.clone();
+        // `*` matches a whole token: exact unless a parameter shares a
+        // token with text (`a.b-{x}.c`), which is checked here.
+        let check = !tokens_are_whole_parameters(&template);
+        // The worker polls the client's subscriber itself (no task and
+        // no hand-over per message). Dropping it unsubscribes.
+        Ok(Subscription::from_messages(sub, move |msg| {
+            let envelope = envelope_of(msg);
+            let keep = !check || matches_address(&template, &envelope.channel);
+            keep.then(|| Delivery {
+                envelope,
+                attempt: 1,
+                acker: Box::new(NoAck),
+            })
+        }))
     }
 
     /// Waits until everything published so far reached the server.
@@ -279,33 +419,37 @@ impl Broker for NatsBroker {
         }
     }
 
+    fn publish_with<'a>(
+        &'a self,
+        envelope: Envelope,
+        bindings: &'a crate::bindings::Bindings,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        let Some(stream) = bindings.nats.as_ref().and_then(|n| n.stream.as_deref()) else {
+            return self.publish(envelope);
+        };
+        Box::pin(async move {
+            // A parameterized channel's stream is made by its subscriber
+            // (which knows the pattern) or by whoever runs the server.
+            if !bindings.parameterized {
+                self.ensure_stream(stream, &envelope.channel).await?;
+            }
+            self.publish_stored(envelope).await
+        })
+    }
+
     fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
         Box::pin(async move {
-            let subject = subject_of(&spec.address);
-            let sub = match &spec.group {
-                Some(g) => self.client.queue_subscribe(subject, g.clone()).await,
-                None => self.client.subscribe(subject).await,
-            }
-            .map_err(|e| err(BrokerErrorKind::Refused, e))?;
-            // Subscribed means the server has the subscription: core NATS
-            // drops what arrives before it does. A round trip (not a socket
-            // flush) says it has.
-            self.round_trip().await?;
-            let template = spec.address.clone();
-            // `*` matches a whole token: exact unless a parameter shares a
-            // token with text (`a.b-{x}.c`), which is checked here.
-            let check = !tokens_are_whole_parameters(&template);
-            // The worker polls the client's subscriber itself (no task and
-            // no hand-over per message). Dropping it unsubscribes.
-            Ok(Subscription::from_messages(sub, move |msg| {
-                let envelope = envelope_of(msg);
-                let keep = !check || matches_address(&template, &envelope.channel);
-                keep.then(|| Delivery {
-                    envelope,
-                    attempt: 1,
-                    acker: Box::new(NoAck),
-                })
-            }))
+            let Some(nats) = spec.bindings.nats.clone() else {
+                return self.subscribe_core(spec).await;
+            };
+            let Some(name) = nats.stream else {
+                return self.subscribe_core(spec).await;
+            };
+            let stream = self
+                .ensure_stream(&name, &subject_of(&spec.address))
+                .await?;
+            let ack_wait = nats.ack_wait.unwrap_or(self.ack_wait);
+            self.pull(stream, spec, ack_wait).await
         })
     }
 
@@ -345,7 +489,6 @@ pub struct StreamSettings {
 #[derive(Debug, Clone)]
 pub struct JetStreamBroker {
     core: NatsBroker,
-    js: async_nats::jetstream::Context,
     streams: Vec<StreamSettings>,
     /// How long an unacked delivery waits before redelivery.
     pub ack_wait: std::time::Duration,
@@ -358,24 +501,23 @@ impl JetStreamBroker {
         streams: Vec<StreamSettings>,
     ) -> Result<JetStreamBroker, BrokerError> {
         let core = NatsBroker::connect(url).await?;
-        let js = async_nats::jetstream::new(core.client.clone());
         for s in &streams {
-            js.get_or_create_stream(async_nats::jetstream::stream::Config {
-                name: s.name.clone(),
-                subjects: s.subjects.clone(),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| {
-                err(
-                    BrokerErrorKind::Refused,
-                    format!("stream `{}`: {e}", s.name),
-                )
-            })?;
+            core.js
+                .get_or_create_stream(async_nats::jetstream::stream::Config {
+                    name: s.name.clone(),
+                    subjects: s.subjects.clone(),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| {
+                    err(
+                        BrokerErrorKind::Refused,
+                        format!("stream `{}`: {e}", s.name),
+                    )
+                })?;
         }
         Ok(JetStreamBroker {
             core,
-            js,
             streams,
             ack_wait: std::time::Duration::from_secs(30),
         })
@@ -383,7 +525,8 @@ impl JetStreamBroker {
 
     /// Deletes a stream (tests clean up after themselves with it).
     pub async fn delete_stream(&self, name: &str) -> Result<(), BrokerError> {
-        self.js
+        self.core
+            .js
             .delete_stream(name)
             .await
             .map(|_| ())
@@ -478,20 +621,21 @@ impl Broker for JetStreamBroker {
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
-        Box::pin(async move {
-            if self.stream_for(&envelope.channel).is_none() {
-                return self.core.publish(envelope).await;
-            }
-            let headers = headers_of(&envelope);
-            // Wait for the stream's acknowledgement: the message is stored.
-            let ack = self
-                .js
-                .publish_with_headers(envelope.channel, headers, envelope.payload)
-                .await
-                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
-            ack.await.map_err(|e| err(BrokerErrorKind::Refused, e))?;
-            Ok(())
-        })
+        if self.stream_for(&envelope.channel).is_none() {
+            return self.core.publish(envelope);
+        }
+        Box::pin(self.core.publish_stored(envelope))
+    }
+
+    fn publish_with<'a>(
+        &'a self,
+        envelope: Envelope,
+        bindings: &'a crate::bindings::Bindings,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        if self.stream_for(&envelope.channel).is_none() {
+            return self.core.publish_with(envelope, bindings);
+        }
+        Box::pin(self.core.publish_stored(envelope))
     }
 
     fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>> {
@@ -501,41 +645,18 @@ impl Broker for JetStreamBroker {
                 return self.core.subscribe(spec).await;
             };
             let stream = self
+                .core
                 .js
                 .get_stream(&settings.name)
                 .await
                 .map_err(|e| err(BrokerErrorKind::Refused, e))?;
-            let durable = durable_name(spec.group.as_deref().unwrap_or(&spec.address));
-            let consumer: async_nats::jetstream::consumer::PullConsumer = stream
-                .get_or_create_consumer(
-                    &durable,
-                    async_nats::jetstream::consumer::pull::Config {
-                        durable_name: Some(durable.clone()),
-                        filter_subject: subject,
-                        ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
-                        ack_wait: self.ack_wait,
-                        max_ack_pending: i64::try_from(spec.prefetch.max(1)).unwrap_or(i64::MAX),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(|e| err(BrokerErrorKind::Refused, e))?;
-            let messages = consumer
-                .messages()
-                .await
-                .map_err(|e| err(BrokerErrorKind::Refused, e))?;
-            let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
-            let template = spec.address.clone();
-            // As on core NATS: `*` is exact unless a parameter shares a
-            // token with text.
-            let check = !tokens_are_whole_parameters(&template);
-            let (closed_tx, closed) = tokio::sync::oneshot::channel();
-            tokio::spawn(async move {
-                run_pull(messages, consumer, tx, template, check).await;
-                let _ = closed_tx.send(());
-            });
-            // `App::shutdown` waits until this consumer pulls no more.
-            Ok(Subscription::new(rx).with_close_signal(closed))
+            let ack_wait = spec
+                .bindings
+                .nats
+                .as_ref()
+                .and_then(|n| n.ack_wait)
+                .unwrap_or(self.ack_wait);
+            self.core.pull(stream, spec, ack_wait).await
         })
     }
 

@@ -402,6 +402,7 @@ pub mod servers {
         host: "127.0.0.1:5672",
         pathname: "",
         variables: &[],
+        bindings: __rt::ServerBindings::NONE,
     };
     /// `redis`: redis 127.0.0.1:6379
     pub const REDIS: __rt::Server = __rt::Server {
@@ -410,6 +411,7 @@ pub mod servers {
         host: "127.0.0.1:6379",
         pathname: "",
         variables: &[],
+        bindings: __rt::ServerBindings::NONE,
     };
 }
 /// The AsyncAPI document this module was generated from (bundled,

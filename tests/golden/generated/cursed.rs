@@ -467,6 +467,7 @@ pub mod servers {
         host: "localhost:{port}",
         pathname: "",
         variables: &[("port", "4222")],
+        bindings: __rt::ServerBindings::NONE,
     };
     /// `self`: redis localhost:6379
     pub const SELF_: __rt::Server = __rt::Server {
@@ -475,6 +476,7 @@ pub mod servers {
         host: "localhost:6379",
         pathname: "",
         variables: &[],
+        bindings: __rt::ServerBindings::NONE,
     };
     /// `1st`: amqp localhost:5672/shop
     pub const _1ST: __rt::Server = __rt::Server {
@@ -483,6 +485,7 @@ pub mod servers {
         host: "localhost:5672",
         pathname: "/shop",
         variables: &[],
+        bindings: __rt::ServerBindings::NONE,
     };
     /// `a-b`: kafka localhost:9092
     pub const A_B: __rt::Server = __rt::Server {
@@ -491,6 +494,7 @@ pub mod servers {
         host: "localhost:9092",
         pathname: "",
         variables: &[],
+        bindings: __rt::ServerBindings::NONE,
     };
 }
 /// The AsyncAPI document this module was generated from (bundled,

@@ -112,6 +112,14 @@ pub fn router<H: Handler>(handler: H) -> __rt::Router {
                         group: Some(String::from("golden-durable")),
                         consumer: None,
                     }),
+                    mqtt: Some(__rt::MqttBindings {
+                        qos: Some(1u8),
+                        retain: None,
+                    }),
+                    nats: Some(__rt::NatsBindings {
+                        stream: Some(String::from("golden-durable")),
+                        ack_wait: Some(::std::time::Duration::from_millis(3000u64)),
+                    }),
                     ..__rt::Bindings::NONE
                 }),
         )
@@ -152,6 +160,14 @@ impl Publisher {
                 group: Some(String::from("golden-durable")),
                 consumer: None,
             }),
+            mqtt: Some(__rt::MqttBindings {
+                qos: Some(1u8),
+                retain: None,
+            }),
+            nats: Some(__rt::NatsBindings {
+                stream: Some(String::from("golden-durable")),
+                ack_wait: Some(::std::time::Duration::from_millis(3000u64)),
+            }),
             ..__rt::Bindings::NONE
         });
         let payload = __rt::encode_payload_as("application/json", &message)
@@ -191,6 +207,14 @@ impl Publisher {
                 group: Some(String::from("golden-durable")),
                 consumer: None,
             }),
+            mqtt: Some(__rt::MqttBindings {
+                qos: Some(1u8),
+                retain: None,
+            }),
+            nats: Some(__rt::NatsBindings {
+                stream: Some(String::from("golden-durable")),
+                ack_wait: Some(::std::time::Duration::from_millis(3000u64)),
+            }),
             ..__rt::Bindings::NONE
         });
         let mut envelopes = Vec::with_capacity(messages.len());
@@ -220,6 +244,7 @@ pub mod servers {
         host: "127.0.0.1:6379",
         pathname: "",
         variables: &[],
+        bindings: __rt::ServerBindings::NONE,
     };
     /// `rabbitmq`: amqp 127.0.0.1:5672
     pub const RABBITMQ: __rt::Server = __rt::Server {
@@ -228,6 +253,7 @@ pub mod servers {
         host: "127.0.0.1:5672",
         pathname: "",
         variables: &[],
+        bindings: __rt::ServerBindings::NONE,
     };
     /// `kafka`: kafka 127.0.0.1:9092
     pub const KAFKA: __rt::Server = __rt::Server {
@@ -236,8 +262,35 @@ pub mod servers {
         host: "127.0.0.1:9092",
         pathname: "",
         variables: &[],
+        bindings: __rt::ServerBindings::NONE,
+    };
+    /// `nats`: nats 127.0.0.1:4222
+    pub const NATS: __rt::Server = __rt::Server {
+        name: "nats",
+        protocol: "nats",
+        host: "127.0.0.1:4222",
+        pathname: "",
+        variables: &[],
+        bindings: __rt::ServerBindings::NONE,
+    };
+    /// `mqtt`: mqtt 127.0.0.1:1883
+    pub const MQTT: __rt::Server = __rt::Server {
+        name: "mqtt",
+        protocol: "mqtt",
+        host: "127.0.0.1:1883",
+        pathname: "",
+        variables: &[],
+        bindings: __rt::ServerBindings {
+            mqtt: Some(__rt::MqttServerBindings {
+                client_id: None,
+                clean_session: Some(false),
+                session_expiry_interval: Some(600u32),
+                keep_alive: None,
+            }),
+            ..__rt::ServerBindings::NONE
+        },
     };
 }
 /// The AsyncAPI document this module was generated from (bundled,
 /// 3.x), for docs and export.
-pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Durable numbers","version":"1.0.0","description":"One stream of numbered messages, bound for every broker's at-least-once path: a Redis stream read by a consumer group, a durable RabbitMQ queue and a Kafka consumer group. The kill tests (`tests/golden/tests/kill.rs`) run a service generated from this document as a process of its own, send it the numbers with the generated publisher from another process and kill the service while they flow."},"servers":{"redis":{"host":"127.0.0.1:6379","protocol":"redis"},"rabbitmq":{"host":"127.0.0.1:5672","protocol":"amqp"},"kafka":{"host":"127.0.0.1:9092","protocol":"kafka"}},"channels":{"numbers":{"address":"golden-durable-numbers","messages":{"number":{"payload":{"$ref":"#/components/schemas/Number"}}},"bindings":{"redis":{"method":"xreadgroup","groupName":"golden-durable","bindingVersion":"custom"},"amqp":{"is":"queue","queue":{"name":"golden-durable-numbers","durable":true,"exclusive":false,"autoDelete":false},"bindingVersion":"0.3.0"}}}},"operations":{"onNumber":{"action":"receive","channel":{"$ref":"#/channels/numbers"},"bindings":{"kafka":{"groupId":{"type":"string","enum":["golden-durable"]},"bindingVersion":"0.5.0"}}},"sendNumber":{"action":"send","channel":{"$ref":"#/channels/numbers"}}},"components":{"schemas":{"Number":{"type":"object","required":["run","n"],"properties":{"run":{"description":"The test run that published it.","type":"string"},"n":{"description":"Its place in the run, from 0.","type":"integer","format":"int64","minimum":0}}}}}}"##;
+pub const ASYNCAPI: &str = r##"{"asyncapi":"3.0.0","info":{"title":"Durable numbers","version":"1.0.0","description":"One stream of numbered messages, bound for every broker's at-least-once path: a Redis stream read by a consumer group, a durable RabbitMQ queue, a Kafka consumer group, a JetStream durable consumer and MQTT QoS 1 in a persistent session. The kill tests (`tests/golden/tests/kill.rs`) run a service generated from this document as a process of its own, send it the numbers with the generated publisher from another process and kill the service while they flow."},"servers":{"redis":{"host":"127.0.0.1:6379","protocol":"redis"},"rabbitmq":{"host":"127.0.0.1:5672","protocol":"amqp"},"kafka":{"host":"127.0.0.1:9092","protocol":"kafka"},"nats":{"host":"127.0.0.1:4222","protocol":"nats"},"mqtt":{"host":"127.0.0.1:1883","protocol":"mqtt","bindings":{"mqtt":{"cleanSession":false,"sessionExpiryInterval":600,"bindingVersion":"0.2.0"}}}},"channels":{"numbers":{"address":"golden-durable-numbers","messages":{"number":{"payload":{"$ref":"#/components/schemas/Number"}}},"bindings":{"redis":{"method":"xreadgroup","groupName":"golden-durable","bindingVersion":"custom"},"amqp":{"is":"queue","queue":{"name":"golden-durable-numbers","durable":true,"exclusive":false,"autoDelete":false},"bindingVersion":"0.3.0"},"nats":{"stream":"golden-durable","ackWait":3,"bindingVersion":"custom"}}}},"operations":{"onNumber":{"action":"receive","channel":{"$ref":"#/channels/numbers"},"bindings":{"kafka":{"groupId":{"type":"string","enum":["golden-durable"]},"bindingVersion":"0.5.0"},"nats":{"queue":"golden-durable","bindingVersion":"0.1.0"},"mqtt":{"qos":1,"bindingVersion":"0.2.0"}}},"sendNumber":{"action":"send","channel":{"$ref":"#/channels/numbers"},"bindings":{"mqtt":{"qos":1,"bindingVersion":"0.2.0"}}}},"components":{"schemas":{"Number":{"type":"object","required":["run","n"],"properties":{"run":{"description":"The test run that published it.","type":"string"},"n":{"description":"Its place in the run, from 0.","type":"integer","format":"int64","minimum":0}}}}}}"##;

@@ -250,6 +250,7 @@ pub mod servers {
         host: "127.0.0.1:9092",
         pathname: "",
         variables: &[],
+        bindings: __rt::ServerBindings::NONE,
     };
 }
 /// The AsyncAPI document this module was generated from (bundled,

@@ -379,6 +379,7 @@ pub mod servers {
         host: "127.0.0.1:4222",
         pathname: "",
         variables: &[],
+        bindings: __rt::ServerBindings::NONE,
     };
 }
 /// The AsyncAPI document this module was generated from (bundled,

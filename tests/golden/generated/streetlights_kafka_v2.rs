@@ -733,6 +733,7 @@ pub mod servers {
         host: "test.mykafkacluster.org:18092",
         pathname: "",
         variables: &[],
+        bindings: __rt::ServerBindings::NONE,
     };
     /// `mtls-connections`: kafka-secure test.mykafkacluster.org:28092 (Test broker secured with X509)
     pub const MTLS_CONNECTIONS: __rt::Server = __rt::Server {
@@ -741,6 +742,7 @@ pub mod servers {
         host: "test.mykafkacluster.org:28092",
         pathname: "",
         variables: &[],
+        bindings: __rt::ServerBindings::NONE,
     };
 }
 /// The AsyncAPI document this module was generated from (bundled,

@@ -319,6 +319,7 @@ pub mod servers {
         host: "127.0.0.1:9092",
         pathname: "",
         variables: &[],
+        bindings: __rt::ServerBindings::NONE,
     };
     /// `mqtt`: mqtt 127.0.0.1:1883
     pub const MQTT: __rt::Server = __rt::Server {
@@ -327,6 +328,7 @@ pub mod servers {
         host: "127.0.0.1:1883",
         pathname: "",
         variables: &[],
+        bindings: __rt::ServerBindings::NONE,
     };
 }
 /// The AsyncAPI document this module was generated from (bundled,

@@ -9,7 +9,9 @@
 //! stopped with SIGTERM near the end and restarted once more.
 //!
 //! On each at-least-once path (a Redis stream read by a consumer group, a
-//! durable RabbitMQ queue, a Kafka consumer group), three runs each:
+//! durable RabbitMQ queue, a Kafka consumer group, a JetStream durable
+//! consumer, MQTT QoS 1 in a persistent session), each set up by the
+//! document's bindings alone, three runs each:
 //!
 //! - every number is handled at least once, and nothing is handled that
 //!   was not published;
@@ -22,7 +24,9 @@
 //!   service left unhandled and the 100 after it have been handled (what
 //!   the service held when it stopped, pending on the broker, and the
 //!   first of what follows) is printed, and must be at most 5 s (30 s on
-//!   Kafka: see `KAFKA_RECOVERY`).
+//!   Kafka: see `KAFKA_RECOVERY`). On JetStream it is the binding's ack
+//!   wait (3 s) and the restart: the server sends a dead consumer's unacked
+//!   messages again only when their ack wait is over.
 //!
 //! `cargo test -p golden --all-features --test kill -- redis` runs one
 //! path. The test needs the `http` feature: it waits for the service's
@@ -48,7 +52,7 @@ const OUT: &str = "DURABLE_OUT";
 const COUNT: u64 = 10_000;
 const RUNS: u32 = 3;
 /// The paths, by the document's server names.
-const PATHS: &[&str] = &["redis", "rabbitmq", "kafka"];
+const PATHS: &[&str] = &["redis", "rabbitmq", "kafka", "nats", "mqtt"];
 /// The longest a restart may take to hand back what the stopped service
 /// held, on paths where the broker hands it over at once.
 const RECOVERY: Duration = Duration::from_secs(5);
@@ -84,6 +88,16 @@ fn main() {
         .copied()
         .filter(|p| args.iter().any(|a| a == p))
         .collect();
+    // MQTT goes through a Mosquitto of the test's own: one that keeps
+    // every message queued for an absent persistent session (the shared
+    // one, as Mosquitto is by default, keeps 1,000 and drops the rest
+    // while a stopped service is away).
+    let _mosquitto = (wanted.is_empty() || wanted.contains(&"mqtt")).then(|| {
+        let mosquitto = Mosquitto::start();
+        let host: &'static str = format!("127.0.0.1:{}", mosquitto.port).leak();
+        MQTT_HOST.set(host).unwrap();
+        mosquitto
+    });
     let mut failures = Vec::new();
     for path in PATHS {
         if !wanted.is_empty() && !wanted.contains(path) {
@@ -127,11 +141,27 @@ impl durable::Handler for Recorder {
     }
 }
 
+/// Where the test's own Mosquitto listens (`host:port`).
+static MQTT_HOST: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// The document's server for a path, as the test deploys it: the MQTT
+/// one on the test's own Mosquitto (the service is told so by
+/// `FASTSTREAM_SERVER_MQTT_URL`, as a deployment tells it).
+fn target(name: &str) -> faststream::Server {
+    let mut s = *server(name);
+    if name == "mqtt" {
+        s.host = MQTT_HOST.get().expect("the test's Mosquitto runs");
+    }
+    s
+}
+
 fn server(name: &str) -> &'static faststream::Server {
     match name {
         "redis" => &durable::servers::REDIS,
         "rabbitmq" => &durable::servers::RABBITMQ,
         "kafka" => &durable::servers::KAFKA,
+        "nats" => &durable::servers::NATS,
+        "mqtt" => &durable::servers::MQTT,
         other => panic!("no server `{other}` in specs/durable.yaml"),
     }
 }
@@ -182,6 +212,12 @@ impl Service {
             // The name a deployment gives each instance (a pod's): the
             // restarted service is the same Redis stream consumer.
             .env(faststream::INSTANCE_VAR, "golden-durable-1")
+            .envs(MQTT_HOST.get().map(|host| {
+                (
+                    durable::servers::MQTT.env_name("url"),
+                    format!("mqtt://{host}"),
+                )
+            }))
             .env("FASTSTREAM_HTTP_ADDR", format!("127.0.0.1:{port}"))
             .stdin(Stdio::null())
             .spawn()
@@ -237,6 +273,51 @@ impl Service {
 }
 
 impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Mosquitto of the test's own on a spare port, without a limit on
+/// what it queues for a persistent session (`max_queued_messages 0`).
+struct Mosquitto {
+    child: Child,
+    port: u16,
+}
+
+impl Mosquitto {
+    fn start() -> Mosquitto {
+        let port = free_port();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kill");
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join(format!("mosquitto-{port}.conf"));
+        std::fs::write(
+            &config,
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n"),
+        )
+        .unwrap();
+        let child = Command::new("mosquitto")
+            .arg("-c")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("mosquitto is required for the MQTT path: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not listen on {port} within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Mosquitto { child, port }
+    }
+}
+
+impl Drop for Mosquitto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -304,8 +385,9 @@ fn covers(seen: &[u64], below: u64) -> bool {
 }
 
 /// Removes what an earlier run left: the stream (and its group), the
-/// queue. The Kafka topic stays (its group's committed offsets with it;
-/// each run's numbers carry the run's id).
+/// queue, the JetStream stream (and its consumer). The Kafka topic stays
+/// (its group's committed offsets with it), as does the MQTT session
+/// (what it kept is read first); each run's numbers carry the run's id.
 fn prepare(path: &str, runtime: &tokio::runtime::Runtime) {
     runtime.block_on(async {
         match path {
@@ -347,6 +429,15 @@ fn prepare(path: &str, runtime: &tokio::runtime::Runtime) {
                 // Created once; an existing topic is kept.
                 let _ = admin.create_topic("golden-durable-numbers", Some(1)).await;
             }
+            "nats" => {
+                let url = "nats://127.0.0.1:4222";
+                let js = faststream::nats::JetStreamBroker::connect(url, Vec::new())
+                    .await
+                    .unwrap_or_else(|e| panic!("NATS JetStream at {url} is required: {e}"));
+                // Absent the first time.
+                let _ = js.delete_stream("golden-durable").await;
+            }
+            "mqtt" => {}
             other => panic!("no path `{other}`"),
         }
     });
@@ -384,7 +475,7 @@ fn run_once(path: &str, run: u32) -> Result<String, String> {
         let sent = sent.clone();
         let run_id = run_id.clone();
         let broker = runtime
-            .block_on(faststream::connect(server(path)))
+            .block_on(faststream::connect(&target(path)))
             .map_err(|e| e.to_string())?;
         runtime.spawn(async move {
             let app = App::with_broker(broker)

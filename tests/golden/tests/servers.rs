@@ -25,6 +25,7 @@ const FEED: faststream::Server = faststream::Server {
     host: "localhost:8080",
     pathname: "/feed",
     variables: &[],
+    bindings: faststream::ServerBindings::NONE,
 };
 
 #[tokio::test]

@@ -66,6 +66,61 @@ impl Default for MqttSettings {
     }
 }
 
+impl MqttSettings {
+    /// The defaults, changed by a spec's server bindings (what
+    /// [`crate::connect`] passes) and then by the environment:
+    /// `MQTT_CLIENT_ID`, `MQTT_CLEAN_SESSION` (`true`/`false`, or `1`/`0`),
+    /// `MQTT_SESSION_EXPIRY` and `MQTT_KEEP_ALIVE` (seconds). A persistent
+    /// session (`cleanSession: false`) without a client id gets
+    /// `faststream-` and the instance's name ([`crate::instance_name`]), the
+    /// same after a restart.
+    pub fn from_env(bindings: Option<&crate::bindings::MqttServerBindings>) -> MqttSettings {
+        MqttSettings::from_lookup(bindings, |k| std::env::var(k).ok())
+    }
+
+    /// [`MqttSettings::from_env`] over any lookup.
+    pub fn from_lookup(
+        bindings: Option<&crate::bindings::MqttServerBindings>,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> MqttSettings {
+        let mut s = MqttSettings::default();
+        let get = |k: &str| lookup(k).filter(|v| !v.is_empty());
+        let flag = |v: String| match v.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" => Some(true),
+            "0" | "false" | "no" => Some(false),
+            _ => None,
+        };
+        let secs = |v: String| v.parse::<u64>().ok().map(Duration::from_secs);
+        let b = bindings.copied().unwrap_or_default();
+        if let Some(clean) = get("MQTT_CLEAN_SESSION").and_then(flag).or(b.clean_session) {
+            s.clean_start = clean;
+        }
+        if let Some(e) = get("MQTT_SESSION_EXPIRY").and_then(secs).or(b
+            .session_expiry_interval
+            .map(|n| Duration::from_secs(n.into())))
+        {
+            s.session_expiry = e;
+        }
+        if let Some(k) = get("MQTT_KEEP_ALIVE")
+            .and_then(secs)
+            .or(b.keep_alive.map(|n| Duration::from_secs(n.into())))
+        {
+            s.keep_alive = k;
+        }
+        match get("MQTT_CLIENT_ID").or(b.client_id.map(str::to_owned)) {
+            Some(id) => s.client_id = id,
+            None if !s.clean_start => {
+                s.client_id = format!(
+                    "faststream-{}",
+                    crate::connect::instance_name_from(|k| lookup(k))
+                );
+            }
+            None => {}
+        }
+        s
+    }
+}
+
 pub(super) fn qos_of(n: u8) -> QoS {
     match n {
         0 => QoS::AtMostOnce,

@@ -149,10 +149,50 @@ mod tests {
         let a = subscription_client_id(&s, "orders/+", Some("g"));
         assert_eq!(a, subscription_client_id(&s, "orders/+", Some("g")));
         assert_ne!(a, subscription_client_id(&s, "orders/+", Some("h")));
+        // Without a group too: the broker keeps a plain subscription's
+        // session.
+        let plain = subscription_client_id(&s, "orders/+", None);
+        assert_eq!(plain, subscription_client_id(&s, "orders/+", None));
+        assert_ne!(plain, a);
         let clean = MqttSettings::default();
         assert_ne!(
             subscription_client_id(&clean, "x", Some("g")),
             subscription_client_id(&clean, "x", Some("g"))
         );
+    }
+
+    #[test]
+    fn a_persistent_session_comes_from_the_server_bindings_or_the_environment() {
+        use crate::bindings::MqttServerBindings;
+        let persistent = MqttServerBindings {
+            clean_session: Some(false),
+            session_expiry_interval: Some(120),
+            ..MqttServerBindings::default()
+        };
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let s =
+            MqttSettings::from_lookup(Some(&persistent), env(&[(crate::INSTANCE_VAR, "orders-1")]));
+        assert!(!s.clean_start);
+        assert_eq!(s.session_expiry, std::time::Duration::from_secs(120));
+        // Named after the instance: the same after a restart.
+        assert_eq!(s.client_id, "faststream-orders-1");
+        // The environment wins over the bindings.
+        let s = MqttSettings::from_lookup(
+            Some(&persistent),
+            env(&[("MQTT_CLEAN_SESSION", "true"), ("MQTT_CLIENT_ID", "x")]),
+        );
+        assert!(s.clean_start);
+        assert_eq!(s.client_id, "x");
+        // No bindings: FastStream's clean sessions with a fresh id.
+        let s = MqttSettings::from_lookup(None, env(&[]));
+        assert!(s.clean_start);
+        assert!(s.client_id.starts_with("faststream-"));
     }
 }

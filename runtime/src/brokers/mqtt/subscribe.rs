@@ -69,14 +69,15 @@ impl Broker for MqttBroker {
     }
 }
 
-/// A client id for a subscription: stable for a group and filter (so a
-/// persistent session is found again), unique otherwise.
+/// A client id for a subscription: with persistent sessions, stable for
+/// its filter and group (so the session is found again after a restart);
+/// fresh otherwise.
 pub(super) fn subscription_client_id(
     settings: &MqttSettings,
     filter: &str,
     group: Option<&str>,
 ) -> String {
-    if settings.clean_start || group.is_none() {
+    if settings.clean_start {
         return format!(
             "{}-{}",
             settings.client_id,
@@ -139,7 +140,6 @@ pub(super) async fn subscribe(
     };
     tokio::spawn(async move {
         task.run(eventloop, subscribed_tx).await;
-        let _ = client.try_disconnect();
         let _ = closed_tx.send(());
     });
     match tokio::time::timeout(
@@ -180,10 +180,14 @@ impl SubscriptionTask {
     ) {
         let mut backoff = Backoff::new();
         let mut first = true;
+        // What a resumed session's broker sends before the first SUBACK,
+        // beyond the buffer: `subscribe` has not returned, so nothing
+        // reads the buffer yet, and the SUBACK must still be read.
+        let mut early: std::collections::VecDeque<Delivery> = std::collections::VecDeque::new();
         loop {
             let event = tokio::select! {
                 e = eventloop.poll() => e,
-                () = self.tx.closed() => return,
+                () = self.tx.closed() => break,
             };
             match event {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
@@ -208,6 +212,12 @@ impl SubscriptionTask {
                             Some(code) => Err(format!("refused: {code:?}")),
                             None => Ok(()),
                         }));
+                        // In the order they came, before anything newer.
+                        while let Some(delivery) = early.pop_front() {
+                            if self.tx.send(delivery).await.is_err() {
+                                return;
+                            }
+                        }
                     } else if let Some(code) = refused {
                         tracing::error!(filter = %self.filter, code = ?code, "MQTT broker refused the subscription after a reconnect");
                     }
@@ -230,8 +240,14 @@ impl SubscriptionTask {
                         attempt: 1,
                         acker: Box::new(acker),
                     };
-                    if self.tx.send(delivery).await.is_err() {
-                        return;
+                    if first {
+                        match self.tx.try_send(delivery) {
+                            Ok(()) => {}
+                            Err(mpsc::error::TrySendError::Full(d)) => early.push_back(d),
+                            Err(mpsc::error::TrySendError::Closed(_)) => return,
+                        }
+                    } else if self.tx.send(delivery).await.is_err() {
+                        break;
                     }
                 }
                 Ok(_) => {}
@@ -247,6 +263,31 @@ impl SubscriptionTask {
                     }
                 }
             }
+        }
+        self.disconnect(&mut eventloop).await;
+    }
+
+    /// The subscription was dropped (the app stops): the acks its handlers
+    /// made wait in the client's queue. They go out before a DISCONNECT
+    /// (the client sends in order), so that a persistent session's broker
+    /// does not send those messages again.
+    async fn disconnect(&self, eventloop: &mut EventLoop) {
+        if self.client.try_disconnect().is_err() {
+            return;
+        }
+        let sent = async {
+            loop {
+                match eventloop.poll().await {
+                    Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(5), sent)
+            .await
+            .is_err()
+        {
+            tracing::warn!(filter = %self.filter, "MQTT: the DISCONNECT was not sent within 5 s; the broker may send the last acknowledged messages again");
         }
     }
 }
