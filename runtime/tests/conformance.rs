@@ -437,6 +437,92 @@ async fn poison_never_reaches_the_handler(broker: Arc<dyn Broker>, fixture: Fixt
     }
 }
 
+/// Hostile bodies (random bytes with invalid UTF-8, truncated JSON, JSON
+/// nested 100,000 deep, and a body valid for the type but over the
+/// route's `max_body_size`) are each refused without reaching the
+/// handler, and the valid message after them is handled.
+async fn hostile_bodies_are_refused(broker: Arc<dyn Broker>, fixture: Fixture) {
+    let address = unique(&fixture, "hostile");
+    let seen = Arc::new(Seen::default());
+    let dead_before = match &fixture.dead_letters {
+        Some(f) => Some(f().await),
+        None => None,
+    };
+    let limit = 64 * 1024;
+    // Found by this test, open in issue 30: tansu acknowledges each of the
+    // concurrent dead letters at its own offset, yet its watermarks then
+    // count fewer (3 of 4 in about a third of the runs). The count is
+    // checked where the broker's count can be trusted.
+    let count_dead = broker.name() != "kafka";
+    let app = start(
+        broker,
+        &address,
+        seen.clone(),
+        SubscriberOptions {
+            max_body_size: limit,
+            ..SubscriberOptions::default()
+        },
+        None,
+    )
+    .await;
+    // A fixed sequence of bytes from a small generator (xorshift): the
+    // same every run.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let random: Vec<u8> = (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .chain([0xff, 0xfe, 0xc0])
+        .collect();
+    let mut nested = "[".repeat(100_000);
+    nested.push_str(&"]".repeat(100_000));
+    // `1` after whitespace decodes, but is too large to be looked at.
+    let mut large = " ".repeat(limit);
+    large.push('1');
+    let hostile: Vec<Vec<u8>> = vec![
+        random,
+        b"{\"id\": [1, 2".to_vec(),
+        nested.into_bytes(),
+        large.into_bytes(),
+    ];
+    let n = hostile.len() as u64;
+    for body in hostile {
+        app.publisher()
+            .publish(Envelope::new(&address, body))
+            .await
+            .unwrap();
+    }
+    app.publisher()
+        .publish(Envelope::new(&address, b"1".to_vec()))
+        .await
+        .unwrap();
+    until("every message", || app.metrics().finished == n + 1).await;
+    let m = app.shutdown().await;
+    assert_eq!(
+        seen.calls.load(Ordering::SeqCst),
+        1,
+        "only the valid message reached the handler"
+    );
+    assert_eq!((m.decode_failures, m.rejected, m.panics), (n, n, 0));
+    if let (Some(count), Some(before), true) = (&fixture.dead_letters, dead_before, count_dead) {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            let now = count().await;
+            if now == before + n as usize {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the hostile messages are not all in the dead-letter target ({before} -> {now}, {n} sent)"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
 async fn retries_then_gives_up(broker: Arc<dyn Broker>, fixture: Fixture) {
     let address = unique(&fixture, "retry");
     let seen = Arc::new(Seen::default());
@@ -826,6 +912,7 @@ macro_rules! suite {
             case!(requests_are_answered_as_faststream_answers);
             case!(a_code_first_route_answers);
             case!(poison_never_reaches_the_handler);
+            case!(hostile_bodies_are_refused);
             case!(retries_then_gives_up);
             case!(broker_redelivery_then_gives_up);
             case!(a_panic_does_not_stop_the_subscriber);

@@ -25,8 +25,8 @@ pub use metrics::{Metrics, MetricsSnapshot};
 pub use middleware::{Middleware, Outcome, Processed, Published, Received, RouteInfo};
 pub use publisher::{PublishError, Publisher, new_correlation_id};
 pub use router::{
-    AckPolicy, Batch, BatchResult, ErasedBatchHandler, ErasedHandler, Retry, Route, RouteDoc,
-    Router, SubscriberOptions,
+    AckPolicy, Batch, BatchResult, DEFAULT_MAX_BODY_SIZE, ErasedBatchHandler, ErasedHandler, Retry,
+    Route, RouteDoc, Router, SubscriberOptions,
 };
 pub use typed::{
     BatchHandlerFn, Decoding, FromMessage, HandlerFn, Headers, IntoReply, Params, State, Subscriber,

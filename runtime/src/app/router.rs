@@ -94,7 +94,17 @@ pub struct SubscriberOptions {
     /// partition, record key or channel goes to one worker. Batch routes
     /// run on one.
     pub workers: usize,
+    /// The largest body this route takes, in bytes: a larger message is
+    /// refused before anything decodes it (rejected, as a message that
+    /// does not decode is: dead-lettered where the broker has dead letters)
+    /// and never reaches the handler. [`DEFAULT_MAX_BODY_SIZE`] unless set.
+    pub max_body_size: usize,
 }
+
+/// The largest message body a route takes unless its options say
+/// otherwise: 8 MiB (NATS and Kafka refuse more than 1 MiB by default,
+/// RabbitMQ 128 MiB, Redis 512 MiB).
+pub const DEFAULT_MAX_BODY_SIZE: usize = 8 * 1024 * 1024;
 
 impl Default for SubscriberOptions {
     fn default() -> SubscriberOptions {
@@ -106,6 +116,7 @@ impl Default for SubscriberOptions {
             bindings: Bindings::default(),
             batch: None,
             workers: 1,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
         }
     }
 }

@@ -519,6 +519,13 @@ impl<Args> Subscriber<Args> {
         self
     }
 
+    /// The largest body taken, in bytes (see
+    /// [`SubscriberOptions::max_body_size`]).
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.route.options.max_body_size = bytes;
+        self
+    }
+
     /// Messages handled at once.
     pub fn max_in_flight(mut self, n: usize) -> Self {
         self.route.options.max_in_flight = n.max(1);

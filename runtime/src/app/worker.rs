@@ -270,10 +270,37 @@ impl Worker {
             }
             crate::otel::Incoming::of(&envelopes[0])
         };
-        let calling = self.call_batch(batch, &envelopes);
-        #[cfg(feature = "otel")]
-        let calling = incoming.clone().scope(calling);
-        let result = calling.instrument(span.clone()).await;
+        // Bodies over the limit are refused before anything decodes them;
+        // the handler gets the others.
+        let oversized: Vec<(usize, String)> = envelopes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| self.oversized(e).map(|r| (i, r)))
+            .collect();
+        let result = if oversized.is_empty() {
+            let calling = self.call_batch(batch, &envelopes);
+            #[cfg(feature = "otel")]
+            let calling = incoming.clone().scope(calling);
+            calling.instrument(span.clone()).await
+        } else {
+            let kept: Vec<usize> = (0..envelopes.len())
+                .filter(|i| !oversized.iter().any(|(o, _)| o == i))
+                .collect();
+            let rest: Vec<Arc<Envelope>> = kept.iter().map(|&i| envelopes[i].clone()).collect();
+            let mut result = if rest.is_empty() {
+                BatchResult::default()
+            } else {
+                let calling = self.call_batch(batch, &rest);
+                #[cfg(feature = "otel")]
+                let calling = incoming.clone().scope(calling);
+                calling.instrument(span.clone()).await
+            };
+            for (i, _) in &mut result.undecodable {
+                *i = kept[*i];
+            }
+            result.undecodable.extend(oversized);
+            result
+        };
         // What does not decode is refused alone.
         let undecodable: std::collections::HashSet<usize> =
             result.undecodable.iter().map(|(i, _)| *i).collect();
@@ -611,7 +638,10 @@ impl Worker {
         // Shared with the handler's context only when it settles itself.
         let shared: Option<SharedAcker> =
             (policy == AckPolicy::Manual).then(|| Arc::new(tokio::sync::Mutex::new(acker.take())));
-        let mut result = self.call(envelope, shared.clone(), attempt).await;
+        let mut result = match self.oversized(envelope) {
+            Some(reason) => Err(Failure::Decode(reason)),
+            None => self.call(envelope, shared.clone(), attempt).await,
+        };
         if let Err(Failure::Handler(e)) = &result {
             self.handler_failed(e, 1);
             // In-process retries only where the policy asks for them.
@@ -643,6 +673,17 @@ impl Worker {
             None => Outcome::Acked,
         };
         (outcome, None)
+    }
+
+    /// Why a message's body is too large for this route, if it is.
+    fn oversized(&self, envelope: &Envelope) -> Option<String> {
+        let limit = self.route.options.max_body_size;
+        let size = envelope.payload.len();
+        (size > limit).then(|| {
+            format!(
+                "a body of {size} bytes is over this route's limit of {limit} bytes (max_body_size)"
+            )
+        })
     }
 
     /// The in-process retries after a failed first attempt, with backoff.

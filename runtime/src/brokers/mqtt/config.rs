@@ -121,6 +121,9 @@ impl MqttSettings {
     }
 }
 
+/// The largest packet MQTT can carry (its variable byte integer's limit).
+const MAX_PACKET_SIZE: u32 = 268_435_455;
+
 pub(super) fn qos_of(n: u8) -> QoS {
     match n {
         0 => QoS::AtMostOnce,
@@ -207,6 +210,11 @@ impl Endpoint {
         if let Some(n) = receive_maximum {
             o.set_receive_maximum(Some(n));
         }
+        // The client takes any packet MQTT allows (rumqttc's own limit is
+        // 10 KiB: a larger message broke the connection, and at QoS 1 came
+        // back after each reconnect). A route's `max_body_size` refuses
+        // what is too large for it.
+        o.set_max_packet_size(Some(MAX_PACKET_SIZE));
         if let Some(user) = &self.options.user {
             o.set_credentials(
                 user.clone(),
