@@ -147,6 +147,8 @@ pub struct Subscription {
     /// the broker (a Kafka consumer left its group), after the
     /// subscription is dropped.
     closed: Option<tokio::sync::oneshot::Receiver<()>>,
+    /// Nack what was taken from the broker and not handled when closed.
+    release: bool,
 }
 
 enum SubscriptionInner {
@@ -165,6 +167,7 @@ impl Subscription {
         Subscription {
             inner: SubscriptionInner::Channel(rx),
             closed: None,
+            release: false,
         }
     }
 
@@ -175,6 +178,7 @@ impl Subscription {
         Subscription {
             inner: SubscriptionInner::Stream(Box::pin(stream)),
             closed: None,
+            release: false,
         }
     }
 
@@ -198,11 +202,30 @@ impl Subscription {
         self
     }
 
+    /// On [`Subscription::close`], the deliveries taken from the broker and
+    /// not handled yet (waiting in the subscription's buffer) are nacked,
+    /// so that the broker gives them to another member at once: for
+    /// brokers that would otherwise hold them until a timeout (JetStream's
+    /// ack wait).
+    pub fn release_unhandled_on_close(mut self) -> Subscription {
+        self.release = true;
+        self
+    }
+
     /// Drops the subscription and waits (up to `timeout`) until the adapter
     /// has let go of the broker, so that what the subscription used (a
     /// topic, a consumer group) can be removed safely afterwards.
     pub async fn close(mut self, timeout: std::time::Duration) {
         let closed = self.closed.take();
+        if let (true, SubscriptionInner::Channel(rx)) = (self.release, &mut self.inner) {
+            // No more come in; what is buffered goes back.
+            rx.close();
+            let mut nacks = Vec::new();
+            while let Ok(d) = rx.try_recv() {
+                nacks.push(d.acker.nack(None));
+            }
+            let _ = tokio::time::timeout(timeout, futures_util::future::join_all(nacks)).await;
+        }
         drop(self);
         if let Some(closed) = closed {
             let _ = tokio::time::timeout(timeout, closed).await;

@@ -142,20 +142,16 @@ impl NatsBroker {
     }
 
     /// Makes sure the stream `name` exists and captures `subject`
-    /// (creating it, or adding the subject to it); checked once per pair.
-    async fn ensure_stream(
-        &self,
-        name: &str,
-        subject: &str,
-    ) -> Result<async_nats::jetstream::stream::Stream, BrokerError> {
+    /// (creating it, or adding the subject to it): once per pair and
+    /// process, so a publish pays for it only the first time.
+    async fn ensure_stream(&self, name: &str, subject: &str) -> Result<(), BrokerError> {
         let key = (name.to_owned(), subject.to_owned());
-        let known = self.ensured.lock().unwrap().contains(&key);
+        if self.ensured.lock().unwrap().contains(&key) {
+            return Ok(());
+        }
         let refused = |e: &dyn std::fmt::Display| {
             err(BrokerErrorKind::Refused, format!("stream `{name}`: {e}"))
         };
-        if known {
-            return self.js.get_stream(name).await.map_err(|e| refused(&e));
-        }
         let mut stream = self
             .js
             .get_or_create_stream(async_nats::jetstream::stream::Config {
@@ -175,7 +171,7 @@ impl NatsBroker {
                 .map_err(|e| refused(&e))?;
         }
         self.ensured.lock().unwrap().insert(key);
-        Ok(stream)
+        Ok(())
     }
 
     /// Publishes into a JetStream stream and waits for its acknowledgement
@@ -229,8 +225,12 @@ impl NatsBroker {
             run_pull(messages, consumer, tx, template, check).await;
             let _ = closed_tx.send(());
         });
-        // `App::shutdown` waits until this consumer pulls no more.
-        Ok(Subscription::new(rx).with_close_signal(closed))
+        // `App::shutdown` waits until this consumer pulls no more; what
+        // was pulled and not handled goes back at once (not after the ack
+        // wait).
+        Ok(Subscription::new(rx)
+            .with_close_signal(closed)
+            .release_unhandled_on_close())
     }
 
     /// A core NATS subscription.
@@ -445,9 +445,13 @@ impl Broker for NatsBroker {
             let Some(name) = nats.stream else {
                 return self.subscribe_core(spec).await;
             };
-            let stream = self
-                .ensure_stream(&name, &subject_of(&spec.address))
+            self.ensure_stream(&name, &subject_of(&spec.address))
                 .await?;
+            let stream = self
+                .js
+                .get_stream(&name)
+                .await
+                .map_err(|e| err(BrokerErrorKind::Refused, format!("stream `{name}`: {e}")))?;
             let ack_wait = nats.ack_wait.unwrap_or(self.ack_wait);
             self.pull(stream, spec, ack_wait).await
         })
@@ -577,6 +581,14 @@ impl crate::broker::Acker for JetStreamAcker {
             self.0
                 .ack_with(async_nats::jetstream::AckKind::Nak(delay))
                 .await
+                .map_err(|e| err(BrokerErrorKind::Connection, e))?;
+            // Written now: a nack at shutdown must reach the server before
+            // the process ends (rare enough to flush for each).
+            self.0
+                .context
+                .client()
+                .flush()
+                .await
                 .map_err(|e| err(BrokerErrorKind::Connection, e))
         })
     }
@@ -684,7 +696,10 @@ async fn run_pull(
             let next = tokio::select! {
                 next = messages.next() => next,
                 // Closed: no more pulls.
-                () = tx.closed() => return,
+                () = tx.closed() => {
+                    release(&mut messages).await;
+                    return;
+                }
             };
             let Some(next) = next else {
                 break;
@@ -734,6 +749,26 @@ async fn run_pull(
                 }
             }
         };
+    }
+}
+
+/// What the client pulled and nobody took (the subscription closed) is
+/// nacked, so that the consumer's next member gets it at once rather than
+/// after the ack wait.
+async fn release(messages: &mut async_nats::jetstream::consumer::pull::Stream) {
+    let mut client = None;
+    // Only what is buffered already: a message not here within a moment
+    // was not pulled.
+    while let Ok(Some(Ok(msg))) =
+        tokio::time::timeout(std::time::Duration::from_millis(5), messages.next()).await
+    {
+        let _ = msg
+            .ack_with(async_nats::jetstream::AckKind::Nak(None))
+            .await;
+        client.get_or_insert_with(|| msg.context.client());
+    }
+    if let Some(c) = client {
+        let _ = c.flush().await;
     }
 }
 
