@@ -19,6 +19,11 @@
 //! - `cargo xtask fuzz [--time SECS] [TARGET...]`: run the fuzz targets of
 //!   `fuzz/` (cargo-fuzz, installed when missing) for SECS seconds each
 //!   (`ci` runs each for a few seconds).
+//! - `cargo xtask soak [--messages N] [--requests N] [PHASE...]`: the long
+//!   soak (`tests/golden/tests/soak.rs`) in a release build: 1,000,000
+//!   messages through generated services on NATS core and on a Redis
+//!   stream, and 200,000 request/replies, sampled every 10 s (the test
+//!   command runs a short one).
 
 mod fuzz;
 mod structure;
@@ -42,9 +47,10 @@ fn main() -> ExitCode {
         }
         "structure" => structure::structure(&root()),
         "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
+        "soak" => soak(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|services|demo|interop-setup|parser-setup|structure|fuzz>"
+                "usage: cargo xtask <ci|services|demo|interop-setup|parser-setup|structure|fuzz|soak>"
             );
             return ExitCode::from(2);
         }
@@ -69,6 +75,37 @@ fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(root());
     c
+}
+
+/// The long soak, in a release build (see the module's doc).
+fn soak(args: &[String]) -> Result<(), String> {
+    let (mut messages, mut requests) = ("1000000".to_owned(), "200000".to_owned());
+    let mut phases = Vec::new();
+    let mut args = args.iter();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--messages" => messages = args.next().ok_or("--messages needs a number")?.clone(),
+            "--requests" => requests = args.next().ok_or("--requests needs a number")?.clone(),
+            phase => phases.push(phase.to_owned()),
+        }
+    }
+    services()?;
+    let mut c = cargo();
+    c.args([
+        "test",
+        "--release",
+        "-p",
+        "golden",
+        "--all-features",
+        "--test",
+        "soak",
+        "--",
+    ])
+    .args(&phases)
+    .env("SOAK_MESSAGES", messages)
+    .env("SOAK_REQUESTS", requests)
+    .env("SOAK_SAMPLE_SECS", "10");
+    run(c)
 }
 
 fn run(mut cmd: Command) -> Result<(), String> {

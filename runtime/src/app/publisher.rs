@@ -84,10 +84,22 @@ impl fmt::Debug for Publisher {
     }
 }
 
-#[derive(Default)]
 struct Replies {
     inbox: tokio::sync::OnceCell<String>,
     pending: Mutex<HashMap<String, oneshot::Sender<Envelope>>>,
+    /// Dropped with the publisher: the inbox's task ends then, and its
+    /// subscription with it (else it would hold the connection open).
+    alive: tokio::sync::watch::Sender<()>,
+}
+
+impl Default for Replies {
+    fn default() -> Replies {
+        Replies {
+            inbox: tokio::sync::OnceCell::new(),
+            pending: Mutex::default(),
+            alive: tokio::sync::watch::channel(()).0,
+        }
+    }
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -314,6 +326,7 @@ impl Publisher {
     async fn inbox(&self) -> Result<String, PublishError> {
         let broker = self.inner.broker.clone();
         let inner = Arc::downgrade(&self.inner);
+        let mut alive = self.inner.replies.alive.subscribe();
         let inbox = self
             .inner
             .replies
@@ -322,7 +335,15 @@ impl Publisher {
                 let inbox = broker.new_inbox();
                 let mut sub = broker.subscribe(SubscribeSpec::new(inbox.clone())).await?;
                 tokio::spawn(async move {
-                    while let Some(d) = sub.next().await {
+                    loop {
+                        let d = tokio::select! {
+                            d = sub.next() => d,
+                            // The publisher is gone: nobody waits for a reply.
+                            _ = alive.changed() => None,
+                        };
+                        let Some(d) = d else {
+                            break;
+                        };
                         let _ = d.acker.ack().await;
                         let Some(inner) = inner.upgrade() else {
                             break;
