@@ -291,6 +291,21 @@ async fn wait_for(handled: &AtomicU64, n: u64) {
     }
 }
 
+/// The file descriptors and tasks once they stop changing (a connection
+/// dropped a moment ago closes a moment later), waiting at most 2 s.
+async fn quiet() -> (usize, usize) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut last = (fds(), tasks());
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = (fds(), tasks());
+        if now == last || Instant::now() > deadline {
+            return now;
+        }
+        last = now;
+    }
+}
+
 /// Waits (up to 5 s) until the file descriptors and tasks are back to
 /// `before` (a closed connection's task ends a moment later), and returns
 /// what it saw last.
@@ -346,7 +361,7 @@ async fn connect(server: &faststream::Server) -> Arc<dyn faststream::Broker> {
 }
 
 async fn nats(total: u64, every: Duration) -> Report {
-    let before = (fds(), tasks());
+    let before = quiet().await;
     let rss_before = rss();
     let handled = Arc::new(AtomicU64::new(0));
     let service = App::with_broker(connect(&orders::servers::LOCAL).await)
@@ -392,7 +407,7 @@ async fn nats(total: u64, every: Duration) -> Report {
 
 async fn nats_requests(total: u64, every: Duration) -> Report {
     use futures_util::StreamExt;
-    let before = (fds(), tasks());
+    let before = quiet().await;
     let rss_before = rss();
     let handled = Arc::new(AtomicU64::new(0));
     let service = App::with_broker(connect(&orders::servers::LOCAL).await)
@@ -470,7 +485,7 @@ async fn delete_stream() {
 
 async fn redis_stream(total: u64, every: Duration) -> Report {
     delete_stream().await;
-    let before = (fds(), tasks());
+    let before = quiet().await;
     let rss_before = rss();
     let handled = Arc::new(AtomicU64::new(0));
     let service = App::with_broker(connect(&durable::servers::REDIS).await)
@@ -495,6 +510,8 @@ async fn redis_stream(total: u64, every: Duration) -> Report {
         publisher.send_number(&number).await.expect("published");
     }
     wait_for(&handled, total).await;
+    // The client's publisher goes with it (it holds the connection).
+    drop(publisher);
     let report = finish(
         total,
         handled,
