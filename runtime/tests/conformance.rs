@@ -155,6 +155,24 @@ async fn start(
         .expect("subscribes")
 }
 
+/// Waits until the fixture's dead-letter target holds `expected` messages
+/// (dead-lettering may happen on the broker after the reject returns).
+async fn until_dead_letters(fixture: &Fixture, expected: usize, what: &str) {
+    let count = fixture.dead_letters.as_ref().expect("a dead-letter count");
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let now = count().await;
+        if now == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: {now} in the dead-letter target, {expected} expected"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn until(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     while !cond() {
@@ -420,20 +438,8 @@ async fn poison_never_reaches_the_handler(broker: Arc<dyn Broker>, fixture: Fixt
         "only the valid message reached the handler"
     );
     assert_eq!((m.decode_failures, m.rejected), (1, 1));
-    if let (Some(count), Some(before)) = (&fixture.dead_letters, dead_before) {
-        // Dead-lettering may happen on the broker after the reject returns.
-        let deadline = tokio::time::Instant::now() + TIMEOUT;
-        loop {
-            let now = count().await;
-            if now == before + 1 {
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the poison message is not in the dead-letter target ({before} -> {now})"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+    if let Some(before) = dead_before {
+        until_dead_letters(&fixture, before + 1, "the poison message").await;
     }
 }
 
@@ -507,19 +513,8 @@ async fn hostile_bodies_are_refused(broker: Arc<dyn Broker>, fixture: Fixture) {
         "only the valid message reached the handler"
     );
     assert_eq!((m.decode_failures, m.rejected, m.panics), (n, n, 0));
-    if let (Some(count), Some(before), true) = (&fixture.dead_letters, dead_before, count_dead) {
-        let deadline = tokio::time::Instant::now() + TIMEOUT;
-        loop {
-            let now = count().await;
-            if now == before + n as usize {
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the hostile messages are not all in the dead-letter target ({before} -> {now}, {n} sent)"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+    if let (Some(before), true) = (dead_before, count_dead) {
+        until_dead_letters(&fixture, before + n as usize, "the hostile messages").await;
     }
 }
 

@@ -360,19 +360,33 @@ async fn connect(server: &faststream::Server) -> Arc<dyn faststream::Broker> {
         .unwrap_or_else(|e| panic!("the `{}` server is required: {e}", server.name))
 }
 
+/// The service (the router on a connection of its own) and a client app
+/// on another connection, both started.
+async fn apps(
+    server: &faststream::Server,
+    router: faststream::Router,
+) -> (faststream::RunningApp, faststream::RunningApp) {
+    let service = App::with_broker(connect(server).await)
+        .include(router)
+        .start()
+        .await
+        .expect("the service starts");
+    let client = App::with_broker(connect(server).await)
+        .start()
+        .await
+        .expect("the client starts");
+    (service, client)
+}
+
 async fn nats(total: u64, every: Duration) -> Report {
     let before = quiet().await;
     let rss_before = rss();
     let handled = Arc::new(AtomicU64::new(0));
-    let service = App::with_broker(connect(&orders::servers::LOCAL).await)
-        .include(orders::router(Orders(handled.clone())))
-        .start()
-        .await
-        .expect("the service starts");
-    let client = App::with_broker(connect(&orders::servers::LOCAL).await)
-        .start()
-        .await
-        .expect("the client starts");
+    let (service, client) = apps(
+        &orders::servers::LOCAL,
+        orders::router(Orders(handled.clone())),
+    )
+    .await;
     let message = an_order();
     let payload = message.encode().unwrap();
     let address = orders::channels::OrderRequests {
@@ -410,15 +424,11 @@ async fn nats_requests(total: u64, every: Duration) -> Report {
     let before = quiet().await;
     let rss_before = rss();
     let handled = Arc::new(AtomicU64::new(0));
-    let service = App::with_broker(connect(&orders::servers::LOCAL).await)
-        .include(orders::router(Orders(handled.clone())))
-        .start()
-        .await
-        .expect("the service starts");
-    let client = App::with_broker(connect(&orders::servers::LOCAL).await)
-        .start()
-        .await
-        .expect("the client starts");
+    let (service, client) = apps(
+        &orders::servers::LOCAL,
+        orders::router(Orders(handled.clone())),
+    )
+    .await;
     let publisher = orders::ClientPublisher::new(client.publisher().clone());
     let params = orders::channels::OrderRequests {
         store_id: "soak".into(),
@@ -488,15 +498,11 @@ async fn redis_stream(total: u64, every: Duration) -> Report {
     let before = quiet().await;
     let rss_before = rss();
     let handled = Arc::new(AtomicU64::new(0));
-    let service = App::with_broker(connect(&durable::servers::REDIS).await)
-        .include(durable::router(Numbers(handled.clone())))
-        .start()
-        .await
-        .expect("the service starts");
-    let client = App::with_broker(connect(&durable::servers::REDIS).await)
-        .start()
-        .await
-        .expect("the client starts");
+    let (service, client) = apps(
+        &durable::servers::REDIS,
+        durable::router(Numbers(handled.clone())),
+    )
+    .await;
     let publisher = durable::Publisher::new(client.publisher().clone());
     let sampler = Sampler::start(handled.clone(), total, every);
     for n in 0..total {
