@@ -350,6 +350,7 @@ fn derived_types_accept_exactly_what_their_schemas_accept() {
         let mut g = Gen {
             root: doc,
             rng: Rng::new(0x5eed_d3e1 + i as u64),
+            bottomed: false,
         };
         let mut seen = std::collections::BTreeSet::new();
         let mut tries = 0;

@@ -39,6 +39,9 @@ impl Rng {
 pub struct Gen<'a> {
     pub root: &'a Value,
     pub rng: Rng,
+    /// Whether a value hit the depth limit: a schema that requires
+    /// itself, which no finite value meets.
+    pub bottomed: bool,
 }
 
 const WORDS: &[&str] = &[
@@ -122,6 +125,7 @@ impl<'a> Gen<'a> {
     fn valid_flat(&mut self, s: &Value, depth: u32) -> Value {
         if depth > 12 {
             // A schema that requires itself: no finite value conforms.
+            self.bottomed = true;
             return Value::Null;
         }
         match s {
@@ -319,7 +323,12 @@ impl<'a> Gen<'a> {
     fn array(&mut self, s: &Value, depth: u32) -> Value {
         let min = s.get("minItems").and_then(Value::as_u64).unwrap_or(0);
         let max = s.get("maxItems").and_then(Value::as_u64).unwrap_or(min + 3);
-        let max = max.min(min + if depth < 4 { 3 } else { 0 });
+        let mut max = max.min(min + if depth < 4 { 3 } else { 0 });
+        // Now and then a long array at the top, where the document sets no
+        // bound (an array of a small item space varies only by length).
+        if depth == 0 && s.get("maxItems").is_none() && self.rng.chance(20) {
+            max = min + 3 + self.rng.below(300);
+        }
         let tuple = match s.get("prefixItems") {
             Some(Value::Array(t)) => Some((t, s.get("items"))),
             _ => match s.get("items") {
@@ -368,7 +377,7 @@ impl<'a> Gen<'a> {
                 let mut out: Vec<Value> = Vec::new();
                 let unique = s.get("uniqueItems") == Some(&Value::Bool(true));
                 let mut tries = 0;
-                while (out.len() as u64) < n && tries < 20 {
+                while (out.len() as u64) < n && tries < 20 + 2 * n {
                     tries += 1;
                     let v = self.valid_flat(&items, depth + 1);
                     if unique && out.contains(&v) {
@@ -637,6 +646,10 @@ impl<'a> Gen<'a> {
     }
 
     fn broken(&mut self, s: &Value, v: &Value) -> Value {
+        // A number that varies the mutations below, so that one rule can be
+        // broken in many distinct ways (a small value space runs out of
+        // fixed mutations long before the floor).
+        let k = self.rng.below(1000);
         let mut options: Vec<Value> = vec![Value::Null, self.other_type(v)];
         if let Value::Object(m) = v {
             let required: Vec<&str> = s
@@ -645,34 +658,52 @@ impl<'a> Gen<'a> {
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
+                .filter(|r| m.contains_key(*r))
                 .collect();
-            if let Some(k) = required.iter().find(|k| m.contains_key(**k)) {
+            if !required.is_empty() {
                 let mut less = m.clone();
-                less.remove(*k);
+                less.remove(*self.rng.pick(&required));
+                // Where other names are allowed, one more breaks nothing.
+                if s.get("additionalProperties") != Some(&Value::Bool(false)) && self.rng.chance(50)
+                {
+                    less.insert(format!("zzOther{k}"), json!(format!("v{k}")));
+                }
                 options.push(Value::Object(less));
             }
             let mut more = m.clone();
             more.insert("zzUnexpected".into(), json!(1));
+            options.push(Value::Object(more));
+            let mut more = m.clone();
+            more.insert(format!("zzUnexpected{k}"), self.any_scalar());
             options.push(Value::Object(more));
             // The fields as a sequence (serde structs read those too).
             options.push(Value::Array(m.values().cloned().collect()));
         }
         if s.get("enum").is_some() || s.get("const").is_some() {
             options.push(json!("not-one-of-them"));
+            options.push(json!(format!("not-one-of-them-{k}")));
             options.push(json!(12345));
+            options.push(json!(100_000 + k));
+            // A near miss: a permitted string with something after it.
+            if let Value::String(text) = v {
+                options.push(json!(format!("{text}-{k}")));
+            }
         }
         match v {
             Value::Number(n) => {
                 let x = n.as_f64().unwrap_or(0.0);
-                for k in ["minimum", "exclusiveMinimum"] {
-                    if let Some(m) = s.get(k).and_then(Value::as_f64) {
+                let far = k as f64;
+                for key in ["minimum", "exclusiveMinimum"] {
+                    if let Some(m) = s.get(key).and_then(Value::as_f64) {
                         options.push(num(m - 1.0));
+                        options.push(num(m - 1.0 - far));
                         options.push(num(m));
                     }
                 }
-                for k in ["maximum", "exclusiveMaximum"] {
-                    if let Some(m) = s.get(k).and_then(Value::as_f64) {
+                for key in ["maximum", "exclusiveMaximum"] {
+                    if let Some(m) = s.get(key).and_then(Value::as_f64) {
                         options.push(num(m + 1.0));
+                        options.push(num(m + 1.0 + far));
                         options.push(num(m));
                     }
                 }
@@ -680,6 +711,7 @@ impl<'a> Gen<'a> {
                     options.push(num(x + m / 2.0));
                 }
                 options.push(num(x + 0.5));
+                options.push(num(x + 0.5 + far));
                 options.push(json!(1e30));
                 options.push(json!(-9_223_372_036_854_775_807_i64 - 1));
             }
@@ -696,16 +728,31 @@ impl<'a> Gen<'a> {
                 {
                     options.push(Value::String("b".repeat(m as usize + 1)));
                 }
+                if let Some(m) = s.get("maxLength").and_then(Value::as_u64)
+                    && m < 10_000
+                {
+                    options.push(Value::String(format!(
+                        "{text}{}",
+                        "c".repeat(m as usize + 1 + k as usize % 7)
+                    )));
+                }
                 if s.get("pattern").is_some() {
                     options.push(Value::String(format!("{text}!~")));
+                    options.push(Value::String(format!("{text}!~{k}")));
                     options.push(Value::String(String::new()));
                     // Where ECMA-262 and other dialects part: `.` stops
                     // at these, `\s` takes the Unicode spaces.
+                    let len = text.chars().count() as u64;
+                    let middle = if self.rng.chance(50) {
+                        len / 2
+                    } else {
+                        k % (len + 1)
+                    };
                     for odd in ["\r", "\u{2028}", "\u{a0}", "\u{3000}"] {
                         let at = text
                             .char_indices()
-                            .nth(text.chars().count() / 2)
-                            .map_or(0, |(i, _)| i);
+                            .nth(middle as usize)
+                            .map_or(text.len(), |(i, _)| i);
                         let mut t = text.to_string();
                         t.insert_str(at, odd);
                         options.push(Value::String(t));
@@ -713,6 +760,7 @@ impl<'a> Gen<'a> {
                 }
                 if let Some(f) = s.get("format").and_then(Value::as_str) {
                     options.push(json!("not-a-value"));
+                    options.push(json!(format!("not-a-value-{k}")));
                     let near = match f {
                         "date-time" => vec![
                             "2024-05-06 07:08:09Z",
@@ -761,18 +809,18 @@ impl<'a> Gen<'a> {
 
     fn other_type(&mut self, v: &Value) -> Value {
         match v {
-            Value::Object(m) => {
-                if self.rng.chance(50) {
-                    Value::Array(m.values().cloned().collect())
-                } else {
-                    json!("an object was expected")
-                }
-            }
+            Value::Object(m) => match self.rng.below(4) {
+                0 | 1 => Value::Array(m.values().cloned().collect()),
+                2 => json!(format!("an object was expected {}", self.rng.below(1000))),
+                _ => json!(self.rng.below(1000)),
+            },
             Value::Array(_) => json!({ "0": 1 }),
-            Value::String(_) => json!(7),
-            Value::Number(_) => json!("7"),
+            Value::String(_) => json!(self.rng.below(1000)),
+            Value::Number(_) if self.rng.chance(50) => json!("7"),
+            Value::Number(_) => json!(format!("seven{}", self.rng.below(1000))),
             Value::Bool(b) => json!(if *b { "true" } else { "false" }),
-            Value::Null => json!(0),
+            Value::Null if self.rng.chance(50) => json!(self.rng.below(1000)),
+            Value::Null => json!(format!("not-null-{}", self.rng.below(1000))),
         }
     }
 }

@@ -11,8 +11,12 @@
 //! cases too: their message enum's `decode` against any of the payloads.
 //! So are channels with parameters: `parse` of a concrete address, the
 //! oracle's schema each parameter a non-empty string from its `enum`.
-//! Schemas whose instances stay below the floor (a small value space, or
-//! mutations an address or a header map cannot carry) are listed. Decoding must agree with the validator on every
+//! Every schema gets at least the floor of distinct instances of each
+//! kind, or, where it has fewer distinct values of that kind (a constant,
+//! a small enum, headers every string map meets, a single parameter
+//! without an `enum`: `space.rs` reads the bound from the schema), every
+//! one of them; a schema short of that fails the test, as a shortfall of
+//! the instance generator. Decoding must agree with the validator on every
 //! instance, and a conforming instance must encode back to itself up to
 //! the documented normalizations (defaults filled in, unknown fields and
 //! `null`s of optional fields dropped, numbers compared by value).
@@ -32,6 +36,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod instances;
+mod space;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -379,6 +384,7 @@ fn generated_types_accept_exactly_what_their_schemas_accept() {
     let mut all: Vec<Instance> = Vec::new();
     let mut rng = Rng::new(seed);
     let mut below_floor: Vec<String> = Vec::new();
+    let mut shortfall: Vec<String> = Vec::new();
     for (ci, case) in cases.iter().enumerate() {
         let doc = &docs[case.doc];
         let Some(oracle) = validator(doc, &case.pointer) else {
@@ -388,17 +394,27 @@ fn generated_types_accept_exactly_what_their_schemas_accept() {
         let mut generator = Gen {
             root: doc,
             rng: Rng::new(rng.next()),
+            bottomed: false,
         };
         let (mut valid, mut invalid) = (0, 0);
         let mut distinct = BTreeSet::new();
         let mut last_valid: Vec<Value> = Vec::new();
-        for attempt in 0..per_kind * 12 {
+        for attempt in 0..per_kind * 40 {
             if valid >= per_kind && invalid >= per_kind {
                 break;
             }
             let want_invalid = (valid >= per_kind || attempt % 2 == 1) && invalid < per_kind;
-            let json = if want_invalid && !last_valid.is_empty() {
-                let base = generator.rng.pick(&last_valid).clone();
+            // Every third attempt a fresh value even when a mutation is
+            // wanted: where the wire turns most mutations back into
+            // conforming values, fresh values "meant to conform" that do
+            // not are the other source of wrong ones.
+            let json = if want_invalid && attempt % 3 != 0 {
+                // A mutation of a conforming value; where none has been
+                // found (a schema no finite value meets), of an attempt.
+                let base = match last_valid.is_empty() {
+                    true => generator.valid(schema, 0),
+                    false => generator.rng.pick(&last_valid).clone(),
+                };
                 generator.mutate(schema, &base)
             } else {
                 generator.valid(schema, 0)
@@ -422,6 +438,11 @@ fn generated_types_accept_exactly_what_their_schemas_accept() {
                 continue;
             }
             let conforms = oracle.is_valid(&json);
+            // Mutations that still conform are plenty once the floor is
+            // met; keep the decoded set to a bounded size.
+            if conforms && valid >= per_kind * 4 {
+                continue;
+            }
             if conforms {
                 valid += 1;
                 if last_valid.len() < 256 {
@@ -440,22 +461,43 @@ fn generated_types_accept_exactly_what_their_schemas_accept() {
             });
         }
         if valid < per_kind || invalid < per_kind {
-            below_floor.push(format!(
-                "{} ({valid} valid, {invalid} invalid)",
-                case.origin
-            ));
+            // Below the floor only where the value space is: the schema
+            // bounds what is short, and the generator reached that bound.
+            let mut bound = space::bound(&generator, schema, &case.via);
+            if valid == 0 && generator.bottomed {
+                bound.valid = Some(0);
+                bound.why = "a schema that requires itself: no finite value conforms";
+            }
+            let reached =
+                |n: usize, max: Option<u64>| n >= per_kind || max.is_some_and(|m| n as u64 >= m);
+            let line = format!("{} ({valid} valid, {invalid} invalid)", case.origin);
+            if reached(valid, bound.valid) && reached(invalid, bound.invalid) {
+                below_floor.push(format!("{line}: {}", bound.why));
+            } else {
+                shortfall.push(line);
+            }
         }
     }
-    // Schemas whose distinct values are fewer than the floor (a boolean, a
-    // small enum, an address of enum parameters), or whose instances the
-    // generator could not vary enough: said, not hidden.
+    // Schemas whose distinct values are fewer than the floor (a small
+    // enum, a constant, an address of enum parameters, headers no string
+    // map breaks): said, with the bound that holds them there.
     eprintln!(
-        "type fidelity: {} of {} schemas reached {per_kind} distinct valid and {per_kind} invalid instances; below it:",
-        cases.len() - below_floor.len(),
-        cases.len()
+        "type fidelity: {} of {} schemas reached {per_kind} distinct valid and {per_kind} invalid instances; {} have fewer values than that, each at its bound:",
+        cases.len() - below_floor.len() - shortfall.len(),
+        cases.len(),
+        below_floor.len(),
     );
     for b in &below_floor {
         eprintln!("  {b}");
+    }
+    // A schema whose value space is larger than the instances made of it
+    // is the generator's shortfall: it fails the test (at the default
+    // count; a larger `FIDELITY_INSTANCES` only reports it).
+    if !shortfall.is_empty() {
+        eprintln!(
+            "below the floor, though the value space is larger:\n  {}",
+            shortfall.join("\n  ")
+        );
     }
 
     // Decode them all with the generated code, in one build.
@@ -480,6 +522,7 @@ fn generated_types_accept_exactly_what_their_schemas_accept() {
                     let g = Gen {
                         root: doc,
                         rng: Rng::new(0),
+                        bottomed: false,
                     };
                     &typed_headers(&g, schema, back)
                 } else {
@@ -578,6 +621,15 @@ fn generated_types_accept_exactly_what_their_schemas_accept() {
         );
     }
     assert!(cases.len() >= 20, "too few schemas: {}", cases.len());
+    // The floor: every schema reaches it, or holds as many distinct values
+    // of a kind as it has (at the default count; a larger
+    // `FIDELITY_INSTANCES` only reports a shortfall).
+    assert!(
+        shortfall.is_empty() || per_kind > 200,
+        "{} schemas stayed below {per_kind} instances of a kind, though their value space is larger (seed {seed}):\n  {}",
+        shortfall.len(),
+        shortfall.join("\n  ")
+    );
 }
 
 /// Whether the schema has properties but no `type`: JSON Schema lets any
@@ -587,6 +639,7 @@ fn untyped_object(doc: &Value, pointer: &str) -> bool {
     let g = Gen {
         root: doc,
         rng: Rng::new(0),
+        bottomed: false,
     };
     let flat = g.flat(doc.pointer(pointer).unwrap_or(&Value::Null));
     flat.get("type").is_none() && flat.get("properties").is_some()
@@ -872,6 +925,7 @@ fn same_up_to_normalization(
     let g = Gen {
         root: doc,
         rng: Rng::new(0),
+        bottomed: false,
     };
     compare(&g, schema, original, back, "")
 }
