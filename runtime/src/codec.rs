@@ -5,6 +5,10 @@ use std::fmt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub(crate) use crate::media::JSON;
+#[doc(hidden)]
+pub use crate::media::reading_type;
+use crate::media::{is_bytes, is_json, is_text};
 use crate::validate::{Validate, ValidationErrors};
 
 /// Why a payload was refused. A refused message never reaches a handler.
@@ -363,34 +367,6 @@ pub fn encode_key<T: Serialize + ?Sized>(key: &T) -> Result<String, String> {
         serde_json::Value::Null => Err("a record key cannot be null".into()),
         other => Ok(other.to_string()),
     }
-}
-
-/// The media type of a content type, without parameters or spaces.
-fn media_type(content_type: &str) -> &str {
-    content_type.split(';').next().unwrap_or("").trim()
-}
-
-/// How a content type carries a payload (compared without allocating:
-/// this runs for every message).
-fn is_json(content_type: &str) -> bool {
-    let ct = media_type(content_type);
-    ct.is_empty()
-        || ct.eq_ignore_ascii_case("application/json")
-        || ct.eq_ignore_ascii_case("json")
-        || ct.len() >= 5 && ct.as_bytes()[ct.len() - 5..].eq_ignore_ascii_case(b"+json")
-}
-
-fn has_prefix(content_type: &str, prefix: &str) -> bool {
-    let ct = media_type(content_type).as_bytes();
-    ct.len() >= prefix.len() && ct[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-}
-
-fn is_text(content_type: &str) -> bool {
-    has_prefix(content_type, "text/")
-}
-
-fn is_bytes(content_type: &str) -> bool {
-    has_prefix(content_type, "application/octet-stream")
 }
 
 /// Decodes a payload by content type: JSON (the default); `text/*` as a

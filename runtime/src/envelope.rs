@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
+/// The [`Envelope::meta`] entry that says why a delivery is malformed.
+pub const MALFORMED: &str = "malformed";
+
 /// A message on the wire: payload bytes plus everything around them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Envelope {
@@ -56,6 +59,20 @@ impl Envelope {
     pub fn with_meta(mut self, name: impl Into<String>, value: impl Into<String>) -> Envelope {
         self.meta.insert(name.into(), value.into());
         self
+    }
+
+    /// Marks a delivery the adapter could not read whole (a header that is
+    /// not UTF-8, a FastStream envelope whose lengths lie), saying why, in
+    /// `meta[`[`MALFORMED`]`]`. A subscriber refuses it before decoding, as
+    /// its policy refuses what does not decode; the handler never sees it.
+    pub fn malformed(self, why: impl Into<String>) -> Envelope {
+        self.with_meta(MALFORMED, why)
+    }
+
+    /// Why the adapter could not read this delivery whole, if it could not
+    /// (see [`Envelope::malformed`]).
+    pub fn malformation(&self) -> Option<&str> {
+        self.meta.get(MALFORMED).map(String::as_str)
     }
 
     /// The record key (Kafka's; `meta["key"]`): messages with one key go

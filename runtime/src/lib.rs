@@ -36,6 +36,7 @@ pub mod export;
 mod formats;
 #[cfg(feature = "http")]
 pub mod http;
+mod media;
 #[cfg(feature = "otel")]
 mod otel;
 #[cfg(feature = "prometheus")]

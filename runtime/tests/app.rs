@@ -283,3 +283,53 @@ async fn workers_spread_a_route_over_the_runtimes_threads() {
     assert_eq!(threads, 2, "two workers run on both threads");
     assert_eq!(at_once, 2, "two workers: two handlers at once");
 }
+
+#[tokio::test]
+async fn unreadable_deliveries_are_refused_before_the_handler() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    async fn count(n: u32) -> Result<(), faststream::HandlerError> {
+        assert_eq!(n, 7);
+        CALLS.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    let broker = MemoryBroker::recording();
+    let app = App::new(broker.clone())
+        .include(Router::new().subscriber("counts", count))
+        .start()
+        .await
+        .unwrap();
+    let p = app.publisher();
+    // A content type this route cannot read, and a delivery its adapter
+    // could not read whole: refused, never handed over.
+    p.publish(Envelope::new("counts", "7").with_content_type("application/xml"))
+        .await
+        .unwrap();
+    p.publish(Envelope::new("counts", "7").malformed("header `x` is not UTF-8"))
+        .await
+        .unwrap();
+    // Its own content type (JSON, with parameters), or none: read.
+    p.publish(Envelope::new("counts", "7").with_content_type("application/json; charset=utf-8"))
+        .await
+        .unwrap();
+    p.publish(Envelope::new("counts", "7")).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while app.metrics().finished < 4 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            app.metrics()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let m = app.shutdown().await;
+    assert_eq!(CALLS.load(Ordering::SeqCst), 2);
+    assert_eq!((m.decode_failures, m.rejected, m.handled), (2, 2, 2));
+    let reasons: Vec<String> = broker
+        .dead_letters()
+        .into_iter()
+        .map(|d| d.reason)
+        .collect();
+    assert!(reasons[0].contains("`application/xml`"), "{reasons:?}");
+    assert!(reasons[1].contains("not UTF-8"), "{reasons:?}");
+}

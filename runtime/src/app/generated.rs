@@ -31,7 +31,7 @@ use crate::validate::Validate;
 
 /// The content type a generated route assumes where the document names
 /// none.
-pub const JSON: &str = "application/json";
+pub const JSON: &str = crate::codec::JSON;
 
 /// A received message of a generated operation.
 pub trait Incoming: Sized + Send + 'static {
@@ -197,7 +197,10 @@ where
         // panic guard.
         Box::pin(async move {
             let (handler, call, template) = &*route;
-            let message = M::decode(message_type, &envelope).map_err(Failure::Decode)?;
+            let content_type =
+                crate::codec::reading_type(envelope.content_type.as_deref(), message_type)
+                    .map_err(Failure::Decode)?;
+            let message = M::decode(content_type, &envelope).map_err(Failure::Decode)?;
             let params = P::from_address(&envelope.channel).ok_or_else(|| {
                 Failure::Decode(format!(
                     "address `{}` does not match `{template}`",

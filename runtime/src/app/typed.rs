@@ -201,7 +201,8 @@ macro_rules! handler_fn {
                     #[allow(unused_variables)]
                     let template = template.clone();
                     Box::pin(async move {
-                        let content_type = envelope.content_type.as_deref().unwrap_or("application/json");
+                        let content_type = crate::codec::reading_type(envelope.content_type.as_deref(), crate::codec::JSON)
+                            .map_err(Failure::Decode)?;
                         let message: M = crate::codec::decode_payload_as(content_type, &envelope.payload)
                             .map_err(Failure::Decode)?;
                         $(let $a = <$a as FromMessage>::from_message(&template, &ctx)
@@ -242,11 +243,10 @@ fn decode_batch<M: DeserializeOwned + Validate>(
     let mut messages = Vec::with_capacity(envelopes.len());
     let mut undecodable = Vec::new();
     for (i, envelope) in envelopes.iter().enumerate() {
-        let content_type = envelope
-            .content_type
-            .as_deref()
-            .unwrap_or("application/json");
-        match crate::codec::decode_payload_as::<M>(content_type, &envelope.payload) {
+        let decoded =
+            crate::codec::reading_type(envelope.content_type.as_deref(), crate::codec::JSON)
+                .and_then(|ct| crate::codec::decode_payload_as::<M>(ct, &envelope.payload));
+        match decoded {
             Ok(m) => messages.push(m),
             Err(e) => undecodable.push((i, e)),
         }

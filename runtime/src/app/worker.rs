@@ -270,12 +270,12 @@ impl Worker {
             }
             crate::otel::Incoming::of(&envelopes[0])
         };
-        // Bodies over the limit are refused before anything decodes them;
-        // the handler gets the others.
+        // Malformed deliveries and bodies over the limit are refused before
+        // anything decodes them; the handler gets the others.
         let oversized: Vec<(usize, String)> = envelopes
             .iter()
             .enumerate()
-            .filter_map(|(i, e)| self.oversized(e).map(|r| (i, r)))
+            .filter_map(|(i, e)| self.unreadable(e).map(|r| (i, r)))
             .collect();
         let result = if oversized.is_empty() {
             let calling = self.call_batch(batch, &envelopes);
@@ -638,7 +638,7 @@ impl Worker {
         // Shared with the handler's context only when it settles itself.
         let shared: Option<SharedAcker> =
             (policy == AckPolicy::Manual).then(|| Arc::new(tokio::sync::Mutex::new(acker.take())));
-        let mut result = match self.oversized(envelope) {
+        let mut result = match self.unreadable(envelope) {
             Some(reason) => Err(Failure::Decode(reason)),
             None => self.call(envelope, shared.clone(), attempt).await,
         };
@@ -675,8 +675,12 @@ impl Worker {
         (outcome, None)
     }
 
-    /// Why a message's body is too large for this route, if it is.
-    fn oversized(&self, envelope: &Envelope) -> Option<String> {
+    /// Why a message is refused before decoding, if it is: the adapter
+    /// could not read it whole, or its body is too large for this route.
+    fn unreadable(&self, envelope: &Envelope) -> Option<String> {
+        if let Some(why) = envelope.malformation() {
+            return Some(why.to_owned());
+        }
         let limit = self.route.options.max_body_size;
         let size = envelope.payload.len();
         (size > limit).then(|| {

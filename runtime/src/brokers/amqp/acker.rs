@@ -165,10 +165,19 @@ pub(super) fn envelope_of(d: &lapin::message::Delivery, payload: bytes::Bytes) -
     let mut headers = BTreeMap::new();
     let mut attempt = if d.redelivered { 2 } else { 1 };
     let mut channel = d.routing_key.as_str().to_owned();
+    // A header that is not UTF-8 makes the delivery malformed: refused
+    // before decoding, never handed over with its bytes replaced.
+    let mut malformed = None;
     if let Some(table) = p.headers() {
         for (k, v) in table {
             let value = match v {
-                AMQPValue::LongString(s) => s.to_string(),
+                AMQPValue::LongString(s) => match std::str::from_utf8(s.as_bytes()) {
+                    Ok(text) => text.to_owned(),
+                    Err(_) => {
+                        malformed.get_or_insert_with(|| format!("header `{k}` is not UTF-8"));
+                        s.to_string()
+                    }
+                },
                 AMQPValue::ShortString(s) => s.as_str().to_owned(),
                 other => format!("{other:?}"),
             };
@@ -205,5 +214,8 @@ pub(super) fn envelope_of(d: &lapin::message::Delivery, payload: bytes::Bytes) -
             .meta
             .insert("message_id".to_owned(), id.as_str().to_owned());
     }
-    (envelope, attempt)
+    match malformed {
+        Some(why) => (envelope.malformed(why), attempt),
+        None => (envelope, attempt),
+    }
 }

@@ -556,7 +556,18 @@ pub(super) fn envelope_of(m: &rdkafka::message::BorrowedMessage<'_>) -> Envelope
     };
     if let Some(headers) = m.headers() {
         for h in headers.iter() {
-            let value = String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned();
+            let bytes = h.value.unwrap_or_default();
+            let value = match std::str::from_utf8(bytes) {
+                Ok(text) => text.to_owned(),
+                // Refused before decoding, never handed over with its
+                // bytes replaced.
+                Err(_) => {
+                    if envelope.malformation().is_none() {
+                        envelope = envelope.malformed(format!("header `{}` is not UTF-8", h.key));
+                    }
+                    String::from_utf8_lossy(bytes).into_owned()
+                }
+            };
             match h.key {
                 CONTENT_TYPE => envelope.content_type = Some(value),
                 CORRELATION_ID => envelope.correlation_id = Some(value),

@@ -72,13 +72,22 @@ mod tests {
         assert_eq!(u16::from_be_bytes([bytes[8], bytes[9]]), 1);
         assert_eq!(bytes.capacity(), bytes.len(), "sized exactly up front");
         assert_eq!(decode_message("ch", &bytes), e);
-        // Cut inside the headers: not the binary format after all, so the
-        // bytes are the payload and no header is taken from them.
+        // Cut inside the headers: FastStream's mark, but lengths that run
+        // past the end. No header is taken from it, and it is malformed:
+        // refused before decoding.
         let cut = &bytes[..30];
         let d = decode_message("ch", cut);
         assert_eq!(&d.payload[..], cut);
         assert_eq!(d.content_type, None);
         assert!(d.headers.is_empty());
+        assert!(d.malformation().unwrap().contains("does not parse"));
+        // A header value that is not UTF-8: malformed too.
+        let mut odd = encode_message(&Envelope::new("ch", b"1".to_vec()).with_header("x", "y"));
+        let at = odd.iter().rposition(|b| *b == b'y').unwrap();
+        odd[at] = 0xff;
+        assert!(decode_message("ch", &odd).malformation().is_some());
+        // The whole envelope: not malformed.
+        assert_eq!(decode_message("ch", &bytes).malformation(), None);
     }
 
     #[test]

@@ -69,6 +69,14 @@ pub fn decode_message(channel: &str, bytes: &[u8]) -> Envelope {
     }
     // Not that format after all: nothing taken from a first part of it.
     let mut envelope = Envelope::new(channel, Vec::new());
+    // FastStream's mark, but lengths that run past the end or a header
+    // that is not UTF-8: refused before decoding, not read as a payload.
+    if bytes.starts_with(MAGIC) {
+        envelope.payload = bytes::Bytes::copy_from_slice(bytes);
+        return envelope.malformed(
+            "a FastStream binary envelope that does not parse: a length runs past its end, or a header is not UTF-8",
+        );
+    }
     let headers = match parse_json(bytes) {
         Some((headers, payload)) => {
             envelope.payload = payload.into();
