@@ -8,7 +8,7 @@
 //! value, applies its traits and converts 2.x to 3.0, [`lower`]s that 3.x
 //! value (not the model) into an [`lower::Ir`] while [`types`] turns each
 //! schema into a Rust type, and [`emit`] renders both as formatted Rust.
-//! [`write`] is the only module that writes files; [`build`] runs the
+//! [`write`](mod@write) is the only module that writes files; [`build`] runs the
 //! pipeline from a build script.
 
 pub mod avro;

@@ -93,6 +93,8 @@ pub struct Template {
 const INLINE_PARAMS: usize = 8;
 
 impl Template {
+    /// Parses `template` (`orders.{region}.created`). It never fails: a `{`
+    /// without a closing `}` is literal text, as is everything after it.
     pub fn new(template: &str) -> Template {
         let mut params = Vec::new();
         let mut text = String::new();

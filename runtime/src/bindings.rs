@@ -12,10 +12,21 @@
 /// The bindings of one operation on its channel.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Bindings {
+    /// RabbitMQ's part (exchange, queue, publishing properties); `None`:
+    /// FastStream's topology.
     pub amqp: Option<AmqpBindings>,
+    /// Redis's part (pub/sub, list or stream); `None`: pub/sub, unless the
+    /// broker is a `RedisStreamBroker` and the address starts with one of its
+    /// stream prefixes.
     pub redis: Option<RedisBindings>,
+    /// Kafka's part (a created topic's partitions and replicas, a consumer's
+    /// client id); `None`: the adapter's settings.
     pub kafka: Option<KafkaBindings>,
+    /// MQTT's part (QoS and retain; an envelope's `qos` and `retain` meta win
+    /// over it); `None`: the settings' QoS, not retained.
     pub mqtt: Option<MqttBindings>,
+    /// NATS's part (a JetStream stream and its ack wait); `None`: core NATS,
+    /// unless the broker is a `JetStreamBroker` with a stream for the subject.
     pub nats: Option<NatsBindings>,
     /// The channel's address has `{parameters}`: a publish names one of
     /// many concrete addresses. On RabbitMQ such a channel goes through a
@@ -48,8 +59,15 @@ pub(crate) static NO_BINDINGS: Bindings = Bindings::NONE;
 /// names a subscription's consumer (librdkafka's `client.id`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KafkaBindings {
+    /// Partitions of the topic when the adapter creates it (`None`:
+    /// [`KafkaSettings::partitions`](crate::kafka::KafkaSettings::partitions)).
     pub partitions: Option<i32>,
+    /// Replication factor of the topic when the adapter creates it (`None`:
+    /// [`KafkaSettings::replicas`](crate::kafka::KafkaSettings::replicas)).
     pub replicas: Option<i16>,
+    /// The `client.id` of a subscription's consumer (`None`:
+    /// [`KafkaSettings::client_id`](crate::kafka::KafkaSettings::client_id));
+    /// publishing does not use it.
     pub client_id: Option<String>,
 }
 
@@ -83,6 +101,9 @@ pub struct NatsBindings {
 pub struct MqttBindings {
     /// 0, 1 or 2.
     pub qos: Option<u8>,
+    /// Publish retained: the broker keeps the topic's last retained message
+    /// for subscribers that come later. The envelope's `retain` meta wins;
+    /// `None`: not retained.
     pub retain: Option<bool>,
 }
 
@@ -104,6 +125,8 @@ pub struct AmqpBindings {
     pub cc: Vec<String>,
     /// 1 transient, 2 persistent (the default).
     pub delivery_mode: Option<u8>,
+    /// The `priority` property of each published message (it orders messages
+    /// in a queue declared with `x-max-priority`); `None`: none is set.
     pub priority: Option<u8>,
     /// Time to live of a published message, in milliseconds.
     pub expiration_ms: Option<u64>,
@@ -114,9 +137,12 @@ pub struct AmqpBindings {
 pub struct AmqpExchange {
     /// Empty: the default exchange.
     pub name: String,
+    /// How it routes messages to its queues: the type it is declared with.
     pub kind: AmqpExchangeKind,
     /// Declared durable (the default: `true`).
     pub durable: bool,
+    /// Declared auto-delete: the broker deletes the exchange once no queue is
+    /// bound to it any more.
     pub auto_delete: bool,
     /// The virtual host the spec expects (it must be the connection's).
     /// Written as FastStream writes it, a leading `/` is not part of the
@@ -124,18 +150,28 @@ pub struct AmqpExchange {
     pub vhost: Option<String>,
 }
 
+/// An exchange's type: how it routes messages to the queues bound to it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum AmqpExchangeKind {
+    /// By routing-key pattern (`*` one word, `#` any number of them): what a
+    /// parameterized address needs. The default.
     #[default]
     Topic,
+    /// By exact routing key (a parameterized address cannot subscribe through
+    /// one).
     Direct,
+    /// To every bound queue; the routing key is ignored.
     Fanout,
+    /// By message headers instead of the routing key (the adapter binds its
+    /// queues with no header arguments).
     Headers,
     /// The nameless default exchange (routing key = queue name).
     Default,
 }
 
 impl AmqpExchangeKind {
+    /// The type as AMQP and the AsyncAPI binding name it (`topic`, `direct`,
+    /// `fanout`, `headers`), or `default` for the default exchange.
     pub fn as_str(self) -> &'static str {
         match self {
             AmqpExchangeKind::Topic => "topic",
@@ -154,7 +190,11 @@ pub struct AmqpQueue {
     pub name: Option<String>,
     /// Survives a broker restart (the default: `true`).
     pub durable: bool,
+    /// Declared exclusive: only this connection may use the queue, and the
+    /// queue goes when the connection closes.
     pub exclusive: bool,
+    /// Declared auto-delete: the broker deletes the queue when its last
+    /// consumer is gone.
     pub auto_delete: bool,
     /// As [`AmqpExchange::vhost`].
     pub vhost: Option<String>,
@@ -181,6 +221,7 @@ impl Default for AmqpQueue {
 /// `x-consumer-name` on the redis binding.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RedisBindings {
+    /// Which structure carries the channel (default pub/sub).
     pub kind: RedisKind,
     /// A stream's consumer group (the subscriber's group when absent).
     pub group: Option<String>,
@@ -189,6 +230,7 @@ pub struct RedisBindings {
     pub consumer: Option<String>,
 }
 
+/// Which of Redis's messaging structures a channel is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum RedisKind {
     /// `PUBLISH`/`SUBSCRIBE` (or `PSUBSCRIBE` for a template): at most once.
@@ -204,6 +246,8 @@ pub enum RedisKind {
 /// lists them with each server: [`crate::Server::bindings`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ServerBindings {
+    /// The server's mqtt binding; `None`: the adapter's defaults (and the
+    /// `MQTT_*` environment variables).
     pub mqtt: Option<MqttServerBindings>,
 }
 
@@ -216,7 +260,7 @@ impl ServerBindings {
 
 /// MQTT: the server binding's `clientId`, `cleanSession`,
 /// `sessionExpiryInterval` and `keepAlive`, which
-/// [`crate::connect`] turns into [`crate::mqtt::MqttSettings`] (the
+/// [`crate::connect()`] turns into [`crate::mqtt::MqttSettings`] (the
 /// `MQTT_*` environment variables win over them).
 ///
 /// `cleanSession: false` is a persistent session: the broker keeps each
@@ -226,7 +270,12 @@ impl ServerBindings {
 /// it is `faststream-` and the instance's name ([`crate::instance_name`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MqttServerBindings {
+    /// The client id (`MQTT_CLIENT_ID` wins over it); `None`: `faststream-`
+    /// followed by a random suffix, or by the instance's name for a
+    /// persistent session.
     pub client_id: Option<&'static str>,
+    /// Start with a clean session; `false` asks for a persistent one
+    /// (`MQTT_CLEAN_SESSION` wins over it). `None`: a clean session.
     pub clean_session: Option<bool>,
     /// Seconds the broker keeps a persistent session after a disconnect.
     pub session_expiry_interval: Option<u32>,

@@ -18,10 +18,13 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A broker failure, without the client library's types.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokerError {
+    /// What sort of failure it is.
     pub kind: BrokerErrorKind,
+    /// What went wrong, in the adapter's or the client library's words.
     pub message: String,
 }
 
+/// What sort of failure a [`BrokerError`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BrokerErrorKind {
     /// Not connected, or the connection broke.
@@ -35,6 +38,7 @@ pub enum BrokerErrorKind {
 }
 
 impl BrokerError {
+    /// An error of `kind` saying `message`.
     pub fn new(kind: BrokerErrorKind, message: impl Into<String>) -> BrokerError {
         BrokerError {
             kind,
@@ -72,6 +76,8 @@ pub struct SubscribeSpec {
 }
 
 impl SubscribeSpec {
+    /// A spec for `address` with the defaults: no group (every subscriber gets
+    /// every message), a prefetch of 64, no bindings, no batches.
     pub fn new(address: impl Into<String>) -> SubscribeSpec {
         SubscribeSpec {
             address: address.into(),
@@ -124,9 +130,11 @@ impl Acker for NoAck {
 
 /// One message handed to a subscriber.
 pub struct Delivery {
+    /// The message, as the adapter read it.
     pub envelope: Envelope,
     /// 1 for the first delivery, more for redeliveries.
     pub attempt: u32,
+    /// Settles this delivery with the broker: one ack, nack or reject.
     pub acker: Box<dyn Acker>,
 }
 
@@ -163,6 +171,8 @@ impl fmt::Debug for Subscription {
 }
 
 impl Subscription {
+    /// A subscription an adapter's task feeds through `rx`; it ends when the
+    /// sending side is dropped.
     pub fn new(rx: mpsc::Receiver<Delivery>) -> Subscription {
         Subscription {
             inner: SubscriptionInner::Channel(rx),
@@ -288,6 +298,8 @@ pub trait Broker: Send + Sync + 'static {
     /// A short name for logs (`memory`, `nats`, ...).
     fn name(&self) -> &'static str;
 
+    /// Publishes `envelope` to `envelope.channel` with the adapter's defaults
+    /// (no bindings).
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>>;
 
     /// Publishes as the spec's bindings for the channel say (exchange,
@@ -302,6 +314,8 @@ pub trait Broker: Send + Sync + 'static {
         self.publish(envelope)
     }
 
+    /// Subscribes as `spec` says; the deliveries come through the returned
+    /// [`Subscription`].
     fn subscribe(&self, spec: SubscribeSpec) -> BoxFuture<'_, Result<Subscription, BrokerError>>;
 
     /// A fresh address only this process listens on, for replies.
@@ -434,7 +448,12 @@ pub struct ServerInfo {
     pub host: String,
     /// `/vhost` for AMQP, `/0` for a Redis database; may be empty.
     pub pathname: String,
+    /// The protocol's version, the export's `protocolVersion` (`0.9.1` for
+    /// AMQP, `5` for MQTT); `None` where the adapter does not say.
     pub protocol_version: Option<String>,
+    /// How the connection authenticates, each kind once (from the URL and the
+    /// [`ConnectOptions`](crate::ConnectOptions)); the export lists each as a
+    /// security scheme. Empty: no authentication.
     pub authentication: Vec<Authentication>,
 }
 

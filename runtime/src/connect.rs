@@ -18,6 +18,8 @@ use crate::broker::{Broker, BrokerError, BrokerErrorKind};
 pub struct ConnectOptions {
     /// User name (NATS, RabbitMQ, Redis ACL user). A user in the URL wins.
     pub user: Option<String>,
+    /// The password that goes with [`ConnectOptions::user`] (for Kafka, the
+    /// SASL password). `Debug` shows only whether it is set.
     pub password: Option<String>,
     /// Kafka's SASL mechanism: `PLAIN` (the default), `SCRAM-SHA-256` or
     /// `SCRAM-SHA-512`.
@@ -31,6 +33,8 @@ pub struct ConnectOptions {
     pub ca_file: Option<PathBuf>,
     /// PEM client certificate and key, for servers that ask for one.
     pub cert_file: Option<PathBuf>,
+    /// PEM private key of [`ConnectOptions::cert_file`]; one without the other
+    /// is an error.
     pub key_file: Option<PathBuf>,
     /// Require TLS even when the URL does not say so (`tls://`,
     /// `rediss://`, `amqps://` always do).

@@ -17,7 +17,12 @@ pub struct Envelope {
     pub payload: Bytes,
     /// Application headers.
     pub headers: BTreeMap<String, String>,
+    /// The payload's media type (`application/json`, `text/plain`, ...);
+    /// `None`: not said, and a subscriber reads the payload as its route's
+    /// declared type.
     pub content_type: Option<String>,
+    /// Ties a reply to its request; a [`Publisher`](crate::Publisher) gives
+    /// every message it publishes without one a fresh id.
     pub correlation_id: Option<String>,
     /// Where a reply goes, for requests.
     pub reply_to: Option<String>,
@@ -36,26 +41,34 @@ impl Envelope {
         }
     }
 
+    /// Sets the application header `name`, replacing a value it had.
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Envelope {
         self.headers.insert(name.into(), value.into());
         self
     }
 
+    /// Sets the payload's content type.
     pub fn with_content_type(mut self, content_type: impl Into<String>) -> Envelope {
         self.content_type = Some(content_type.into());
         self
     }
 
+    /// Sets the correlation id (without one, the publisher makes one when it
+    /// publishes).
     pub fn with_correlation_id(mut self, id: impl Into<String>) -> Envelope {
         self.correlation_id = Some(id.into());
         self
     }
 
+    /// Sets where a reply goes, making the message a request
+    /// ([`Publisher::request`](crate::Publisher::request) sets its own inbox).
     pub fn with_reply_to(mut self, reply_to: impl Into<String>) -> Envelope {
         self.reply_to = Some(reply_to.into());
         self
     }
 
+    /// Sets the broker-specific field `name` of [`Envelope::meta`] (a Kafka
+    /// `partition`, an MQTT `qos`, ...), replacing a value it had.
     pub fn with_meta(mut self, name: impl Into<String>, value: impl Into<String>) -> Envelope {
         self.meta.insert(name.into(), value.into());
         self

@@ -94,6 +94,8 @@ fn digits(b: &[u8]) -> Option<u32> {
 /// A type read from a JSON Schema format's string, in that format's form
 /// only (or a container of such types).
 pub trait Formatted<'de>: Sized {
+    /// Reads `Self`, refusing a string that is not in the format's one form
+    /// (the error names the format).
     fn deserialize_formatted<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
 }
 

@@ -20,6 +20,8 @@
 //! Generated code reaches all of this through [`__codegen`] only, so a
 //! user's `Cargo.toml` needs `faststream` (and `tokio` for `main`).
 
+#![warn(missing_docs)]
+
 #[doc(hidden)]
 #[path = "derive.rs"]
 pub mod __derive;

@@ -174,6 +174,9 @@ impl PrometheusBuilder {
         self
     }
 
+    /// Builds the middleware, its metrics registered in the given registry (or
+    /// a new one); give it to the app with
+    /// [`App::middleware`](crate::App::middleware).
     pub fn build(self) -> PrometheusMiddleware {
         let prefix = self.prefix.unwrap_or_else(|| "faststream".to_owned());
         let app_name: Arc<str> = self.app_name.unwrap_or_else(|| prefix.clone()).into();
@@ -293,6 +296,8 @@ impl PrometheusMiddleware {
         PrometheusMiddleware::builder().build()
     }
 
+    /// A builder, for settings other than FastStream's defaults (prefix, app
+    /// name, size buckets, registry).
     pub fn builder() -> PrometheusBuilder {
         PrometheusBuilder::default()
     }

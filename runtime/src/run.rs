@@ -11,7 +11,7 @@ impl App {
     /// AsyncAPI document to `PATH` instead (YAML for a `.yaml`/`.yml` path,
     /// else JSON; `FASTSTREAM_ASYNCAPI_VERSION=3.1` or `2.6` for another
     /// version than 3.0) and returns without subscribing to anything, and
-    /// [`crate::connect`] connects nowhere meanwhile: a built service
+    /// [`crate::connect()`] connects nowhere meanwhile: a built service
     /// exports its document in CI with no broker running.
     ///
     /// With the `http` feature and `FASTSTREAM_HTTP_ADDR=host:port` set, it

@@ -270,6 +270,8 @@ impl TestApp {
         self.running.publisher().clone()
     }
 
+    /// The app's counters as they are now ([`TestApp::wait_finished`] waits on
+    /// them).
     pub fn metrics(&self) -> MetricsSnapshot {
         self.running.metrics()
     }
@@ -401,10 +403,14 @@ pub struct Calls {
 /// `T`, and what came of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call<T> {
+    /// The message's payload, read as `T` from JSON.
     pub message: T,
     /// The concrete address it came on.
     pub channel: String,
+    /// The message's application headers.
     pub headers: BTreeMap<String, String>,
+    /// The message's correlation id (a message sent through a
+    /// [`Publisher`] always has one).
     pub correlation_id: Option<String>,
     /// The reply the handler gave to a request.
     pub reply: Option<Envelope>,

@@ -12,21 +12,29 @@ use std::sync::OnceLock;
 /// Where a value sits in a message: a chain of segments on the stack.
 #[derive(Debug, Clone, Copy)]
 pub enum Path<'a> {
+    /// The message itself (rendered `/`).
     Root,
+    /// A field of the parent object, by name.
     Field(&'a Path<'a>, &'static str),
+    /// An item of the parent array or tuple, by position.
     Index(&'a Path<'a>, usize),
+    /// An entry of the parent map, by key (escaped as in a JSON pointer when
+    /// rendered).
     Key(&'a Path<'a>, &'a str),
 }
 
 impl Path<'_> {
+    /// The path of the field `name` under this one.
     pub fn field(&self, name: &'static str) -> Path<'_> {
         Path::Field(self, name)
     }
 
+    /// The path of the item `i` under this one.
     pub fn index(&self, i: usize) -> Path<'_> {
         Path::Index(self, i)
     }
 
+    /// The path of the map entry `k` under this one.
     pub fn key<'k>(&'k self, k: &'k str) -> Path<'k> {
         Path::Key(self, k)
     }
@@ -71,6 +79,7 @@ pub struct ValidationError {
     pub path: String,
     /// The JSON Schema keyword (`minimum`, `pattern`, ...).
     pub rule: &'static str,
+    /// What is wrong with the value, for people (`0 is less than 1`).
     pub message: String,
 }
 
@@ -266,6 +275,8 @@ pub struct LazyRegex {
 }
 
 impl LazyRegex {
+    /// A pattern written in `regex_lite`'s syntax, matched and named in
+    /// errors as it is (compiled on first use).
     pub const fn new(source: &'static str) -> LazyRegex {
         LazyRegex::translated(source, source)
     }
@@ -311,6 +322,7 @@ impl LazyRegex {
             .is_some_and(|r| r.is_match(text))
     }
 
+    /// The pattern as the schema wrote it (what errors name).
     pub fn source(&self) -> &'static str {
         self.source
     }
@@ -339,6 +351,7 @@ pub mod rules {
         label = "not a number"
     )]
     pub trait Number: Copy + std::fmt::Display {
+        /// The value as an `f64` (integers beyond 2^53 may lose precision).
         fn as_f64(self) -> f64;
     }
 
@@ -353,6 +366,8 @@ pub mod rules {
     }
     number!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, usize, isize);
 
+    /// `minLength`: an error at `path` when `v` has fewer than `min`
+    /// characters (Unicode code points, not bytes).
     pub fn min_length(v: &str, min: usize, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
         let n = v.chars().count();
         if n < min {
@@ -365,6 +380,8 @@ pub mod rules {
         }
     }
 
+    /// `maxLength`: an error at `path` when `v` has more than `max` characters
+    /// (Unicode code points, not bytes).
     pub fn max_length(v: &str, max: usize, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
         let n = v.chars().count();
         if n > max {
@@ -377,6 +394,8 @@ pub mod rules {
         }
     }
 
+    /// `pattern`: an error at `path` when `re` matches nowhere in `v`
+    /// (patterns are unanchored).
     pub fn pattern(v: &str, re: &LazyRegex, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
         if !re.is_match(v) {
             push(
@@ -388,18 +407,21 @@ pub mod rules {
         }
     }
 
+    /// `minimum`: an error at `path` when `v` is less than `min`.
     pub fn minimum<N: Number>(v: N, min: f64, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
         if v.as_f64() < min {
             push(errors, path, "minimum", format!("{v} is less than {min}"));
         }
     }
 
+    /// `maximum`: an error at `path` when `v` is more than `max`.
     pub fn maximum<N: Number>(v: N, max: f64, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
         if v.as_f64() > max {
             push(errors, path, "maximum", format!("{v} is more than {max}"));
         }
     }
 
+    /// `exclusiveMinimum`: an error at `path` when `v` is not more than `min`.
     pub fn exclusive_minimum<N: Number>(
         v: N,
         min: f64,
@@ -416,6 +438,7 @@ pub mod rules {
         }
     }
 
+    /// `exclusiveMaximum`: an error at `path` when `v` is not less than `max`.
     pub fn exclusive_maximum<N: Number>(
         v: N,
         max: f64,
@@ -432,6 +455,8 @@ pub mod rules {
         }
     }
 
+    /// `multipleOf`: an error at `path` when `v / of` is not a whole number
+    /// (within 1e-9, so that steps such as 0.01 work on floats).
     pub fn multiple_of<N: Number>(
         v: N,
         of: f64,
@@ -449,6 +474,8 @@ pub mod rules {
         }
     }
 
+    /// `minItems`: an error at `path` when the array's `n` items are fewer
+    /// than `min`.
     pub fn min_items(n: usize, min: usize, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
         if n < min {
             push(
@@ -460,6 +487,8 @@ pub mod rules {
         }
     }
 
+    /// `maxItems`: an error at `path` when the array's `n` items are more than
+    /// `max`.
     pub fn max_items(n: usize, max: usize, path: &Path<'_>, errors: &mut Vec<ValidationError>) {
         if n > max {
             push(
@@ -471,6 +500,8 @@ pub mod rules {
         }
     }
 
+    /// `uniqueItems`: an error at `path` when two of `items` are equal (one
+    /// error, for the first item that repeats an earlier one).
     pub fn unique_items<T: PartialEq>(
         items: &[T],
         path: &Path<'_>,
@@ -489,6 +520,8 @@ pub mod rules {
         }
     }
 
+    /// `minProperties`: an error at `path` when the object's `n` properties
+    /// are fewer than `min`.
     pub fn min_properties(
         n: usize,
         min: usize,
@@ -505,6 +538,8 @@ pub mod rules {
         }
     }
 
+    /// `maxProperties`: an error at `path` when the object's `n` properties
+    /// are more than `max`.
     pub fn max_properties(
         n: usize,
         max: usize,

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::diagnostics::{Code, Severity};
 
-/// Index of a [`TypeDef`] in [`TypeSpace::defs`].
+/// Index of a [`TypeDef`] in [`TypeSpace::defs`](super::TypeSpace::defs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TypeId(pub usize);
 

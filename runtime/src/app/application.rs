@@ -45,6 +45,8 @@ impl fmt::Debug for App {
 /// Why the application stopped with an error.
 #[derive(Debug)]
 pub enum AppError {
+    /// A route could not subscribe when the app started ([`App::start`]): the
+    /// broker's error.
     Broker(BrokerError),
     /// `FASTSTREAM_ASYNCAPI_OUT` was set and the document could not be
     /// written.
@@ -52,7 +54,7 @@ pub enum AppError {
     /// The HTTP routes could not be served (`FASTSTREAM_HTTP_ADDR`, feature
     /// `http`).
     Http(String),
-    /// A handler takes a [`State<T>`] that neither its router nor the app
+    /// A handler takes a [`State<T>`](crate::State) that neither its router nor the app
     /// was given (`.state(value)`).
     MissingState {
         /// The route's operation.
@@ -82,10 +84,14 @@ impl fmt::Display for AppError {
 impl std::error::Error for AppError {}
 
 impl App {
+    /// An application on `broker`, with no routes, hooks or middleware yet and
+    /// a shutdown timeout of 30 s.
     pub fn new(broker: impl Broker) -> App {
         App::with_broker(Arc::new(broker))
     }
 
+    /// [`App::new`] with a broker that is already shared, such as the one
+    /// [`connect`](crate::connect()) returns.
     pub fn with_broker(broker: Arc<dyn Broker>) -> App {
         App {
             broker,
@@ -100,7 +106,7 @@ impl App {
         }
     }
 
-    /// A value every code-first handler may take as a [`State<T>`] (one
+    /// A value every code-first handler may take as a [`State<T>`](crate::State) (one
     /// per type, a later one replacing it; a router's own `.state` of the
     /// same type wins for that router's routes).
     pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> App {
@@ -166,6 +172,9 @@ impl App {
         self
     }
 
+    /// Adds a middleware: it sees every delivery of every route and everything
+    /// the app's publisher sends, replies included. Middleware is called in
+    /// the order it was added.
     pub fn middleware(mut self, m: impl Middleware) -> App {
         self.middleware.push(Arc::new(m));
         self
@@ -281,10 +290,13 @@ impl fmt::Debug for RunningApp {
 }
 
 impl RunningApp {
+    /// The app's publisher: it sends through the app's broker, and the app's
+    /// middleware sees what it sends.
     pub fn publisher(&self) -> &Publisher {
         &self.publisher
     }
 
+    /// The app's counters as they are now (see [`MetricsSnapshot`]).
     pub fn metrics(&self) -> MetricsSnapshot {
         self.metrics.snapshot()
     }

@@ -16,7 +16,7 @@ use crate::envelope::Envelope;
 pub struct Context {
     pub(super) envelope: Arc<Envelope>,
     pub(super) publisher: Publisher,
-    /// The delivery's acker, with [`AckPolicy::Manual`] only.
+    /// The delivery's acker, with [`AckPolicy::Manual`](crate::AckPolicy::Manual) only.
     pub(super) acker: Option<SharedAcker>,
     /// Where [`Context::reply`] leaves the answer, for requests only (a
     /// message with `reply_to`).
@@ -73,18 +73,24 @@ impl Context {
         self.reply.as_ref()
     }
 
+    /// The delivery as the broker handed it: payload, headers, content type,
+    /// broker meta.
     pub fn envelope(&self) -> &Envelope {
         &self.envelope
     }
 
+    /// The message's correlation id; `None` when it carries none.
     pub fn correlation_id(&self) -> Option<&str> {
         self.envelope.correlation_id.as_deref()
     }
 
+    /// Where the answer to this message goes: `Some` for a request, `None` for
+    /// any other message.
     pub fn reply_to(&self) -> Option<&str> {
         self.envelope.reply_to.as_deref()
     }
 
+    /// The message's application headers ([`Envelope::headers`]).
     pub fn headers(&self) -> &std::collections::BTreeMap<String, String> {
         &self.envelope.headers
     }
@@ -128,7 +134,7 @@ impl Context {
         }
     }
 
-    /// With [`AckPolicy::Manual`]: acknowledge now.
+    /// With [`AckPolicy::Manual`](crate::AckPolicy::Manual): acknowledge now.
     pub async fn ack(&self) -> Result<(), BrokerError> {
         match self.take_acker().await {
             Some(a) => a.ack().await,
@@ -136,7 +142,7 @@ impl Context {
         }
     }
 
-    /// With [`AckPolicy::Manual`]: hand the message back for redelivery.
+    /// With [`AckPolicy::Manual`](crate::AckPolicy::Manual): hand the message back for redelivery.
     pub async fn nack(&self, delay: Option<Duration>) -> Result<(), BrokerError> {
         match self.take_acker().await {
             Some(a) => a.nack(delay).await,
@@ -144,7 +150,7 @@ impl Context {
         }
     }
 
-    /// With [`AckPolicy::Manual`]: dead-letter the message.
+    /// With [`AckPolicy::Manual`](crate::AckPolicy::Manual): dead-letter the message.
     pub async fn reject(&self, reason: impl Into<String>) -> Result<(), BrokerError> {
         match self.take_acker().await {
             Some(a) => a.reject(reason.into()).await,

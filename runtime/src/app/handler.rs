@@ -22,6 +22,8 @@ struct Detail {
 }
 
 impl HandlerError {
+    /// A failure saying `message`, caused by no other error (its
+    /// [`HandlerError::exception_type`] is `HandlerError`).
     pub fn new(message: impl Into<String>) -> HandlerError {
         HandlerError {
             message: message.into(),
@@ -38,10 +40,14 @@ impl HandlerError {
         self.detail.as_ref().map_or("HandlerError", |d| d.kind)
     }
 
+    /// What went wrong: the text given to [`HandlerError::new`], or the
+    /// `Display` of the error it was converted from.
     pub fn message(&self) -> &str {
         &self.message
     }
 
+    /// The error this one was converted from (by `?`); `None` for one made
+    /// with [`HandlerError::new`] and for a panic.
     pub fn source(&self) -> Option<&(dyn std::error::Error + Send + Sync)> {
         self.detail.as_ref()?.source.as_deref()
     }
@@ -97,8 +103,13 @@ impl Failure {
 /// A reply to a request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reply {
+    /// The reply's body, as it goes on the wire.
     pub payload: Vec<u8>,
+    /// The reply's application headers.
     pub headers: std::collections::BTreeMap<String, String>,
+    /// The reply's content type (`application/json` for a typed reply or a
+    /// [`Context::reply`](crate::Context::reply) answer); `None`: sent without
+    /// one.
     pub content_type: Option<String>,
 }
 

@@ -41,6 +41,9 @@ pub trait Middleware: Any + Send + Sync + 'static {
 /// How a delivery ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// Acked: the handler succeeded, or the message was acked before it ran
+    /// ([`AckPolicy::AckFirst`](crate::AckPolicy::AckFirst)), whatever became
+    /// of it then.
     Acked,
     /// Handed back to the broker for redelivery.
     Nacked,
@@ -69,7 +72,9 @@ pub struct RouteInfo<'a> {
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct Received<'a> {
+    /// The delivery as the adapter read it (not decoded yet).
     pub envelope: &'a Envelope,
+    /// The route that took it.
     pub route: RouteInfo<'a>,
 }
 
@@ -77,8 +82,11 @@ pub struct Received<'a> {
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct Processed<'a> {
+    /// The delivery as the adapter read it.
     pub envelope: &'a Envelope,
+    /// The route that handled it.
     pub route: RouteInfo<'a>,
+    /// How it was settled.
     pub outcome: Outcome,
     /// An at-most-once delivery ([`crate::broker::Acker::at_most_once`]):
     /// its outcome stayed with the runtime, the broker was told nothing.
@@ -107,6 +115,8 @@ pub struct Published<'a> {
     pub reply: bool,
     /// What the broker said.
     pub result: Result<(), &'a BrokerError>,
+    /// How long the broker took to take or refuse the message: from the
+    /// hand-over (after [`Middleware::before_publish`]) to its answer.
     pub duration: Duration,
 }
 

@@ -18,7 +18,11 @@ use crate::envelope::Envelope;
 /// Why publishing or a request failed.
 #[derive(Debug)]
 pub enum PublishError {
+    /// The message (its payload, headers or record key) could not be encoded,
+    /// so nothing was published; the text says why.
     Encode(String),
+    /// The broker refused the publish or failed; for a request, also a reply
+    /// inbox that could not be subscribed or that closed.
     Broker(BrokerError),
     /// No reply within the timeout.
     Timeout,
@@ -107,6 +111,8 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Publisher {
+    /// A publisher that sends through `broker`, with no middleware (an app's
+    /// own is [`RunningApp::publisher`](crate::RunningApp::publisher)).
     pub fn new(broker: Arc<dyn Broker>) -> Publisher {
         Publisher::with_middleware(broker, Arc::default(), Arc::default())
     }

@@ -47,8 +47,12 @@ pub enum AckPolicy {
 pub struct Retry {
     /// Attempts in all (1 = no retry).
     pub max_attempts: u32,
+    /// The pause before the second attempt (default 100 ms).
     pub initial_backoff: Duration,
+    /// The longest pause, however many attempts came before (default 10 s).
     pub max_backoff: Duration,
+    /// How much each pause grows over the one before (default 2.0: it
+    /// doubles).
     pub multiplier: f64,
 }
 
@@ -78,7 +82,13 @@ impl Retry {
 pub struct SubscriberOptions {
     /// Subscribers in one group share the messages.
     pub group: Option<String>,
+    /// When deliveries are acked, and what a failure does (default
+    /// [`AckPolicy::AckAfterSuccess`]).
     pub ack: AckPolicy,
+    /// The attempts a failing message gets and the pauses between them:
+    /// in-process retries under [`AckPolicy::AckAfterSuccess`], the nack delay
+    /// and attempt limit under [`AckPolicy::NackOnError`]. The other policies
+    /// do not retry.
     pub retry: Retry,
     /// Messages handled at once by this route (backpressure beyond).
     pub max_in_flight: usize,
@@ -146,8 +156,14 @@ pub struct BatchResult {
 /// is rejected alone and never reaches the handler.
 #[derive(Clone)]
 pub struct Batch {
+    /// The most deliveries in one batch (at least 1 is taken;
+    /// [`crate::Subscriber::batch`] sets 100).
     pub max_records: usize,
+    /// How long to wait for more deliveries after a batch's first one
+    /// ([`crate::Subscriber::batch`] sets 200 ms).
     pub max_wait: Duration,
+    /// Decodes the batch's messages and calls the user's function once with
+    /// those that decoded.
     pub handler: ErasedBatchHandler,
 }
 
@@ -175,7 +191,10 @@ pub struct Route {
     pub operation: String,
     /// The channel address, with `{parameter}` placeholders.
     pub address: String,
+    /// How the route consumes: group, ack policy, retries, limits, bindings.
     pub options: SubscriberOptions,
+    /// Decodes a delivery and calls the user's code, once per delivery (a
+    /// batch route's is never called: [`Batch::handler`] gets its batches).
     pub handler: ErasedHandler,
 }
 
@@ -213,20 +232,29 @@ pub struct Router {
 }
 
 impl Router {
+    /// A router with no routes and no document.
     pub fn new() -> Router {
         Router::default()
     }
 
+    /// Adds `route` as it is. It has no [`RouteDoc`]: the export describes it
+    /// from the router's document when that has its operation, else with an
+    /// empty payload schema, and the states its handler takes are not checked
+    /// at start.
     pub fn route(mut self, route: Route) -> Router {
         self.routes.push(route);
         self
     }
 
+    /// Sets the AsyncAPI document (JSON) the routes come from: the export
+    /// takes the application's info, servers and this router's operations from
+    /// it, and [`App::documents`](super::App::documents) lists it.
     pub fn with_document(mut self, document: &'static str) -> Router {
         self.document = Some(document);
         self
     }
 
+    /// The routes, in the order they were added.
     pub fn routes(&self) -> &[Route] {
         &self.routes
     }
@@ -316,10 +344,21 @@ impl Router {
 /// headers schemas, its reply's, the component schemas they refer to.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RouteDoc {
+    /// The message's payload schema (JSON Schema; it may refer to
+    /// [`RouteDoc::components`]).
     pub payload: Value,
+    /// The headers' schema, for a handler that takes typed
+    /// [`Headers`](crate::Headers); `None`: the export gives the message no
+    /// headers.
     pub headers: Option<Value>,
+    /// The reply's schema, for a handler that returns a typed reply; `None`:
+    /// the export declares no reply.
     pub reply: Option<Value>,
+    /// The operation's description in the export
+    /// ([`Subscriber::description`](crate::Subscriber::description)).
     pub description: Option<String>,
+    /// The component schemas the schemas above refer to, exported under
+    /// `components/schemas`.
     pub components: SchemaComponents,
     /// The [`State`](super::State) types the handler takes: the app
     /// checks at start that it was given each.

@@ -135,6 +135,10 @@ impl<T: DeserializeOwned + Validate + Describe + Send + 'static> FromMessage for
 /// `()` (a request is then answered as FastStream answers a `None`, or
 /// through [`Context::reply`]) or a typed reply, sent as JSON.
 pub trait IntoReply: Send + 'static {
+    /// The reply the handler's value makes: `None` for `()` (no typed reply),
+    /// else the value as JSON with content type `application/json`. Called
+    /// only when the message is a request; an error fails the handler as its
+    /// own error would.
     fn into_reply(self) -> Result<Option<Reply>, HandlerError>;
 
     /// The reply's schema, for the export (`None`: no reply).
@@ -164,7 +168,7 @@ impl<T: Serialize + Describe + Send + 'static> IntoReply for T {
 }
 
 /// An `async fn` (or closure) a code-first route calls: the message, then
-/// up to three of [`Params`], [`Headers`], [`State`](super::State) and
+/// up to three of [`Params`], [`Headers`], [`State`] and
 /// [`Context`], in any order.
 pub trait HandlerFn<Args>: Send + Sync + 'static {
     /// The route's type-erased handler for an address template, and what
@@ -501,11 +505,14 @@ impl<Args> Subscriber<Args> {
         self
     }
 
+    /// The route's ack policy: when deliveries are acked, and what a failure
+    /// does (default [`AckPolicy::AckAfterSuccess`]).
     pub fn ack(mut self, policy: AckPolicy) -> Self {
         self.route.options.ack = policy;
         self
     }
 
+    /// The route's attempts and backoff (see [`SubscriberOptions::retry`]).
     pub fn retry(mut self, retry: Retry) -> Self {
         self.route.options.retry = retry;
         self

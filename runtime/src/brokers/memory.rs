@@ -30,7 +30,10 @@ use crate::envelope::Envelope;
 /// A message the broker gave up on, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
+    /// The rejected message, as it was delivered.
     pub envelope: Envelope,
+    /// Why it was rejected: the runtime's `undecodable: ...` or
+    /// `handler failed: ...`, or a handler's own reason.
     pub reason: String,
 }
 
@@ -102,7 +105,7 @@ impl MemoryBroker {
 
     /// This broker, standing in for `server`: it still delivers in memory,
     /// and the export lists `server` as the application's (what
-    /// [`crate::connect`] returns while the process only exports its
+    /// [`crate::connect()`] returns while the process only exports its
     /// document, and what tests use to check an export's servers).
     #[must_use]
     pub fn standing_in_for(mut self, server: crate::connect::ServerInfo) -> MemoryBroker {

@@ -16,7 +16,7 @@
 //!
 //! JetStream, the durable variant, is reached in two ways. A channel whose
 //! bindings name a stream ([`crate::NatsBindings`], what generated code
-//! and [`crate::connect`] use) goes through it on a [`NatsBroker`]: the
+//! and [`crate::connect()`] use) goes through it on a [`NatsBroker`]: the
 //! stream is created when missing or given the channel's subject. A
 //! [`JetStreamBroker`] (same feature) sends every subject its
 //! [`StreamSettings`] capture through it. Either way a subscriber is a

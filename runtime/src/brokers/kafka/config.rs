@@ -21,8 +21,13 @@ pub(super) const INBOX_PREFIX: &str = "faststream-inbox-";
 
 /// The `meta` keys of a Kafka envelope.
 pub const META_KEY: &str = "key";
+/// A consumed record's partition (a number, as text). On an envelope to
+/// publish, the partition it goes to.
 pub const META_PARTITION: &str = "partition";
+/// A consumed record's offset in its partition.
 pub const META_OFFSET: &str = "offset";
+/// A consumed record's timestamp, in milliseconds since the Unix epoch (absent
+/// when the record has none).
 pub const META_TIMESTAMP: &str = "timestamp";
 /// The consumer group that read the message.
 pub const META_GROUP: &str = "group";
@@ -53,7 +58,11 @@ pub struct KafkaSettings {
     /// Off by default: most clusters create topics through their own
     /// tooling (or auto-create them).
     pub create_topics: bool,
+    /// Partitions of a topic the adapter creates, unless the channel's binding
+    /// says (default 1).
     pub partitions: i32,
+    /// Replication factor of a topic the adapter creates, unless the channel's
+    /// binding says (default 1).
     pub replicas: i32,
     /// The dead-letter topic of a topic: `{topic}` is replaced by the
     /// topic's name (`Some("{topic}.DLT".into())`). `None` (FastStream's
@@ -61,6 +70,8 @@ pub struct KafkaSettings {
     /// topic must exist, or be created by the broker or by
     /// [`KafkaSettings::create_topics`].
     pub dead_letter: Option<String>,
+    /// Where a group that has committed nothing on a partition starts (default
+    /// [`OffsetReset::Latest`]).
     pub offset_reset: OffsetReset,
     /// How long `subscribe` waits for the group to assign partitions.
     pub subscribe_timeout: Duration,
@@ -89,7 +100,7 @@ impl Default for KafkaSettings {
 
 impl KafkaSettings {
     /// The defaults, with `KAFKA_CLIENT_ID` and `KAFKA_CREATE_TOPICS`
-    /// (`1` or `true`) from the environment ([`crate::connect`] uses it).
+    /// (`1` or `true`) from the environment ([`crate::connect()`] uses it).
     pub fn from_env() -> KafkaSettings {
         KafkaSettings::from_lookup(|k| std::env::var(k).ok())
     }

@@ -24,7 +24,7 @@
 //!
 //! Wire compatible with FastStream: `content-type`, `correlation_id` and
 //! `reply_to` travel as Kafka headers; the record key is
-//! [`Envelope::meta`]`["key"]`, and `meta["partition"]` picks a partition.
+//! [`Envelope::meta`](crate::Envelope::meta)`["key"]`, and `meta["partition"]` picks a partition.
 //!
 //! Publishing: one `FutureProducer` per broker, with aiokafka's choices
 //! (`linger.ms=0`; murmur2 partitioning of keys, a random partition for a

@@ -13,6 +13,9 @@ use crate::connect::{ConnectOptions, redact};
 
 /// The `meta` keys of an MQTT envelope.
 pub const META_QOS: &str = "qos";
+/// `true` on a message the broker delivered as retained. On an envelope to
+/// publish, `true` publishes it retained and any other value not, whatever the
+/// binding says.
 pub const META_RETAIN: &str = "retain";
 
 pub(super) fn err(kind: BrokerErrorKind, e: impl fmt::Display) -> BrokerError {
@@ -37,7 +40,13 @@ pub struct MqttSettings {
     /// runs: after a restart, what is published before the group's members
     /// are back finds no subscriber.
     pub clean_start: bool,
+    /// How long the broker keeps a persistent session after the connection
+    /// drops (sent in whole seconds, only when [`MqttSettings::clean_start`]
+    /// is `false`). Default 1 hour.
     pub session_expiry: Duration,
+    /// The MQTT keep-alive: the client pings the broker when it has sent
+    /// nothing for this long, and the broker drops a client silent for one and
+    /// a half times as long. Default 60 s.
     pub keep_alive: Duration,
     /// A topic for rejected messages (`{topic}` is replaced by the
     /// message's topic); `None`: rejected messages are logged and dropped.
@@ -68,7 +77,7 @@ impl Default for MqttSettings {
 
 impl MqttSettings {
     /// The defaults, changed by a spec's server bindings (what
-    /// [`crate::connect`] passes) and then by the environment:
+    /// [`crate::connect()`] passes) and then by the environment:
     /// `MQTT_CLIENT_ID`, `MQTT_CLEAN_SESSION` (`true`/`false`, or `1`/`0`),
     /// `MQTT_SESSION_EXPIRY` and `MQTT_KEEP_ALIVE` (seconds). A persistent
     /// session (`cleanSession: false`) without a client id gets

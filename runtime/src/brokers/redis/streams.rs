@@ -31,6 +31,11 @@ pub struct RedisStreamBroker {
 }
 
 impl RedisStreamBroker {
+    /// Connects to `url` as
+    /// [`RedisBroker::connect`](super::RedisBroker::connect) does (credentials
+    /// and TLS from the `REDIS_*` environment). Addresses that start with one
+    /// of `streams` (and have no redis binding) are streams;
+    /// [`RedisStreamBroker::claim_idle`] is 30 s.
     pub async fn connect(
         url: &str,
         streams: Vec<String>,
