@@ -2,8 +2,9 @@
 //!
 //! - `cargo xtask ci`: check the local services the tests need, then run
 //!   `cargo fmt --check`, the structure check (below), `cargo clippy -D
-//!   warnings`, the whole test suite and `cargo package` of the library
-//!   crates. This is what `.ci/run` calls.
+//!   warnings`, `cargo doc` of the library crates with `-D warnings`, the
+//!   whole test suite, the message-cost gate (`bench --check`, below) and
+//!   `cargo package` of the library crates. This is what `.ci/run` calls.
 //! - `cargo xtask services`: check the local brokers and report each one;
 //!   install tansu (the tests' Kafka) when missing and start it.
 //! - `cargo xtask demo`: validate, convert and generate Rust for the
@@ -24,7 +25,13 @@
 //!   messages through generated services on NATS core and on a Redis
 //!   stream, and 200,000 request/replies, sampled every 10 s (the test
 //!   command runs a short one).
+//! - `cargo xtask bench [--check] [--save] [--write]`: what one message
+//!   costs (callgrind instructions and DHAT allocations, two-point method)
+//!   for each scenario of `bench/examples/msgcost.rs`, RustStream's in the
+//!   same run; `--check` (`ci` runs it) fails on more than 2% more
+//!   instructions or any more allocations than `bench/baseline.json`.
 
+mod bench;
 mod fuzz;
 mod structure;
 
@@ -48,9 +55,10 @@ fn main() -> ExitCode {
         "structure" => structure::structure(&root()),
         "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
         "soak" => soak(&std::env::args().skip(2).collect::<Vec<_>>()),
+        "bench" => bench::bench(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|services|demo|interop-setup|parser-setup|structure|fuzz|soak>"
+                "usage: cargo xtask <ci|services|demo|interop-setup|parser-setup|structure|fuzz|soak|bench>"
             );
             return ExitCode::from(2);
         }
@@ -403,6 +411,25 @@ fn ci() -> Result<(), String> {
         "warnings",
     ]);
     run(clippy)?;
+    // The library crates' docs build as docs.rs builds them, every
+    // intra-doc link resolved (the runtime also warns on a public item
+    // without docs, which clippy's `-D warnings` above makes an error).
+    let mut doc = cargo();
+    doc.args([
+        "doc",
+        "--no-deps",
+        "--all-features",
+        "-p",
+        "faststream-asyncapi",
+        "-p",
+        "faststream-macros",
+        "-p",
+        "faststream",
+        "-p",
+        "faststream-gen",
+    ])
+    .env("RUSTDOCFLAGS", "-D warnings");
+    run(doc)?;
     let mut test = cargo();
     test.args(["test", "--workspace", "--all-features"])
         .env("FASTSTREAM_PYTHON", &python)
@@ -412,6 +439,8 @@ fn ci() -> Result<(), String> {
         test.env("FASTSTREAM_CORPUS_ABSENT", "skip");
     }
     run(test)?;
+    // What one message costs, held to the checked-in baseline.
+    bench::bench(&["--check".to_owned()])?;
     // Ready to publish: each library crate packages, and builds from its
     // package alone (workspace dependencies through cargo's temporary
     // registry).

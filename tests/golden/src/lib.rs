@@ -116,7 +116,7 @@ pub struct ConfigurationGuide;
 #[doc = include_str!("../../../docs/production.md")]
 pub struct ProductionGuide;
 #[cfg(doctest)]
-#[doc = include_str!("../../../docs/benchmarks.md")]
+#[doc = include_str!("../../../docs/BENCHMARKS.md")]
 pub struct BenchmarksGuide;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/contributing.md")]
