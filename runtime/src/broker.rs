@@ -5,6 +5,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -130,8 +131,10 @@ impl Acker for NoAck {
 
 /// One message handed to a subscriber.
 pub struct Delivery {
-    /// The message, as the adapter read it.
-    pub envelope: Envelope,
+    /// The message, as the adapter read it: shared, so that the worker, the
+    /// handler's `Context` and an acker that needs it (to redeliver or
+    /// dead-letter) hold one copy.
+    pub envelope: Arc<Envelope>,
     /// 1 for the first delivery, more for redeliveries.
     pub attempt: u32,
     /// Settles this delivery with the broker: one ack, nack or reject.

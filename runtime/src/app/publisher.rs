@@ -358,7 +358,7 @@ impl Publisher {
                             continue;
                         };
                         if let Some(tx) = lock(&inner.replies.pending).remove(&id) {
-                            let _ = tx.send(d.envelope);
+                            let _ = tx.send(Arc::unwrap_or_clone(d.envelope));
                         }
                     }
                 });

@@ -106,9 +106,8 @@ impl Worker {
         // finishes at once (a handler that does not wait), it costs no
         // allocation and no bookkeeping in `in_flight`. One that waits moves
         // to `in_flight`, box and all, and a new slot is made.
-        let start = |envelope, acker, attempt| {
-            Worker::handle(this.clone(), Arc::new(envelope), acker, attempt)
-        };
+        let start =
+            |envelope, acker, attempt| Worker::handle(this.clone(), envelope, acker, attempt);
         let mut slot = Box::pin(None);
         // One poll takes every delivery that is ready (up to a limit, then
         // it yields so that the other tasks of the thread run) and starts
@@ -240,7 +239,7 @@ impl Worker {
         let began = std::time::Instant::now();
         let at_most_once = watched && deliveries.iter().all(|d| d.acker.at_most_once());
         for d in deliveries {
-            let envelope = Arc::new(d.envelope);
+            let envelope = d.envelope;
             if watched {
                 self.received(&envelope);
             }

@@ -212,7 +212,9 @@ impl Inner {
 
 struct MemoryAcker {
     broker: Weak<Inner>,
-    envelope: Envelope,
+    /// The delivery's own envelope (shared, not a copy), for a redelivery
+    /// or a dead letter.
+    envelope: Arc<Envelope>,
     target: Target,
     attempt: u32,
 }
@@ -262,7 +264,7 @@ impl Acker for MemoryAcker {
     fn reject(self: Box<Self>, reason: String) -> BoxFuture<'static, Result<(), BrokerError>> {
         if let Some(b) = self.broker.upgrade() {
             lock(&b.dead).push(DeadLetter {
-                envelope: self.envelope,
+                envelope: Arc::unwrap_or_clone(self.envelope),
                 reason,
             });
         }
@@ -290,7 +292,14 @@ impl Broker for MemoryBroker {
             if let Some(published) = &self.inner.published {
                 lock(published).push(envelope.clone());
             }
-            for (target, tx) in self.inner.targets(&envelope.channel) {
+            let targets = self.inner.targets(&envelope.channel);
+            if targets.is_empty() {
+                return Ok(());
+            }
+            // One envelope for every target and its acker: handed over,
+            // never copied.
+            let envelope = Arc::new(envelope);
+            for (target, tx) in targets {
                 let delivery = Delivery {
                     envelope: envelope.clone(),
                     attempt: 1,

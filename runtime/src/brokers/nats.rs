@@ -255,7 +255,7 @@ impl NatsBroker {
             let envelope = envelope_of(msg);
             let keep = !check || matches_address(&template, &envelope.channel);
             keep.then(|| Delivery {
-                envelope,
+                envelope: envelope.into(),
                 attempt: 1,
                 acker: Box::new(NoAck),
             })
@@ -726,7 +726,7 @@ async fn run_pull(
                 continue;
             }
             let delivery = Delivery {
-                envelope,
+                envelope: envelope.into(),
                 attempt,
                 acker: Box::new(JetStreamAcker(msg)),
             };

@@ -235,7 +235,7 @@ impl Broker for AmqpBroker {
                         return None;
                     }
                     Some(Delivery {
-                        envelope,
+                        envelope: envelope.into(),
                         attempt,
                         acker: Box::new(AmqpAcker {
                             acker: d.acker,

@@ -537,7 +537,7 @@ impl Task {
         };
         let delivery = Delivery {
             acker: Box::new(acker),
-            envelope: record.envelope,
+            envelope: record.envelope.into(),
             attempt: record.attempt,
         };
         // Never full: at most `prefetch` records are buffered.

@@ -236,7 +236,7 @@ impl SubscriptionTask {
                         broker: self.broker.clone(),
                     };
                     let delivery = Delivery {
-                        envelope,
+                        envelope: envelope.into(),
                         attempt: 1,
                         acker: Box::new(acker),
                     };
@@ -329,7 +329,7 @@ impl Acker for MqttAcker {
             let acker = MqttAcker { attempt, ..*self };
             let _ = tx
                 .send(Delivery {
-                    envelope,
+                    envelope: envelope.into(),
                     attempt,
                     acker: Box::new(acker),
                 })

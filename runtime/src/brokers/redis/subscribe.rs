@@ -86,7 +86,7 @@ impl RedisBroker {
                             .and_then(|a| a.parse().ok())
                             .unwrap_or(1);
                         let delivery = Delivery {
-                            envelope,
+                            envelope: envelope.into(),
                             attempt,
                             acker: Box::new(ListAcker {
                                 conn: conn.clone(),
@@ -219,7 +219,7 @@ impl RedisBroker {
                 for (entry, delivered_before) in batch {
                     let attempt = entry.attempt(delivered_before);
                     let delivery = Delivery {
-                        envelope: decode_message(&key, &entry.data),
+                        envelope: decode_message(&key, &entry.data).into(),
                         attempt,
                         acker: Box::new(StreamAcker {
                             conn: acker_conn.clone(),
@@ -364,7 +364,7 @@ impl futures_util::Stream for PubSubStream {
                 continue;
             }
             return Poll::Ready(Some(Delivery {
-                envelope: decode_message(channel, msg.get_payload_bytes()),
+                envelope: decode_message(channel, msg.get_payload_bytes()).into(),
                 attempt: 1,
                 acker: Box::new(NoAck),
             }));
