@@ -110,19 +110,37 @@ pub trait Acker: Send + 'static {
     }
 }
 
+/// A settlement with nothing left to wait for, for an acker whose ack (or
+/// nack, or reject) is done when the call returns. Its future has no size,
+/// so boxing it allocates nothing.
+pub fn settled() -> BoxFuture<'static, Result<(), BrokerError>> {
+    Box::pin(Settled)
+}
+
+/// The future [`settled`] boxes: ready at once, `Ok(())`.
+struct Settled;
+
+impl Future for Settled {
+    type Output = Result<(), BrokerError>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
 /// An acker for at-most-once deliveries: settling is a no-op.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoAck;
 
 impl Acker for NoAck {
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
-        Box::pin(async { Ok(()) })
+        settled()
     }
     fn nack(self: Box<Self>, _: Option<Duration>) -> BoxFuture<'static, Result<(), BrokerError>> {
-        Box::pin(async { Ok(()) })
+        settled()
     }
     fn reject(self: Box<Self>, _: String) -> BoxFuture<'static, Result<(), BrokerError>> {
-        Box::pin(async { Ok(()) })
+        settled()
     }
     fn at_most_once(&self) -> bool {
         true

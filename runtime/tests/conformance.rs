@@ -587,7 +587,10 @@ async fn shutdown_finishes_in_flight(broker: Arc<dyn Broker>, fixture: Fixture) 
         &address,
         seen.clone(),
         options,
-        Some(Duration::from_millis(300)),
+        // Long enough that all of them are in flight at once even on a
+        // loaded machine (at 300 ms, a run beside a build saw the first
+        // finish before the last arrived).
+        Some(Duration::from_secs(1)),
     )
     .await;
     // Where a partition's messages are handled one at a time (Kafka), one

@@ -153,14 +153,14 @@ impl Inner {
 
     /// The senders a published envelope goes to: every ungrouped matching
     /// subscriber, and one member per matching group.
-    fn targets(&self, address: &str) -> Vec<(Target, mpsc::Sender<Delivery>)> {
+    fn targets(&self, address: &str) -> Targets {
         let mut subs = lock(&self.subs);
         subs.retain(|s| !s.tx.is_closed());
-        let mut out = Vec::new();
+        let mut out = Targets::None;
         let mut groups: Vec<(String, String)> = Vec::new();
         for s in subs.iter().filter(|s| Self::matches(s, address)) {
             match &s.group {
-                None => out.push((Target::Sub(s.id), s.tx.clone())),
+                None => out.push(Target::Sub(s.id), s.tx.clone()),
                 Some(g) => {
                     let key = (s.address.clone(), g.clone());
                     if !groups.contains(&key) {
@@ -172,7 +172,7 @@ impl Inner {
         drop(subs);
         for (address_key, group) in groups {
             if let Some(tx) = self.group_member(&address_key, &group) {
-                out.push((Target::Group(address_key, group), tx));
+                out.push(Target::Group(address_key, group), tx);
             }
         }
         out
@@ -210,6 +210,45 @@ impl Inner {
     }
 }
 
+/// Where one publish goes: most publishes have one target, kept inline so
+/// that finding it allocates nothing.
+enum Targets {
+    None,
+    One(Target, mpsc::Sender<Delivery>),
+    Many(Vec<(Target, mpsc::Sender<Delivery>)>),
+}
+
+impl Targets {
+    fn push(&mut self, target: Target, tx: mpsc::Sender<Delivery>) {
+        match self {
+            Targets::None => *self = Targets::One(target, tx),
+            Targets::Many(v) => v.push((target, tx)),
+            Targets::One(..) => {
+                if let Targets::One(t, x) = std::mem::replace(self, Targets::None) {
+                    *self = Targets::Many(vec![(t, x), (target, tx)]);
+                }
+            }
+        }
+    }
+}
+
+impl IntoIterator for Targets {
+    type Item = (Target, mpsc::Sender<Delivery>);
+    type IntoIter = std::iter::Chain<
+        std::option::IntoIter<(Target, mpsc::Sender<Delivery>)>,
+        std::vec::IntoIter<(Target, mpsc::Sender<Delivery>)>,
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        let (one, many) = match self {
+            Targets::None => (None, Vec::new()),
+            Targets::One(t, x) => (Some((t, x)), Vec::new()),
+            Targets::Many(v) => (None, v),
+        };
+        one.into_iter().chain(many)
+    }
+}
+
 struct MemoryAcker {
     broker: Weak<Inner>,
     /// The delivery's own envelope (shared, not a copy), for a redelivery
@@ -224,7 +263,7 @@ impl Acker for MemoryAcker {
         if let Some(b) = self.broker.upgrade() {
             b.acked.fetch_add(1, Ordering::SeqCst);
         }
-        Box::pin(async { Ok(()) })
+        crate::broker::settled()
     }
 
     fn nack(
@@ -268,7 +307,7 @@ impl Acker for MemoryAcker {
                 reason,
             });
         }
-        Box::pin(async { Ok(()) })
+        crate::broker::settled()
     }
 }
 
@@ -282,36 +321,45 @@ impl Broker for MemoryBroker {
     }
 
     fn publish(&self, envelope: Envelope) -> BoxFuture<'_, Result<(), BrokerError>> {
-        Box::pin(async move {
-            if self.inner.closed.load(Ordering::SeqCst) {
-                return Err(BrokerError::new(
-                    BrokerErrorKind::Closed,
-                    "the memory broker is closed",
-                ));
-            }
-            if let Some(published) = &self.inner.published {
-                lock(published).push(envelope.clone());
-            }
-            let targets = self.inner.targets(&envelope.channel);
-            if targets.is_empty() {
-                return Ok(());
-            }
-            // One envelope for every target and its acker: handed over,
-            // never copied.
-            let envelope = Arc::new(envelope);
-            for (target, tx) in targets {
-                let delivery = Delivery {
+        if self.inner.closed.load(Ordering::SeqCst) {
+            return Box::pin(std::future::ready(Err(BrokerError::new(
+                BrokerErrorKind::Closed,
+                "the memory broker is closed",
+            ))));
+        }
+        if let Some(published) = &self.inner.published {
+            lock(published).push(envelope.clone());
+        }
+        let targets = self.inner.targets(&envelope.channel);
+        if matches!(targets, Targets::None) {
+            return crate::broker::settled();
+        }
+        // One envelope for every target and its acker: handed over, never
+        // copied. A subscriber with room takes its delivery at once (no
+        // future to box); a full one slows the publisher down
+        // (backpressure); a closed one is skipped.
+        let envelope = Arc::new(envelope);
+        let mut waiting = Vec::new();
+        for (target, tx) in targets {
+            let delivery = Delivery {
+                envelope: envelope.clone(),
+                attempt: 1,
+                acker: Box::new(MemoryAcker {
+                    broker: Arc::downgrade(&self.inner),
                     envelope: envelope.clone(),
+                    target,
                     attempt: 1,
-                    acker: Box::new(MemoryAcker {
-                        broker: Arc::downgrade(&self.inner),
-                        envelope: envelope.clone(),
-                        target,
-                        attempt: 1,
-                    }),
-                };
-                // A full subscriber slows the publisher down (backpressure);
-                // a closed one is skipped.
+                }),
+            };
+            if let Err(mpsc::error::TrySendError::Full(delivery)) = tx.try_send(delivery) {
+                waiting.push((tx, delivery));
+            }
+        }
+        if waiting.is_empty() {
+            return crate::broker::settled();
+        }
+        Box::pin(async move {
+            for (tx, delivery) in waiting {
                 let _ = tx.send(delivery).await;
             }
             Ok(())

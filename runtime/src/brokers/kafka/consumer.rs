@@ -611,7 +611,7 @@ impl Acker for KafkaAcker {
         let _ = self
             .events
             .send(Event::Settled(self.tp, self.offset, self.epoch));
-        Box::pin(async { Ok(()) })
+        crate::broker::settled()
     }
 
     fn nack(

@@ -252,7 +252,7 @@ pub(super) struct ListAcker {
 
 impl Acker for ListAcker {
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
-        Box::pin(async { Ok(()) })
+        crate::broker::settled()
     }
 
     fn nack(
