@@ -173,9 +173,11 @@ impl<T: Serialize + Describe + Send + 'static> IntoReply for T {
 pub trait HandlerFn<Args>: Send + Sync + 'static {
     /// The route's type-erased handler for an address template, and what
     /// the export says of it. [`Router::subscribe`] keeps both; a
-    /// [`Route`] built from the handler alone ([`Router::route`]) is
-    /// neither described by the export nor checked at start for the
-    /// states it takes (a missing one then refuses each message).
+    /// [`Route`] built from the handler alone ([`Router::route`]) has no
+    /// such description (the export gives it the router's document's
+    /// operation, else an empty payload schema) and is not checked at
+    /// start for the states it takes (a missing one then refuses each
+    /// message).
     fn into_parts(self, template: Arc<Template>) -> (ErasedHandler, RouteDoc);
 }
 
