@@ -31,6 +31,9 @@ use faststream::app::MetricsSnapshot;
 use faststream::{App, Context, Envelope, HandlerError, RunningApp};
 use golden::durable;
 
+#[path = "common/leftovers.rs"]
+mod leftovers;
+
 const TIMEOUT: Duration = Duration::from_secs(60);
 const ADDRESS: &str = "golden-durable-numbers";
 
@@ -242,16 +245,12 @@ fn binary_envelope(header: (&[u8], &[u8]), data_start: u32, payload: &[u8]) -> V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_stream() {
+    leftovers::remove("redis").await;
     let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
     let mut conn = client
         .get_multiplexed_async_connection()
         .await
         .unwrap_or_else(|e| panic!("Redis at 127.0.0.1:6379 is required: {e}"));
-    let _: () = redis::cmd("DEL")
-        .arg(ADDRESS)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
     hostile(&durable::servers::REDIS, true, async || {
         let body = br#"{"run":"x","n":1}"#;
         let start = 18 + 2 + 4 + 1 + 1;
@@ -278,18 +277,14 @@ async fn redis_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rabbitmq_queue() {
-    use lapin::options::{BasicPublishOptions, QueueDeleteOptions};
+    use lapin::options::BasicPublishOptions;
     use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+    leftovers::remove("rabbitmq").await;
     let url = "amqp://guest:guest@127.0.0.1:5672/%2f";
     let c = lapin::Connection::connect(url, lapin::ConnectionProperties::default())
         .await
         .unwrap_or_else(|e| panic!("RabbitMQ at {url} is required: {e}"));
     let ch = c.create_channel().await.unwrap();
-    for q in [ADDRESS, "golden-durable-numbers.dead"] {
-        let _ = ch
-            .queue_delete(ShortString::from(q), QueueDeleteOptions::default())
-            .await;
-    }
     hostile(&durable::servers::RABBITMQ, true, async || {
         let mut headers = FieldTable::default();
         headers.insert(
@@ -316,13 +311,7 @@ async fn rabbitmq_queue() {
 async fn kafka_group() {
     use rdkafka::message::{Header, OwnedHeaders};
     use rdkafka::producer::{FutureProducer, FutureRecord};
-    let admin = faststream::kafka::KafkaBroker::connect("127.0.0.1:9092")
-        .await
-        .unwrap_or_else(|e| {
-            panic!("Kafka at 127.0.0.1:9092 is required (cargo xtask ci starts tansu): {e}")
-        });
-    // Created once; an existing topic is kept.
-    let _ = admin.create_topic(ADDRESS, Some(1)).await;
+    leftovers::remove("kafka").await;
     hostile(&durable::servers::KAFKA, false, async || {
         let producer: FutureProducer = rdkafka::ClientConfig::new()
             .set("bootstrap.servers", "127.0.0.1:9092")
@@ -349,16 +338,12 @@ async fn kafka_group() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_jetstream() {
-    let url = "nats://127.0.0.1:4222";
-    let js = faststream::nats::JetStreamBroker::connect(url, Vec::new())
-        .await
-        .unwrap_or_else(|e| panic!("NATS JetStream at {url} is required: {e}"));
-    // Absent the first time.
-    let _ = js.delete_stream("golden-durable").await;
+    leftovers::remove("nats").await;
     hostile(&durable::servers::NATS, false, async || 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mqtt_persistent_session() {
+    leftovers::remove("mqtt").await;
     hostile(&durable::servers::MQTT, true, async || 0).await;
 }
