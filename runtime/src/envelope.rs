@@ -7,6 +7,21 @@ use bytes::Bytes;
 /// The [`Envelope::meta`] entry that says why a delivery is malformed.
 pub const MALFORMED: &str = "malformed";
 
+/// A received header's value as text. One that is not UTF-8 keeps its
+/// bad bytes replaced, and `malformed` (unless a header before it already
+/// did) says which header: the adapter marks the delivery with
+/// [`Envelope::malformed`], and it is refused before decoding.
+#[cfg(any(feature = "kafka", feature = "amqp"))]
+pub(crate) fn header_value(name: &str, bytes: &[u8], malformed: &mut Option<String>) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => {
+            malformed.get_or_insert_with(|| format!("header `{name}` is not UTF-8"));
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+    }
+}
+
 /// A message on the wire: payload bytes plus everything around them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Envelope {

@@ -171,13 +171,9 @@ pub(super) fn envelope_of(d: &lapin::message::Delivery, payload: bytes::Bytes) -
     if let Some(table) = p.headers() {
         for (k, v) in table {
             let value = match v {
-                AMQPValue::LongString(s) => match std::str::from_utf8(s.as_bytes()) {
-                    Ok(text) => text.to_owned(),
-                    Err(_) => {
-                        malformed.get_or_insert_with(|| format!("header `{k}` is not UTF-8"));
-                        s.to_string()
-                    }
-                },
+                AMQPValue::LongString(s) => {
+                    crate::envelope::header_value(k.as_str(), s.as_bytes(), &mut malformed)
+                }
                 AMQPValue::ShortString(s) => s.as_str().to_owned(),
                 other => format!("{other:?}"),
             };

@@ -554,20 +554,13 @@ pub(super) fn envelope_of(m: &rdkafka::message::BorrowedMessage<'_>) -> Envelope
         payload: bytes::Bytes::copy_from_slice(m.payload().unwrap_or_default()),
         ..Envelope::default()
     };
+    // A header that is not UTF-8 makes the record malformed: refused
+    // before decoding, never handed over with its bytes replaced.
+    let mut malformed = None;
     if let Some(headers) = m.headers() {
         for h in headers.iter() {
             let bytes = h.value.unwrap_or_default();
-            let value = match std::str::from_utf8(bytes) {
-                Ok(text) => text.to_owned(),
-                // Refused before decoding, never handed over with its
-                // bytes replaced.
-                Err(_) => {
-                    if envelope.malformation().is_none() {
-                        envelope = envelope.malformed(format!("header `{}` is not UTF-8", h.key));
-                    }
-                    String::from_utf8_lossy(bytes).into_owned()
-                }
-            };
+            let value = crate::envelope::header_value(h.key, bytes, &mut malformed);
             match h.key {
                 CONTENT_TYPE => envelope.content_type = Some(value),
                 CORRELATION_ID => envelope.correlation_id = Some(value),
@@ -592,7 +585,10 @@ pub(super) fn envelope_of(m: &rdkafka::message::BorrowedMessage<'_>) -> Envelope
             .meta
             .insert(META_TIMESTAMP.to_owned(), ts.to_string());
     }
-    envelope
+    match malformed {
+        Some(why) => envelope.malformed(why),
+        None => envelope,
+    }
 }
 
 pub(super) struct KafkaAcker {
