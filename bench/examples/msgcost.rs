@@ -88,6 +88,17 @@ async fn consume_batch(orders: Vec<Order>) -> Result<(), HandlerError> {
     Ok(())
 }
 
+/// Publishes the body `n` times to `orders`, one publish at a time.
+async fn publish_orders(app: &faststream::RunningApp, n: usize) {
+    let body = bytes::Bytes::from_static(BODY);
+    for _ in 0..n {
+        app.publisher()
+            .publish(Envelope::new("orders", body.clone()))
+            .await
+            .expect("published");
+    }
+}
+
 async fn faststream_consume(n: usize) {
     let latch = Latch::new(n);
     let router = Router::new()
@@ -98,13 +109,7 @@ async fn faststream_consume(n: usize) {
         .start()
         .await
         .expect("the app starts");
-    let body = bytes::Bytes::from_static(BODY);
-    for _ in 0..n {
-        app.publisher()
-            .publish(Envelope::new("orders", body.clone()))
-            .await
-            .expect("published");
-    }
+    publish_orders(&app, n).await;
     latch.drained().await;
     app.shutdown().await;
 }
@@ -114,13 +119,7 @@ async fn faststream_publish(n: usize) {
         .start()
         .await
         .expect("the app starts");
-    let body = bytes::Bytes::from_static(BODY);
-    for _ in 0..n {
-        app.publisher()
-            .publish(Envelope::new("orders", body.clone()))
-            .await
-            .expect("published");
-    }
+    publish_orders(&app, n).await;
     app.shutdown().await;
 }
 
@@ -205,13 +204,7 @@ async fn faststream_batch(n: usize) {
         .start()
         .await
         .expect("the app starts");
-    let body = bytes::Bytes::from_static(BODY);
-    for _ in 0..n {
-        app.publisher()
-            .publish(Envelope::new("orders", body.clone()))
-            .await
-            .expect("published");
-    }
+    publish_orders(&app, n).await;
     latch.drained().await;
     app.shutdown().await;
 }

@@ -379,6 +379,18 @@ fn build_packages() -> Result<(), String> {
     Ok(())
 }
 
+/// `-p` for each library crate, in dependency order (what is published).
+fn library_crates() -> impl Iterator<Item = &'static str> {
+    [
+        "faststream-asyncapi",
+        "faststream-macros",
+        "faststream",
+        "faststream-gen",
+    ]
+    .into_iter()
+    .flat_map(|c| ["-p", c])
+}
+
 /// How long `ci` runs each fuzz target.
 const FUZZ_SMOKE_SECONDS: u64 = 5;
 
@@ -415,20 +427,9 @@ fn ci() -> Result<(), String> {
     // intra-doc link resolved (the runtime also warns on a public item
     // without docs, which clippy's `-D warnings` above makes an error).
     let mut doc = cargo();
-    doc.args([
-        "doc",
-        "--no-deps",
-        "--all-features",
-        "-p",
-        "faststream-asyncapi",
-        "-p",
-        "faststream-macros",
-        "-p",
-        "faststream",
-        "-p",
-        "faststream-gen",
-    ])
-    .env("RUSTDOCFLAGS", "-D warnings");
+    doc.args(["doc", "--no-deps", "--all-features"])
+        .args(library_crates())
+        .env("RUSTDOCFLAGS", "-D warnings");
     run(doc)?;
     let mut test = cargo();
     test.args(["test", "--workspace", "--all-features"])
@@ -445,18 +446,9 @@ fn ci() -> Result<(), String> {
     // package alone (workspace dependencies through cargo's temporary
     // registry).
     let mut package = cargo();
-    package.args([
-        "package",
-        "--allow-dirty",
-        "-p",
-        "faststream-asyncapi",
-        "-p",
-        "faststream-macros",
-        "-p",
-        "faststream",
-        "-p",
-        "faststream-gen",
-    ]);
+    package
+        .args(["package", "--allow-dirty"])
+        .args(library_crates());
     run(package)?;
     // The README's main command: the example service runs and exits cleanly.
     let mut example = cargo();

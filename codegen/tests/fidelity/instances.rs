@@ -276,13 +276,7 @@ impl<'a> Gen<'a> {
     }
 
     fn object(&mut self, s: &Value, depth: u32) -> Value {
-        let required: Vec<&str> = s
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let required = required(s);
         let mut out = Map::new();
         if let Some(Value::Object(props)) = s.get("properties") {
             for (k, p) in props {
@@ -652,12 +646,8 @@ impl<'a> Gen<'a> {
         let k = self.rng.below(1000);
         let mut options: Vec<Value> = vec![Value::Null, self.other_type(v)];
         if let Value::Object(m) = v {
-            let required: Vec<&str> = s
-                .get("required")
-                .and_then(Value::as_array)
+            let required: Vec<&str> = required(s)
                 .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
                 .filter(|r| m.contains_key(*r))
                 .collect();
             if !required.is_empty() {
@@ -823,6 +813,16 @@ impl<'a> Gen<'a> {
             Value::Null => json!(format!("not-null-{}", self.rng.below(1000))),
         }
     }
+}
+
+/// The names a schema's `required` lists.
+pub fn required(s: &Value) -> Vec<&str> {
+    s.get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 fn num(x: f64) -> Value {

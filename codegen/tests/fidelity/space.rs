@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::Via;
-use crate::instances::Gen;
+use crate::instances::{Gen, required};
 
 /// The most distinct conforming (`valid`) and non-conforming (`invalid`)
 /// instances a case can have, `None` where there is no small bound, and
@@ -75,10 +75,7 @@ fn headers(g: &Gen<'_>, schema: &Value) -> Bound {
     let flat = g.flat(schema);
     let props = flat.get("properties").and_then(Value::as_object);
     let additional = flat.get("additionalProperties");
-    let required = flat
-        .get("required")
-        .and_then(Value::as_array)
-        .is_some_and(|r| !r.is_empty());
+    let requires_some = !required(&flat).is_empty();
     // No header is `null` on the wire: where every name must be `null`
     // and none is named, only the empty map conforms.
     let only_nulls = |s: &Value| g.flat(s).get("type") == Some(&Value::String("null".into()));
@@ -119,7 +116,7 @@ fn headers(g: &Gen<'_>, schema: &Value) -> Bound {
         Some(Value::Bool(false)) => false,
         Some(s) => any_string(s),
     };
-    if !required && open && props.is_none_or(|p| p.values().all(any_string)) {
+    if !requires_some && open && props.is_none_or(|p| p.values().all(any_string)) {
         return Bound {
             valid: None,
             invalid: Some(0),
@@ -152,13 +149,7 @@ fn values(g: &Gen<'_>, s: &Value, depth: u32) -> Option<u64> {
             u64::try_from(hi.checked_sub(lo)?.checked_add(1)?).ok()
         }
         "object" if s.get("additionalProperties") == Some(&Value::Bool(false)) => {
-            let required: Vec<&str> = s
-                .get("required")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let required = required(&s);
             s.get("properties")
                 .and_then(Value::as_object)
                 .into_iter()
