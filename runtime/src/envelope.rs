@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
+pub use crate::text::Text;
+
 /// The [`Envelope::meta`] entry that says why a delivery is malformed.
 pub const MALFORMED: &str = "malformed";
 
@@ -26,7 +28,7 @@ pub(crate) fn header_value(name: &str, bytes: &[u8], malformed: &mut Option<Stri
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Envelope {
     /// The concrete address (subject, topic, routing key, channel).
-    pub channel: String,
+    pub channel: Text,
     /// Shared, so adapters hand over what the client received without a
     /// copy (and clones are cheap).
     pub payload: Bytes,
@@ -38,9 +40,9 @@ pub struct Envelope {
     pub content_type: Option<String>,
     /// Ties a reply to its request; a [`Publisher`](crate::Publisher) gives
     /// every message it publishes without one a fresh id.
-    pub correlation_id: Option<String>,
+    pub correlation_id: Option<Text>,
     /// Where a reply goes, for requests.
-    pub reply_to: Option<String>,
+    pub reply_to: Option<Text>,
     /// Broker-specific fields (Kafka key/partition/offset, AMQP properties,
     /// stream ids), as the adapter names them.
     pub meta: BTreeMap<String, String>,
@@ -48,7 +50,7 @@ pub struct Envelope {
 
 impl Envelope {
     /// A message for `channel` with a payload.
-    pub fn new(channel: impl Into<String>, payload: impl Into<Bytes>) -> Envelope {
+    pub fn new(channel: impl Into<Text>, payload: impl Into<Bytes>) -> Envelope {
         Envelope {
             channel: channel.into(),
             payload: payload.into(),
@@ -70,14 +72,14 @@ impl Envelope {
 
     /// Sets the correlation id (without one, the publisher makes one when it
     /// publishes).
-    pub fn with_correlation_id(mut self, id: impl Into<String>) -> Envelope {
+    pub fn with_correlation_id(mut self, id: impl Into<Text>) -> Envelope {
         self.correlation_id = Some(id.into());
         self
     }
 
     /// Sets where a reply goes, making the message a request
     /// ([`Publisher::request`](crate::Publisher::request) sets its own inbox).
-    pub fn with_reply_to(mut self, reply_to: impl Into<String>) -> Envelope {
+    pub fn with_reply_to(mut self, reply_to: impl Into<Text>) -> Envelope {
         self.reply_to = Some(reply_to.into());
         self
     }

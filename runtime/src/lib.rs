@@ -46,6 +46,7 @@ pub mod prometheus;
 mod run;
 mod strict;
 pub mod testing;
+mod text;
 mod unions;
 pub mod validate;
 

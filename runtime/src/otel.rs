@@ -99,7 +99,7 @@ pub(crate) fn message_id(envelope: &Envelope) -> Option<String> {
             let timestamp = envelope.meta.get("timestamp")?;
             Some(format!("{offset}-{timestamp}"))
         })
-        .or_else(|| envelope.correlation_id.clone())
+        .or_else(|| envelope.correlation_id.as_deref().map(str::to_owned))
 }
 
 /// Marks a delivery's span as failed: `error.type` is `kind`, the status

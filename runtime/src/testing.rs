@@ -442,9 +442,9 @@ impl Calls {
                         std::any::type_name::<T>()
                     )
                 }),
-                channel: c.envelope.channel.clone(),
+                channel: c.envelope.channel.to_string(),
                 headers: c.envelope.headers.clone(),
-                correlation_id: c.envelope.correlation_id.clone(),
+                correlation_id: c.envelope.correlation_id.as_deref().map(str::to_owned),
                 reply: c.reply.clone(),
                 error: c.error.clone(),
                 outcome: c.outcome,

@@ -210,7 +210,7 @@ async fn every_message_gets_a_correlation_id() {
     let ids: Vec<String> = broker
         .published_to("ids")
         .into_iter()
-        .map(|e| e.correlation_id.expect("a correlation id"))
+        .map(|e| e.correlation_id.expect("a correlation id").to_string())
         .collect();
     for id in &ids[..2] {
         let parsed = faststream::uuid::Uuid::parse_str(id).expect("a UUID string");

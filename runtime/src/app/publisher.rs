@@ -13,7 +13,7 @@ use tracing::Instrument;
 use super::middleware::{Middleware, Published, messaging_system};
 use crate::bindings::{Bindings, NO_BINDINGS};
 use crate::broker::{Broker, BrokerError, BrokerErrorKind, SubscribeSpec};
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, Text};
 
 /// Why publishing or a request failed.
 #[derive(Debug)]
@@ -52,7 +52,7 @@ impl From<BrokerError> for PublishError {
 /// A fresh correlation id, as FastStream gives every message it publishes
 /// that has none: a version-4 UUID string. Random once per process, then
 /// counted, so there is no system call per message.
-pub fn new_correlation_id() -> String {
+pub fn new_correlation_id() -> Text {
     static BASE: std::sync::LazyLock<u128> =
         std::sync::LazyLock::new(|| uuid::Uuid::new_v4().as_u128());
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -60,7 +60,7 @@ pub fn new_correlation_id() -> String {
     let id = uuid::Builder::from_random_bytes(BASE.wrapping_add(n).to_be_bytes()).into_uuid();
     // Written into a buffer, not through `fmt`: a third of the cost.
     let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    String::from(&*id.hyphenated().encode_lower(&mut text))
+    Text::new(id.hyphenated().encode_lower(&mut text))
 }
 
 /// Sends messages, and requests that wait for a reply.
@@ -89,8 +89,8 @@ impl fmt::Debug for Publisher {
 }
 
 struct Replies {
-    inbox: tokio::sync::OnceCell<String>,
-    pending: Mutex<HashMap<String, oneshot::Sender<Envelope>>>,
+    inbox: tokio::sync::OnceCell<Text>,
+    pending: Mutex<HashMap<Text, oneshot::Sender<Envelope>>>,
     /// Dropped with the publisher: the inbox's task ends then, and its
     /// subscription with it (else it would hold the connection open).
     alive: tokio::sync::watch::Sender<()>,
@@ -329,7 +329,7 @@ impl Publisher {
     }
 
     /// The reply inbox, subscribed on first use.
-    async fn inbox(&self) -> Result<String, PublishError> {
+    async fn inbox(&self) -> Result<Text, PublishError> {
         let broker = self.inner.broker.clone();
         let inner = Arc::downgrade(&self.inner);
         let mut alive = self.inner.replies.alive.subscribe();
@@ -338,8 +338,8 @@ impl Publisher {
             .replies
             .inbox
             .get_or_try_init(|| async move {
-                let inbox = broker.new_inbox();
-                let mut sub = broker.subscribe(SubscribeSpec::new(inbox.clone())).await?;
+                let inbox = Text::from(broker.new_inbox());
+                let mut sub = broker.subscribe(SubscribeSpec::new(inbox.as_str())).await?;
                 tokio::spawn(async move {
                     loop {
                         let d = tokio::select! {
@@ -354,10 +354,10 @@ impl Publisher {
                         let Some(inner) = inner.upgrade() else {
                             break;
                         };
-                        let Some(id) = d.envelope.correlation_id.clone() else {
+                        let Some(id) = d.envelope.correlation_id.as_deref() else {
                             continue;
                         };
-                        if let Some(tx) = lock(&inner.replies.pending).remove(&id) {
+                        if let Some(tx) = lock(&inner.replies.pending).remove(id) {
                             let _ = tx.send(Arc::unwrap_or_clone(d.envelope));
                         }
                     }

@@ -180,7 +180,7 @@ impl NatsBroker {
         let headers = headers_of(&envelope);
         let ack = self
             .js
-            .publish_with_headers(envelope.channel, headers, envelope.payload)
+            .publish_with_headers(subject(&envelope.channel), headers, envelope.payload)
             .await
             .map_err(|e| err(BrokerErrorKind::Connection, e))?;
         ack.await.map_err(|e| err(BrokerErrorKind::Refused, e))?;
@@ -327,8 +327,8 @@ fn envelope_of(msg: async_nats::Message) -> Envelope {
             let value = value.as_str().to_owned();
             match name.as_ref() {
                 CONTENT_TYPE => content_type = Some(value),
-                CORRELATION_ID => correlation_id = Some(value),
-                REPLY_TO => reply_to = Some(value),
+                CORRELATION_ID => correlation_id = Some(value.into()),
+                REPLY_TO => reply_to = Some(value.into()),
                 other => {
                     headers.insert(other.to_owned(), value);
                 }
@@ -336,17 +336,22 @@ fn envelope_of(msg: async_nats::Message) -> Envelope {
         }
     }
     Envelope {
-        channel: String::from(msg.subject.as_str()),
+        channel: msg.subject.as_str().into(),
         payload: msg.payload,
         headers,
         content_type,
         correlation_id,
-        reply_to: msg.reply.map(|r| String::from(r.as_str())).or(reply_to),
+        reply_to: msg.reply.map(|r| r.as_str().into()).or(reply_to),
         meta: BTreeMap::new(),
     }
 }
 
 /// Up when the client says it is connected (it reconnects by itself).
+/// The subject a publish goes to.
+fn subject(text: &crate::envelope::Text) -> async_nats::Subject {
+    async_nats::Subject::from(text.as_str())
+}
+
 fn connected(client: &async_nats::Client) -> Result<(), BrokerError> {
     match client.connection_state() {
         async_nats::connection::State::Connected => Ok(()),
@@ -408,12 +413,17 @@ impl Broker for NatsBroker {
         match reply_to {
             Some(reply) => Box::pin(
                 self.client
-                    .publish_with_reply_and_headers(channel, reply, headers, payload)
+                    .publish_with_reply_and_headers(
+                        subject(&channel),
+                        subject(&reply),
+                        headers,
+                        payload,
+                    )
                     .map_err(failed),
             ),
             None => Box::pin(
                 self.client
-                    .publish_with_headers(channel, headers, payload)
+                    .publish_with_headers(subject(&channel), headers, payload)
                     .map_err(failed),
             ),
         }

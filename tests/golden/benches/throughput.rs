@@ -936,7 +936,12 @@ async fn raw_mqtt(qos: u8, n: u64, mode: Mode) -> f64 {
     let started = Instant::now();
     let properties = || PublishProperties {
         content_type: Some("application/json".into()),
-        correlation_data: Some(faststream::app::new_correlation_id().into_bytes().into()),
+        correlation_data: Some(
+            faststream::app::new_correlation_id()
+                .as_bytes()
+                .to_vec()
+                .into(),
+        ),
         ..PublishProperties::default()
     };
     let (received, topic_owned) = (count.clone(), topic.clone());

@@ -26,7 +26,7 @@ pub(super) struct AmqpAcker {
     /// To send a nacked message round again, with its attempt count.
     pub(super) publish: Arc<lapin::Channel>,
     pub(super) queue: Arc<str>,
-    pub(super) routing_key: String,
+    pub(super) routing_key: crate::envelope::Text,
     pub(super) data: bytes::Bytes,
     pub(super) properties: BasicProperties,
     pub(super) attempt: u32,
@@ -82,7 +82,7 @@ impl AmqpAcker {
             &self.queue,
             &[
                 (ATTEMPT, (self.attempt + 1).to_string()),
-                (ROUTING_KEY, self.routing_key.clone()),
+                (ROUTING_KEY, self.routing_key.to_string()),
             ],
         )
         .await
@@ -187,12 +187,12 @@ pub(super) fn envelope_of(d: &lapin::message::Delivery, payload: bytes::Bytes) -
         }
     }
     let envelope = Envelope {
-        channel,
+        channel: channel.into(),
         payload,
         headers,
         content_type: p.content_type().as_ref().map(|s| s.as_str().to_owned()),
-        correlation_id: p.correlation_id().as_ref().map(|s| s.as_str().to_owned()),
-        reply_to: p.reply_to().as_ref().map(|s| s.as_str().to_owned()),
+        correlation_id: p.correlation_id().as_ref().map(|s| s.as_str().into()),
+        reply_to: p.reply_to().as_ref().map(|s| s.as_str().into()),
         meta: BTreeMap::new(),
     };
     // The exchange it came through (none: the default exchange), as

@@ -69,17 +69,17 @@ impl Broker for AmqpBroker {
                         .queue
                         .as_ref()
                         .and_then(|q| q.name.clone())
-                        .unwrap_or_else(|| envelope.channel.clone());
+                        .unwrap_or_else(|| envelope.channel.to_string());
                     (String::new(), queue)
                 }
                 (_, Some(x)) => {
                     self.ensure_exchange(x).await?;
-                    (x.name.clone(), envelope.channel.clone())
+                    (x.name.clone(), envelope.channel.to_string())
                 }
                 _ if bindings.parameterized && !is_inbox(&envelope.channel) => {
-                    (self.exchange.clone(), envelope.channel.clone())
+                    (self.exchange.clone(), envelope.channel.to_string())
                 }
-                _ => (String::new(), envelope.channel.clone()),
+                _ => (String::new(), envelope.channel.to_string()),
             };
             let mut table = FieldTable::default();
             for (k, v) in &envelope.headers {
@@ -226,7 +226,7 @@ impl Broker for AmqpBroker {
                     if !template.contains('{') {
                         // The channel, whatever the routing key (a queue
                         // channel, a fanout exchange, `cc` copies).
-                        envelope.channel.clone_from(&template);
+                        envelope.channel = template.as_str().into();
                     } else if !matches_address(&template, &envelope.channel) {
                         // Not this channel's (a pattern wider than the
                         // address): settled, never handled.

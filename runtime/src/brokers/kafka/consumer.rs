@@ -550,7 +550,7 @@ impl Task {
 /// The envelope of a Kafka record.
 pub(super) fn envelope_of(m: &rdkafka::message::BorrowedMessage<'_>) -> Envelope {
     let mut envelope = Envelope {
-        channel: m.topic().to_owned(),
+        channel: m.topic().into(),
         payload: bytes::Bytes::copy_from_slice(m.payload().unwrap_or_default()),
         ..Envelope::default()
     };
@@ -563,8 +563,8 @@ pub(super) fn envelope_of(m: &rdkafka::message::BorrowedMessage<'_>) -> Envelope
             let value = crate::envelope::header_value(h.key, bytes, &mut malformed);
             match h.key {
                 CONTENT_TYPE => envelope.content_type = Some(value),
-                CORRELATION_ID => envelope.correlation_id = Some(value),
-                REPLY_TO => envelope.reply_to = Some(value),
+                CORRELATION_ID => envelope.correlation_id = Some(value.into()),
+                REPLY_TO => envelope.reply_to = Some(value.into()),
                 other => {
                     envelope.headers.insert(other.to_owned(), value);
                 }
@@ -657,7 +657,7 @@ impl Acker for KafkaAcker {
                 return Ok(());
             };
             let dead = template.replace("{topic}", &tp.0);
-            envelope.channel = dead.clone();
+            envelope.channel = dead.as_str().into();
             envelope
                 .headers
                 .insert("x-death-reason".into(), reason.clone());

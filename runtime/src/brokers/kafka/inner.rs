@@ -155,9 +155,9 @@ impl Inner {
             });
         }
         for (name, value) in [
-            (CONTENT_TYPE, &envelope.content_type),
-            (CORRELATION_ID, &envelope.correlation_id),
-            (REPLY_TO, &envelope.reply_to),
+            (CONTENT_TYPE, envelope.content_type.as_deref()),
+            (CORRELATION_ID, envelope.correlation_id.as_deref()),
+            (REPLY_TO, envelope.reply_to.as_deref()),
         ] {
             if let Some(v) = value {
                 headers = headers.insert(Header {

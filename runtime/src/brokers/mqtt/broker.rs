@@ -139,7 +139,7 @@ pub(super) fn levels_are_whole_parameters(address: &str) -> bool {
 pub(super) fn properties_of(envelope: &Envelope) -> PublishProperties {
     PublishProperties {
         content_type: envelope.content_type.clone(),
-        response_topic: envelope.reply_to.clone(),
+        response_topic: envelope.reply_to.as_deref().map(str::to_owned),
         correlation_data: envelope
             .correlation_id
             .as_ref()
@@ -155,17 +155,17 @@ pub(super) fn properties_of(envelope: &Envelope) -> PublishProperties {
 
 pub(super) fn envelope_of(p: &Publish) -> Envelope {
     let mut envelope = Envelope {
-        channel: String::from_utf8_lossy(&p.topic).into_owned(),
+        channel: String::from_utf8_lossy(&p.topic).into(),
         payload: p.payload.clone(),
         ..Envelope::default()
     };
     if let Some(props) = &p.properties {
         envelope.content_type = props.content_type.clone();
-        envelope.reply_to = props.response_topic.clone();
+        envelope.reply_to = props.response_topic.as_deref().map(Into::into);
         envelope.correlation_id = props
             .correlation_data
             .as_ref()
-            .map(|c| String::from_utf8_lossy(c).into_owned());
+            .map(|c| String::from_utf8_lossy(c).into());
         for (k, v) in &props.user_properties {
             envelope.headers.insert(k.clone(), v.clone());
         }

@@ -345,7 +345,7 @@ impl Acker for MqttAcker {
                 Some(template) => {
                     let dead = template.replace("{topic}", &topic);
                     let mut envelope = envelope_of(&self.publish);
-                    envelope.channel = dead.clone();
+                    envelope.channel = dead.as_str().into();
                     envelope
                         .headers
                         .insert("x-death-reason".into(), reason.clone());

@@ -155,13 +155,13 @@ impl Broker for RedisBroker {
             match kind_of(bindings) {
                 RedisKind::PubSub => {
                     let _: i64 = conn
-                        .publish(&envelope.channel, bytes)
+                        .publish(envelope.channel.as_str(), bytes)
                         .await
                         .map_err(|e| err(BrokerErrorKind::Connection, e))?;
                 }
                 RedisKind::List => {
                     let _: i64 = conn
-                        .rpush(&envelope.channel, bytes)
+                        .rpush(envelope.channel.as_str(), bytes)
                         .await
                         .map_err(|e| err(BrokerErrorKind::Connection, e))?;
                 }

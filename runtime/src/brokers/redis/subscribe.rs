@@ -39,7 +39,7 @@ impl RedisBroker {
         let mut conn = self.conn.clone();
         let _: String = conn
             .xadd(
-                &envelope.channel,
+                envelope.channel.as_str(),
                 "*",
                 &[(DATA_FIELD, encode_message(envelope))],
             )

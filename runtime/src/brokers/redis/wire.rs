@@ -98,8 +98,8 @@ pub fn decode_message(channel: &str, bytes: &[u8]) -> Envelope {
 pub(super) fn take_header(envelope: &mut Envelope, name: &str, value: &str) {
     match name {
         CONTENT_TYPE => envelope.content_type = Some(value.to_owned()),
-        CORRELATION_ID => envelope.correlation_id = Some(value.to_owned()),
-        REPLY_TO if !value.is_empty() => envelope.reply_to = Some(value.to_owned()),
+        CORRELATION_ID => envelope.correlation_id = Some(value.into()),
+        REPLY_TO if !value.is_empty() => envelope.reply_to = Some(value.into()),
         REPLY_TO => {}
         _ => {
             envelope.headers.insert(name.to_owned(), value.to_owned());
