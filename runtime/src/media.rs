@@ -9,6 +9,10 @@ pub(crate) fn media_type(content_type: &str) -> &str {
 /// How a content type carries a payload (compared without allocating:
 /// this runs for every message).
 pub(crate) fn is_json(content_type: &str) -> bool {
+    // The common spelling, compared whole before anything is parsed.
+    if content_type == JSON {
+        return true;
+    }
     let ct = media_type(content_type);
     ct.is_empty()
         || ct.eq_ignore_ascii_case("application/json")

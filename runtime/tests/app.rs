@@ -215,6 +215,9 @@ async fn every_message_gets_a_correlation_id() {
     for id in &ids[..2] {
         let parsed = faststream::uuid::Uuid::parse_str(id).expect("a UUID string");
         assert_eq!(parsed.get_version_num(), 4, "{id}");
+        assert_eq!(parsed.get_variant(), faststream::uuid::Variant::RFC4122);
+        // Hyphenated, lower case, as FastStream's `str(uuid4())`.
+        assert_eq!(parsed.hyphenated().to_string(), *id);
     }
     assert_ne!(ids[0], ids[1]);
     assert_eq!(ids[2], "mine");
