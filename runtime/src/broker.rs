@@ -110,6 +110,132 @@ pub trait Acker: Send + 'static {
     }
 }
 
+/// An acker one subscription shares by all its deliveries: settling a
+/// delivery needs only the delivery's envelope and attempt, so handing
+/// one out allocates nothing (where a boxed [`Acker`] allocates per
+/// delivery). The memory broker's is one.
+pub trait SubscriptionAcker: Send + Sync + 'static {
+    /// Done: the broker forgets the message.
+    fn ack(
+        &self,
+        envelope: Arc<Envelope>,
+        attempt: u32,
+    ) -> BoxFuture<'static, Result<(), BrokerError>>;
+    /// Not done: redeliver (after `delay`, where the broker supports it).
+    fn nack(
+        &self,
+        envelope: Arc<Envelope>,
+        attempt: u32,
+        delay: Option<Duration>,
+    ) -> BoxFuture<'static, Result<(), BrokerError>>;
+    /// Never deliver again (see [`Acker::reject`]).
+    fn reject(
+        &self,
+        envelope: Arc<Envelope>,
+        attempt: u32,
+        reason: String,
+    ) -> BoxFuture<'static, Result<(), BrokerError>>;
+    /// See [`Acker::at_most_once`].
+    fn at_most_once(&self) -> bool {
+        false
+    }
+}
+
+/// Settles one delivery, once: through the adapter's own [`Acker`] (boxed
+/// per delivery: [`AckHandle::new`]) or through its subscription's
+/// [`SubscriptionAcker`] (no allocation: [`AckHandle::shared`]).
+pub struct AckHandle(AckRepr);
+
+enum AckRepr {
+    Boxed(Box<dyn Acker>),
+    Shared {
+        acker: Arc<dyn SubscriptionAcker>,
+        envelope: Arc<Envelope>,
+        attempt: u32,
+    },
+}
+
+impl AckHandle {
+    /// Settles through `acker` (boxed; an acker of no size, such as
+    /// [`NoAck`], costs no allocation).
+    pub fn new(acker: impl Acker) -> AckHandle {
+        AckHandle(AckRepr::Boxed(Box::new(acker)))
+    }
+
+    /// Settles `envelope`'s delivery (its `attempt`) through its
+    /// subscription's shared acker.
+    pub fn shared(
+        acker: Arc<dyn SubscriptionAcker>,
+        envelope: Arc<Envelope>,
+        attempt: u32,
+    ) -> AckHandle {
+        AckHandle(AckRepr::Shared {
+            acker,
+            envelope,
+            attempt,
+        })
+    }
+
+    /// Done: the broker forgets the message.
+    pub fn ack(self) -> BoxFuture<'static, Result<(), BrokerError>> {
+        match self.0 {
+            AckRepr::Boxed(a) => a.ack(),
+            AckRepr::Shared {
+                acker,
+                envelope,
+                attempt,
+            } => acker.ack(envelope, attempt),
+        }
+    }
+
+    /// Not done: redeliver (after `delay`, where the broker supports it).
+    pub fn nack(self, delay: Option<Duration>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        match self.0 {
+            AckRepr::Boxed(a) => a.nack(delay),
+            AckRepr::Shared {
+                acker,
+                envelope,
+                attempt,
+            } => acker.nack(envelope, attempt, delay),
+        }
+    }
+
+    /// Never deliver again: to the broker's dead-letter target where it
+    /// has one.
+    pub fn reject(self, reason: String) -> BoxFuture<'static, Result<(), BrokerError>> {
+        match self.0 {
+            AckRepr::Boxed(a) => a.reject(reason),
+            AckRepr::Shared {
+                acker,
+                envelope,
+                attempt,
+            } => acker.reject(envelope, attempt, reason),
+        }
+    }
+
+    /// An at-most-once delivery: settling it does nothing with the broker.
+    pub fn at_most_once(&self) -> bool {
+        match &self.0 {
+            AckRepr::Boxed(a) => a.at_most_once(),
+            AckRepr::Shared { acker, .. } => acker.at_most_once(),
+        }
+    }
+}
+
+impl From<Box<dyn Acker>> for AckHandle {
+    fn from(acker: Box<dyn Acker>) -> AckHandle {
+        AckHandle(AckRepr::Boxed(acker))
+    }
+}
+
+impl fmt::Debug for AckHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AckHandle")
+            .field("at_most_once", &self.at_most_once())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A settlement with nothing left to wait for, for an acker whose ack (or
 /// nack, or reject) is done when the call returns. Its future has no size,
 /// so boxing it allocates nothing.
@@ -156,7 +282,7 @@ pub struct Delivery {
     /// 1 for the first delivery, more for redeliveries.
     pub attempt: u32,
     /// Settles this delivery with the broker: one ack, nack or reject.
-    pub acker: Box<dyn Acker>,
+    pub acker: AckHandle,
 }
 
 impl fmt::Debug for Delivery {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::handler::{HandlerError, Reply};
 use super::publisher::Publisher;
 use super::publisher::lock;
-use crate::broker::{Acker, BrokerError};
+use crate::broker::{AckHandle, BrokerError};
 use crate::envelope::Envelope;
 
 /// What a handler knows about the message it handles.
@@ -17,7 +17,7 @@ pub struct Context {
     pub(super) envelope: Arc<Envelope>,
     pub(super) publisher: Publisher,
     /// The delivery's acker, with [`AckPolicy::Manual`](crate::AckPolicy::Manual) only.
-    pub(super) acker: Option<SharedAcker>,
+    pub(super) acker: Option<ManualAcker>,
     /// Where [`Context::reply`] leaves the answer, for requests only (a
     /// message with `reply_to`).
     pub(super) reply: Option<ReplySlot>,
@@ -26,7 +26,7 @@ pub struct Context {
     pub(super) states: Arc<super::state::States>,
 }
 
-pub(super) type SharedAcker = Arc<tokio::sync::Mutex<Option<Box<dyn Acker>>>>;
+pub(super) type ManualAcker = Arc<tokio::sync::Mutex<Option<AckHandle>>>;
 pub(super) type ReplySlot = Arc<Mutex<Option<Reply>>>;
 
 impl Context {
@@ -36,7 +36,7 @@ impl Context {
         self.states.get::<T>()
     }
 
-    async fn take_acker(&self) -> Option<Box<dyn Acker>> {
+    async fn take_acker(&self) -> Option<AckHandle> {
         match &self.acker {
             Some(a) => a.lock().await.take(),
             None => None,

@@ -10,14 +10,14 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use super::context::Context;
-use super::context::{ReplySlot, SharedAcker};
+use super::context::{ManualAcker, ReplySlot};
 use super::handler::{Failure, HandlerError, Reply, panic_text};
 use super::metrics::Metrics;
 use super::middleware::{Middleware, Outcome, Processed, Received, RouteInfo};
 use super::publisher::Publisher;
 use super::publisher::lock;
 use super::router::{AckPolicy, Batch, BatchResult, Route};
-use crate::broker::{Acker, Delivery};
+use crate::broker::{AckHandle, Delivery};
 use crate::envelope::Envelope;
 
 /// How a delivery was settled, for the middleware.
@@ -411,7 +411,7 @@ impl Worker {
     /// (retries, replies, failures) are boxed when they are taken. A panic
     /// outside the handler (the handler's own are caught in
     /// [`Worker::call`]) is logged, not spread to the route's loop.
-    async fn handle(this: Arc<Self>, envelope: Arc<Envelope>, acker: Box<dyn Acker>, attempt: u32) {
+    async fn handle(this: Arc<Self>, envelope: Arc<Envelope>, acker: AckHandle, attempt: u32) {
         use futures_util::FutureExt;
         let m = &this.metrics;
         m.received.fetch_add(1, Ordering::Relaxed);
@@ -427,7 +427,7 @@ impl Worker {
         m.finished.fetch_add(1, Ordering::Relaxed);
     }
 
-    async fn process(&self, envelope: &Arc<Envelope>, acker: Box<dyn Acker>, attempt: u32) {
+    async fn process(&self, envelope: &Arc<Envelope>, acker: AckHandle, attempt: u32) {
         let span = self.process_span(envelope, attempt, 1);
         // Nothing is measured for an app without middleware.
         let began = (!self.middleware.is_empty()).then(|| {
@@ -580,7 +580,7 @@ impl Worker {
     async fn call(
         &self,
         envelope: &Arc<Envelope>,
-        acker: Option<SharedAcker>,
+        acker: Option<ManualAcker>,
         attempt: u32,
     ) -> Result<Option<Reply>, Failure> {
         use futures_util::FutureExt;
@@ -621,7 +621,7 @@ impl Worker {
     async fn settle(
         &self,
         envelope: &Arc<Envelope>,
-        acker: Box<dyn Acker>,
+        acker: AckHandle,
         attempt: u32,
     ) -> (Outcome, Option<Failure>) {
         let m = &self.metrics;
@@ -635,7 +635,7 @@ impl Worker {
             m.acked.fetch_add(1, Ordering::Relaxed);
         }
         // Shared with the handler's context only when it settles itself.
-        let shared: Option<SharedAcker> =
+        let shared: Option<ManualAcker> =
             (policy == AckPolicy::Manual).then(|| Arc::new(tokio::sync::Mutex::new(acker.take())));
         let mut result = match self.unreadable(envelope) {
             Some(reason) => Err(Failure::Decode(reason)),
@@ -729,8 +729,8 @@ impl Worker {
         &self,
         envelope: &Envelope,
         failure: &Failure,
-        acker: Option<Box<dyn Acker>>,
-        shared: Option<SharedAcker>,
+        acker: Option<AckHandle>,
+        shared: Option<ManualAcker>,
         attempt: u32,
     ) -> Outcome {
         let m = &self.metrics;
@@ -764,12 +764,7 @@ impl Worker {
         }
     }
 
-    async fn reject(
-        &self,
-        channel: &str,
-        acker: Option<Box<dyn Acker>>,
-        reason: String,
-    ) -> Outcome {
+    async fn reject(&self, channel: &str, acker: Option<AckHandle>, reason: String) -> Outcome {
         match acker {
             Some(a) => {
                 let _ = self.settling("reject", channel, a.reject(reason)).await;

@@ -23,7 +23,8 @@ use tokio::sync::mpsc;
 
 use crate::address::matches_address;
 use crate::broker::{
-    Acker, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec, Subscription,
+    AckHandle, BoxFuture, Broker, BrokerError, BrokerErrorKind, Delivery, SubscribeSpec,
+    Subscription, SubscriptionAcker,
 };
 use crate::envelope::Envelope;
 
@@ -63,6 +64,8 @@ struct Sub {
     address: String,
     group: Option<String>,
     tx: mpsc::Sender<Delivery>,
+    /// Settles what this subscriber is given (shared by its deliveries).
+    acker: Arc<MemoryAcker>,
 }
 
 /// Where a delivery goes: one subscriber, or one member of a group.
@@ -160,7 +163,7 @@ impl Inner {
         let mut groups: Vec<(String, String)> = Vec::new();
         for s in subs.iter().filter(|s| Self::matches(s, address)) {
             match &s.group {
-                None => out.push(Target::Sub(s.id), s.tx.clone()),
+                None => out.push(s.acker.clone(), s.tx.clone()),
                 Some(g) => {
                     let key = (s.address.clone(), g.clone());
                     if !groups.contains(&key) {
@@ -171,15 +174,19 @@ impl Inner {
         }
         drop(subs);
         for (address_key, group) in groups {
-            if let Some(tx) = self.group_member(&address_key, &group) {
-                out.push(Target::Group(address_key, group), tx);
+            if let Some((acker, tx)) = self.group_member(&address_key, &group) {
+                out.push(acker, tx);
             }
         }
         out
     }
 
-    /// The next member of a group, round-robin.
-    fn group_member(&self, address: &str, group: &str) -> Option<mpsc::Sender<Delivery>> {
+    /// The next member of a group, round-robin, with the group's acker.
+    fn group_member(
+        &self,
+        address: &str,
+        group: &str,
+    ) -> Option<(Arc<MemoryAcker>, mpsc::Sender<Delivery>)> {
         let subs = lock(&self.subs);
         let members: Vec<&Sub> = subs
             .iter()
@@ -194,17 +201,17 @@ impl Inner {
         let n = rr
             .entry((address.to_owned(), group.to_owned()))
             .or_default();
-        let member = members[*n % members.len()].tx.clone();
+        let member = members[*n % members.len()];
         *n = n.wrapping_add(1);
-        Some(member)
+        Some((member.acker.clone(), member.tx.clone()))
     }
 
-    fn sender_for(&self, target: &Target) -> Option<mpsc::Sender<Delivery>> {
+    fn sender_for(&self, target: &Target) -> Option<(Arc<MemoryAcker>, mpsc::Sender<Delivery>)> {
         match target {
             Target::Sub(id) => lock(&self.subs)
                 .iter()
                 .find(|s| s.id == *id)
-                .map(|s| s.tx.clone()),
+                .map(|s| (s.acker.clone(), s.tx.clone())),
             Target::Group(address, group) => self.group_member(address, group),
         }
     }
@@ -214,12 +221,12 @@ impl Inner {
 /// that finding it allocates nothing.
 enum Targets {
     None,
-    One(Target, mpsc::Sender<Delivery>),
-    Many(Vec<(Target, mpsc::Sender<Delivery>)>),
+    One(Arc<MemoryAcker>, mpsc::Sender<Delivery>),
+    Many(Vec<(Arc<MemoryAcker>, mpsc::Sender<Delivery>)>),
 }
 
 impl Targets {
-    fn push(&mut self, target: Target, tx: mpsc::Sender<Delivery>) {
+    fn push(&mut self, target: Arc<MemoryAcker>, tx: mpsc::Sender<Delivery>) {
         match self {
             Targets::None => *self = Targets::One(target, tx),
             Targets::Many(v) => v.push((target, tx)),
@@ -233,10 +240,10 @@ impl Targets {
 }
 
 impl IntoIterator for Targets {
-    type Item = (Target, mpsc::Sender<Delivery>);
+    type Item = (Arc<MemoryAcker>, mpsc::Sender<Delivery>);
     type IntoIter = std::iter::Chain<
-        std::option::IntoIter<(Target, mpsc::Sender<Delivery>)>,
-        std::vec::IntoIter<(Target, mpsc::Sender<Delivery>)>,
+        std::option::IntoIter<(Arc<MemoryAcker>, mpsc::Sender<Delivery>)>,
+        std::vec::IntoIter<(Arc<MemoryAcker>, mpsc::Sender<Delivery>)>,
     >;
 
     fn into_iter(self) -> Self::IntoIter {
@@ -249,17 +256,16 @@ impl IntoIterator for Targets {
     }
 }
 
+#[derive(Debug)]
 struct MemoryAcker {
     broker: Weak<Inner>,
-    /// The delivery's own envelope (shared, not a copy), for a redelivery
-    /// or a dead letter.
-    envelope: Arc<Envelope>,
+    /// Where a redelivery goes: the same subscriber, or the next member
+    /// of the same group.
     target: Target,
-    attempt: u32,
 }
 
-impl Acker for MemoryAcker {
-    fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+impl SubscriptionAcker for MemoryAcker {
+    fn ack(&self, _: Arc<Envelope>, _: u32) -> BoxFuture<'static, Result<(), BrokerError>> {
         if let Some(b) = self.broker.upgrade() {
             b.acked.fetch_add(1, Ordering::SeqCst);
         }
@@ -267,29 +273,27 @@ impl Acker for MemoryAcker {
     }
 
     fn nack(
-        self: Box<Self>,
+        &self,
+        envelope: Arc<Envelope>,
+        attempt: u32,
         delay: Option<Duration>,
     ) -> BoxFuture<'static, Result<(), BrokerError>> {
+        let (broker, target) = (self.broker.clone(), self.target.clone());
         Box::pin(async move {
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
             }
-            let Some(broker) = self.broker.upgrade() else {
+            let Some(broker) = broker.upgrade() else {
                 return Err(BrokerError::new(
                     BrokerErrorKind::Closed,
                     "the broker is gone",
                 ));
             };
-            if let Some(tx) = broker.sender_for(&self.target) {
+            if let Some((acker, tx)) = broker.sender_for(&target) {
                 let delivery = Delivery {
-                    envelope: self.envelope.clone(),
-                    attempt: self.attempt + 1,
-                    acker: Box::new(MemoryAcker {
-                        broker: self.broker.clone(),
-                        envelope: self.envelope,
-                        target: self.target,
-                        attempt: self.attempt + 1,
-                    }),
+                    envelope: envelope.clone(),
+                    attempt: attempt + 1,
+                    acker: AckHandle::shared(acker, envelope, attempt + 1),
                 };
                 // Redeliver without blocking the nacking subscriber.
                 tokio::spawn(async move {
@@ -300,10 +304,15 @@ impl Acker for MemoryAcker {
         })
     }
 
-    fn reject(self: Box<Self>, reason: String) -> BoxFuture<'static, Result<(), BrokerError>> {
+    fn reject(
+        &self,
+        envelope: Arc<Envelope>,
+        _: u32,
+        reason: String,
+    ) -> BoxFuture<'static, Result<(), BrokerError>> {
         if let Some(b) = self.broker.upgrade() {
             lock(&b.dead).push(DeadLetter {
-                envelope: Arc::unwrap_or_clone(self.envelope),
+                envelope: Arc::unwrap_or_clone(envelope),
                 reason,
             });
         }
@@ -340,16 +349,11 @@ impl Broker for MemoryBroker {
         // (backpressure); a closed one is skipped.
         let envelope = Arc::new(envelope);
         let mut waiting = Vec::new();
-        for (target, tx) in targets {
+        for (acker, tx) in targets {
             let delivery = Delivery {
                 envelope: envelope.clone(),
                 attempt: 1,
-                acker: Box::new(MemoryAcker {
-                    broker: Arc::downgrade(&self.inner),
-                    envelope: envelope.clone(),
-                    target,
-                    attempt: 1,
-                }),
+                acker: AckHandle::shared(acker, envelope.clone(), 1),
             };
             if let Err(mpsc::error::TrySendError::Full(delivery)) = tx.try_send(delivery) {
                 waiting.push((tx, delivery));
@@ -376,11 +380,20 @@ impl Broker for MemoryBroker {
             }
             let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
             let id = self.inner.next_id.fetch_add(1, Ordering::SeqCst);
+            let target = match &spec.group {
+                None => Target::Sub(id),
+                Some(g) => Target::Group(spec.address.clone(), g.clone()),
+            };
+            let acker = Arc::new(MemoryAcker {
+                broker: Arc::downgrade(&self.inner),
+                target,
+            });
             lock(&self.inner.subs).push(Sub {
                 id,
                 address: spec.address,
                 group: spec.group,
                 tx,
+                acker,
             });
             Ok(Subscription::new(rx))
         })

@@ -257,7 +257,7 @@ impl NatsBroker {
             keep.then(|| Delivery {
                 envelope: envelope.into(),
                 attempt: 1,
-                acker: Box::new(NoAck),
+                acker: crate::broker::AckHandle::new(NoAck),
             })
         }))
     }
@@ -738,7 +738,7 @@ async fn run_pull(
             let delivery = Delivery {
                 envelope: envelope.into(),
                 attempt,
-                acker: Box::new(JetStreamAcker(msg)),
+                acker: crate::broker::AckHandle::new(JetStreamAcker(msg)),
             };
             if let Err(unsent) = tx.send(delivery).await {
                 let _ = unsent.0.acker.nack(None).await;

@@ -237,7 +237,7 @@ impl Broker for AmqpBroker {
                     Some(Delivery {
                         envelope: envelope.into(),
                         attempt,
-                        acker: Box::new(AmqpAcker {
+                        acker: crate::broker::AckHandle::new(AmqpAcker {
                             acker: d.acker,
                             publish: publish.clone(),
                             queue: queue.clone(),

@@ -536,7 +536,7 @@ impl Task {
                 .then(|| record.envelope.clone()),
         };
         let delivery = Delivery {
-            acker: Box::new(acker),
+            acker: crate::broker::AckHandle::new(acker),
             envelope: record.envelope.into(),
             attempt: record.attempt,
         };

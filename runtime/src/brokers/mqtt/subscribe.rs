@@ -238,7 +238,7 @@ impl SubscriptionTask {
                     let delivery = Delivery {
                         envelope: envelope.into(),
                         attempt: 1,
-                        acker: Box::new(acker),
+                        acker: crate::broker::AckHandle::new(acker),
                     };
                     if first {
                         match self.tx.try_send(delivery) {
@@ -331,7 +331,7 @@ impl Acker for MqttAcker {
                 .send(Delivery {
                     envelope: envelope.into(),
                     attempt,
-                    acker: Box::new(acker),
+                    acker: crate::broker::AckHandle::new(acker),
                 })
                 .await;
             Ok(())

@@ -88,7 +88,7 @@ impl RedisBroker {
                         let delivery = Delivery {
                             envelope: envelope.into(),
                             attempt,
-                            acker: Box::new(ListAcker {
+                            acker: crate::broker::AckHandle::new(ListAcker {
                                 conn: conn.clone(),
                                 key: key.clone(),
                                 raw,
@@ -221,7 +221,7 @@ impl RedisBroker {
                     let delivery = Delivery {
                         envelope: decode_message(&key, &entry.data).into(),
                         attempt,
-                        acker: Box::new(StreamAcker {
+                        acker: crate::broker::AckHandle::new(StreamAcker {
                             conn: acker_conn.clone(),
                             key: key.clone(),
                             group: group.clone(),
@@ -366,7 +366,7 @@ impl futures_util::Stream for PubSubStream {
             return Poll::Ready(Some(Delivery {
                 envelope: decode_message(channel, msg.get_payload_bytes()).into(),
                 attempt: 1,
-                acker: Box::new(NoAck),
+                acker: crate::broker::AckHandle::new(NoAck),
             }));
         }
     }
