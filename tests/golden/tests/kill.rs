@@ -515,6 +515,15 @@ fn run_once(path: &str, run: u32) -> Result<String, String> {
     // Nothing the gracefully stopped instance handled comes again after
     // it (what the killed ones handled before it is counted above).
     let after_stop = again_after(cuts[1], cuts[2]);
+    // What the killed instances handled and the broker handed back only
+    // after the SIGTERM (part of the kills' duplicates).
+    let late = {
+        let before: BTreeSet<u64> = seen[..cuts[1]].iter().copied().collect();
+        seen[cuts[2]..]
+            .iter()
+            .filter(|n| before.contains(n))
+            .count()
+    };
     if after_stop != 0 {
         return Err(format!(
             "{after_stop} numbers the service handled before its SIGTERM came again after it"
@@ -527,7 +536,7 @@ fn run_once(path: &str, run: u32) -> Result<String, String> {
     };
     let slow: Vec<_> = recoveries.iter().filter(|r| **r > limit).collect();
     let report = format!(
-        "{COUNT} handled in {:.1} s; duplicates after kill 1: {}, kill 2: {}, SIGTERM: {after_stop} ({total_duplicates} in all); recovery after each restart: {}; ready after each restart: {}; first number handled after each: {resumed:?}",
+        "{COUNT} handled in {:.1} s; duplicates after kill 1: {}, kill 2: {}, SIGTERM: {after_stop} ({total_duplicates} in all, {late} of the kills' after the SIGTERM); recovery after each restart: {}; ready after each restart: {}; first number handled after each: {resumed:?}",
         elapsed.as_secs_f64(),
         duplicates[0],
         duplicates[1],
