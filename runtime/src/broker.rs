@@ -27,6 +27,7 @@ pub struct BrokerError {
 
 /// What sort of failure a [`BrokerError`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BrokerErrorKind {
     /// Not connected, or the connection broke.
     Connection,

@@ -12,30 +12,15 @@ use crate::media::{is_bytes, is_json, is_text};
 use crate::validate::{Validate, ValidationErrors};
 
 /// Why a payload was refused. A refused message never reaches a handler.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// Not JSON, or JSON of the wrong shape (the message names the path).
-    Json(serde_json::Error),
+    #[error("malformed payload: {0}")]
+    Json(#[source] serde_json::Error),
     /// Well-formed, but violates the schema's constraints.
-    Invalid(ValidationErrors),
-}
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DecodeError::Json(e) => write!(f, "malformed payload: {e}"),
-            DecodeError::Invalid(e) => write!(f, "payload violates the schema: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for DecodeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            DecodeError::Json(e) => Some(e),
-            DecodeError::Invalid(e) => Some(e),
-        }
-    }
+    #[error("payload violates the schema: {0}")]
+    Invalid(#[source] ValidationErrors),
 }
 
 /// Decodes a JSON payload and checks every schema constraint. JSON is read

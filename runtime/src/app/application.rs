@@ -43,19 +43,26 @@ impl fmt::Debug for App {
 }
 
 /// Why the application stopped with an error.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AppError {
     /// A route could not subscribe when the app started ([`App::start`]): the
     /// broker's error.
+    #[error("broker error: {0}")]
     Broker(BrokerError),
     /// `FASTSTREAM_ASYNCAPI_OUT` was set and the document could not be
     /// written.
+    #[error("{0}")]
     Export(crate::export::error::ExportError),
     /// The HTTP routes could not be served (`FASTSTREAM_HTTP_ADDR`, feature
     /// `http`).
+    #[error("{0}")]
     Http(String),
     /// A handler takes a [`State<T>`](crate::State) that neither its router nor the app
     /// was given (`.state(value)`).
+    #[error(
+        "{operation} takes State<{type_name}>, and neither its router nor the app was given one (`.state(value)`)"
+    )]
     MissingState {
         /// The route's operation.
         operation: String,
@@ -63,25 +70,6 @@ pub enum AppError {
         type_name: &'static str,
     },
 }
-
-impl fmt::Display for AppError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AppError::Broker(e) => write!(f, "broker error: {e}"),
-            AppError::Export(e) => e.fmt(f),
-            AppError::Http(e) => f.write_str(e),
-            AppError::MissingState {
-                operation,
-                type_name,
-            } => write!(
-                f,
-                "{operation} takes State<{type_name}>, and neither its router nor the app was given one (`.state(value)`)"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for AppError {}
 
 impl App {
     /// An application on `broker`, with no routes, hooks or middleware yet and

@@ -36,13 +36,15 @@ impl fmt::Debug for Health {
 }
 
 /// Why an app is not ready.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum NotReady {
     /// The app is shutting down, or has stopped.
+    #[error("the app is not running")]
     Stopped,
     /// Some subscriptions ended without a shutdown (their routes take no
     /// more messages).
+    #[error("{alive} of {routes} subscriptions are consuming: the others ended")]
     Subscriptions {
         /// Subscriptions still consuming.
         alive: u64,
@@ -50,23 +52,9 @@ pub enum NotReady {
         routes: u64,
     },
     /// The connection to the broker is down (the adapter is reconnecting).
+    #[error("the broker connection is down: {0}")]
     Broker(BrokerError),
 }
-
-impl fmt::Display for NotReady {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            NotReady::Stopped => f.write_str("the app is not running"),
-            NotReady::Subscriptions { alive, routes } => write!(
-                f,
-                "{alive} of {routes} subscriptions are consuming: the others ended"
-            ),
-            NotReady::Broker(e) => write!(f, "the broker connection is down: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for NotReady {}
 
 impl NotReady {
     /// A short name of the reason (`stopped`, `subscriptions`, `broker`),

@@ -16,32 +16,24 @@ use crate::broker::{Broker, BrokerError, BrokerErrorKind, SubscribeSpec};
 use crate::envelope::{Envelope, Text};
 
 /// Why publishing or a request failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PublishError {
     /// The message (its payload, headers or record key) could not be encoded,
     /// so nothing was published; the text says why.
+    #[error("cannot encode the message: {0}")]
     Encode(String),
     /// The broker refused the publish or failed; for a request, also a reply
     /// inbox that could not be subscribed or that closed.
+    #[error("broker error: {0}")]
     Broker(BrokerError),
     /// No reply within the timeout.
+    #[error("no reply in time")]
     Timeout,
     /// The reply did not decode.
+    #[error("the reply is invalid: {0}")]
     Reply(String),
 }
-
-impl fmt::Display for PublishError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PublishError::Encode(e) => write!(f, "cannot encode the message: {e}"),
-            PublishError::Broker(e) => write!(f, "broker error: {e}"),
-            PublishError::Timeout => f.write_str("no reply in time"),
-            PublishError::Reply(e) => write!(f, "the reply is invalid: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for PublishError {}
 
 impl From<BrokerError> for PublishError {
     fn from(e: BrokerError) -> PublishError {

@@ -36,6 +36,7 @@ where
                 .collect()
         }
         Err(DecodeError::Json(e)) => vec![format!("json: {e}")],
+        Err(e) => vec![format!("other: {e}")],
         Ok(v) => panic!("accepted an invalid payload: {v:?}"),
     }
 }
