@@ -13,8 +13,11 @@
 //!   allocations, per message than the baseline says.
 //! - `--save`: write the figures as the new baseline (a commit of its own
 //!   that says why).
-//! - `--write`: put the table, with the machine and the date, into
+//! - `--write`: put the tables, with the machine and the date, into
 //!   docs/BENCHMARKS.md.
+//!
+//! Without `--check` it also runs the side-by-side with RustStream on NATS
+//! core (wall and CPU time, [`crate::natscost`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -97,7 +100,11 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         );
         costs.insert(*name, cost);
     }
-    let table = table(&costs);
+    let mut table = table(&costs);
+    if !check {
+        table.push('\n');
+        table.push_str(&crate::natscost::side_by_side()?);
+    }
     println!("{table}");
     let baseline_path = root().join("bench").join("baseline.json");
     if save {

@@ -33,6 +33,7 @@
 
 mod bench;
 mod fuzz;
+mod natscost;
 mod structure;
 
 use std::net::{SocketAddr, TcpStream};
