@@ -100,7 +100,7 @@ fn main() {
     // every message queued for an absent persistent session (the shared
     // one, as Mosquitto is by default, keeps 1,000 and drops the rest
     // while a stopped service is away).
-    let _mosquitto = (wanted.is_empty() || wanted.contains(&"mqtt")).then(|| {
+    let mut mosquitto = (wanted.is_empty() || wanted.contains(&"mqtt")).then(|| {
         let mosquitto = Mosquitto::start();
         let host: &'static str = format!("127.0.0.1:{}", mosquitto.port).leak();
         MQTT_HOST.set(host).unwrap();
@@ -114,7 +114,13 @@ fn main() {
         for run in 1..=RUNS {
             match run_once(path, run) {
                 Ok(report) => println!("kill test {path} run {run}: {report}"),
-                Err(e) => {
+                Err(mut e) => {
+                    if *path == "mqtt"
+                        && let Some(m) = &mut mosquitto
+                    {
+                        // What the broker was doing, for the next reader.
+                        e.push_str(&m.state());
+                    }
                     println!("kill test {path} run {run}: FAILED: {e}");
                     failures.push(format!("{path} run {run}: {e}"));
                 }
@@ -288,10 +294,12 @@ impl Drop for Service {
 }
 
 /// A Mosquitto of the test's own on a spare port, without a limit on
-/// what it queues for a persistent session (`max_queued_messages 0`).
+/// what it queues for a persistent session (`max_queued_messages 0`),
+/// logging every connection and subscription to `log`.
 struct Mosquitto {
     child: Child,
     port: u16,
+    log: PathBuf,
 }
 
 impl Mosquitto {
@@ -300,11 +308,24 @@ impl Mosquitto {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kill");
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join(format!("mosquitto-{port}.conf"));
+        let log = dir.join(format!("mosquitto-{port}.log"));
         std::fs::write(
             &config,
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n"),
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n\
+                 log_dest file {}\nlog_type error\nlog_type warning\nlog_type notice\n\
+                 log_type information\nlog_type subscribe\nconnection_messages true\n",
+                log.display()
+            ),
         )
         .unwrap();
+        // Started as root, Mosquitto runs as its own user: it must write
+        // the log.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::write(&log, "").unwrap();
+            std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o666)).unwrap();
+        }
         let child = Command::new("mosquitto")
             .arg("-c")
             .arg(&config)
@@ -321,7 +342,23 @@ impl Mosquitto {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        Mosquitto { child, port }
+        Mosquitto { child, port, log }
+    }
+
+    /// Whether it still runs, and the end of its log.
+    fn state(&mut self) -> String {
+        let alive = match self.child.try_wait() {
+            Ok(None) => "running".to_owned(),
+            Ok(Some(status)) => format!("exited ({status})"),
+            Err(e) => format!("unknown ({e})"),
+        };
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = lines[lines.len().saturating_sub(30)..].join("\n    ");
+        format!(
+            "\n  mosquitto: {alive}; the end of its log ({}):\n    {tail}",
+            self.log.display()
+        )
     }
 }
 

@@ -180,14 +180,36 @@ impl SubscriptionTask {
     ) {
         let mut backoff = Backoff::new();
         let mut first = true;
-        // What a resumed session's broker sends before the first SUBACK,
-        // beyond the buffer: `subscribe` has not returned, so nothing
-        // reads the buffer yet, and the SUBACK must still be read.
-        let mut early: std::collections::VecDeque<Delivery> = std::collections::VecDeque::new();
+        // QoS 1 and 2 deliveries the subscription's buffer has no room for,
+        // oldest first: they go in as the handlers make room, while the
+        // connection is still read, because a handler's ack (and every
+        // ping) goes out only while this loop polls the client. Waiting on
+        // the buffer instead deadlocks once the acks fill the client's
+        // request queue: the handlers wait on the loop, the loop on them.
+        // The broker sends no more of them than the session's receive
+        // maximum before acks come back, so this stays bounded. (Before the
+        // first SUBACK nothing reads the buffer yet: what a resumed
+        // session's broker sends early waits here too.)
+        let mut waiting: std::collections::VecDeque<Delivery> = std::collections::VecDeque::new();
         loop {
-            let event = tokio::select! {
-                e = eventloop.poll() => e,
-                () = self.tx.closed() => break,
+            let event = if waiting.is_empty() {
+                tokio::select! {
+                    e = eventloop.poll() => e,
+                    () = self.tx.closed() => break,
+                }
+            } else {
+                // `EventLoop::poll` may be cancelled (rumqttc keeps what it
+                // read and what it was writing for the next poll).
+                tokio::select! {
+                    e = eventloop.poll() => e,
+                    room = self.tx.reserve() => {
+                        let Ok(room) = room else { break };
+                        if let Some(delivery) = waiting.pop_front() {
+                            room.send(delivery);
+                        }
+                        continue;
+                    }
+                }
             };
             match event {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
@@ -212,12 +234,6 @@ impl SubscriptionTask {
                             Some(code) => Err(format!("refused: {code:?}")),
                             None => Ok(()),
                         }));
-                        // In the order they came, before anything newer.
-                        while let Some(delivery) = early.pop_front() {
-                            if self.tx.send(delivery).await.is_err() {
-                                return;
-                            }
-                        }
                     } else if let Some(code) = refused {
                         tracing::error!(filter = %self.filter, code = ?code, "MQTT broker refused the subscription after a reconnect");
                     }
@@ -228,6 +244,7 @@ impl SubscriptionTask {
                         let _ = self.client.try_ack(&p);
                         continue;
                     }
+                    let at_most_once = p.qos == QoS::AtMostOnce;
                     let acker = MqttAcker {
                         client: self.client.clone(),
                         publish: p,
@@ -240,14 +257,23 @@ impl SubscriptionTask {
                         attempt: 1,
                         acker: crate::broker::AckHandle::new(acker),
                     };
-                    if first {
-                        match self.tx.try_send(delivery) {
-                            Ok(()) => {}
-                            Err(mpsc::error::TrySendError::Full(d)) => early.push_back(d),
-                            Err(mpsc::error::TrySendError::Closed(_)) => return,
+                    if !waiting.is_empty() {
+                        // After those before it.
+                        waiting.push_back(delivery);
+                        continue;
+                    }
+                    match self.tx.try_send(delivery) {
+                        Ok(()) => {}
+                        // QoS 0 has no ack to wait for: while the buffer is
+                        // full the connection is not read, and the broker
+                        // drops what it cannot queue (MQTT's QoS 0).
+                        Err(mpsc::error::TrySendError::Full(d)) if at_most_once && !first => {
+                            if self.tx.send(d).await.is_err() {
+                                break;
+                            }
                         }
-                    } else if self.tx.send(delivery).await.is_err() {
-                        break;
+                        Err(mpsc::error::TrySendError::Full(d)) => waiting.push_back(d),
+                        Err(mpsc::error::TrySendError::Closed(_)) => break,
                     }
                 }
                 Ok(_) => {}
