@@ -39,20 +39,44 @@ use faststream::{Broker, ConnectOptions, Envelope};
 const SECRET: &str = "s3cr3t-pw";
 
 async fn round_trip(broker: Arc<dyn Broker>) {
+    round_trip_or(broker, String::new).await;
+}
+
+/// [`round_trip`], saying how long each step took and what `context`
+/// adds (a server's log) when the delivery does not come.
+async fn round_trip_or(broker: Arc<dyn Broker>, context: impl FnOnce() -> String) {
     let address = "tls.check";
+    let began = std::time::Instant::now();
     let mut sub = broker
         .subscribe(SubscribeSpec::new(address))
         .await
         .expect("subscribes over TLS");
+    let subscribed = began.elapsed();
     broker
         .publish(Envelope::new(address, b"{\"over\":\"tls\"}".to_vec()))
         .await
         .expect("publishes over TLS");
-    let d = tokio::time::timeout(Duration::from_secs(10), sub.next())
-        .await
-        .expect("a delivery in time")
-        .expect("the subscription is open");
+    let published = began.elapsed();
+    let Ok(d) = tokio::time::timeout(Duration::from_secs(10), sub.next()).await else {
+        panic!(
+            "no delivery within 10 s of the publish (subscribed after {subscribed:?}, published after {published:?}){}",
+            context()
+        );
+    };
+    let d = d.expect("the subscription is open");
     assert_eq!(&d.envelope.payload[..], b"{\"over\":\"tls\"}");
+}
+
+/// The last lines of a server's log, for a failure's message.
+#[cfg(feature = "kafka")]
+fn log_tail(server: &Server) -> String {
+    let log = std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    format!(
+        "\n{}'s log, the last lines:\n{}",
+        server.name,
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    )
 }
 
 fn options(ca: &std::path::Path, user: Option<&str>, password: &str) -> ConnectOptions {
@@ -271,7 +295,7 @@ fn scram(password: &str) -> ConnectOptions {
 async fn kafka_with_scram_sha_512() {
     use faststream::kafka::{KafkaBroker, KafkaSettings};
     let port = spare_port();
-    let _server = tansu_with_a_user(port, &format!("tcp://127.0.0.1:{port}"));
+    let server = tansu_with_a_user(port, &format!("tcp://127.0.0.1:{port}"));
     let address = format!("127.0.0.1:{port}");
     let broker = KafkaBroker::connect_with(&address, scram(SECRET), KafkaSettings::default())
         .await
@@ -280,7 +304,7 @@ async fn kafka_with_scram_sha_512() {
         .create_topic("tls.check", Some(1))
         .await
         .expect("an authenticated client creates a topic");
-    round_trip(Arc::new(broker)).await;
+    round_trip_or(Arc::new(broker), || log_tail(&server)).await;
 
     let e = KafkaBroker::connect_with(&address, scram("wrong"), KafkaSettings::default())
         .await
@@ -302,13 +326,20 @@ async fn kafka_with_scram_sha_512() {
 /// tansu 0.6 cannot serve TLS itself (its `--cert` and `--key` options
 /// exclude each other), so this is how the adapter's TLS meets a live
 /// broker.
+///
+/// It runs on a thread and runtime of its own, as a terminator outside the
+/// service does: on the test's runtime, a librdkafka call that blocks a
+/// worker thread (the rebalance callback asks the coordinator for the
+/// group's offsets) could hold up the very connection it waits for, and
+/// the delivery came after the test's 10 s now and then. Dropping the
+/// sender stops it.
 #[cfg(feature = "kafka")]
-async fn tls_terminator(
+fn tls_terminator(
     port: u16,
     cert: &std::path::Path,
     key: &std::path::Path,
     upstream: u16,
-) -> tokio::task::JoinHandle<()> {
+) -> tokio::sync::oneshot::Sender<()> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let chain = CertificateDer::pem_file_iter(cert)
@@ -325,25 +356,42 @@ async fn tls_terminator(
     .with_single_cert(chain, key)
     .expect("the server's TLS configuration");
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("the TLS port");
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                // A client that does not trust the certificate ends here.
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let Ok(mut plain) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
-                else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-            });
-        }
-    })
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("the TLS port");
+    listener
+        .set_nonblocking(true)
+        .expect("a non-blocking listener");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("the terminator's runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("the TLS port");
+            let accepting = async {
+                while let Ok((tcp, _)) = listener.accept().await {
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        // A client that does not trust the certificate ends here.
+                        let Ok(mut tls) = acceptor.accept(tcp).await else {
+                            return;
+                        };
+                        let Ok(mut plain) =
+                            tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                        else {
+                            return;
+                        };
+                        let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                    });
+                }
+            };
+            tokio::select! {
+                () = accepting => {}
+                _ = stopped => {}
+            }
+        });
+    });
+    stop
 }
 
 /// Kafka over TLS with SASL/SCRAM (`SASL_SSL`): the broker advertises only
@@ -356,7 +404,7 @@ async fn kafka_over_tls_with_scram_sha_512() {
     let (port, tls_port) = (spare_port(), spare_port());
     let server = tansu_with_a_user(port, &format!("tcp://127.0.0.1:{tls_port}"));
     let (ca, cert, key) = certificates(&server.dir.join("tls"));
-    let terminator = tls_terminator(tls_port, &cert, &key, port).await;
+    let terminator = tls_terminator(tls_port, &cert, &key, port);
     let url = format!("kafka-secure://127.0.0.1:{tls_port}");
     let with_ca = |password: &str| ConnectOptions {
         ca_file: Some(ca.clone()),
@@ -369,7 +417,7 @@ async fn kafka_over_tls_with_scram_sha_512() {
         .create_topic("tls.check", Some(1))
         .await
         .expect("creates a topic over TLS");
-    round_trip(Arc::new(broker)).await;
+    round_trip_or(Arc::new(broker), || log_tail(&server)).await;
 
     let e = KafkaBroker::connect_with(&url, with_ca("wrong"), KafkaSettings::default())
         .await
@@ -381,7 +429,7 @@ async fn kafka_over_tls_with_scram_sha_512() {
     no_secret(&e);
     // The error says why (librdkafka tells only its error callback).
     assert!(e.message.contains("certificate"), "{e}");
-    terminator.abort();
+    drop(terminator);
 }
 
 /// MQTT over TLS with a password: a Mosquitto of the test's own that
