@@ -20,49 +20,19 @@
 //!   its in-memory broker.
 
 use std::hint::black_box;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use faststream::{App, Envelope, HandlerError, MemoryBroker, Message, Router, State, Subscriber};
-use serde::{Deserialize, Serialize};
-use tokio::sync::Notify;
+use serde::Serialize;
 
-const BODY: &[u8] = br#"{"id":1000000,"quantity":37}"#;
-
-/// The payload: two integer fields, so the decode allocates nothing.
-#[derive(Debug, Deserialize, Message)]
-struct Order {
-    id: u64,
-    quantity: u32,
-}
+#[path = "../common/work.rs"]
+mod work;
+use work::{BODY, Latch, Order};
 
 /// A request's answer.
 #[derive(Debug, Serialize, Message)]
 struct Receipt {
     id: u64,
-}
-
-/// Counts deliveries down; the run waits once, for the last one.
-#[derive(Clone, Debug)]
-struct Latch(Arc<(AtomicUsize, Notify)>);
-
-impl Latch {
-    fn new(count: usize) -> Latch {
-        Latch(Arc::new((AtomicUsize::new(count), Notify::new())))
-    }
-
-    fn arrived(&self) {
-        if self.0.0.fetch_sub(1, Ordering::Relaxed) == 1 {
-            self.0.1.notify_one();
-        }
-    }
-
-    async fn drained(&self) {
-        while self.0.0.load(Ordering::Acquire) > 0 {
-            self.0.1.notified().await;
-        }
-    }
 }
 
 /// For the batch scenario, whose handler takes no state.

@@ -76,21 +76,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
                 .into(),
         );
     }
-    let mut build = cargo();
-    build.args([
-        "build",
-        "--release",
-        "--quiet",
-        "-p",
-        "faststream-bench",
-        "--example",
-        "msgcost",
-    ]);
-    run(build)?;
-    let program = target_dir()
-        .join("release")
-        .join("examples")
-        .join("msgcost");
+    let program = release_build("faststream-bench", "msgcost", true)?;
     let mut costs = BTreeMap::new();
     for (name, n, _) in SCENARIOS {
         let cost = measure(&program, name, *n)?;
@@ -119,6 +105,24 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         compare(&baseline_path, &costs)?;
     }
     Ok(())
+}
+
+/// Builds `package` in release and returns the path of its `program`: an
+/// example of it (`example`), else one of its binaries.
+pub(crate) fn release_build(
+    package: &str,
+    program: &str,
+    example: bool,
+) -> Result<PathBuf, String> {
+    let mut build = cargo();
+    build.args(["build", "--release", "--quiet", "-p", package]);
+    let mut path = target_dir().join("release");
+    if example {
+        build.args(["--example", program]);
+        path.push("examples");
+    }
+    run(build)?;
+    Ok(path.join(program))
 }
 
 /// Runs one scenario under both tools at `n` and `2n` messages.

@@ -6,8 +6,6 @@
 
 use std::process::Command;
 
-use crate::{cargo, run, target_dir};
-
 /// The frameworks `natscost` runs, and what each does.
 const FRAMEWORKS: &[(&str, &str)] = &[
     (
@@ -37,16 +35,7 @@ pub fn side_by_side() -> Result<String, String> {
                 .into(),
         );
     }
-    let mut build = cargo();
-    build.args([
-        "build",
-        "--release",
-        "--quiet",
-        "-p",
-        "faststream-bench-nats",
-    ]);
-    run(build)?;
-    let program = target_dir().join("release").join("natscost");
+    let program = crate::bench::release_build("faststream-bench-nats", "natscost", false)?;
     let mut runs: Vec<(Vec<u64>, Vec<u64>)> = vec![(Vec::new(), Vec::new()); FRAMEWORKS.len()];
     for round in 1..=ROUNDS {
         for (i, (name, _)) in FRAMEWORKS.iter().enumerate() {

@@ -21,55 +21,20 @@
 //! runtime.
 
 use std::hint::black_box;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use serde::Deserialize;
-use tokio::sync::Notify;
-
-const BODY: &[u8] = br#"{"id":1000000,"quantity":37}"#;
+#[path = "../../common/work.rs"]
+mod work;
+use work::{BODY, Latch, Order};
 
 /// How many messages may be published and not yet handled.
 const WINDOW: usize = 5_000;
 
-#[derive(Debug, Deserialize, faststream::Message)]
-struct Order {
-    id: u64,
-    quantity: u32,
-}
-
-/// Counts deliveries down.
-#[derive(Clone, Debug)]
-struct Latch(Arc<(AtomicUsize, Notify)>);
-
-impl Latch {
-    fn new(count: usize) -> Latch {
-        Latch(Arc::new((AtomicUsize::new(count), Notify::new())))
-    }
-
-    fn arrived(&self) {
-        if self.0.0.fetch_sub(1, Ordering::Relaxed) == 1 {
-            self.0.1.notify_one();
-        }
-    }
-
-    fn left(&self) -> usize {
-        self.0.0.load(Ordering::Acquire)
-    }
-
-    async fn drained(&self) {
-        while self.left() > 0 {
-            self.0.1.notified().await;
-        }
-    }
-
-    /// Waits (yielding to the subscriber) while more than `WINDOW` of the
-    /// `sent` messages are not handled yet.
-    async fn keep_up(&self, n: usize, sent: usize) {
-        while sent - (n - self.left()) > WINDOW {
-            tokio::time::sleep(Duration::from_micros(50)).await;
-        }
+/// Waits (yielding to the subscriber) while more than `WINDOW` of the
+/// `sent` messages are not handled yet.
+async fn keep_up(latch: &Latch, n: usize, sent: usize) {
+    while sent - (n - latch.left()) > WINDOW {
+        tokio::time::sleep(Duration::from_micros(50)).await;
     }
 }
 
@@ -132,7 +97,7 @@ mod ours {
         let body = bytes::Bytes::from_static(BODY);
         let (cpu, began) = (super::cpu_time(), std::time::Instant::now());
         for sent in 0..n {
-            latch.keep_up(n, sent).await;
+            super::keep_up(&latch, n, sent).await;
             publisher
                 .publish(Envelope::new(subject.as_str(), body.clone()))
                 .await
@@ -182,7 +147,7 @@ mod peer {
         let publisher = connected.publisher(Publish);
         let (cpu, began) = (super::cpu_time(), std::time::Instant::now());
         for sent in 0..n {
-            latch.keep_up(n, sent).await;
+            super::keep_up(&latch, n, sent).await;
             let mut message = OutgoingMessage::new("bench.natscost.peer", BODY);
             if headers {
                 let mut map = HeaderMap::new();

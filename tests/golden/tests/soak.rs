@@ -29,6 +29,9 @@ use std::time::{Duration, Instant};
 use faststream::{App, Context, Envelope, HandlerError};
 use golden::{durable, orders_both as orders};
 
+#[path = "common/leftovers.rs"]
+mod leftovers;
+
 /// Messages sent but not handled yet, at most: the sender waits beyond
 /// (core NATS drops what a slow subscriber cannot take).
 const WINDOW: u64 = 2_000;
@@ -478,23 +481,8 @@ impl durable::Handler for Numbers {
     }
 }
 
-/// The Redis stream of `specs/durable.yaml`, emptied (the kill test uses
-/// it too).
-async fn delete_stream() {
-    let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
-    let mut conn = client
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap_or_else(|e| panic!("Redis at 127.0.0.1:6379 is required: {e}"));
-    let _: () = redis::cmd("DEL")
-        .arg("golden-durable-numbers")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-}
-
 async fn redis_stream(total: u64, every: Duration) -> Report {
-    delete_stream().await;
+    leftovers::remove("redis").await;
     let before = quiet().await;
     let rss_before = rss();
     let handled = Arc::new(AtomicU64::new(0));
@@ -527,7 +515,7 @@ async fn redis_stream(total: u64, every: Duration) -> Report {
         [service, client],
     )
     .await;
-    delete_stream().await;
+    leftovers::remove("redis").await;
     report
 }
 
