@@ -122,7 +122,7 @@ fn corpus_generates_compiles_and_round_trips_examples() {
     // reported and left out, and the rest built again.
     common::scratch_crate(&work, "corpus-generated");
     let mut compiled: Vec<(usize, String)> = generated.clone();
-    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("corpus-target");
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nested-target");
     let mut attempts = 0;
     let example_results = loop {
         attempts += 1;

@@ -54,8 +54,12 @@ fn cargo(dir: &Path, args: &[&str]) -> Command {
         .current_dir(dir)
         .env(
             "CARGO_TARGET_DIR",
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scaffold-target"),
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nested-target"),
         )
+        // A throwaway build: no debug info and no incremental state, the
+        // two that make a target folder several times larger.
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
+        .env("CARGO_INCREMENTAL", "0")
         .env_remove("RUSTFLAGS");
     c
 }
@@ -185,7 +189,7 @@ fn a_scaffolded_service_builds_and_passes_its_tests_on_every_broker() {
     // The NATS service, run with FASTSTREAM_HTTP_ADDR, serves its health,
     // metrics and document over HTTP, and stops on SIGTERM.
     serves_http_and_stops_on_sigterm(
-        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scaffold-target/debug/svc-nats"),
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nested-target/debug/svc-nats"),
     );
     let _ = std::fs::remove_dir_all(scratch_path(""));
 }

@@ -306,8 +306,12 @@ fn tansu_setup() -> Result<PathBuf, String> {
             "dynostore,libsql",
         ]);
         // Its own target folder: the workspace's is not locked meanwhile.
-        install.env("CARGO_TARGET_DIR", target_dir().join("tansu-build"));
+        let build = target_dir().join("tansu-build");
+        install.env("CARGO_TARGET_DIR", &build);
         run(install).map_err(|e| format!("{e} (the Kafka tests need tansu)"))?;
+        // Several GB of release build that nothing reads again: the
+        // installed binary is all the tests use.
+        let _ = std::fs::remove_dir_all(&build);
     }
     Ok(tansu)
 }
@@ -396,6 +400,9 @@ fn library_crates() -> impl Iterator<Item = &'static str> {
 const FUZZ_SMOKE_SECONDS: u64 = 5;
 
 fn ci() -> Result<(), String> {
+    // The disk the run starts with, so that a "No space left on device"
+    // later on can be told from the project's own growth.
+    let _ = Command::new("df").args(["-h"]).arg(root()).status();
     build_packages()?;
     services()?;
     let tansu = tansu_setup()?;

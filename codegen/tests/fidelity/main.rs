@@ -794,7 +794,7 @@ fn decode_all(
     }
     std::fs::write(&input, text).unwrap();
     let output = work.join("outcomes.tsv");
-    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("corpus-target");
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nested-target");
     let mut compiled: Vec<usize> = (0..modules.len()).collect();
     for attempt in 0.. {
         let mut lib = String::from("#![allow(warnings)]\n");

@@ -33,8 +33,11 @@ fn cargo(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env(
             "CARGO_TARGET_DIR",
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("build-script-target"),
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nested-target"),
         )
+        // A throwaway build: no debug info and no incremental state.
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
+        .env("CARGO_INCREMENTAL", "0")
         .env_remove("RUSTFLAGS")
         .env_remove("OUT_DIR")
         .output()

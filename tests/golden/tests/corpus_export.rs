@@ -62,7 +62,7 @@ fn build_and_export(work: &Path, docs: &[Doc], out: &Path) -> Vec<(String, Strin
     .unwrap();
     // The same target folder as the generator's corpus test: the runtime
     // is built once for both.
-    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("corpus-target");
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nested-target");
     let mut kept: Vec<&Doc> = docs.iter().collect();
     let mut broken = Vec::new();
     for _ in 0..4 {
@@ -95,6 +95,9 @@ fn build_and_export(work: &Path, docs: &[Doc], out: &Path) -> Vec<(String, Strin
             .arg(out)
             .current_dir(work)
             .env("CARGO_TARGET_DIR", &target)
+            // A throwaway build: no debug info and no incremental state.
+            .env("CARGO_PROFILE_DEV_DEBUG", "false")
+            .env("CARGO_INCREMENTAL", "0")
             .env_remove("RUSTFLAGS")
             .output()
             .expect("cargo runs");

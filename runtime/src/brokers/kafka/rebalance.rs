@@ -60,7 +60,30 @@ impl ConsumerContext for Ctx {
         }
     }
 
+    /// librdkafka calls this inside the poll that `consumer.recv()` makes,
+    /// on a worker of the app's runtime; what it does blocks (a committed
+    /// offsets request, a synchronous commit: up to seconds). On a
+    /// multi-threaded runtime the worker hands its other tasks to another
+    /// thread first, so that nothing else of the app (another consumer, a
+    /// TLS connection this very request needs) waits behind it.
     fn rebalance(
+        &self,
+        base: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let multi_threaded = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_threaded {
+            tokio::task::block_in_place(|| self.rebalance_now(base, err, tpl));
+        } else {
+            self.rebalance_now(base, err, tpl);
+        }
+    }
+}
+
+impl Ctx {
+    fn rebalance_now(
         &self,
         base: &BaseConsumer<Self>,
         err: RDKafkaRespErr,
