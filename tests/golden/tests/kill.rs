@@ -35,7 +35,9 @@
 //!
 //! `cargo test -p golden --all-features --test kill -- redis` runs one
 //! path. The test needs the `http` feature: it waits for the service's
-//! `/health/ready`, as an orchestrator does.
+//! `/health/ready`, as an orchestrator does. With `KILL_MQTT_DEBUG` set,
+//! the test's Mosquitto logs every packet (each PUBLISH and PUBACK with
+//! its client and packet id) into `target/tmp/kill/mosquitto-PORT.log`.
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -314,8 +316,13 @@ impl Mosquitto {
             format!(
                 "listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n\
                  log_dest file {}\nlog_type error\nlog_type warning\nlog_type notice\n\
-                 log_type information\nlog_type subscribe\nconnection_messages true\n",
-                log.display()
+                 log_type information\nlog_type subscribe\nconnection_messages true\n{}",
+                log.display(),
+                if std::env::var_os("KILL_MQTT_DEBUG").is_some() {
+                    "log_type debug\n"
+                } else {
+                    ""
+                }
             ),
         )
         .unwrap();

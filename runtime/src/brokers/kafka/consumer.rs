@@ -36,6 +36,11 @@ const REJOIN_AFTER: Duration = Duration::from_secs(5);
 /// partition (a standby member of a group with more members than
 /// partitions rejoins this rarely).
 const REJOIN_MAX: Duration = Duration::from_secs(300);
+/// Settled messages between two commits at most: the auto-commit (every
+/// second) alone leaves a second's worth uncommitted, thousands of
+/// messages while a consumer catches up, all of which a crash hands out
+/// again. An asynchronous commit every this many bounds that.
+const COMMIT_EVERY: usize = 256;
 
 /// `a.{x}.b` -> `^a\.(.+)\.b$`, librdkafka's topic pattern (parameters are
 /// checked exactly with [`matches_address`] on every record).
@@ -244,6 +249,7 @@ pub(super) async fn subscribe(
         prefetch,
         partitions: HashMap::new(),
         buffered: 0,
+        uncommitted: 0,
         per_partition: spec.batch.unwrap_or(1).max(1),
         tx,
         events_tx,
@@ -307,6 +313,8 @@ pub(super) struct Task {
     pub(super) partitions: HashMap<Tp, PartitionState>,
     /// Records read and not yet settled (queued or with the handler).
     pub(super) buffered: usize,
+    /// Offsets stored since the last commit this task asked for.
+    pub(super) uncommitted: usize,
     /// Records of one partition handed out at once (1, or a batch).
     pub(super) per_partition: usize,
     pub(super) tx: mpsc::Sender<Delivery>,
@@ -449,15 +457,27 @@ impl Task {
                 if epoch == state.epoch {
                     state.settled = state.settled.max(Some(offset));
                     state.holds.remove(&offset);
-                    // Stored now, committed by the next auto-commit (or
-                    // when the partition is revoked, or the subscription
-                    // ends). librdkafka stores `offset + 1`, the next one
-                    // to read.
+                    // Stored now, committed by the next auto-commit, or
+                    // after `COMMIT_EVERY` stores (or when the partition
+                    // is revoked, or the subscription ends). librdkafka
+                    // stores `offset + 1`, the next one to read.
                     if let Some(last) = state.settled
                         && state.holds.first().is_none_or(|h| last < *h)
-                        && let Err(e) = self.consumer.store_offset(&tp.0, tp.1, last)
                     {
-                        tracing::debug!(error = %e, topic = %tp.0, "offset not stored (partition revoked?)");
+                        match self.consumer.store_offset(&tp.0, tp.1, last) {
+                            Ok(()) => {
+                                self.uncommitted += 1;
+                                if self.uncommitted >= COMMIT_EVERY {
+                                    self.uncommitted = 0;
+                                    // Returns at once; a failure reaches
+                                    // the commit callback, which logs it.
+                                    let _ = self.consumer.commit_consumer_state(CommitMode::Async);
+                                }
+                            }
+                            Err(e) => {
+                                tracing::debug!(error = %e, topic = %tp.0, "offset not stored (partition revoked?)");
+                            }
+                        }
                     }
                 }
                 self.pump(&tp);

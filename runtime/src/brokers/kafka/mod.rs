@@ -40,7 +40,9 @@
 //! `partition`, `offset` and `group` in its meta (`key` and `timestamp`
 //! when the record has them). An acker tells the task when its record is
 //! settled, and only then is the offset stored; auto-commit (every second)
-//! commits what is stored, and a revocation and the end of the
+//! and an asynchronous commit after every 256 stored offsets commit what
+//! is stored (so that a crash hands out again a bounded number of
+//! messages, not a second's worth), and a revocation and the end of the
 //! subscription commit synchronously. A nack holds the partition's commits
 //! at its offset at once and, after its delay, seeks the partition back to
 //! the first record not settled; each partition has an epoch, bumped by a

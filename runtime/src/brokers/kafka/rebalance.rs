@@ -95,25 +95,41 @@ impl Ctx {
                 // Each partition starts where the group committed, else as
                 // the reset policy says, from the watermarks taken when the
                 // subscription was made.
-                let committed = base
-                    .committed_offsets(tpl.clone(), Duration::from_secs(10))
-                    .ok();
+                // When the group's commits cannot be read (a coordinator
+                // still busy with the rebalance answers with an error),
+                // librdkafka reads them itself as it starts fetching
+                // (`Offset::Stored`): falling back to the reset policy
+                // would read the whole partition again, or skip it.
+                let committed = match base.committed_offsets(tpl.clone(), Duration::from_secs(10)) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Kafka: could not read the group's committed offsets; the consumer reads them as it starts");
+                        None
+                    }
+                };
                 let mut start = TopicPartitionList::new();
                 for e in tpl.elements() {
                     let (topic, partition) = (e.topic(), e.partition());
-                    let done = committed
+                    let found = committed
                         .as_ref()
-                        .and_then(|c| c.find_partition(topic, partition))
-                        .map(|c| c.offset());
-                    let offset = match (done, shared.reset) {
-                        (Some(Offset::Offset(n)), _) => Offset::Offset(n),
-                        (_, OffsetReset::Earliest) => Offset::Beginning,
-                        // A partition or topic that came after the
-                        // subscription: all of it is new.
-                        (_, OffsetReset::Latest) => shared
-                            .start
-                            .get(&(topic.to_owned(), partition))
-                            .map_or(Offset::Beginning, |&high| Offset::Offset(high)),
+                        .and_then(|c| c.find_partition(topic, partition));
+                    let offset = match found {
+                        None => Offset::Stored,
+                        Some(c) if c.error().is_err() => {
+                            tracing::warn!(topic, partition, error = ?c.error(), "Kafka: could not read the group's committed offset of a partition; the consumer reads it as it starts");
+                            Offset::Stored
+                        }
+                        Some(c) => match (c.offset(), shared.reset) {
+                            (Offset::Offset(n), _) => Offset::Offset(n),
+                            // Nothing committed yet.
+                            (_, OffsetReset::Earliest) => Offset::Beginning,
+                            // A partition or topic that came after the
+                            // subscription: all of it is new.
+                            (_, OffsetReset::Latest) => shared
+                                .start
+                                .get(&(topic.to_owned(), partition))
+                                .map_or(Offset::Beginning, |&high| Offset::Offset(high)),
+                        },
                     };
                     let _ = start.add_partition_offset(topic, partition, offset);
                 }
