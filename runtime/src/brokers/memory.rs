@@ -154,16 +154,34 @@ impl Inner {
         sub.address == address || matches_address(&sub.address, address)
     }
 
-    /// The senders a published envelope goes to: every ungrouped matching
-    /// subscriber, and one member per matching group.
-    fn targets(&self, address: &str) -> Targets {
+    /// Hands `envelope` to every ungrouped subscriber whose address
+    /// matches its channel and to one member of each matching group: one
+    /// envelope shared by every delivery, never copied, and no sender
+    /// cloned for a subscriber with room. What a full subscriber has no
+    /// room for comes back with its sender, for the publisher to wait on
+    /// (backpressure).
+    fn deliver(&self, envelope: Envelope) -> Vec<(mpsc::Sender<Delivery>, Delivery)> {
+        let mut waiting = Vec::new();
         let mut subs = lock(&self.subs);
-        subs.retain(|s| !s.tx.is_closed());
-        let mut out = Targets::None;
+        if subs.iter().any(|s| s.tx.is_closed()) {
+            subs.retain(|s| !s.tx.is_closed());
+        }
+        // Each subscriber's address is matched once (a parameterized one
+        // is costly to match); publishing to nobody allocates nothing.
+        let Some(first) = subs
+            .iter()
+            .position(|s| Self::matches(s, &envelope.channel))
+        else {
+            return waiting;
+        };
+        let envelope = Arc::new(envelope);
         let mut groups: Vec<(String, String)> = Vec::new();
-        for s in subs.iter().filter(|s| Self::matches(s, address)) {
+        let rest = subs[first + 1..]
+            .iter()
+            .filter(|s| Self::matches(s, &envelope.channel));
+        for s in std::iter::once(&subs[first]).chain(rest) {
             match &s.group {
-                None => out.push(s.acker.clone(), s.tx.clone()),
+                None => Self::give(&s.acker, &s.tx, &envelope, &mut waiting),
                 Some(g) => {
                     let key = (s.address.clone(), g.clone());
                     if !groups.contains(&key) {
@@ -173,12 +191,30 @@ impl Inner {
             }
         }
         drop(subs);
-        for (address_key, group) in groups {
-            if let Some((acker, tx)) = self.group_member(&address_key, &group) {
-                out.push(acker, tx);
+        for (address, group) in groups {
+            if let Some((acker, tx)) = self.group_member(&address, &group) {
+                Self::give(&acker, &tx, &envelope, &mut waiting);
             }
         }
-        out
+        waiting
+    }
+
+    /// One delivery of `envelope` to `tx`; when `tx` has no room, the
+    /// delivery waits in `waiting` (a closed `tx` is skipped).
+    fn give(
+        acker: &Arc<MemoryAcker>,
+        tx: &mpsc::Sender<Delivery>,
+        envelope: &Arc<Envelope>,
+        waiting: &mut Vec<(mpsc::Sender<Delivery>, Delivery)>,
+    ) {
+        let delivery = Delivery {
+            envelope: envelope.clone(),
+            attempt: 1,
+            acker: AckHandle::shared(acker.clone(), envelope.clone(), 1),
+        };
+        if let Err(mpsc::error::TrySendError::Full(delivery)) = tx.try_send(delivery) {
+            waiting.push((tx.clone(), delivery));
+        }
     }
 
     /// The next member of a group, round-robin, with the group's acker.
@@ -214,45 +250,6 @@ impl Inner {
                 .map(|s| (s.acker.clone(), s.tx.clone())),
             Target::Group(address, group) => self.group_member(address, group),
         }
-    }
-}
-
-/// Where one publish goes: most publishes have one target, kept inline so
-/// that finding it allocates nothing.
-enum Targets {
-    None,
-    One(Arc<MemoryAcker>, mpsc::Sender<Delivery>),
-    Many(Vec<(Arc<MemoryAcker>, mpsc::Sender<Delivery>)>),
-}
-
-impl Targets {
-    fn push(&mut self, target: Arc<MemoryAcker>, tx: mpsc::Sender<Delivery>) {
-        match self {
-            Targets::None => *self = Targets::One(target, tx),
-            Targets::Many(v) => v.push((target, tx)),
-            Targets::One(..) => {
-                if let Targets::One(t, x) = std::mem::replace(self, Targets::None) {
-                    *self = Targets::Many(vec![(t, x), (target, tx)]);
-                }
-            }
-        }
-    }
-}
-
-impl IntoIterator for Targets {
-    type Item = (Arc<MemoryAcker>, mpsc::Sender<Delivery>);
-    type IntoIter = std::iter::Chain<
-        std::option::IntoIter<(Arc<MemoryAcker>, mpsc::Sender<Delivery>)>,
-        std::vec::IntoIter<(Arc<MemoryAcker>, mpsc::Sender<Delivery>)>,
-    >;
-
-    fn into_iter(self) -> Self::IntoIter {
-        let (one, many) = match self {
-            Targets::None => (None, Vec::new()),
-            Targets::One(t, x) => (Some((t, x)), Vec::new()),
-            Targets::Many(v) => (None, v),
-        };
-        one.into_iter().chain(many)
     }
 }
 
@@ -339,26 +336,7 @@ impl Broker for MemoryBroker {
         if let Some(published) = &self.inner.published {
             lock(published).push(envelope.clone());
         }
-        let targets = self.inner.targets(&envelope.channel);
-        if matches!(targets, Targets::None) {
-            return crate::broker::settled();
-        }
-        // One envelope for every target and its acker: handed over, never
-        // copied. A subscriber with room takes its delivery at once (no
-        // future to box); a full one slows the publisher down
-        // (backpressure); a closed one is skipped.
-        let envelope = Arc::new(envelope);
-        let mut waiting = Vec::new();
-        for (acker, tx) in targets {
-            let delivery = Delivery {
-                envelope: envelope.clone(),
-                attempt: 1,
-                acker: AckHandle::shared(acker, envelope.clone(), 1),
-            };
-            if let Err(mpsc::error::TrySendError::Full(delivery)) = tx.try_send(delivery) {
-                waiting.push((tx, delivery));
-            }
-        }
+        let waiting = self.inner.deliver(envelope);
         if waiting.is_empty() {
             return crate::broker::settled();
         }
