@@ -19,7 +19,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+mod queue;
+
+use queue::{Sender, TrySendError};
 
 use crate::address::matches_address;
 use crate::broker::{
@@ -63,7 +65,7 @@ struct Sub {
     id: u64,
     address: String,
     group: Option<String>,
-    tx: mpsc::Sender<Delivery>,
+    tx: Sender,
     /// Settles what this subscriber is given (shared by its deliveries).
     acker: Arc<MemoryAcker>,
 }
@@ -160,7 +162,7 @@ impl Inner {
     /// cloned for a subscriber with room. What a full subscriber has no
     /// room for comes back with its sender, for the publisher to wait on
     /// (backpressure).
-    fn deliver(&self, envelope: Envelope) -> Vec<(mpsc::Sender<Delivery>, Delivery)> {
+    fn deliver(&self, envelope: Envelope) -> Vec<(Sender, Delivery)> {
         let mut waiting = Vec::new();
         let mut subs = lock(&self.subs);
         if subs.iter().any(|s| s.tx.is_closed()) {
@@ -203,26 +205,22 @@ impl Inner {
     /// delivery waits in `waiting` (a closed `tx` is skipped).
     fn give(
         acker: &Arc<MemoryAcker>,
-        tx: &mpsc::Sender<Delivery>,
+        tx: &Sender,
         envelope: &Arc<Envelope>,
-        waiting: &mut Vec<(mpsc::Sender<Delivery>, Delivery)>,
+        waiting: &mut Vec<(Sender, Delivery)>,
     ) {
         let delivery = Delivery {
             envelope: envelope.clone(),
             attempt: 1,
             acker: AckHandle::shared(acker.clone(), envelope.clone(), 1),
         };
-        if let Err(mpsc::error::TrySendError::Full(delivery)) = tx.try_send(delivery) {
+        if let Err(TrySendError::Full(delivery)) = tx.try_send(delivery) {
             waiting.push((tx.clone(), delivery));
         }
     }
 
     /// The next member of a group, round-robin, with the group's acker.
-    fn group_member(
-        &self,
-        address: &str,
-        group: &str,
-    ) -> Option<(Arc<MemoryAcker>, mpsc::Sender<Delivery>)> {
+    fn group_member(&self, address: &str, group: &str) -> Option<(Arc<MemoryAcker>, Sender)> {
         let subs = lock(&self.subs);
         let members: Vec<&Sub> = subs
             .iter()
@@ -242,7 +240,7 @@ impl Inner {
         Some((member.acker.clone(), member.tx.clone()))
     }
 
-    fn sender_for(&self, target: &Target) -> Option<(Arc<MemoryAcker>, mpsc::Sender<Delivery>)> {
+    fn sender_for(&self, target: &Target) -> Option<(Arc<MemoryAcker>, Sender)> {
         match target {
             Target::Sub(id) => lock(&self.subs)
                 .iter()
@@ -356,7 +354,7 @@ impl Broker for MemoryBroker {
                     "the memory broker is closed",
                 ));
             }
-            let (tx, rx) = mpsc::channel(spec.prefetch.max(1));
+            let (tx, rx) = queue::queue(spec.prefetch);
             let id = self.inner.next_id.fetch_add(1, Ordering::SeqCst);
             let target = match &spec.group {
                 None => Target::Sub(id),
@@ -373,7 +371,7 @@ impl Broker for MemoryBroker {
                 tx,
                 acker,
             });
-            Ok(Subscription::new(rx))
+            Ok(Subscription::from_stream(rx))
         })
     }
 }
