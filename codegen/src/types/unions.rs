@@ -186,7 +186,11 @@ impl<'d> TypeSpace<'d> {
             let distinct: BTreeSet<&String> = values.iter().collect();
             return (distinct.len() == values.len()).then_some((tag, values));
         }
-        let first = &objects[0].0;
+        // A union of no variants (`oneOf: []`, or every branch dropped)
+        // has no tag to find.
+        let Some((first, _)) = objects.first() else {
+            return None;
+        };
         for tag in first.keys() {
             let values: Option<Vec<String>> =
                 objects.iter().map(|(p, _)| self.const_of(p, tag)).collect();
