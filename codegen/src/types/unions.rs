@@ -188,9 +188,7 @@ impl<'d> TypeSpace<'d> {
         }
         // A union of no variants (`oneOf: []`, or every branch dropped)
         // has no tag to find.
-        let Some((first, _)) = objects.first() else {
-            return None;
-        };
+        let (first, _) = objects.first()?;
         for tag in first.keys() {
             let values: Option<Vec<String>> =
                 objects.iter().map(|(p, _)| self.const_of(p, tag)).collect();
