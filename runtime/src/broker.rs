@@ -484,6 +484,16 @@ pub trait Broker: Send + Sync + 'static {
     fn check_connection(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
         Box::pin(std::future::ready(Ok(())))
     }
+
+    /// Waits until every message published so far has left this process.
+    /// A client that returns from a publish once the message is in its
+    /// own buffer (NATS core) writes the buffer out; the app calls this as
+    /// it shuts down, so that what it published just before is not lost
+    /// with the connection. The default, for adapters whose publish
+    /// returns once the broker has the message, has nothing to wait for.
+    fn flush(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// Locks a mutex, taking over a poisoned one (a panicking holder leaves

@@ -255,6 +255,9 @@ impl App {
     }
 }
 
+/// How long a shutdown waits for the broker to take what was published.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A started application.
 pub struct RunningApp {
     stop: watch::Sender<bool>,
@@ -319,6 +322,16 @@ impl RunningApp {
         while self.loops.join_next().await.is_some() {}
         for hook in self.on_shutdown.drain(..) {
             hook().await;
+        }
+        // What the handlers, the hooks or the app's publisher sent last
+        // leaves before the connection goes.
+        match tokio::time::timeout(FLUSH_TIMEOUT, self.broker.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "publishes not flushed at shutdown"),
+            Err(_) => tracing::warn!(
+                timeout = ?FLUSH_TIMEOUT,
+                "publishes not flushed at shutdown: the broker did not take them in time"
+            ),
         }
         self.metrics.snapshot()
     }

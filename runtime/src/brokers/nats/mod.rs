@@ -389,6 +389,10 @@ impl Broker for NatsBroker {
         "nats"
     }
 
+    fn flush(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(NatsBroker::flush(self))
+    }
+
     fn server_info(&self) -> Option<ServerInfo> {
         Some((*self.server).clone())
     }
@@ -469,20 +473,6 @@ impl Broker for NatsBroker {
 
     fn new_inbox(&self) -> String {
         self.client.new_inbox()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn parameters_become_token_wildcards() {
-        assert_eq!(super::subject_of("stores.{id}.orders"), "stores.*.orders");
-        assert_eq!(super::subject_of("a.b-{x}.c"), "a.*.c");
-        assert_eq!(super::subject_of("plain.subject"), "plain.subject");
-        assert!(super::tokens_are_whole_parameters("stores.{id}.orders"));
-        assert!(super::tokens_are_whole_parameters("plain"));
-        assert!(!super::tokens_are_whole_parameters("a.b-{x}.c"));
-        assert!(!super::tokens_are_whole_parameters("a.{x}{y}.c"));
     }
 }
 
@@ -634,6 +624,10 @@ impl Broker for JetStreamBroker {
         "jetstream"
     }
 
+    fn flush(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(self.core.flush())
+    }
+
     fn server_info(&self) -> Option<ServerInfo> {
         self.core.server_info()
     }
@@ -783,13 +777,4 @@ async fn release(messages: &mut async_nats::jetstream::consumer::pull::Stream) {
 }
 
 #[cfg(test)]
-mod js_tests {
-    #[test]
-    fn stream_subjects_match() {
-        assert!(super::subject_matches("orders.>", "orders.a.b"));
-        assert!(super::subject_matches("orders.*.x", "orders.*.x"));
-        assert!(!super::subject_matches("orders.*", "orders.a.b"));
-        assert!(!super::subject_matches("orders.>", "other.a"));
-        assert_eq!(super::durable_name("a.{b}.c"), "a__b__c");
-    }
-}
+mod tests;
