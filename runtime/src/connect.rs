@@ -154,11 +154,23 @@ pub fn instance_name() -> String {
     instance_name_from(|k| std::env::var(k).ok())
 }
 
+/// This instance's name when the deployment gave it one
+/// (`FASTSTREAM_INSTANCE`), not guessed from the host: what a broker
+/// enforces as unique (a Kafka group's static member id) is taken from it
+/// only then, so that two processes on one host never fence each other.
+#[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+pub(crate) fn named_instance() -> Option<String> {
+    std::env::var(INSTANCE_VAR)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
 /// The name of this process's member of `scope` (a stream and its group,
 /// a consumer group): `instance` for the first subscriber, then
 /// `instance-2`, `instance-3`, ... (the same on every start of the same
 /// service, whose routes subscribe in the same order).
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "kafka")), allow(dead_code))]
 pub(crate) fn member_name(instance: &str, scope: &str) -> String {
     static MADE: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
     let nth = {

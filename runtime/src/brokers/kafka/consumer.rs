@@ -202,6 +202,15 @@ pub(super) async fn subscribe(
         // The operation binding's `clientId`.
         config.set("client.id", id);
     }
+    if let Some(instance) = crate::connect::named_instance() {
+        // A static member (KIP-345): restarted with the same id, it takes
+        // its partitions back at once instead of waiting for the group to
+        // time its old session out.
+        config.set(
+            "group.instance.id",
+            crate::connect::member_name(&instance, &format!("kafka {group}")),
+        );
+    }
     if pattern {
         // New topics matching the pattern are found this often.
         config.set("topic.metadata.refresh.interval.ms", "1000");
