@@ -47,6 +47,9 @@ pub mod fleet_rabbit_vhost;
 #[path = "../generated/fleet_redis.rs"]
 pub mod fleet_redis;
 #[rustfmt::skip]
+#[path = "../generated/fleeting.rs"]
+pub mod fleeting;
+#[rustfmt::skip]
 #[path = "../generated/orders.rs"]
 pub mod orders;
 #[rustfmt::skip]
