@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{CommitMode, StreamConsumer};
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::topic_partition_list::Offset;
 use tokio::sync::{mpsc, watch};
 
@@ -347,6 +347,23 @@ impl Task {
                 msg = consumer.recv(), if self.buffered < self.prefetch => match msg {
                     Ok(m) => self.on_record(&m),
                     Err(e) => {
+                        if let Some((code, reason)) = self.consumer.client().fatal_error() {
+                            // librdkafka gives up on this consumer: the
+                            // subscription ends (the app stops counting it,
+                            // and its readiness says so).
+                            let hint = if code == RDKafkaErrorCode::FencedInstanceId {
+                                "; another process is a member of the group under the same \
+                                 instance name: give each instance its own FASTSTREAM_INSTANCE"
+                            } else {
+                                ""
+                            };
+                            tracing::error!(
+                                group = %self.group,
+                                topic = %self.template,
+                                "Kafka: the consumer stopped on a fatal error: {reason}{hint}"
+                            );
+                            break;
+                        }
                         tracing::warn!(error = %e, topic = %self.template, "Kafka consumer");
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
