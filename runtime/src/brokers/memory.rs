@@ -60,6 +60,25 @@ struct Inner {
     closed: AtomicBool,
 }
 
+/// Deliveries that found their subscriber's queue full and wait for room
+/// (the publish waits for them). A publish reaches one subscriber most of
+/// the time: the first one waits without an allocation.
+#[derive(Default)]
+struct Waiting {
+    first: Option<(Sender, Delivery)>,
+    rest: Vec<(Sender, Delivery)>,
+}
+
+impl Waiting {
+    fn push(&mut self, tx: Sender, delivery: Delivery) {
+        if self.first.is_none() {
+            self.first = Some((tx, delivery));
+        } else {
+            self.rest.push((tx, delivery));
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Sub {
     id: u64,
@@ -160,10 +179,9 @@ impl Inner {
     /// matches its channel and to one member of each matching group: one
     /// envelope shared by every delivery, never copied, and no sender
     /// cloned for a subscriber with room. What a full subscriber has no
-    /// room for comes back with its sender, for the publisher to wait on
-    /// (backpressure).
-    fn deliver(&self, envelope: Envelope) -> Vec<(Sender, Delivery)> {
-        let mut waiting = Vec::new();
+    /// room for goes into `waiting` with its sender, for the publisher to
+    /// wait on (backpressure).
+    fn deliver(&self, envelope: Envelope, waiting: &mut Waiting) {
         let mut subs = lock(&self.subs);
         if subs.iter().any(|s| s.tx.is_closed()) {
             subs.retain(|s| !s.tx.is_closed());
@@ -174,7 +192,7 @@ impl Inner {
             .iter()
             .position(|s| Self::matches(s, &envelope.channel))
         else {
-            return waiting;
+            return;
         };
         let envelope = Arc::new(envelope);
         let mut groups: Vec<(String, String)> = Vec::new();
@@ -183,7 +201,7 @@ impl Inner {
             .filter(|s| Self::matches(s, &envelope.channel));
         for s in std::iter::once(&subs[first]).chain(rest) {
             match &s.group {
-                None => Self::give(&s.acker, &s.tx, &envelope, &mut waiting),
+                None => Self::give(&s.acker, &s.tx, &envelope, waiting),
                 Some(g) => {
                     let key = (s.address.clone(), g.clone());
                     if !groups.contains(&key) {
@@ -195,10 +213,9 @@ impl Inner {
         drop(subs);
         for (address, group) in groups {
             if let Some((acker, tx)) = self.group_member(&address, &group) {
-                Self::give(&acker, &tx, &envelope, &mut waiting);
+                Self::give(&acker, &tx, &envelope, waiting);
             }
         }
-        waiting
     }
 
     /// One delivery of `envelope` to `tx`; when `tx` has no room, the
@@ -207,7 +224,7 @@ impl Inner {
         acker: &Arc<MemoryAcker>,
         tx: &Sender,
         envelope: &Arc<Envelope>,
-        waiting: &mut Vec<(Sender, Delivery)>,
+        waiting: &mut Waiting,
     ) {
         let delivery = Delivery {
             envelope: envelope.clone(),
@@ -215,7 +232,7 @@ impl Inner {
             acker: AckHandle::shared(acker.clone(), envelope.clone(), 1),
         };
         if let Err(TrySendError::Full(delivery)) = tx.try_send(delivery) {
-            waiting.push((tx.clone(), delivery));
+            waiting.push(tx.clone(), delivery);
         }
     }
 
@@ -334,12 +351,14 @@ impl Broker for MemoryBroker {
         if let Some(published) = &self.inner.published {
             lock(published).push(envelope.clone());
         }
-        let waiting = self.inner.deliver(envelope);
-        if waiting.is_empty() {
+        let mut waiting = Waiting::default();
+        self.inner.deliver(envelope, &mut waiting);
+        let Some((tx, delivery)) = waiting.first else {
             return crate::broker::settled();
-        }
+        };
         Box::pin(async move {
-            for (tx, delivery) in waiting {
+            let _ = tx.send(delivery).await;
+            for (tx, delivery) in waiting.rest {
                 let _ = tx.send(delivery).await;
             }
             Ok(())
