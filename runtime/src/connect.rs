@@ -160,10 +160,12 @@ pub fn instance_name() -> String {
 /// only then, so that two processes on one host never fence each other.
 #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
 pub(crate) fn named_instance() -> Option<String> {
-    std::env::var(INSTANCE_VAR)
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    named(std::env::var(INSTANCE_VAR).ok())
+}
+
+/// A name as given, trimmed; none when it is empty.
+fn named(v: Option<String>) -> Option<String> {
+    v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// The name of this process's member of `scope` (a stream and its group,
@@ -188,7 +190,6 @@ pub(crate) fn member_name(instance: &str, scope: &str) -> String {
 
 /// [`instance_name`] over any lookup.
 pub(crate) fn instance_name_from(lookup: impl Fn(&str) -> Option<String>) -> String {
-    let named = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     named(lookup(INSTANCE_VAR))
         .or_else(|| named(std::fs::read_to_string("/proc/sys/kernel/hostname").ok()))
         .or_else(|| named(lookup("HOSTNAME")))

@@ -40,8 +40,7 @@
 //! its client and packet id) into `target/tmp/kill/mosquitto-PORT.log`.
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -53,7 +52,10 @@ use golden::durable;
 mod leftovers;
 #[path = "common/process.rs"]
 mod process;
-use process::{Mosquitto, Service, covers, handled, wait_handled};
+use process::{
+    Mosquitto, Recorder, Service, covers, handled, log_to_stderr, out_file, run_id, runtime,
+    seconds, wait_handled,
+};
 
 /// Set in the service process: which of the document's servers it
 /// connects to.
@@ -139,22 +141,13 @@ fn main() {
 
 // ---------------------------------------------------------------- service
 
-/// The service: appends `run n` for each number it handles.
-struct Recorder(std::sync::Mutex<std::fs::File>);
-
 impl durable::Handler for Recorder {
     async fn on_number(
         &self,
         message: durable::models::Number,
         _ctx: Context,
     ) -> Result<(), HandlerError> {
-        // One `write` per number: what returned is in the file even if the
-        // process is killed right after.
-        let line = format!("{} {}\n", message.run, message.n);
-        let mut file = self.0.lock().unwrap();
-        file.write_all(line.as_bytes())
-            .map_err(|e| HandlerError::new(e.to_string()))?;
-        Ok(())
+        self.record(&message.run, message.n)
     }
 }
 
@@ -184,28 +177,15 @@ fn server(name: &str) -> &'static faststream::Server {
 }
 
 fn service(name: &str) {
-    let out = std::env::var(OUT).expect("DURABLE_OUT names the output file");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&out)
-        .expect("the output file opens");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    // Warnings and errors on stderr, as a service logs them.
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(std::io::stderr)
-        .init();
+    let recorder = Recorder::from_env(OUT);
+    let runtime = runtime();
+    log_to_stderr();
     runtime.block_on(async {
         let broker = faststream::connect(server(name))
             .await
             .unwrap_or_else(|e| panic!("the `{name}` server is required: {e}"));
         App::with_broker(broker)
-            .include(durable::router(Recorder(std::sync::Mutex::new(file))))
+            .include(durable::router(recorder))
             .run()
             .await
             .expect("the service runs");
@@ -241,24 +221,10 @@ fn prepare(path: &str, runtime: &tokio::runtime::Runtime) {
 /// One run: numbers sent while the service is killed twice, stopped once
 /// and restarted each time.
 fn run_once(path: &str, run: u32) -> Result<String, String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     prepare(path, &runtime);
-    let run_id = format!(
-        "{}-{}-{run}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis()
-    );
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kill");
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join(format!("{path}-{run}.txt"));
-    let _ = std::fs::remove_file(&out);
+    let run_id = run_id(run);
+    let out = out_file(&format!("{path}-{run}.txt"));
 
     let mut service = start(path, &out);
     service.wait_ready(Duration::from_secs(60))?;
@@ -389,12 +355,4 @@ fn run_once(path: &str, run: u32) -> Result<String, String> {
     }
     let _ = std::fs::remove_file(&out);
     Ok(report)
-}
-
-fn seconds(durations: &[Duration]) -> String {
-    durations
-        .iter()
-        .map(|d| format!("{:.2} s", d.as_secs_f64()))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -33,8 +33,7 @@
 //! runs one path (`nats`, `redis`, `mqtt`, `rabbitmq-ack-first`).
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -46,7 +45,9 @@ use golden::{durable, fleeting};
 mod leftovers;
 #[path = "common/process.rs"]
 mod process;
-use process::{Service, handled, wait_handled};
+use process::{
+    Recorder, Service, handled, log_to_stderr, out_file, run_id, runtime, seconds, wait_handled,
+};
 
 /// Set in the service process: its path.
 const SERVICE: &str = "FLEETING_SERVICE";
@@ -100,20 +101,6 @@ fn main() {
 
 // ---------------------------------------------------------------- service
 
-/// The service: appends `run n` for each number it handles.
-struct Recorder(std::sync::Mutex<std::fs::File>);
-
-impl Recorder {
-    fn record(&self, run: &str, n: i64) -> Result<(), HandlerError> {
-        // One `write` per number: what returned is in the file even if the
-        // process is killed right after.
-        let line = format!("{run} {n}\n");
-        let mut file = self.0.lock().unwrap();
-        file.write_all(line.as_bytes())
-            .map_err(|e| HandlerError::new(e.to_string()))
-    }
-}
-
 impl fleeting::Handler for Recorder {
     async fn on_number(
         &self,
@@ -146,22 +133,9 @@ fn server(path: &str) -> &'static faststream::Server {
 }
 
 fn service(path: &str) {
-    let out = std::env::var(OUT).expect("FLEETING_OUT names the output file");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&out)
-        .expect("the output file opens");
-    let recorder = Recorder(std::sync::Mutex::new(file));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(std::io::stderr)
-        .init();
+    let recorder = Recorder::from_env(OUT);
+    let runtime = runtime();
+    log_to_stderr();
     runtime.block_on(async {
         let broker = faststream::connect(server(path))
             .await
@@ -203,28 +177,14 @@ struct Stop {
 /// One run: numbers sent at a steady pace while the service is killed
 /// twice, stopped once and restarted each time.
 fn run_once(path: &str, run: u32) -> Result<String, String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     // The ack-first path's queue keeps what an earlier run left.
     let keeps = path == "rabbitmq-ack-first";
     if keeps {
         runtime.block_on(leftovers::remove("rabbitmq"));
     }
-    let run_id = format!(
-        "{}-{}-{run}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis()
-    );
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kill");
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join(format!("at-most-once-{path}-{run}.txt"));
-    let _ = std::fs::remove_file(&out);
+    let run_id = run_id(run);
+    let out = out_file(&format!("at-most-once-{path}-{run}.txt"));
 
     let mut service = start(path, &out);
     service.wait_ready(Duration::from_secs(60))?;
@@ -236,24 +196,25 @@ fn run_once(path: &str, run: u32) -> Result<String, String> {
         let broker = runtime
             .block_on(faststream::connect(server(path)))
             .map_err(|e| e.to_string())?;
-        let durable = keeps;
         runtime.spawn(async move {
             let app = App::with_broker(broker)
                 .start()
                 .await
                 .expect("the publisher starts");
+            let to_queue = durable::Publisher::new(app.publisher().clone());
+            let fleeting = fleeting::Publisher::new(app.publisher().clone());
             let mut tick = tokio::time::interval(Duration::from_millis(1));
             for n in 0..COUNT {
                 if n % PER_MS == 0 {
                     tick.tick().await;
                 }
                 let (run, n_) = (run_id.clone(), n as i64);
-                if durable {
-                    durable::Publisher::new(app.publisher().clone())
+                if keeps {
+                    to_queue
                         .send_number(&durable::models::Number { run, n: n_ })
                         .await
                 } else {
-                    fleeting::Publisher::new(app.publisher().clone())
+                    fleeting
                         .send_number(&fleeting::models::Number { run, n: n_ })
                         .await
                 }
@@ -358,10 +319,12 @@ fn run_once(path: &str, run: u32) -> Result<String, String> {
             lost[i].1 += 1;
         }
     }
-    if keeps && stops.iter().zip(&lost).any(|(s, l)| s.graceful && l.0 > 0) {
+    if let Some((_, (taken, _))) = stops.iter().zip(&lost).find(|(s, _)| s.graceful)
+        && keeps
+        && *taken > 0
+    {
         return Err(format!(
-            "the ack-first service lost {} numbers it had taken at its SIGTERM",
-            lost[2].0
+            "the ack-first service lost {taken} numbers it had taken at its SIGTERM"
         ));
     }
     let per_stop: Vec<String> = stops
@@ -380,11 +343,7 @@ fn run_once(path: &str, run: u32) -> Result<String, String> {
         distinct.len(),
         elapsed.as_secs_f64(),
         per_stop.join(", "),
-        readiness
-            .iter()
-            .map(|d| format!("{:.2} s", d.as_secs_f64()))
-            .collect::<Vec<_>>()
-            .join(", "),
+        seconds(&readiness),
     );
     let _ = std::fs::remove_file(&out);
     Ok(report)

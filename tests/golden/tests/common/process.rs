@@ -9,7 +9,86 @@ use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------- service
+
+/// The service's handler: appends `run n` for each number it handles to
+/// the file the environment variable `out_var` names.
+pub struct Recorder(Mutex<std::fs::File>);
+
+impl Recorder {
+    pub fn from_env(out_var: &str) -> Recorder {
+        let out =
+            std::env::var(out_var).unwrap_or_else(|_| panic!("{out_var} names the output file"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&out)
+            .expect("the output file opens");
+        Recorder(Mutex::new(file))
+    }
+
+    pub fn record(&self, run: &str, n: i64) -> Result<(), faststream::HandlerError> {
+        // One `write` per number: what returned is in the file even if the
+        // process is killed right after.
+        let line = format!("{run} {n}\n");
+        let mut file = self.0.lock().unwrap();
+        file.write_all(line.as_bytes())
+            .map_err(|e| faststream::HandlerError::new(e.to_string()))
+    }
+}
+
+/// The runtime both the service and the driver run on.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Warnings and errors on stderr, as a service logs them.
+pub fn log_to_stderr() {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+// ---------------------------------------------------------------- driver
+
+/// An id for one run, carried by each of its numbers.
+pub fn run_id(run: u32) -> String {
+    format!(
+        "{}-{}-{run}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+    )
+}
+
+/// A fresh file `name` for the service's numbers, under the test's
+/// temporary folder.
+pub fn out_file(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kill");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(name);
+    let _ = std::fs::remove_file(&out);
+    out
+}
+
+/// `1.23 s, 0.45 s`.
+pub fn seconds(durations: &[Duration]) -> String {
+    durations
+        .iter()
+        .map(|d| format!("{:.2} s", d.as_secs_f64()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// A service process and the port of its health endpoint.
 pub struct Service {
