@@ -265,9 +265,16 @@ pub fn http_status(port: u16, path: &str) -> Option<u16> {
 
 /// The numbers of `run` in the service's file, in the order handled
 /// (other runs' lines are skipped).
+///
+/// Only whole lines count: a line's one `write` can still be under way
+/// while this reads (a write that crosses a page boundary becomes visible
+/// a page at a time), so the text after the last newline is left for the
+/// next read.
 pub fn handled(out: &Path, run: &str) -> Vec<u64> {
     let text = std::fs::read_to_string(out).unwrap_or_default();
-    text.lines()
+    let whole = text.rfind('\n').map_or("", |end| &text[..end]);
+    whole
+        .lines()
         .filter_map(|l| l.split_once(' '))
         .filter(|(r, _)| *r == run)
         .map(|(_, n)| n.parse().expect("a number"))
