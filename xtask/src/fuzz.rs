@@ -4,7 +4,7 @@
 //! given), starting from its checked-in corpus `fuzz/corpus/<target>`
 //! (seeds, and the input of every crash found so far) and, for the
 //! targets that read documents, `specs/` or the pinned exports of
-//! `tests/golden/interop/`. New inputs go to
+//! `tests/interop/python/`. New inputs go to
 //! `target/fuzz/corpus/<target>`, a crash's input to
 //! `target/fuzz/artifacts/<target>/`, and a crash fails the task naming
 //! it. `ci` runs every target for a few seconds.
@@ -70,7 +70,7 @@ pub fn run_targets(targets: &[String], seconds: u64) -> Result<(), String> {
                 fuzz.arg(root().join("specs"));
             }
             "convert" => {
-                fuzz.arg(root().join("tests/golden/interop"));
+                fuzz.arg(root().join("tests/interop/python"));
             }
             _ => {}
         }

@@ -21,7 +21,7 @@
 //!   `fuzz/` (cargo-fuzz, installed when missing) for SECS seconds each
 //!   (`ci` runs each for a few seconds).
 //! - `cargo xtask soak [--messages N] [--requests N] [PHASE...]`: the long
-//!   soak (`tests/golden/tests/soak.rs`) in a release build: 1,000,000
+//!   soak (`tests/reliability/tests/soak.rs`) in a release build: 1,000,000
 //!   messages through generated services on NATS core and on a Redis
 //!   stream, and 200,000 request/replies, sampled every 10 s (the test
 //!   command runs a short one).
@@ -104,7 +104,7 @@ fn soak(args: &[String]) -> Result<(), String> {
         "test",
         "--release",
         "-p",
-        "golden",
+        "tests-reliability",
         "--all-features",
         "--test",
         "soak",
@@ -195,12 +195,12 @@ fn target_dir() -> PathBuf {
 }
 
 /// Makes `<target>/faststream-venv` with the FastStream that
-/// tests/golden/interop/requirements.txt pins (from PyPI), unless it is
+/// tests/interop/python/requirements.txt pins (from PyPI), unless it is
 /// there already; returns its interpreter.
 fn interop_setup() -> Result<PathBuf, String> {
     let venv = target_dir().join("faststream-venv");
     let python = venv.join("bin").join("python");
-    let requirements = root().join("tests/golden/interop/requirements.txt");
+    let requirements = root().join("tests/interop/python/requirements.txt");
     let wanted = std::fs::read_to_string(&requirements)
         .map_err(|e| format!("{}: {e}", requirements.display()))?;
     let stamp = venv.join("requirements.installed");
@@ -505,12 +505,21 @@ fn ci() -> Result<(), String> {
     run(bench)?;
     // The broker throughput benchmark on a small count, and the export
     // benchmark once.
-    let mut golden = cargo();
-    golden.args(["bench", "-p", "golden", "--benches", "--", "--test"]);
+    let mut benches = cargo();
+    benches.args([
+        "bench",
+        "-p",
+        "faststream-bench-throughput",
+        "-p",
+        "tests-export",
+        "--benches",
+        "--",
+        "--test",
+    ]);
     if !with_corpus {
-        golden.env("FASTSTREAM_CORPUS_ABSENT", "skip");
+        benches.env("FASTSTREAM_CORPUS_ABSENT", "skip");
     }
-    run(golden)?;
+    run(benches)?;
     // Every fuzz target a few seconds, from its checked-in corpus (which
     // holds the input of every crash found so far).
     let targets: Vec<String> = fuzz::TARGETS.iter().map(|t| (*t).to_owned()).collect();

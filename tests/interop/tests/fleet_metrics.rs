@@ -1,5 +1,5 @@
 //! One dashboard for the fleet: a FastStream 0.7 service with its
-//! `NatsPrometheusMiddleware` (`interop/metrics.py`, the fleet's service
+//! `NatsPrometheusMiddleware` (`python/metrics.py`, the fleet's service
 //! with metrics as FastStream documents them) and the Rust service
 //! generated from the fleet's export with `PrometheusMiddleware` get the
 //! same messages on NATS (core NATS gives every subscriber each message):

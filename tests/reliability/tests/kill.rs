@@ -33,7 +33,7 @@
 //!   wait (3 s) and the restart: the server sends a dead consumer's unacked
 //!   messages again only when their ack wait is over.
 //!
-//! `cargo test -p golden --all-features --test kill -- redis` runs one
+//! `cargo test -p tests-reliability --all-features --test kill -- redis` runs one
 //! path. The test needs the `http` feature: it waits for the service's
 //! `/health/ready`, as an orchestrator does. With `KILL_MQTT_DEBUG` set,
 //! the test's Mosquitto logs every packet (each PUBLISH and PUBACK with

@@ -16,7 +16,7 @@
 //! handled, that memory grew by at most `GROWTH` after the warm-up, and
 //! that no file descriptor and no task is left behind.
 //!
-//! `cargo test -p golden --all-features --test soak` runs a short soak
+//! `cargo test -p tests-reliability --all-features --test soak` runs a short soak
 //! (CI does); `cargo xtask soak` runs the long one (1,000,000 messages on
 //! each broker and 200,000 request/replies, sampled every 10 s) in a
 //! release build. `SOAK_MESSAGES`, `SOAK_REQUESTS` and `SOAK_SAMPLE_SECS`

@@ -1,4 +1,4 @@
-"""The Python side of the FastStream interop test (tests/golden/tests/interop.rs).
+"""The Python side of the FastStream interop test (tests/interop/tests/interop.rs).
 
 A FastStream 0.7 application speaking `specs/orders.yaml` on Redis or NATS,
 with FastStream's defaults, in one of two roles:

@@ -2,7 +2,7 @@
 pydantic models (`Optional[int]`, `list[str] = []`, `Literal[...]`,
 constrained fields), a templated subject with `Path()`, NATS defaults.
 
-tests/golden/tests/faststream_export.rs exports its AsyncAPI document with
+tests/interop/tests/faststream_export.rs exports its AsyncAPI document with
 `faststream docs gen payments:app` (the checked-in export is
 `payments-asyncapi.json`), generates Rust from the export, and decodes what
 this module publishes:

@@ -16,7 +16,7 @@
 //! time: a speed-up from a second core is what is measured, which an
 //! instruction count cannot show.
 //!
-//! `cargo bench -p golden --bench workers` (NATS must run locally at
+//! `cargo bench -p faststream-bench-throughput --bench workers` (NATS must run locally at
 //! 127.0.0.1:4222). `--test` runs a small count once, to keep it working
 //! in CI.
 

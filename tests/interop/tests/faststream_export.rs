@@ -1,14 +1,14 @@
 //! From a FastStream application to typed Rust, the way a team adopting
-//! faststream-gen does it: `interop/payments.py` is a FastStream 0.7
+//! faststream-gen does it: `python/payments.py` is a FastStream 0.7
 //! service written with FastStream's defaults (pydantic models with
 //! `Optional[int]`, `list[str] = []`, `Literal[...]`, constrained fields, a
 //! templated subject with `Path()`).
 //!
 //! 1. `faststream docs gen` exports its document at test time; it must be
-//!    the checked-in `interop/payments-asyncapi.json` (rewritten, and the
+//!    the checked-in `python/payments-asyncapi.json` (rewritten, and the
 //!    test failing, when FastStream's output changes).
 //! 2. The Rust module generated from that export must be the checked-in
-//!    `generated/payments_export.rs` (compiled by this crate with every
+//!    `tests/golden/generated/payments_export.rs` (compiled by the `golden` crate with every
 //!    warning denied; rewritten and failing when it changes).
 //! 3. User code builds messages with plain struct literals, and a service
 //!    on the generated router decodes what the Python module publishes on

@@ -31,7 +31,7 @@ fn spec(name: &str) -> PathBuf {
 
 fn interop(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("interop")
+        .join("../interop/python")
         .join(name)
 }
 

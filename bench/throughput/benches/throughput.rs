@@ -9,7 +9,7 @@
 //! the queue's name as routing key, consumed from that durable queue with
 //! acks and publisher confirms), so the ratio measures the runtime. On
 //! RabbitMQ the typed side is the handler generated from FastStream's own
-//! export (`generated/fleet_rabbit.rs`), on a queue of its own per round. On Redis the typed side's
+//! export (`tests/golden/generated/fleet_rabbit.rs`), on a queue of its own per round. On Redis the typed side's
 //! message is larger: FastStream's envelope format adds its headers
 //! (content type and correlation id, about 110 bytes) to the payload the
 //! plain loop sends bare. Each broker runs 21 rounds, a raw and
@@ -54,7 +54,7 @@
 //! second memory row pairs that route with a hand-written order type (raw)
 //! and with the same type deriving `faststream::Message` (typed).
 //!
-//! `cargo bench -p golden --bench throughput` (the brokers must run
+//! `cargo bench -p faststream-bench-throughput --bench throughput` (the brokers must run
 //! locally). `--test` runs a small count, to keep the benchmark compiling
 //! and working in CI. `THROUGHPUT_ONLY=nats` (memory, nats, redis, amqp,
 //! kafka, mqtt) runs one broker's rows, `THROUGHPUT_ROW=windowed` the rows whose

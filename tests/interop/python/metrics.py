@@ -4,7 +4,7 @@ metrics as FastStream documents them: `NatsPrometheusMiddleware` on a
 `prometheus_client`'s own HTTP server. Nothing here is adapted to the Rust
 side.
 
-tests/golden/tests/fleet_metrics.rs runs it beside a Rust service
+tests/interop/tests/fleet_metrics.rs runs it beside a Rust service
 generated from the fleet's export, sends both the same messages, and
 compares the metric names and label names the two expose:
 

@@ -1,5 +1,5 @@
 //! Interop with FastStream 0.7 (Python): the service generated from
-//! `specs/orders.yaml` and a FastStream application (interop/orders.py)
+//! `specs/orders.yaml` and a FastStream application (python/orders.py)
 //! exchange typed messages and request/reply on Redis and NATS. (Not on
 //! RabbitMQ: a templated routing key needs a topic exchange, the spec
 //! names none and FastStream has no default for one, so the Python side
@@ -37,7 +37,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("interop")
+        .join("python")
         .join("orders.py")
 }
 

@@ -6,7 +6,7 @@ Nothing here is adapted to the Rust side. FLEET_BROKER picks the broker
 (rabbit, the default, nats, redis, kafka or mqtt) and FLEET_URL its
 address (default: the local one); the service is the same on each.
 
-tests/golden/tests/fleet.rs exports it per broker (`faststream docs gen
+tests/interop/tests/fleet.rs exports it per broker (`faststream docs gen
 fleet:app`, pinned as `fleet-<broker>-asyncapi.json`), generates Rust
 from the export, and runs the Rust side against it:
 

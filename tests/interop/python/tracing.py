@@ -4,7 +4,7 @@
 here, for the test to read). FLEET_BROKER picks the broker (nats, the
 default, or kafka). Nothing here is adapted to the Rust side.
 
-tests/golden/tests/fleet_tracing.rs runs a Rust service generated from
+tests/interop/tests/fleet_tracing.rs runs a Rust service generated from
 the fleet's export between this process's publisher and its subscriber:
 
   python tracing.py    subscribes to fleet-orders-done, prints "ready";

@@ -1,5 +1,5 @@
 //! A Rust service joins a fleet of FastStream services as the fleet is, on
-//! RabbitMQ, NATS, Redis, Kafka and MQTT 5: `interop/fleet.py` is written with
+//! RabbitMQ, NATS, Redis, Kafka and MQTT 5: `python/fleet.py` is written with
 //! FastStream's defaults (`@broker.subscriber("fleet-orders")`,
 //! `@broker.publisher(...)`, a handler that returns its answer,
 //! `broker.publish(msg, "fleet-orders")`, `broker.request`), and the Rust
@@ -8,7 +8,7 @@
 //! `faststream::connect(&servers::DEVELOPMENT)` as the export names it.
 //!
 //! 1. Each export and the module generated from it are pinned
-//!    (`interop/fleet-<broker>-asyncapi.json`, `generated/fleet_<broker>.rs`).
+//!    (`python/fleet-<broker>-asyncapi.json`, `tests/golden/generated/fleet_<broker>.rs`).
 //! 2. Rust client -> Python service: a typed publish reaches the service,
 //!    what the service publishes (`@broker.publisher`) reaches the Rust
 //!    client, and a Rust request gets FastStream's answer.

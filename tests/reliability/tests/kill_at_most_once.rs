@@ -29,7 +29,7 @@
 //! - the ack-first path loses nothing at the SIGTERM (the graceful stop
 //!   handles what it took).
 //!
-//! `cargo test -p golden --all-features --test kill_at_most_once -- nats`
+//! `cargo test -p tests-reliability --all-features --test kill_at_most_once -- nats`
 //! runs one path (`nats`, `redis`, `mqtt`, `rabbitmq-ack-first`).
 
 use std::collections::BTreeSet;

@@ -1,5 +1,5 @@
 //! One trace across the fleet, on NATS and on Kafka: a FastStream 0.7
-//! publisher with its `TelemetryMiddleware` (`interop/tracing.py`, written
+//! publisher with its `TelemetryMiddleware` (`python/tracing.py`, written
 //! as FastStream documents it) sends an order to the Rust service
 //! generated from the fleet's export for that broker; the Rust handler
 //! answers on `fleet-orders-done`, where the FastStream subscriber (with
