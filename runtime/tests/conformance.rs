@@ -967,11 +967,22 @@ async fn jetstream() -> Fixture {
         name: name.clone(),
         subjects: vec![format!("{root}.>")],
     }];
-    let broker = match JetStreamBroker::connect(&url, settings).await {
-        Ok(b) => b,
-        Err(e) => panic!(
-            "NATS JetStream is not reachable at {url} ({e}); these tests need it (nats-server -js)"
-        ),
+    // nats-server 2.9 removes an account's storage folder with its last
+    // stream, and a stream created meanwhile (by a test running beside
+    // one that ends) fails with "could not create storage directory": a
+    // second try finds the folder made again.
+    let mut tries = 0;
+    let broker = loop {
+        match JetStreamBroker::connect(&url, settings.clone()).await {
+            Ok(b) => break b,
+            Err(e) if tries < 3 && e.to_string().contains("error creating store") => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!(
+                "NATS JetStream is not reachable at {url} ({e}); these tests need it (nats-server -js)"
+            ),
+        }
     };
     let cleaner = broker.clone();
     Fixture {
