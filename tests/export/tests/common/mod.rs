@@ -68,7 +68,6 @@ pub fn official_parser_errors(files: &[PathBuf]) -> Vec<(String, Vec<String>)> {
     failing
 }
 
-
 /// The AsyncAPI corpus (`../shared/corpus` beside the checkout, or
 /// `FASTSTREAM_CORPUS`). Absent, it is a failure naming where it was looked
 /// for, unless `cargo xtask ci` runs without it
@@ -96,7 +95,6 @@ pub fn corpus() -> Option<PathBuf> {
     );
 }
 
-
 /// A folder of its own under the tests' scratch space, empty.
 #[allow(dead_code)]
 pub fn scratch(name: &str) -> PathBuf {
@@ -106,7 +104,6 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-
 /// The versions every export is checked in, with their file tags.
 #[allow(dead_code)]
 pub const VERSIONS: [(faststream::AsyncApiVersion, &str); 3] = [
@@ -114,7 +111,6 @@ pub const VERSIONS: [(faststream::AsyncApiVersion, &str); 3] = [
     (faststream::AsyncApiVersion::V3_1, "3.1"),
     (faststream::AsyncApiVersion::V2_6, "2.6"),
 ];
-
 
 /// Writes `export` in every version to `dir/<name>-<tag>.json`.
 #[allow(dead_code)]
@@ -132,7 +128,6 @@ pub fn write_exports(
         })
         .collect()
 }
-
 
 /// What the generator's validation refuses in `export`, in every version:
 /// the first error of each version that has one.
@@ -156,4 +151,3 @@ pub fn generator_errors(export: &faststream::AsyncApiDocument) -> Vec<String> {
         })
         .collect()
 }
-

@@ -25,13 +25,11 @@ pub fn python() -> PathBuf {
     path
 }
 
-
 /// The folder of the Python applications the tests talk to.
 #[allow(dead_code)]
 pub fn interop() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python")
 }
-
 
 /// Exports `python/<module>.py`'s `app` with `faststream docs gen` (with
 /// `env` set) and checks it is the pinned `python/<export>-asyncapi.json`;
@@ -86,11 +84,9 @@ pub fn pinned_export(
     checked.diagnostics
 }
 
-
 /// The fleet's Kafka topics (FastStream's fixed names).
 #[allow(dead_code)]
 pub const FLEET_KAFKA_TOPICS: &[&str] = &["fleet-orders", "fleet-orders-done"];
-
 
 /// Fresh fleet topics on the local Kafka (tansu, like many clusters,
 /// creates none by itself, and FastStream does not either): deleted, then
@@ -114,4 +110,3 @@ pub async fn fresh_fleet_kafka_topics() -> faststream::kafka::KafkaBroker {
     }
     admin
 }
-
