@@ -119,9 +119,17 @@ fn soak(args: &[String]) -> Result<(), String> {
 
 fn run(mut cmd: Command) -> Result<(), String> {
     eprintln!("$ {cmd:?}");
+    let started = std::time::Instant::now();
     let status = cmd
         .status()
         .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    // Where a CI run's time goes, one line per command.
+    eprintln!(
+        "[xtask] {:.0} s: {:?} {:?}",
+        started.elapsed().as_secs_f64(),
+        cmd.get_program(),
+        cmd.get_args().take(4).collect::<Vec<_>>()
+    );
     if status.success() {
         Ok(())
     } else {
@@ -496,26 +504,16 @@ fn ci() -> Result<(), String> {
         "--check",
     ]);
     run(check)?;
-    // The benchmarks must keep compiling (and run once, quickly).
-    let mut bench = cargo();
-    bench.args(["bench", "-p", "faststream-gen", "--benches", "--", "--test"]);
-    if !with_corpus {
-        bench.env("FASTSTREAM_CORPUS_ABSENT", "skip");
-    }
-    run(bench)?;
-    // The broker throughput benchmark on a small count, and the export
-    // benchmark once.
+    // The benchmarks must keep compiling, and run once on a small count
+    // (criterion's test mode). Built as the tests are (same profile and
+    // features), they reuse the test build instead of a release build of
+    // every broker client: the release figures are `cargo bench`'s job.
     let mut benches = cargo();
-    benches.args([
-        "bench",
-        "-p",
-        "faststream-bench-throughput",
-        "-p",
-        "tests-export",
-        "--benches",
-        "--",
-        "--test",
-    ]);
+    benches
+        .args(["test", "--workspace", "--all-features", "--benches"])
+        .env("FASTSTREAM_PYTHON", &python)
+        .env("FASTSTREAM_TANSU", &tansu)
+        .env("ASYNCAPI_PARSER_DIR", &parser);
     if !with_corpus {
         benches.env("FASTSTREAM_CORPUS_ABSENT", "skip");
     }

@@ -55,8 +55,8 @@
 //! and with the same type deriving `faststream::Message` (typed).
 //!
 //! `cargo bench -p faststream-bench-throughput --bench throughput` (the brokers must run
-//! locally). `--test` runs a small count, to keep the benchmark compiling
-//! and working in CI. `THROUGHPUT_ONLY=nats` (memory, nats, redis, amqp,
+//! locally). `--test` (or `cargo test --benches`) runs a small count, to keep the
+//! benchmark compiling and working in CI. `THROUGHPUT_ONLY=nats` (memory, nats, redis, amqp,
 //! kafka, mqtt) runs one broker's rows, `THROUGHPUT_ROW=windowed` the rows whose
 //! name contains it, `THROUGHPUT_ROUNDS=N` changes the number of rounds and
 //! `THROUGHPUT_SIDE=raw` or `typed` runs one side only (for profiling).
@@ -1111,7 +1111,10 @@ where
 
 #[tokio::main]
 async fn main() {
-    let quick = std::env::args().any(|a| a == "--test");
+    // Criterion's rule: only `cargo bench` (which passes --bench, and
+    // not --test) measures; `cargo test --benches` runs a quick check.
+    let quick =
+        std::env::args().any(|a| a == "--test") || !std::env::args().any(|a| a == "--bench");
     let scale = |n: u64| if quick { n / 100 } else { n };
     let nats_url =
         std::env::var("FASTSTREAM_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());

@@ -17,8 +17,8 @@
 //! instruction count cannot show.
 //!
 //! `cargo bench -p faststream-bench-throughput --bench workers` (NATS must run locally at
-//! 127.0.0.1:4222). `--test` runs a small count once, to keep it working
-//! in CI.
+//! 127.0.0.1:4222). `--test` (or `cargo test --benches`) runs a small count once, to
+//! keep it working in CI.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -130,7 +130,10 @@ async fn row(name: &str, broker: Arc<dyn Broker>, rounds: usize, messages: u64, 
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--test");
+    // Criterion's rule: only `cargo bench` (which passes --bench, and
+    // not --test) measures; `cargo test --benches` runs a quick check.
+    let quick =
+        std::env::args().any(|a| a == "--test") || !std::env::args().any(|a| a == "--bench");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
