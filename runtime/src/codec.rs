@@ -9,19 +9,9 @@ pub(crate) use crate::media::JSON;
 #[doc(hidden)]
 pub use crate::media::reading_type;
 use crate::media::{is_bytes, is_json, is_text};
-use crate::validate::{Validate, ValidationErrors};
+use crate::validate::Validate;
 
-/// Why a payload was refused. A refused message never reaches a handler.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DecodeError {
-    /// Not JSON, or JSON of the wrong shape (the message names the path).
-    #[error("malformed payload: {0}")]
-    Json(#[source] serde_json::Error),
-    /// Well-formed, but violates the schema's constraints.
-    #[error("payload violates the schema: {0}")]
-    Invalid(#[source] ValidationErrors),
-}
+pub use crate::codec_error::{DecodeError, EncodeError};
 
 /// Decodes a JSON payload and checks every schema constraint. JSON is read
 /// as JSON Schema reads it: a struct only from an object (not from an
@@ -38,47 +28,20 @@ pub fn encode_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_js
     serde_json::to_vec(value)
 }
 
-/// Decodes and validates a JSON payload; the error is a readable string.
+/// Decodes and validates a JSON payload (generated code's name for
+/// [`decode_json`]).
 #[doc(hidden)]
-pub fn decode_payload<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, String> {
-    decode_json(bytes).map_err(|e| e.to_string())
-}
-
-/// What a decode failure's reason (as this module writes it) is called
-/// where FastStream names it (Python's exception types, for metrics):
-/// `JSONDecodeError` for a payload that is not JSON at all,
-/// `ValidationError` for JSON of the wrong shape or one that breaks its
-/// schema (pydantic's), as for any other reason.
-pub(crate) fn decode_failure_type(reason: &str) -> &'static str {
-    // serde_json's syntax errors, as it words them; its data errors
-    // ("missing field", "invalid type", ...) are the model's business.
-    const SYNTAX: [&str; 13] = [
-        "EOF while parsing",
-        "expected ",
-        "invalid escape",
-        "invalid number",
-        "number out of range",
-        "invalid unicode code point",
-        "control character",
-        "key must be",
-        "lone leading surrogate",
-        "trailing comma",
-        "trailing characters",
-        "unexpected end of hex escape",
-        "recursion limit exceeded",
-    ];
-    match reason.strip_prefix("malformed payload: ") {
-        Some(serde) if SYNTAX.iter().any(|p| serde.starts_with(p)) => "JSONDecodeError",
-        _ => "ValidationError",
-    }
+pub fn decode_payload<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, DecodeError> {
+    decode_json(bytes)
 }
 
 /// Decodes and validates an already parsed JSON value.
 #[doc(hidden)]
-pub fn decode_value<T: DeserializeOwned + Validate>(value: serde_json::Value) -> Result<T, String> {
-    let v: T = crate::strict::from_value(value).map_err(|e| format!("malformed payload: {e}"))?;
-    v.validate()
-        .map_err(|e| format!("payload violates the schema: {e}"))?;
+pub fn decode_value<T: DeserializeOwned + Validate>(
+    value: serde_json::Value,
+) -> Result<T, DecodeError> {
+    let v: T = crate::strict::from_value(value).map_err(DecodeError::Json)?;
+    v.validate().map_err(DecodeError::Invalid)?;
     Ok(v)
 }
 
@@ -143,10 +106,10 @@ pub fn expect_constant<'de, D: serde::Deserializer<'de>>(
     deserializer.deserialize_str(Constant(field, expected))
 }
 
-/// Encodes a payload as JSON; the error is a readable string.
+/// Encodes a payload as JSON (generated code's name for [`encode_json`]).
 #[doc(hidden)]
-pub fn encode_payload<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
-    serde_json::to_vec(value).map_err(|e| e.to_string())
+pub fn encode_payload<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, EncodeError> {
+    serde_json::to_vec(value).map_err(EncodeError::Json)
 }
 
 /// Headers (strings on the wire) -> a typed header struct. A string field
@@ -155,17 +118,14 @@ pub fn encode_payload<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Strin
 #[doc(hidden)]
 pub fn decode_headers<T: DeserializeOwned + Validate>(
     headers: &std::collections::BTreeMap<String, String>,
-) -> Result<T, String> {
+) -> Result<T, DecodeError> {
     let map = serde::de::value::MapDeserializer::new(
         headers
             .iter()
             .map(|(k, v)| (k.as_str(), HeaderValue(v.as_str()))),
     );
-    let parsed: T = serde::Deserialize::deserialize(map)
-        .map_err(|e: serde::de::value::Error| format!("malformed headers: {e}"))?;
-    parsed
-        .validate()
-        .map_err(|e| format!("headers violate the schema: {e}"))?;
+    let parsed: T = serde::Deserialize::deserialize(map).map_err(DecodeError::Headers)?;
+    parsed.validate().map_err(DecodeError::InvalidHeaders)?;
     Ok(parsed)
 }
 
@@ -173,10 +133,9 @@ pub fn decode_headers<T: DeserializeOwned + Validate>(
 /// (numbers and booleans where the field asks for them); no validation.
 pub(crate) fn strings_into<'a, T: DeserializeOwned>(
     pairs: impl Iterator<Item = (&'a str, &'a str)>,
-) -> Result<T, String> {
+) -> Result<T, DecodeError> {
     let map = serde::de::value::MapDeserializer::new(pairs.map(|(k, v)| (k, HeaderValue(v))));
-    serde::Deserialize::deserialize(map)
-        .map_err(|e: serde::de::value::Error| format!("malformed channel parameters: {e}"))
+    serde::Deserialize::deserialize(map).map_err(DecodeError::Parameters)
 }
 
 /// One header value: a string that numbers and booleans are parsed from
@@ -326,8 +285,8 @@ impl<'de, E: serde::de::Error> serde::Deserializer<'de> for HeaderValueDeseriali
 #[doc(hidden)]
 pub fn encode_headers<T: Serialize>(
     headers: &T,
-) -> Result<std::collections::BTreeMap<String, String>, String> {
-    match serde_json::to_value(headers).map_err(|e| e.to_string())? {
+) -> Result<std::collections::BTreeMap<String, String>, EncodeError> {
+    match serde_json::to_value(headers).map_err(EncodeError::Json)? {
         serde_json::Value::Object(m) => Ok(m
             .into_iter()
             .filter(|(_, v)| !v.is_null())
@@ -339,17 +298,17 @@ pub fn encode_headers<T: Serialize>(
                 (k, s)
             })
             .collect()),
-        _ => Err("headers must serialize to an object".into()),
+        _ => Err(EncodeError::HeadersNotAnObject),
     }
 }
 
 /// A typed record key -> its text (a string as it is, other values as
 /// JSON), for [`crate::Envelope::with_key`].
 #[doc(hidden)]
-pub fn encode_key<T: Serialize + ?Sized>(key: &T) -> Result<String, String> {
-    match serde_json::to_value(key).map_err(|e| e.to_string())? {
+pub fn encode_key<T: Serialize + ?Sized>(key: &T) -> Result<String, EncodeError> {
+    match serde_json::to_value(key).map_err(EncodeError::Json)? {
         serde_json::Value::String(s) => Ok(s),
-        serde_json::Value::Null => Err("a record key cannot be null".into()),
+        serde_json::Value::Null => Err(EncodeError::NullKey),
         other => Ok(other.to_string()),
     }
 }
@@ -361,19 +320,16 @@ pub fn encode_key<T: Serialize + ?Sized>(key: &T) -> Result<String, String> {
 pub fn decode_payload_as<T: DeserializeOwned + Validate>(
     content_type: &str,
     bytes: &[u8],
-) -> Result<T, String> {
+) -> Result<T, DecodeError> {
     if is_json(content_type) {
-        return decode_payload(bytes);
+        return decode_json(bytes);
     }
     let value = if is_text(content_type) {
-        serde_json::Value::String(
-            String::from_utf8(bytes.to_vec())
-                .map_err(|e| format!("the text payload is not UTF-8: {e}"))?,
-        )
+        serde_json::Value::String(String::from_utf8(bytes.to_vec()).map_err(DecodeError::NotUtf8)?)
     } else if is_bytes(content_type) {
         serde_json::Value::String(crate::bytes::encode(bytes))
     } else {
-        return decode_payload(bytes);
+        return decode_json(bytes);
     };
     decode_value(value)
 }
@@ -383,13 +339,15 @@ pub fn decode_payload_as<T: DeserializeOwned + Validate>(
 pub fn encode_payload_as<T: Serialize + ?Sized>(
     content_type: &str,
     value: &T,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, EncodeError> {
     if is_json(content_type) {
         return encode_payload(value);
     }
-    match serde_json::to_value(value).map_err(|e| e.to_string())? {
+    match serde_json::to_value(value).map_err(EncodeError::Json)? {
         serde_json::Value::String(s) if is_text(content_type) => Ok(s.into_bytes()),
-        serde_json::Value::String(s) if is_bytes(content_type) => crate::bytes::decode(&s),
+        serde_json::Value::String(s) if is_bytes(content_type) => {
+            crate::bytes::decode(&s).map_err(EncodeError::Base64)
+        }
         _ => encode_payload(value),
     }
 }
@@ -401,9 +359,9 @@ mod tests {
     #[test]
     fn decode_failures_are_named_as_python_names_them() {
         let named = |payload: &[u8]| {
-            let reason =
-                decode_payload::<std::collections::BTreeMap<String, u32>>(payload).unwrap_err();
-            decode_failure_type(&reason)
+            decode_payload::<std::collections::BTreeMap<String, u32>>(payload)
+                .unwrap_err()
+                .exception_type()
         };
         for not_json in [
             &b"not json"[..],
@@ -417,8 +375,13 @@ mod tests {
         for wrong_shape in [&b"[1]"[..], b"{\"a\": \"one\"}", b"{\"a\": -1}", b"null"] {
             assert_eq!(named(wrong_shape), "ValidationError", "{wrong_shape:?}");
         }
+        let invalid = DecodeError::Invalid(crate::validate::ValidationErrors(Vec::new()));
+        assert_eq!(invalid.exception_type(), "ValidationError");
+        // A data error whose words look like a syntax error's is still one
+        // of shape: the kind is read from the error, not from its text.
+        let worded = <serde_json::Error as serde::de::Error>::custom("expected a JSON object");
         assert_eq!(
-            decode_failure_type("payload violates the schema: /a: minimum"),
+            DecodeError::Json(worded).exception_type(),
             "ValidationError"
         );
     }
@@ -506,7 +469,7 @@ mod tests {
 pub fn peek_field<'a>(
     bytes: &'a [u8],
     field: &str,
-) -> Result<Option<std::borrow::Cow<'a, str>>, String> {
+) -> Result<Option<std::borrow::Cow<'a, str>>, DecodeError> {
     match scan_field(bytes, field.as_bytes()) {
         Some(value) => Ok(Some(std::borrow::Cow::Borrowed(value))),
         None => peek_field_parsed(bytes, field),
@@ -588,7 +551,7 @@ fn scan_field<'a>(bytes: &'a [u8], field: &[u8]) -> Option<&'a str> {
 fn peek_field_parsed<'a>(
     bytes: &'a [u8],
     field: &str,
-) -> Result<Option<std::borrow::Cow<'a, str>>, String> {
+) -> Result<Option<std::borrow::Cow<'a, str>>, DecodeError> {
     use std::borrow::Cow;
 
     use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -662,8 +625,7 @@ fn peek_field_parsed<'a>(
     }
 
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    de.deserialize_map(Find(field))
-        .map_err(|e| format!("malformed payload: {e}"))
+    de.deserialize_map(Find(field)).map_err(DecodeError::Json)
 }
 
 #[cfg(test)]
@@ -711,9 +673,13 @@ mod peek_tests {
         ];
         for doc in docs.iter().map(|d| d.as_bytes()) {
             let parsed = super::peek_field_parsed(doc, "kind");
+            // The same value, or the same error.
+            fn text(r: &Result<Option<std::borrow::Cow<'_, str>>, super::DecodeError>) -> String {
+                format!("{:?}", r.as_ref().map_err(ToString::to_string))
+            }
             assert_eq!(
-                super::peek_field(doc, "kind"),
-                parsed,
+                text(&super::peek_field(doc, "kind")),
+                text(&parsed),
                 "{}",
                 String::from_utf8_lossy(doc)
             );

@@ -32,6 +32,7 @@ pub mod broker;
 pub mod brokers;
 pub mod bytes;
 pub mod codec;
+mod codec_error;
 pub mod connect;
 pub mod envelope;
 pub mod export;
@@ -72,7 +73,7 @@ pub use bindings::{
     MqttServerBindings, NatsBindings, RedisBindings, RedisKind, ServerBindings,
 };
 pub use broker::{Broker, BrokerError};
-pub use codec::{DecodeError, decode_json, encode_json};
+pub use codec::{DecodeError, EncodeError, decode_json, encode_json};
 pub use connect::{
     Authentication, ConnectOptions, INSTANCE_VAR, Server, ServerInfo, connect, instance_name,
 };
@@ -171,9 +172,9 @@ pub mod __codegen {
     pub use crate::broker::BoxFuture;
     pub use crate::bytes::Base64;
     pub use crate::codec::{
-        decode_headers, decode_payload, decode_payload_as, decode_value, default_from_json,
-        encode_headers, encode_key, encode_payload, encode_payload_as, expect_constant, not_null,
-        nullable, peek_field,
+        DecodeError, EncodeError, decode_headers, decode_payload, decode_payload_as, decode_value,
+        default_from_json, encode_headers, encode_key, encode_payload, encode_payload_as,
+        expect_constant, not_null, nullable, peek_field,
     };
     pub use crate::connect::Server;
     pub use crate::envelope::Envelope;

@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::DecodeError;
 use crate::validate::Validate;
 
 /// Reads one variant from `value`: decoded strictly, then validated.
@@ -175,7 +176,7 @@ impl Drop for Nesting {
 /// (content type, validation and all) and, when asked, encodes the
 /// decoded payload again (to see which properties it kept).
 #[doc(hidden)]
-pub type Message<T> = fn(&[u8], bool) -> Result<(T, Option<Value>), String>;
+pub type Message<T> = fn(&[u8], bool) -> Result<(T, Option<Value>), DecodeError>;
 
 /// Decodes `payload` as the message type `P`, wrapped as the enum's
 /// variant; with `encode_again`, also `P` encoded as JSON.
@@ -185,7 +186,7 @@ pub fn message<P: DeserializeOwned + Validate + Serialize, T>(
     payload: &[u8],
     wrap: fn(P) -> T,
     encode_again: bool,
-) -> Result<(T, Option<Value>), String> {
+) -> Result<(T, Option<Value>), DecodeError> {
     let decoded: P = crate::codec::decode_payload_as(content_type, payload)?;
     let again = encode_again
         .then(|| serde_json::to_value(&decoded).ok())
@@ -197,7 +198,7 @@ pub fn message<P: DeserializeOwned + Validate + Serialize, T>(
 /// of those that decode, the one that keeps the most properties of a JSON
 /// object payload wins (the first of equals), as an `anyOf` chooses.
 #[doc(hidden)]
-pub fn any_message<T>(payload: &[u8], messages: &[Message<T>]) -> Result<T, String> {
+pub fn any_message<T>(payload: &[u8], messages: &[Message<T>]) -> Result<T, DecodeError> {
     // Only a JSON object with several candidates needs the comparison.
     let input: Option<serde_json::Map<String, Value>> =
         if messages.len() > 1 && payload.trim_ascii_start().first() == Some(&b'{') {
@@ -226,10 +227,7 @@ pub fn any_message<T>(payload: &[u8], messages: &[Message<T>]) -> Result<T, Stri
     }
     match best {
         Some((v, _)) => Ok(v),
-        None => Err(format!(
-            "the payload is none of this operation's messages: {}",
-            errors.join("; ")
-        )),
+        None => Err(DecodeError::NoMessage(errors)),
     }
 }
 
@@ -376,8 +374,13 @@ mod tests {
         );
         let e = any_message(b"[1]", &messages).unwrap_err();
         assert!(
-            e.starts_with("the payload is none of this operation's messages"),
+            e.to_string()
+                .starts_with("the payload is none of this operation's messages"),
             "{e}"
+        );
+        assert!(
+            matches!(&e, DecodeError::NoMessage(why) if why.len() == 2),
+            "{e:?}"
         );
     }
 

@@ -108,11 +108,11 @@ pub(super) fn headers_enum(types: &Types<'_>, ir: &Ir, op: &OperationIr) -> Toke
             pub fn decode(
                 message: &#message_enum,
                 headers: &::std::collections::BTreeMap<String, String>,
-            ) -> Result<Self, String> {
+            ) -> Result<Self, __rt::DecodeError> {
                 match message { #(#decode_arms)* }
             }
             /// The headers as strings on the wire.
-            pub fn encode(&self) -> Result<::std::collections::BTreeMap<String, String>, String> {
+            pub fn encode(&self) -> Result<::std::collections::BTreeMap<String, String>, __rt::EncodeError> {
                 match self { #(#encode_arms)* }
             }
         }
@@ -120,7 +120,7 @@ pub(super) fn headers_enum(types: &Types<'_>, ir: &Ir, op: &OperationIr) -> Toke
             fn decode_headers(
                 message: &#message_enum,
                 headers: &::std::collections::BTreeMap<String, String>,
-            ) -> Result<Self, String> {
+            ) -> Result<Self, __rt::DecodeError> {
                 Self::decode(message, headers)
             }
         }

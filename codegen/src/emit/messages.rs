@@ -40,7 +40,7 @@ pub(super) fn decode_expr(
     match messages {
         [] => quote!(__rt::decode_payload::<__rt::Value>(&#envelope.payload)),
         [one] if ir.messages[*one].payload.is_none() => {
-            quote!(::std::result::Result::<(), String>::Ok(()))
+            quote!(::std::result::Result::<(), __rt::DecodeError>::Ok(()))
         }
         [one] => {
             let ct = content_type(ir, *one);
@@ -112,7 +112,11 @@ pub(super) fn message_enum(
                 match __rt::peek_field(&envelope.payload, #field)?.as_deref() {
                     #(#arms)*
                     None => { #trial }
-                    other => Err(format!("`{}` is {:?}; expected one of: {}", #field, other, #expected)),
+                    other => Err(__rt::DecodeError::Discriminator {
+                        field: #field,
+                        found: other.map(String::from),
+                        expected: #expected,
+                    }),
                 }
             }
         }
@@ -123,7 +127,7 @@ pub(super) fn message_enum(
             quote! {
                 match envelope.content_type.as_deref() {
                     #(#arms)*
-                    other => Err(format!("unexpected content type {:?}", other)),
+                    other => Err(__rt::DecodeError::UnknownContentType(other.map(String::from))),
                 }
             }
         }
@@ -151,11 +155,11 @@ pub(super) fn message_enum(
         pub enum #name { #(#variant_docs #variants(#tys),)* }
         impl #name {
             /// Decodes (and validates) a received envelope.
-            pub fn decode(envelope: &__rt::Envelope) -> Result<Self, String> {
+            pub fn decode(envelope: &__rt::Envelope) -> Result<Self, __rt::DecodeError> {
                 #decode
             }
             /// The payload bytes.
-            pub fn encode(&self) -> Result<Vec<u8>, String> {
+            pub fn encode(&self) -> Result<Vec<u8>, __rt::EncodeError> {
                 match self { #(Self::#variants(v) => __rt::encode_payload_as(#content_types, v),)* }
             }
             /// The content type of this message.
@@ -164,12 +168,12 @@ pub(super) fn message_enum(
             }
         }
         impl __rt::Incoming for #name {
-            fn decode(_: &str, envelope: &__rt::Envelope) -> Result<Self, String> {
+            fn decode(_: &str, envelope: &__rt::Envelope) -> Result<Self, __rt::DecodeError> {
                 Self::decode(envelope)
             }
         }
         impl __rt::ReplyBody for #name {
-            fn encode_reply(&self, _: &str) -> Result<Vec<u8>, String> {
+            fn encode_reply(&self, _: &str) -> Result<Vec<u8>, __rt::EncodeError> {
                 Self::encode(self)
             }
         }

@@ -814,7 +814,7 @@ fn decode_all(
                  let map: std::collections::BTreeMap<String, String> = serde_json::from_str(json).unwrap();\n\
                  match faststream::__codegen::decode_headers::<T>(&map) {\n\
                      Ok(v) => format!(\"ok\\t{}\", serde_json::to_string(&faststream::__codegen::encode_headers(&v).unwrap()).unwrap()),\n\
-                     Err(e) => format!(\"err\\t{}\", e.replace(['\\t', '\\n'], \" \")),\n\
+                     Err(e) => format!(\"err\\t{}\", e.to_string().replace(['\\t', '\\n'], \" \")),\n\
                  }\n\
              }\n\
              fn dispatch(case: usize, json: &str) -> String {\n    match case {\n",
@@ -845,7 +845,7 @@ fn decode_all(
                     test,
                     "        {i} => match {}::decode(&faststream::Envelope::new(\"fidelity\", json.as_bytes().to_vec())) {{\n\
                      \x20           Ok(v) => format!(\"ok\\t{{}}\", String::from_utf8(v.encode().unwrap()).unwrap()),\n\
-                     \x20           Err(e) => format!(\"err\\t{{}}\", e.replace(['\\t', '\\n'], \" \")),\n\
+                     \x20           Err(e) => format!(\"err\\t{{}}\", e.to_string().replace(['\\t', '\\n'], \" \")),\n\
                      \x20       }},",
                     c.rust
                 )

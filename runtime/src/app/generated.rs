@@ -26,6 +26,7 @@ use super::context::Context;
 use super::handler::{Failure, HandlerError, Reply};
 use super::router::ErasedHandler;
 use super::typed::{Decoding, Subscriber};
+use crate::codec::{DecodeError, EncodeError};
 use crate::envelope::Envelope;
 use crate::validate::Validate;
 
@@ -37,11 +38,11 @@ pub const JSON: &str = crate::codec::JSON;
 pub trait Incoming: Sized + Send + 'static {
     /// Decodes (and validates) the delivery's payload; `content_type` is
     /// the document's for the operation's message.
-    fn decode(content_type: &str, envelope: &Envelope) -> Result<Self, String>;
+    fn decode(content_type: &str, envelope: &Envelope) -> Result<Self, DecodeError>;
 }
 
 impl<T: DeserializeOwned + Validate + Send + 'static> Incoming for T {
-    fn decode(content_type: &str, envelope: &Envelope) -> Result<Self, String> {
+    fn decode(content_type: &str, envelope: &Envelope) -> Result<Self, DecodeError> {
         crate::codec::decode_payload_as(content_type, &envelope.payload)
     }
 }
@@ -53,7 +54,7 @@ impl<T: DeserializeOwned + Validate + Send + 'static> Incoming for T {
 pub struct NoPayload;
 
 impl Incoming for NoPayload {
-    fn decode(_: &str, _: &Envelope) -> Result<Self, String> {
+    fn decode(_: &str, _: &Envelope) -> Result<Self, DecodeError> {
         Ok(NoPayload)
     }
 }
@@ -75,13 +76,13 @@ impl FromAddress for () {
 /// else [`Headers`].
 pub trait FromHeaders<M>: Sized + Send + 'static {
     /// Decodes (and validates) the headers of `message`.
-    fn from_headers(message: &M, headers: &BTreeMap<String, String>) -> Result<Self, String>;
+    fn from_headers(message: &M, headers: &BTreeMap<String, String>) -> Result<Self, DecodeError>;
 }
 
 /// An operation whose messages have no headers: whatever arrives is not
 /// read.
 impl<M> FromHeaders<M> for () {
-    fn from_headers(_: &M, _: &BTreeMap<String, String>) -> Result<Self, String> {
+    fn from_headers(_: &M, _: &BTreeMap<String, String>) -> Result<Self, DecodeError> {
         Ok(())
     }
 }
@@ -91,7 +92,7 @@ impl<M> FromHeaders<M> for () {
 pub struct Headers<T>(pub T);
 
 impl<M, T: HeadersBody<M>> FromHeaders<M> for Headers<T> {
-    fn from_headers(message: &M, headers: &BTreeMap<String, String>) -> Result<Self, String> {
+    fn from_headers(message: &M, headers: &BTreeMap<String, String>) -> Result<Self, DecodeError> {
         T::decode_headers(message, headers).map(Headers)
     }
 }
@@ -101,11 +102,12 @@ impl<M, T: HeadersBody<M>> FromHeaders<M> for Headers<T> {
 /// follows the message's).
 pub trait HeadersBody<M>: Sized + Send + 'static {
     /// Decodes (and validates) the headers of `message`.
-    fn decode_headers(message: &M, headers: &BTreeMap<String, String>) -> Result<Self, String>;
+    fn decode_headers(message: &M, headers: &BTreeMap<String, String>)
+    -> Result<Self, DecodeError>;
 }
 
 impl<M, T: DeserializeOwned + Validate + Send + 'static> HeadersBody<M> for T {
-    fn decode_headers(_: &M, headers: &BTreeMap<String, String>) -> Result<Self, String> {
+    fn decode_headers(_: &M, headers: &BTreeMap<String, String>) -> Result<Self, DecodeError> {
         crate::codec::decode_headers(headers)
     }
 }
@@ -115,12 +117,12 @@ impl<M, T: DeserializeOwned + Validate + Send + 'static> HeadersBody<M> for T {
 pub trait Outgoing: Send + 'static {
     /// The reply's payload (`None`: no reply); `content_type` is the
     /// document's for the reply.
-    fn encode(&self, content_type: &str) -> Result<Option<Vec<u8>>, String>;
+    fn encode(&self, content_type: &str) -> Result<Option<Vec<u8>>, EncodeError>;
 }
 
 /// An operation without a reply.
 impl Outgoing for () {
-    fn encode(&self, _: &str) -> Result<Option<Vec<u8>>, String> {
+    fn encode(&self, _: &str) -> Result<Option<Vec<u8>>, EncodeError> {
         Ok(None)
     }
 }
@@ -131,7 +133,7 @@ impl Outgoing for () {
 pub struct Answer<T>(pub T);
 
 impl<T: ReplyBody> Outgoing for Answer<T> {
-    fn encode(&self, content_type: &str) -> Result<Option<Vec<u8>>, String> {
+    fn encode(&self, content_type: &str) -> Result<Option<Vec<u8>>, EncodeError> {
         self.0.encode_reply(content_type).map(Some)
     }
 }
@@ -141,11 +143,11 @@ impl<T: ReplyBody> Outgoing for Answer<T> {
 pub trait ReplyBody: Send + 'static {
     /// The reply's payload; `content_type` is the document's for the
     /// reply.
-    fn encode_reply(&self, content_type: &str) -> Result<Vec<u8>, String>;
+    fn encode_reply(&self, content_type: &str) -> Result<Vec<u8>, EncodeError>;
 }
 
 impl<T: Serialize + Send + 'static> ReplyBody for T {
-    fn encode_reply(&self, content_type: &str) -> Result<Vec<u8>, String> {
+    fn encode_reply(&self, content_type: &str) -> Result<Vec<u8>, EncodeError> {
         crate::codec::encode_payload_as(content_type, self)
     }
 }
@@ -202,10 +204,10 @@ where
                     .map_err(Failure::Decode)?;
             let message = M::decode(content_type, &envelope).map_err(Failure::Decode)?;
             let params = P::from_address(&envelope.channel).ok_or_else(|| {
-                Failure::Decode(format!(
-                    "address `{}` does not match `{template}`",
-                    envelope.channel
-                ))
+                Failure::Decode(DecodeError::Address {
+                    address: envelope.channel.to_string(),
+                    template: template.to_string(),
+                })
             })?;
             let headers = Hd::from_headers(&message, &envelope.headers).map_err(Failure::Decode)?;
             let reply = call(handler.clone(), message, params, headers, ctx)

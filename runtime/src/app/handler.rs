@@ -82,7 +82,7 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for HandlerError {
 pub enum Failure {
     /// The message could not be decoded or violates the schema: the handler
     /// was never called, and retrying cannot help.
-    Decode(String),
+    Decode(crate::DecodeError),
     /// The handler failed.
     Handler(HandlerError),
 }
@@ -94,7 +94,7 @@ impl Failure {
     /// `ValidationError` for a message that never reached the handler.
     pub fn exception_type(&self) -> &'static str {
         match self {
-            Failure::Decode(reason) => crate::codec::decode_failure_type(reason),
+            Failure::Decode(reason) => reason.exception_type(),
             Failure::Handler(e) => e.exception_type(),
         }
     }

@@ -20,9 +20,9 @@ use crate::envelope::{Envelope, Text};
 #[non_exhaustive]
 pub enum PublishError {
     /// The message (its payload, headers or record key) could not be encoded,
-    /// so nothing was published; the text says why.
+    /// so nothing was published.
     #[error("cannot encode the message: {0}")]
-    Encode(String),
+    Encode(#[source] crate::codec::EncodeError),
     /// The broker refused the publish or failed; for a request, also a reply
     /// inbox that could not be subscribed or that closed.
     #[error("broker error: {0}")]
@@ -32,7 +32,7 @@ pub enum PublishError {
     Timeout,
     /// The reply did not decode.
     #[error("the reply is invalid: {0}")]
-    Reply(String),
+    Reply(#[source] crate::DecodeError),
 }
 
 impl From<BrokerError> for PublishError {

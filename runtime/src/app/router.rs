@@ -142,7 +142,7 @@ pub type ErasedBatchHandler =
 pub struct BatchResult {
     /// The messages (by their index in the batch) that did not decode, and
     /// why: they never reached the handler.
-    pub undecodable: Vec<(usize, String)>,
+    pub undecodable: Vec<(usize, crate::DecodeError)>,
     /// The handler's result; `None` when no message decoded (it was not
     /// called).
     pub handled: Option<Result<(), HandlerError>>,

@@ -51,6 +51,7 @@ use super::router::{
     AckPolicy, Batch, BatchResult, ErasedBatchHandler, ErasedHandler, Retry, Route, Router,
     SubscriberOptions,
 };
+use crate::DecodeError;
 use crate::address::Template;
 use crate::bindings::Bindings;
 use crate::envelope::Envelope;
@@ -117,13 +118,17 @@ impl<T: DeserializeOwned + Send + 'static> FromMessage for Params<T> {
                 more.push((name, value));
             }
         });
-        crate::codec::strings_into(found[..n].iter().copied().chain(more)).map(Params)
+        crate::codec::strings_into(found[..n].iter().copied().chain(more))
+            .map(Params)
+            .map_err(|e| e.to_string())
     }
 }
 
 impl<T: DeserializeOwned + Validate + Describe + Send + 'static> FromMessage for Headers<T> {
     fn from_message(_: &Template, context: &Context) -> Result<Self, String> {
-        crate::codec::decode_headers(context.headers()).map(Headers)
+        crate::codec::decode_headers(context.headers())
+            .map(Headers)
+            .map_err(|e| e.to_string())
     }
 
     fn document(doc: &mut RouteDoc, components: &mut SchemaComponents) {
@@ -212,7 +217,7 @@ macro_rules! handler_fn {
                         let message: M = crate::codec::decode_payload_as(content_type, &envelope.payload)
                             .map_err(Failure::Decode)?;
                         $(let $a = <$a as FromMessage>::from_message(&template, &ctx)
-                            .map_err(Failure::Decode)?;)*
+                            .map_err(|e| Failure::Decode(DecodeError::Rejected(e)))?;)*
                         drop(ctx);
                         let reply = f(message, $($a,)*).await.map_err(Failure::Handler)?;
                         // Encoded only for a request.
@@ -245,7 +250,7 @@ pub trait BatchHandlerFn<Args>: Send + Sync + 'static {
 /// Decodes each envelope of a batch as `M`.
 fn decode_batch<M: DeserializeOwned + Validate>(
     envelopes: &[Arc<Envelope>],
-) -> (Vec<M>, Vec<(usize, String)>) {
+) -> (Vec<M>, Vec<(usize, DecodeError)>) {
     let mut messages = Vec::with_capacity(envelopes.len());
     let mut undecodable = Vec::new();
     for (i, envelope) in envelopes.iter().enumerate() {
@@ -457,7 +462,11 @@ impl<Args> Subscriber<Args> {
         let (batch_handler, doc) = handler.into_parts();
         // Never called: the worker hands batches to the batch handler.
         let handler: ErasedHandler = Arc::new(|_, _| {
-            Box::pin(async { Err(Failure::Decode("a batch route takes batches".into())) })
+            Box::pin(async {
+                Err(Failure::Decode(DecodeError::Rejected(
+                    "a batch route takes batches".into(),
+                )))
+            })
         });
         Subscriber {
             route: Route {

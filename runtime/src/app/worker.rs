@@ -17,6 +17,7 @@ use super::middleware::{Middleware, Outcome, Processed, Received, RouteInfo};
 use super::publisher::Publisher;
 use super::publisher::lock;
 use super::router::{AckPolicy, Batch, BatchResult, Route};
+use crate::DecodeError;
 use crate::broker::{AckHandle, Delivery};
 use crate::envelope::Envelope;
 
@@ -217,7 +218,7 @@ impl Worker {
                 undecodable: Vec::new(),
                 handled: Some(Err(match self.panicked(panic) {
                     Failure::Handler(e) => e,
-                    Failure::Decode(d) => HandlerError::new(d),
+                    Failure::Decode(d) => HandlerError::new(d.to_string()),
                 })),
             },
         }
@@ -271,7 +272,7 @@ impl Worker {
         };
         // Malformed deliveries and bodies over the limit are refused before
         // anything decodes them; the handler gets the others.
-        let oversized: Vec<(usize, String)> = envelopes
+        let oversized: Vec<(usize, DecodeError)> = envelopes
             .iter()
             .enumerate()
             .filter_map(|(i, e)| self.unreadable(e).map(|r| (i, r)))
@@ -676,17 +677,13 @@ impl Worker {
 
     /// Why a message is refused before decoding, if it is: the adapter
     /// could not read it whole, or its body is too large for this route.
-    fn unreadable(&self, envelope: &Envelope) -> Option<String> {
+    fn unreadable(&self, envelope: &Envelope) -> Option<DecodeError> {
         if let Some(why) = envelope.malformation() {
-            return Some(why.to_owned());
+            return Some(DecodeError::Malformed(why.to_owned()));
         }
         let limit = self.route.options.max_body_size;
         let size = envelope.payload.len();
-        (size > limit).then(|| {
-            format!(
-                "a body of {size} bytes is over this route's limit of {limit} bytes (max_body_size)"
-            )
-        })
+        (size > limit).then_some(DecodeError::TooLarge { size, limit })
     }
 
     /// The in-process retries after a failed first attempt, with backoff.

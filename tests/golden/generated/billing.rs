@@ -592,7 +592,7 @@ pub mod messages {
         pub fn decode(
             message: &TakePaymentsMessage,
             headers: &::std::collections::BTreeMap<String, String>,
-        ) -> Result<Self, String> {
+        ) -> Result<Self, __rt::DecodeError> {
             match message {
                 TakePaymentsMessage::Payment(_) => {
                     __rt::decode_headers(headers).map(Self::Payment)
@@ -605,7 +605,7 @@ pub mod messages {
         /// The headers as strings on the wire.
         pub fn encode(
             &self,
-        ) -> Result<::std::collections::BTreeMap<String, String>, String> {
+        ) -> Result<::std::collections::BTreeMap<String, String>, __rt::EncodeError> {
             match self {
                 Self::Payment(h) => __rt::encode_headers(h),
                 Self::Refund(h) => __rt::encode_headers(h),
@@ -616,7 +616,7 @@ pub mod messages {
         fn decode_headers(
             message: &TakePaymentsMessage,
             headers: &::std::collections::BTreeMap<String, String>,
-        ) -> Result<Self, String> {
+        ) -> Result<Self, __rt::DecodeError> {
             Self::decode(message, headers)
         }
     }
@@ -637,7 +637,7 @@ pub mod messages {
     }
     impl TakePaymentsMessage {
         /// Decodes (and validates) a received envelope.
-        pub fn decode(envelope: &__rt::Envelope) -> Result<Self, String> {
+        pub fn decode(envelope: &__rt::Envelope) -> Result<Self, __rt::DecodeError> {
             match __rt::peek_field(&envelope.payload, "kind")?.as_deref() {
                 Some("payment") => {
                     __rt::decode_payload_as::<
@@ -673,17 +673,16 @@ pub mod messages {
                     )
                 }
                 other => {
-                    Err(
-                        format!(
-                            "`{}` is {:?}; expected one of: {}", "kind", other,
-                            "payment, refund"
-                        ),
-                    )
+                    Err(__rt::DecodeError::Discriminator {
+                        field: "kind",
+                        found: other.map(String::from),
+                        expected: "payment, refund",
+                    })
                 }
             }
         }
         /// The payload bytes.
-        pub fn encode(&self) -> Result<Vec<u8>, String> {
+        pub fn encode(&self) -> Result<Vec<u8>, __rt::EncodeError> {
             match self {
                 Self::Payment(v) => __rt::encode_payload_as("application/json", v),
                 Self::Refund(v) => __rt::encode_payload_as("application/json", v),
@@ -698,12 +697,15 @@ pub mod messages {
         }
     }
     impl __rt::Incoming for TakePaymentsMessage {
-        fn decode(_: &str, envelope: &__rt::Envelope) -> Result<Self, String> {
+        fn decode(
+            _: &str,
+            envelope: &__rt::Envelope,
+        ) -> Result<Self, __rt::DecodeError> {
             Self::decode(envelope)
         }
     }
     impl __rt::ReplyBody for TakePaymentsMessage {
-        fn encode_reply(&self, _: &str) -> Result<Vec<u8>, String> {
+        fn encode_reply(&self, _: &str) -> Result<Vec<u8>, __rt::EncodeError> {
             Self::encode(self)
         }
     }

@@ -363,7 +363,7 @@ pub mod messages {
     }
     impl RefMessage {
         /// Decodes (and validates) a received envelope.
-        pub fn decode(envelope: &__rt::Envelope) -> Result<Self, String> {
+        pub fn decode(envelope: &__rt::Envelope) -> Result<Self, __rt::DecodeError> {
             __rt::any_message::<
                 Self,
             >(
@@ -375,7 +375,7 @@ pub mod messages {
             )
         }
         /// The payload bytes.
-        pub fn encode(&self) -> Result<Vec<u8>, String> {
+        pub fn encode(&self) -> Result<Vec<u8>, __rt::EncodeError> {
             match self {
                 Self::Match(v) => __rt::encode_payload_as("application/json", v),
                 Self::Self_(v) => __rt::encode_payload_as("application/json", v),
@@ -390,12 +390,15 @@ pub mod messages {
         }
     }
     impl __rt::Incoming for RefMessage {
-        fn decode(_: &str, envelope: &__rt::Envelope) -> Result<Self, String> {
+        fn decode(
+            _: &str,
+            envelope: &__rt::Envelope,
+        ) -> Result<Self, __rt::DecodeError> {
             Self::decode(envelope)
         }
     }
     impl __rt::ReplyBody for RefMessage {
-        fn encode_reply(&self, _: &str) -> Result<Vec<u8>, String> {
+        fn encode_reply(&self, _: &str) -> Result<Vec<u8>, __rt::EncodeError> {
             Self::encode(self)
         }
     }

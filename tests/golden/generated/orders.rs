@@ -272,7 +272,7 @@ pub mod messages {
         pub fn decode(
             message: &HandleOrderMessage,
             headers: &::std::collections::BTreeMap<String, String>,
-        ) -> Result<Self, String> {
+        ) -> Result<Self, __rt::DecodeError> {
             match message {
                 HandleOrderMessage::PlaceOrder(_) => {
                     __rt::decode_headers(headers).map(Self::PlaceOrder)
@@ -283,7 +283,7 @@ pub mod messages {
         /// The headers as strings on the wire.
         pub fn encode(
             &self,
-        ) -> Result<::std::collections::BTreeMap<String, String>, String> {
+        ) -> Result<::std::collections::BTreeMap<String, String>, __rt::EncodeError> {
             match self {
                 Self::PlaceOrder(h) => __rt::encode_headers(h),
                 Self::CancelOrder => Ok(Default::default()),
@@ -294,7 +294,7 @@ pub mod messages {
         fn decode_headers(
             message: &HandleOrderMessage,
             headers: &::std::collections::BTreeMap<String, String>,
-        ) -> Result<Self, String> {
+        ) -> Result<Self, __rt::DecodeError> {
             Self::decode(message, headers)
         }
     }
@@ -306,7 +306,7 @@ pub mod messages {
     }
     impl HandleOrderMessage {
         /// Decodes (and validates) a received envelope.
-        pub fn decode(envelope: &__rt::Envelope) -> Result<Self, String> {
+        pub fn decode(envelope: &__rt::Envelope) -> Result<Self, __rt::DecodeError> {
             match __rt::peek_field(&envelope.payload, "kind")?.as_deref() {
                 Some("place") => {
                     __rt::decode_payload_as::<
@@ -342,17 +342,16 @@ pub mod messages {
                     )
                 }
                 other => {
-                    Err(
-                        format!(
-                            "`{}` is {:?}; expected one of: {}", "kind", other,
-                            "place, cancel"
-                        ),
-                    )
+                    Err(__rt::DecodeError::Discriminator {
+                        field: "kind",
+                        found: other.map(String::from),
+                        expected: "place, cancel",
+                    })
                 }
             }
         }
         /// The payload bytes.
-        pub fn encode(&self) -> Result<Vec<u8>, String> {
+        pub fn encode(&self) -> Result<Vec<u8>, __rt::EncodeError> {
             match self {
                 Self::PlaceOrder(v) => __rt::encode_payload_as("application/json", v),
                 Self::CancelOrder(v) => __rt::encode_payload_as("application/json", v),
@@ -367,12 +366,15 @@ pub mod messages {
         }
     }
     impl __rt::Incoming for HandleOrderMessage {
-        fn decode(_: &str, envelope: &__rt::Envelope) -> Result<Self, String> {
+        fn decode(
+            _: &str,
+            envelope: &__rt::Envelope,
+        ) -> Result<Self, __rt::DecodeError> {
             Self::decode(envelope)
         }
     }
     impl __rt::ReplyBody for HandleOrderMessage {
-        fn encode_reply(&self, _: &str) -> Result<Vec<u8>, String> {
+        fn encode_reply(&self, _: &str) -> Result<Vec<u8>, __rt::EncodeError> {
             Self::encode(self)
         }
     }
