@@ -103,11 +103,21 @@ impl DecodeError {
     /// What the refusal is called where FastStream names it (Python's
     /// exception types, for metrics' `exception_type` and a span's
     /// `error.type`): `JSONDecodeError` for a payload that is not JSON at
-    /// all, `ValidationError` (pydantic's) for anything else: JSON of the
-    /// wrong shape, a broken constraint, headers, parameters.
+    /// all (also where an operation's messages were each tried on it, as
+    /// FastStream parses the JSON before it picks a model),
+    /// `ValidationError` (pydantic's) for anything else: JSON of the wrong
+    /// shape, a broken constraint, headers, parameters.
     pub fn exception_type(&self) -> &'static str {
         match self {
             DecodeError::Json(e) if e.is_syntax() || e.is_eof() => "JSONDecodeError",
+            DecodeError::NoMessage(tried)
+                if !tried.is_empty()
+                    && tried
+                        .iter()
+                        .all(|e| e.exception_type() == "JSONDecodeError") =>
+            {
+                "JSONDecodeError"
+            }
             _ => "ValidationError",
         }
     }

@@ -382,6 +382,10 @@ mod tests {
             matches!(&e, DecodeError::NoMessage(why) if why.len() == 2),
             "{e:?}"
         );
+        assert_eq!(e.exception_type(), "ValidationError");
+        // A payload that is not JSON is that, whichever message was tried.
+        let e = any_message(b"{\"key\": ", &messages).unwrap_err();
+        assert_eq!(e.exception_type(), "JSONDecodeError", "{e:?}");
     }
 
     /// `oneOf: [{items: Tree}, {items: Tree}]` in spirit: both variants
