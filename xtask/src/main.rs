@@ -445,15 +445,20 @@ fn ci() -> Result<(), String> {
         .args(library_crates())
         .env("RUSTDOCFLAGS", "-D warnings");
     run(doc)?;
-    let mut test = cargo();
-    test.args(["test", "--workspace", "--all-features"])
-        .env("FASTSTREAM_PYTHON", &python)
-        .env("FASTSTREAM_TANSU", &tansu)
-        .env("ASYNCAPI_PARSER_DIR", &parser);
-    if !with_corpus {
-        test.env("FASTSTREAM_CORPUS_ABSENT", "skip");
-    }
-    run(test)?;
+    // `cargo test` with what the tests need (the venv, tansu, the parser).
+    let workspace_test = |extra: &[&str]| {
+        let mut test = cargo();
+        test.args(["test", "--workspace", "--all-features"])
+            .args(extra)
+            .env("FASTSTREAM_PYTHON", &python)
+            .env("FASTSTREAM_TANSU", &tansu)
+            .env("ASYNCAPI_PARSER_DIR", &parser);
+        if !with_corpus {
+            test.env("FASTSTREAM_CORPUS_ABSENT", "skip");
+        }
+        test
+    };
+    run(workspace_test(&[]))?;
     if ci_run {
         // What the tests built for themselves (trybuild's copy of the
         // workspace, the nested crates' target folder: several GB) is read
@@ -508,16 +513,9 @@ fn ci() -> Result<(), String> {
     // (criterion's test mode). Built as the tests are (same profile and
     // features), they reuse the test build instead of a release build of
     // every broker client: the release figures are `cargo bench`'s job.
-    let mut benches = cargo();
-    benches
-        .args(["test", "--workspace", "--all-features", "--benches"])
-        .env("FASTSTREAM_PYTHON", &python)
-        .env("FASTSTREAM_TANSU", &tansu)
-        .env("ASYNCAPI_PARSER_DIR", &parser);
-    if !with_corpus {
-        benches.env("FASTSTREAM_CORPUS_ABSENT", "skip");
-    }
-    run(benches)?;
+    // (`--bench '*'`: the bench targets only; `--benches` would run the
+    // libraries' unit tests again.)
+    run(workspace_test(&["--bench", "*"]))?;
     // Every fuzz target a few seconds, from its checked-in corpus (which
     // holds the input of every crash found so far).
     let targets: Vec<String> = fuzz::TARGETS.iter().map(|t| (*t).to_owned()).collect();
